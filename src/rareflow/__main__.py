@@ -1,0 +1,5 @@
+"""Allow ``python -m rareflow``."""
+
+from rareflow.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""The ``rareflow`` command line (typer).
+
+Each command group lives in its own module of this package and is registered here. Errors that
+rareflow raises on bad input are printed as one clear message, without a traceback, and the exit
+code is 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from rareflow import __version__
+from rareflow.cli import chain as chain_cmd
+from rareflow.cli import criticality as criticality_cmd
+from rareflow.cli import data as data_cmd
+from rareflow.cli import run as run_cmd
+from rareflow.cli import runs as runs_cmd
+from rareflow.cli import scenario as scenario_cmd
+from rareflow.cli import stress_test as stress_test_cmd
+from rareflow.cli import trade as trade_cmd
+from rareflow.errors import RareflowError
+
+app = typer.Typer(
+    name="rareflow",
+    help="rareflow: rare-earth supply chains from mines to magnets, under export controls.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cmd.app, name="data")
+trade_cmd.register(data_cmd.app)
+chain_cmd.register(app)
+app.add_typer(criticality_cmd.app, name="criticality")
+stress_test_cmd.register(app)
+app.add_typer(runs_cmd.app, name="runs")
+run_cmd.register(app)
+app.add_typer(scenario_cmd.app, name="scenario")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rareflow {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """rareflow: rare-earth supply chains from mines to magnets, under export controls."""
+
+
+def main() -> None:
+    """Run the CLI, turning rareflow's own errors into a message and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except RareflowError as exc:
+        typer.echo(f"error: {exc.user_message()}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors: bad option value, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))

@@ -1,0 +1,26 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rareflow.cli.output import Format
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format: table, json or csv.")
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="A directory of user tables that overlay the embedded dataset "
+        "(default: $RAREFLOW_DATA).",
+        file_okay=False,
+    ),
+]
+CountryOption = Annotated[
+    str, typer.Option("--country", "-c", help="Focal country, ISO 3166-1 alpha-3 code.")
+]

@@ -1,0 +1,108 @@
+"""Render command results as a table, JSON or CSV.
+
+Every command that prints results takes ``--format table|json|csv`` and hands its rows here, so
+the three formats always carry the same content.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+"""Standard output, for results."""
+err_console = Console(stderr=True)
+"""Standard error, for messages and progress."""
+
+
+class Format(StrEnum):
+    """Output formats."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+Row = Mapping[str, Any]
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN and infinities become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return _clean(value.item())
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def emit(
+    rows: Sequence[Row],
+    fmt: Format,
+    *,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+    document: Any = None,
+) -> None:
+    """Print rows in the chosen format.
+
+    Parameters
+    ----------
+    rows
+        One mapping per row.
+    fmt
+        Output format.
+    title
+        Table title (table format only).
+    columns
+        Column order; defaults to the keys of the first row.
+    document
+        For JSON, print this structure instead of the rows (for nested results).
+    """
+    cols = list(columns) if columns is not None else (list(rows[0].keys()) if rows else [])
+    if fmt is Format.JSON:
+        payload = document if document is not None else [dict(r) for r in rows]
+        console.file.write(json.dumps(_clean(payload), indent=2, ensure_ascii=False) + "\n")
+        return
+    if fmt is Format.CSV:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(
+                {c: _cell(r.get(c)) if not isinstance(r.get(c), str) else r.get(c) for c in cols}
+            )
+        console.file.write(buf.getvalue())
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in cols))
+    console.print(table)

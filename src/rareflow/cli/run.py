@@ -1,0 +1,101 @@
+"""``rareflow run``: run a scenario, store it, and print the shortfall summary by sector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.output import Format, emit, err_console
+from rareflow.cli.progress import progress_bar
+from rareflow.data.load import load_dataset
+from rareflow.engine.run import run, with_overrides
+from rareflow.scenario.load import load_scenario, preset_names, preset_text
+from rareflow.store import RunRecord, RunStore
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Run store directory (default: $RAREFLOW_STORE or the user data directory)."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes.")]
+
+
+def scenario_text(name_or_path: str) -> str:
+    """Return the scenario's YAML as given: the preset's text or the file's."""
+    if name_or_path in preset_names():
+        return preset_text(name_or_path)
+    return Path(name_or_path).read_text(encoding="utf-8")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``run`` command."""
+
+    @app.command("run")
+    def run_command(
+        scenario: Annotated[str, typer.Argument(help="A preset name or a scenario YAML file.")],
+        draws: Annotated[
+            int | None,
+            typer.Option(
+                "--draws",
+                "-n",
+                min=1,
+                max=10_000_000,
+                help="Ensemble size (default: the scenario's).",
+            ),
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
+        ] = None,
+        fmt: FormatOption = Format.TABLE,
+        store: StoreOption = None,
+        no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
+        data: DataDirOption = None,
+        quiet: QuietOption = False,
+    ) -> None:
+        """Run a scenario; print first month, months, peak and cumulative shortfall by sector."""
+        sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
+        dataset = load_dataset(data)
+        with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
+            result = run(sc, dataset=dataset, progress=bar)
+        summary = sector_summary(result.results, sc.step_months)
+        run_id = None
+        if not no_store:
+            record = RunRecord(
+                kind="run",
+                name=sc.name,
+                scenario_given=scenario_text(scenario),
+                scenario_resolved=result.resolved_yaml,
+                data_version=result.data_version,
+                code_version=result.code_version,
+                seed=sc.seed,
+                started_at=result.started_at,
+                finished_at=result.finished_at,
+                summary={"sectors": summary, "notes": list(result.notes)},
+            )
+            run_id = RunStore(store).save(record, result.results)
+        document = {
+            "run_id": run_id,
+            "scenario": sc.name,
+            "country": sc.country,
+            "draws": sc.draws,
+            "seed": sc.seed,
+            "data_version": result.data_version,
+            "code_version": result.code_version,
+            "sectors": summary,
+            "notes": list(result.notes),
+        }
+        title = (
+            f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
+            f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
+        )
+        emit(summary_rows(summary), fmt, title=title, document=document)
+        if not quiet and fmt is Format.TABLE:
+            for note in result.notes:
+                err_console.print(f"[dim]data: {note}[/dim]")
+            if run_id:
+                err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

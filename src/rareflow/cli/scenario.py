@@ -1,0 +1,57 @@
+"""``rareflow scenario``: list, show and validate scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rareflow.cli.options import FormatOption
+from rareflow.cli.output import Format, console, emit
+from rareflow.scenario.load import load_scenario, preset_names, preset_text
+
+app = typer.Typer(
+    help="Scenarios: list presets, show one as YAML, validate a file.", no_args_is_help=True
+)
+
+
+@app.command("list")
+def list_presets(fmt: FormatOption = Format.TABLE) -> None:
+    """List the presets that ship with rareflow."""
+    rows = []
+    for name in preset_names():
+        sc = load_scenario(name)
+        rows.append(
+            {
+                "preset": name,
+                "country": sc.country,
+                "start": sc.start.isoformat(),
+                "months": sc.horizon_months,
+                "shocks": len(sc.shocks),
+                "levers": len(sc.levers),
+                "description": sc.description.strip(),
+            }
+        )
+    emit(rows, fmt, title="Scenario presets")
+
+
+@app.command("show")
+def show(
+    preset: Annotated[str, typer.Argument(help="A preset name (see `scenario list`).")],
+) -> None:
+    """Print a preset's YAML, to start a scenario of your own from."""
+    console.file.write(preset_text(preset))
+
+
+@app.command("validate")
+def validate(
+    file: Annotated[Path, typer.Argument(help="A scenario YAML file, or a preset name.")],
+) -> None:
+    """Validate a scenario: exit 0 and say so, or name every bad field and exit 2."""
+    sc = load_scenario(file)
+    typer.echo(
+        f"ok: scenario '{sc.name}' for {sc.country}, {sc.horizon_months} months from "
+        f"{sc.start:%Y-%m}, {len(sc.shocks)} shock(s), {len(sc.levers)} lever(s), "
+        f"{sc.draws} draws, seed {sc.seed}"
+    )

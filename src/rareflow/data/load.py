@@ -1,0 +1,463 @@
+"""Load and validate the dataset: the embedded tables, overlaid by a user's own.
+
+Every rule of :mod:`rareflow.data.schema` is checked here, and every problem names the file, the
+row (1-based line, the header being line 1) and the column, with what was expected. All problems of
+a load are collected and raised together as one :class:`rareflow.errors.DataError`.
+
+A user refreshes or corrects data by putting tables of the same layout in a directory (``--data
+DIR`` or the ``RAREFLOW_DATA`` environment variable). A user row replaces the embedded figure with
+the same key: the embedded rows of that key are kept as ``alternative`` rows with a note, so the
+provenance of every change stays visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rareflow import units
+from rareflow.data.schema import ENTITY_TABLES, TABLES, TABLES_BY_NAME, Column, ColumnType, Table
+from rareflow.errors import DataError, Problem
+from rareflow.ids import Choice
+
+LINE = "_line"
+"""Hidden column: the row's 1-based line in its file, for messages raised after loading."""
+ORIGIN = "_origin"
+"""Hidden column: the file a row came from (embedded table or the user's file)."""
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""Largest table file accepted: bigger is refused, not parsed."""
+USER_DATA_ENV = "RAREFLOW_DATA"
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a DataFrame as plain dicts keyed by column name."""
+    return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table's text as read, before validation."""
+
+    table: Table
+    origin: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated dataset.
+
+    Parameters
+    ----------
+    tables
+        One DataFrame per table, typed by the schema, with the hidden columns ``_line`` and
+        ``_origin`` naming where each row came from.
+    version
+        A hash of every table's content: runs record it, so a result can be traced to its data.
+    user_dir
+        The user data directory that was overlaid, if any.
+    """
+
+    tables: Mapping[str, pd.DataFrame]
+    version: str
+    user_dir: Path | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return a table (all rows, alternatives included)."""
+        if name not in self.tables:
+            known = ", ".join(sorted(self.tables))
+            raise KeyError(f"no table '{name}'; tables are: {known}")
+        return self.tables[name]
+
+    def chosen(self, name: str) -> pd.DataFrame:
+        """Return a value table's chosen rows (an entity table as it is)."""
+        df = self.table(name)
+        if "choice" not in df.columns:
+            return df
+        return df[df["choice"] == Choice.CHOSEN.value]
+
+    def public(self, name: str) -> pd.DataFrame:
+        """Return a table without the hidden bookkeeping columns, for display and export."""
+        df = self.table(name)
+        return df.drop(columns=[c for c in (LINE, ORIGIN) if c in df.columns])
+
+    def source_of(self, source_id: str) -> Mapping[str, object]:
+        """Return the sources row for an id."""
+        src = self.tables["sources"]
+        hit = src[src["source_id"] == source_id]
+        if hit.empty:
+            raise KeyError(source_id)
+        return dict(hit.iloc[0])
+
+
+def embedded_dir() -> Path:
+    """Return the directory of the embedded tables."""
+    return Path(str(resources.files("rareflow.data") / "tables"))
+
+
+def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DataError(
+            [Problem(f"file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are accepted", path.name)]
+        )
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError([Problem(f"not UTF-8 text ({exc.reason})", path.name)]) from None
+
+
+def _parse_cell(
+    text: str, column: Column, origin: str, line: int, problems: list[Problem]
+) -> object:
+    """Parse one cell by its column's type; record a problem and return None when it is bad."""
+    text = text.strip()
+    if text == "":
+        if column.required:
+            message = (
+                "no source: every figure needs a source_id from sources.csv"
+                if column.name == "source_id"
+                else "is empty; a value is required"
+            )
+            problems.append(Problem(message, origin, line, column.name))
+        return None
+    if column.allowed is not None and text not in column.allowed:
+        shown = ", ".join(column.allowed[:20])
+        problems.append(
+            Problem(f"'{text}' is not allowed; expected one of: {shown}", origin, line, column.name)
+        )
+        return None
+    try:
+        if column.type is ColumnType.INTEGER:
+            return int(text)
+        if column.type is ColumnType.NUMBER:
+            number = float(text.replace(",", "")) if "," in text else float(text)
+            if not math.isfinite(number):
+                raise ValueError(text)
+            return number
+        if column.type is ColumnType.DATE:
+            return date.fromisoformat(text)
+    except ValueError:
+        expected = {
+            ColumnType.INTEGER: "a whole number",
+            ColumnType.NUMBER: "a finite number",
+            ColumnType.DATE: "a date YYYY-MM-DD",
+        }[column.type]
+        problems.append(Problem(f"'{text}' is not {expected}", origin, line, column.name))
+        return None
+    return text
+
+
+def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    """Parse a table's text into typed rows, checking the header and each cell."""
+    table = raw.table
+    reader = csv.reader(io.StringIO(raw.text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        problems.append(Problem("file is empty; a header row is expected", raw.origin, 1))
+        return pd.DataFrame()
+    except csv.Error as exc:
+        problems.append(Problem(f"not valid CSV: {exc}", raw.origin, 1))
+        return pd.DataFrame()
+    expected = [c.name for c in table.all_columns]
+    missing = [c for c in expected if c not in header]
+    unknown = [c for c in header if c not in expected]
+    problems.extend(Problem("column is missing from the header", raw.origin, 1, c) for c in missing)
+    problems.extend(
+        Problem(f"unknown column; expected: {', '.join(expected)}", raw.origin, 1, c)
+        for c in unknown
+    )
+    if missing or unknown:
+        return pd.DataFrame()
+    position = {name: header.index(name) for name in expected}
+    records: list[dict[str, object]] = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(header):
+                problems.append(
+                    Problem(
+                        f"has {len(fields)} fields; the header has {len(header)}", raw.origin, line
+                    )
+                )
+                continue
+            record: dict[str, object] = {
+                c.name: _parse_cell(fields[position[c.name]], c, raw.origin, line, problems)
+                for c in table.all_columns
+            }
+            record[LINE] = line
+            record[ORIGIN] = raw.origin
+            records.append(record)
+    except csv.Error as exc:
+        problems.append(Problem(f"not valid CSV: {exc}", raw.origin, reader.line_num))
+    columns = [*expected, LINE, ORIGIN]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _check_values(table: Table, df: pd.DataFrame, problems: list[Problem]) -> None:
+    """Check units, signs and ranges of a value table."""
+    for r in records(df):
+        origin, line = str(r[ORIGIN]), int(r[LINE])
+        symbol = r["unit"]
+        unit = units.UNITS.get(symbol) if isinstance(symbol, str) else None
+        if isinstance(symbol, str) and unit is None:
+            problems.append(Problem(f"unknown unit '{symbol}'", origin, line, "unit"))
+        elif unit is not None:
+            if table.units and symbol not in table.units:
+                problems.append(
+                    Problem(
+                        f"unit mismatch: '{symbol}' is not allowed in {table.name}; expected "
+                        f"{' or '.join(table.units)}",
+                        origin,
+                        line,
+                        "unit",
+                    )
+                )
+            elif table.unit_kinds and unit.kind not in table.unit_kinds:
+                kinds = ", ".join(k.value for k in table.unit_kinds)
+                problems.append(
+                    Problem(
+                        f"unit mismatch: '{symbol}' measures {unit.kind.value}; "
+                        f"{table.name} takes units of kind {kinds}",
+                        origin,
+                        line,
+                        "unit",
+                    )
+                )
+        for name in ("value", "low", "high"):
+            v = r[name]
+            if isinstance(v, float) and v < 0 and not table.allow_negative:
+                problems.append(
+                    Problem(f"negative quantity {v:g}; expected a value >= 0", origin, line, name)
+                )
+        value, low, high = r["value"], r["low"], r["high"]
+        if isinstance(low, float) and isinstance(value, float) and low > value:
+            problems.append(Problem(f"low {low:g} is above value {value:g}", origin, line, "low"))
+        if isinstance(high, float) and isinstance(value, float) and high < value:
+            problems.append(
+                Problem(f"high {high:g} is below value {value:g}", origin, line, "high")
+            )
+        if symbol == "fraction" and isinstance(value, float) and value > 1 + 1e-12:
+            problems.append(
+                Problem(
+                    f"fraction {value:g} is above 1; expected a share in 0..1",
+                    origin,
+                    line,
+                    "value",
+                )
+            )
+
+
+def _check_keys(table: Table, df: pd.DataFrame, problems: list[Problem]) -> None:
+    """Entity ids are unique; a value table has exactly one chosen row per key."""
+    if df.empty:
+        return
+    key = list(table.key)
+    if table.is_values:
+        chosen = df[df["choice"] == Choice.CHOSEN.value]
+        dup = chosen[chosen.duplicated(subset=key, keep="first")]
+        message = "a second chosen row for the same {key}; mark one 'alternative'"
+        for d in records(dup):
+            k = ", ".join(f"{c}={d[c]}" for c in key)
+            problems.append(Problem(message.format(key=k), str(d[ORIGIN]), int(d[LINE]), "choice"))
+        keys_with_chosen = set(map(tuple, chosen[key].astype(str).to_numpy().tolist()))
+        for d in records(df[df["choice"] != Choice.CHOSEN.value]):
+            if tuple(str(d[c]) for c in key) not in keys_with_chosen:
+                k = ", ".join(f"{c}={d[c]}" for c in key)
+                problems.append(
+                    Problem(
+                        f"an alternative with no chosen row for {k}",
+                        str(d[ORIGIN]),
+                        int(d[LINE]),
+                        "choice",
+                    )
+                )
+    else:
+        dup = df[df.duplicated(subset=key, keep="first")]
+        for d in records(dup):
+            k = ", ".join(f"{c}={d[c]}" for c in key)
+            problems.append(Problem(f"duplicate id {k}", str(d[ORIGIN]), int(d[LINE]), key[0]))
+
+
+def _check_references(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """Every reference names an existing id; every row has a source."""
+    ids: dict[str, set[str]] = {}
+    for name in ENTITY_TABLES:
+        df = tables.get(name)
+        key = TABLES_BY_NAME[name].key[0]
+        ids[name] = set(df[key].dropna().astype(str)) if df is not None and not df.empty else set()
+    for table in TABLES:
+        df = tables.get(table.name)
+        if df is None or df.empty:
+            continue
+        for column in table.all_columns:
+            if column.references is None:
+                continue
+            known = ids[column.references]
+            bad = df[df[column.name].notna() & ~df[column.name].astype(str).isin(known)]
+            for d in records(bad):
+                what = "no source" if column.name == "source_id" else "unknown id"
+                problems.append(
+                    Problem(
+                        f"{what}: '{d[column.name]}' is not in {column.references}.csv",
+                        str(d[ORIGIN]),
+                        int(d[LINE]),
+                        column.name,
+                    )
+                )
+
+
+def _check_shares(table: Table, df: pd.DataFrame, problems: list[Problem]) -> None:
+    """Chosen shares within each group sum to 1 within the group's tolerance."""
+    if df.empty:
+        return
+    chosen = df[(df["choice"] == Choice.CHOSEN.value) & df["value"].notna()]
+    for group in table.shares:
+        rows = chosen
+        for column, wanted in group.where.items():
+            rows = rows[rows[column] == wanted]
+        for key, g in rows.groupby(list(group.by), sort=True, dropna=False):
+            total = float(g["value"].sum())
+            if abs(total - 1.0) > group.tolerance:
+                labels = key if isinstance(key, tuple) else (key,)
+                which = ", ".join(f"{c}={v}" for c, v in zip(group.by, labels, strict=True))
+                lines = ", ".join(str(x) for x in g[LINE].tolist())
+                problems.append(
+                    Problem(
+                        f"shares for {which} sum to {total:.4g}; expected 1 "
+                        f"(±{group.tolerance:g}); rows {lines}",
+                        str(g[ORIGIN].iloc[0]),
+                        int(g[LINE].iloc[0]),
+                        "value",
+                    )
+                )
+
+
+def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Overlay user rows: same key replaces (embedded rows of that key become alternatives)."""
+    if user.empty:
+        return base
+    if base.empty:
+        return user
+    key = list(table.key)
+    user_keys = set(map(tuple, user[key].astype(str).to_numpy().tolist()))
+    hit = base[key].astype(str).apply(tuple, axis=1).isin(user_keys)
+    if not table.is_values:
+        return pd.concat([base[~hit], user], ignore_index=True)
+    kept = base.copy()
+    kept.loc[hit, "choice"] = Choice.ALTERNATIVE.value
+    kept.loc[hit, "note"] = kept.loc[hit, "note"].fillna("").astype(str) + (
+        " [superseded by user data]"
+    )
+    return pd.concat([kept, user], ignore_index=True)
+
+
+def read_raw(directory: Path, names: Iterable[str] | None = None) -> list[RawTable]:
+    """Read the table files present in a directory (missing ones are skipped)."""
+    out = []
+    for name in names or [t.name for t in TABLES]:
+        table = TABLES_BY_NAME[name]
+        path = directory / table.filename
+        if path.is_file():
+            out.append(RawTable(table, path.name, _read_text(path)))
+    return out
+
+
+def validate(
+    raw_embedded: Sequence[RawTable], raw_user: Sequence[RawTable] = ()
+) -> dict[str, pd.DataFrame]:
+    """Parse and validate tables; raise one DataError listing every problem.
+
+    Parameters
+    ----------
+    raw_embedded
+        Every table of the base dataset.
+    raw_user
+        Tables that overlay the base (a user's data directory).
+    """
+    problems: list[Problem] = []
+    present = {r.table.name for r in raw_embedded}
+    problems.extend(
+        Problem(f"table {t.filename} is missing", t.filename)
+        for t in TABLES
+        if t.name not in present
+    )
+    parsed: dict[str, pd.DataFrame] = {}
+    for raw in raw_embedded:
+        base = _parse(raw, problems)
+        _check_keys(raw.table, base, problems)
+        parsed[raw.table.name] = base
+    for raw in raw_user:
+        mine = _parse(raw, problems)
+        _check_keys(raw.table, mine, problems)
+        parsed[raw.table.name] = _overlay(
+            parsed.get(raw.table.name, pd.DataFrame()), mine, raw.table
+        )
+    for table in TABLES:
+        df = parsed.get(table.name)
+        if df is None or df.empty or not table.is_values:
+            continue
+        _check_values(table, df, problems)
+        _check_shares(table, df, problems)
+    _check_references(parsed, problems)
+    if problems:
+        raise DataError(problems)
+    return parsed
+
+
+def _version(raws: Iterable[RawTable]) -> str:
+    digest = hashlib.sha256()
+    for raw in sorted(raws, key=lambda r: (r.table.name, r.origin)):
+        digest.update(raw.table.name.encode())
+        digest.update(b"\0")
+        digest.update(raw.text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def load_dataset(user_dir: Path | str | None = None) -> Dataset:
+    """Load the embedded dataset, overlaid with a user's tables if given.
+
+    Parameters
+    ----------
+    user_dir
+        A directory of user tables (same file names and columns as the embedded ones). Defaults to
+        the ``RAREFLOW_DATA`` environment variable, if set.
+
+    Raises
+    ------
+    rareflow.errors.DataError
+        Listing every problem found, each with file, row and column.
+    """
+    if user_dir is None and os.environ.get(USER_DATA_ENV):
+        user_dir = os.environ[USER_DATA_ENV]
+    user_path = Path(user_dir) if user_dir is not None else None
+    if user_path is not None and not user_path.is_dir():
+        raise DataError([Problem("is not a directory of data tables", str(user_path))])
+    if user_path is None:
+        return _load_embedded()
+    embedded = read_raw(embedded_dir())
+    user = read_raw(user_path)
+    tables = validate(embedded, user)
+    return Dataset(tables, _version([*embedded, *user]), user_path)
+
+
+@cache
+def _load_embedded() -> Dataset:
+    embedded = read_raw(embedded_dir())
+    return Dataset(validate(embedded), _version(embedded))

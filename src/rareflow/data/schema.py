@@ -1,0 +1,548 @@
+"""The embedded dataset's tables, described as data.
+
+Each table is a tidy CSV file in ``rareflow/data/tables``. Entity tables (sources, elements,
+countries, ...) define ids; value tables hold numbers in long form. Every value row carries the
+common columns ``value, low, high, unit, year, source_id, choice, note``:
+
+- ``value``: the central figure; ``low`` and ``high``: an optional published range around it;
+- ``unit``: a symbol from :mod:`rareflow.units` (the mass basis is part of it: ``t_reo``);
+- ``year``: the year the figure refers to (a fiscal year is named by the year it ends in);
+- ``source_id``: a row of ``sources.csv``; a source of kind ``assumption`` marks an assumption;
+- ``choice``: ``chosen`` for the value rareflow uses, ``alternative`` for a conflicting figure kept
+  beside it (the note says why one was chosen);
+- ``note``: what the figure is, and anything a reader must know.
+
+The loader (:mod:`rareflow.data.load`) checks every rule written here and names the file, row and
+column of each problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rareflow.ids import Choice, Element, ElementGroup, Sector, Stage
+from rareflow.units import Kind
+
+
+class ColumnType(StrEnum):
+    """How a column's text is parsed."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    Parameters
+    ----------
+    name
+        Header name.
+    type
+        How the text is parsed.
+    required
+        Whether an empty cell is an error.
+    references
+        Name of the entity table whose ids this column must match.
+    allowed
+        Closed vocabulary of allowed values.
+    description
+        Plain words, shown by ``rareflow data show --schema``.
+    """
+
+    name: str
+    type: ColumnType = ColumnType.TEXT
+    required: bool = True
+    references: str | None = None
+    allowed: tuple[str, ...] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ShareGroup:
+    """Rows whose chosen values are shares that must sum to 1 within each group."""
+
+    by: tuple[str, ...]
+    where: dict[str, str] = field(default_factory=dict)
+    tolerance: float = 0.005
+
+
+@dataclass(frozen=True)
+class Table:
+    """A dataset table.
+
+    Parameters
+    ----------
+    name
+        File stem (``name.csv``).
+    description
+        What it holds.
+    key
+        Columns that identify an entity (entity tables) or a figure (value tables, with ``choice``
+        and ``source_id`` added: one chosen row per key).
+    columns
+        The table's own columns; value tables get :data:`VALUE_COLUMNS` appended.
+    is_values
+        Whether this is a value table.
+    unit_kinds
+        Allowed unit kinds for value tables.
+    units
+        Allowed unit symbols, if narrower than the kinds.
+    allow_negative
+        Whether ``value`` may be negative (growth rates).
+    shares
+        Share groups that must sum to 1.
+    """
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    is_values: bool = True
+    unit_kinds: tuple[Kind, ...] = ()
+    units: tuple[str, ...] = ()
+    allow_negative: bool = False
+    shares: tuple[ShareGroup, ...] = ()
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """Own columns, then the common value columns for value tables."""
+        return self.columns + (VALUE_COLUMNS if self.is_values else ())
+
+    @property
+    def filename(self) -> str:
+        """The CSV file's name."""
+        return f"{self.name}.csv"
+
+
+def _enum(e: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(m.value for m in e)
+
+
+SOURCE_KINDS = (
+    "dataset",
+    "report",
+    "paper",
+    "law",
+    "government",
+    "company",
+    "news",
+    "standard",
+    "assumption",
+)
+SOURCE = Column("source_id", references="sources", description="id of a row in sources.csv")
+NOTE = Column("note", required=False, description="what the figure is, caveats, choice made")
+
+VALUE_COLUMNS: tuple[Column, ...] = (
+    Column("value", ColumnType.NUMBER, description="central figure"),
+    Column("low", ColumnType.NUMBER, required=False, description="low end of a published range"),
+    Column("high", ColumnType.NUMBER, required=False, description="high end of a published range"),
+    Column("unit", description="unit symbol from rareflow.units (mass basis included)"),
+    Column("year", ColumnType.INTEGER, description="year the figure refers to (FY: year it ends)"),
+    SOURCE,
+    Column("choice", allowed=_enum(Choice), description="chosen, or an alternative kept beside it"),
+    NOTE,
+)
+
+COUNTRY = Column("country", references="countries", description="ISO 3166-1 alpha-3 code")
+ELEMENT = Column("element", allowed=_enum(Element), description="rare-earth element symbol")
+STAGE = Column("stage", allowed=_enum(Stage), description="value-chain stage")
+SECTOR = Column("sector", allowed=_enum(Sector), description="end-use sector")
+MATERIAL = Column("material", references="materials", description="material id")
+EDITION = Column("edition", allowed=("mcs2025", "mcs2026"), description="USGS MCS edition")
+MASS_KINDS = (Kind.MASS, Kind.MASS_RATE)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "sources",
+        "Full citation of every source, and the assumption sources that label rareflow's own.",
+        key=("source_id",),
+        is_values=False,
+        columns=(
+            Column("source_id", description="short id, e.g. usgs-mcs2026"),
+            Column("kind", allowed=SOURCE_KINDS),
+            Column("author", description="author or organisation"),
+            Column("title"),
+            Column("publisher", required=False),
+            Column("year", ColumnType.INTEGER, description="year of publication"),
+            Column("url", required=False),
+            NOTE,
+        ),
+    ),
+    Table(
+        "elements",
+        "The 17 rare-earth elements: atomic weight, light/heavy class and oxide formula.",
+        key=("element",),
+        is_values=False,
+        columns=(
+            ELEMENT,
+            Column("name"),
+            Column("atomic_number", ColumnType.INTEGER),
+            Column("atomic_weight_g_per_mol", ColumnType.NUMBER),
+            Column("group", allowed=_enum(ElementGroup)),
+            Column("oxide_formula", description="e.g. Nd2O3"),
+            Column("oxide_metal_atoms", ColumnType.INTEGER),
+            Column("oxide_oxygen_atoms", ColumnType.INTEGER),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "countries",
+        "Countries (ISO 3166-1 alpha-3), plus ROW for 'rest of world / other' in share tables.",
+        key=("country",),
+        is_values=False,
+        columns=(
+            Column("country", description="ISO 3166-1 alpha-3 code, or ROW"),
+            Column("iso2", description="ISO 3166-1 alpha-2 code (XX for ROW)"),
+            Column("name"),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "stages",
+        "Stages of the chain and the mass basis their output is counted in.",
+        key=("stage",),
+        is_values=False,
+        columns=(
+            STAGE,
+            Column("name"),
+            Column("output_basis", allowed=("reo", "oxide", "metal", "alloy", "magnet", "gross")),
+            Column("description"),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "materials",
+        "Materials: concentrates, oxides, metals, alloys, magnets, substitutes, trade aggregates.",
+        key=("material",),
+        is_values=False,
+        columns=(
+            Column("material", description="id, e.g. oxide_nd, magnet_ndfeb_sintered"),
+            Column("name"),
+            STAGE,
+            Column(
+                "form",
+                allowed=(
+                    "concentrate",
+                    "compound",
+                    "oxide",
+                    "metal",
+                    "alloy",
+                    "magnet",
+                    "substitute",
+                    "aggregate",
+                ),
+            ),
+            Column("element", required=False, allowed=_enum(Element), description="if one element"),
+            Column("family", required=False, description="e.g. ndpr, heavy, mixed, ndfeb"),
+            Column("basis", allowed=("reo", "oxide", "metal", "alloy", "magnet", "gross")),
+            Column("hs_code", required=False, description="HS code(s) for trade aggregates"),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "sectors",
+        "End-use sectors and the unit their activity is counted in.",
+        key=("sector",),
+        is_values=False,
+        columns=(
+            SECTOR,
+            Column("name"),
+            Column("activity_unit", allowed=("units_per_year", "mw_per_year")),
+            Column("description"),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "deposit_types",
+        "Deposit types whose ore is mined (bastnaesite, monazite, ionic clay, ...).",
+        key=("deposit_type",),
+        is_values=False,
+        columns=(
+            Column("deposit_type"),
+            Column("name"),
+            Column("mineral"),
+            Column("example_deposit", required=False),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "groupings",
+        "Partner groupings (Minerals Security Partnership, Quad, ...) and their members.",
+        key=("grouping", "country"),
+        is_values=False,
+        columns=(
+            Column("grouping", description="e.g. MSP, QUAD"),
+            COUNTRY,
+            Column("joined", ColumnType.DATE, required=False, description="YYYY-MM-DD"),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "export_controls",
+        "Export-control measures: one row per measure and element (or rule).",
+        key=("control_id", "element"),
+        is_values=False,
+        columns=(
+            Column("control_id", description="e.g. cn-2025-04"),
+            Column("authority", description="e.g. MOFCOM/GAC Announcement 18 (2025)"),
+            Column("country", references="countries", description="controlling country"),
+            Column("announced", ColumnType.DATE),
+            Column("effective", ColumnType.DATE),
+            Column("suspended_from", ColumnType.DATE, required=False),
+            Column("suspended_until", ColumnType.DATE, required=False),
+            Column("element", required=False, allowed=_enum(Element), description="blank: a rule"),
+            Column(
+                "scope", description="materials covered, e.g. 'metal;oxide;alloy;compound;magnet'"
+            ),
+            SOURCE,
+            NOTE,
+        ),
+    ),
+    Table(
+        "mine_production",
+        "World mine production by country (USGS MCS; both editions kept).",
+        key=("country", "edition", "year"),
+        columns=(COUNTRY, EDITION),
+        units=("t_reo",),
+    ),
+    Table(
+        "reserves",
+        "Reserves by country (USGS MCS; both editions kept).",
+        key=("country", "edition", "year"),
+        columns=(COUNTRY, EDITION),
+        units=("t_reo",),
+    ),
+    Table(
+        "stage_shares",
+        "Country shares of world output or capacity at each stage (e.g. China 91% of separation).",
+        key=("stage", "country", "metric", "year"),
+        columns=(
+            STAGE,
+            COUNTRY,
+            Column("metric", allowed=("share_of_output", "share_of_capacity")),
+        ),
+        units=("fraction",),
+    ),
+    Table(
+        "stage_output",
+        "Output or capacity by stage, country and material (company and agency figures).",
+        key=("stage", "country", "material", "metric", "year"),
+        columns=(
+            STAGE,
+            COUNTRY,
+            MATERIAL,
+            Column("metric", allowed=("output", "capacity", "quota")),
+        ),
+        unit_kinds=MASS_KINDS,
+    ),
+    Table(
+        "deposit_element_shares",
+        "Share of each element in the total REO of a deposit type's ore.",
+        key=("deposit_type", "element"),
+        columns=(Column("deposit_type", references="deposit_types"), ELEMENT),
+        units=("fraction",),
+        shares=(ShareGroup(by=("deposit_type",), tolerance=0.01),),
+    ),
+    Table(
+        "country_deposit_mix",
+        "Share of each deposit type in a country's mine production (REO basis).",
+        key=("country", "deposit_type"),
+        columns=(COUNTRY, Column("deposit_type", references="deposit_types")),
+        units=("fraction",),
+        shares=(ShareGroup(by=("country",)),),
+    ),
+    Table(
+        "india_resources",
+        "India's rare-earth resources (monazite, hard rock): resources, not reserves.",
+        key=("resource", "metric", "year"),
+        columns=(
+            Column("resource", description="e.g. monazite_beach_sand, hard_rock"),
+            Column("metric", allowed=("ore_or_mineral", "contained_reo", "deposits")),
+        ),
+        unit_kinds=(Kind.MASS, Kind.COUNT),
+    ),
+    Table(
+        "facilities",
+        "Plants by country and stage, with capacity or output, operating or planned.",
+        key=("facility", "material", "metric", "year"),
+        columns=(
+            Column("facility", description="e.g. irel-aluva"),
+            COUNTRY,
+            Column("operator"),
+            STAGE,
+            MATERIAL,
+            Column("metric", allowed=("capacity", "output", "planned_capacity")),
+            Column("status", allowed=("operating", "planned", "under_construction", "proposed")),
+            Column("start_year", ColumnType.INTEGER, required=False),
+        ),
+        unit_kinds=MASS_KINDS,
+    ),
+    Table(
+        "trade",
+        "Trade of the focal country by partner: quantities, values and partner shares.",
+        key=("importer", "partner", "material", "metric", "year"),
+        columns=(
+            Column("importer", references="countries"),
+            Column("partner", references="countries", description="exporter, or ROW for other"),
+            MATERIAL,
+            Column("metric", allowed=("quantity", "value", "share_of_quantity", "share_of_value")),
+        ),
+        unit_kinds=(Kind.MASS, Kind.MONEY, Kind.FRACTION),
+        shares=(
+            ShareGroup(by=("importer", "material", "year"), where={"metric": "share_of_quantity"}),
+            ShareGroup(by=("importer", "material", "year"), where={"metric": "share_of_value"}),
+        ),
+    ),
+    Table(
+        "sector_activity",
+        "Activity of each end-use sector of a country: units produced or sold, MW installed.",
+        key=("country", "sector", "metric", "year"),
+        columns=(
+            COUNTRY,
+            SECTOR,
+            Column("metric", allowed=("production", "sales", "installed")),
+        ),
+        unit_kinds=(Kind.COUNT_RATE,),
+    ),
+    Table(
+        "intensities",
+        "Magnet use per product (kg per unit or t per MW) and the share of units using it.",
+        key=("sector", "material", "metric"),
+        columns=(
+            SECTOR,
+            MATERIAL,
+            Column("metric", allowed=("intensity", "share_of_units")),
+        ),
+        unit_kinds=(Kind.INTENSITY, Kind.FRACTION),
+    ),
+    Table(
+        "demand_growth",
+        "Growth of each sector's activity per year.",
+        key=("country", "sector", "year"),
+        columns=(COUNTRY, SECTOR),
+        units=("fraction_per_year",),
+        allow_negative=True,
+    ),
+    Table(
+        "world_demand",
+        "World demand for rare earths by use or element group.",
+        key=("item", "scenario", "year"),
+        columns=(
+            Column("item", description="e.g. magnet_rare_earths (Nd, Pr, Dy, Tb)"),
+            Column("scenario", description="e.g. observed, iea_aps"),
+        ),
+        unit_kinds=MASS_KINDS,
+    ),
+    Table(
+        "prices",
+        "Prices by material and market.",
+        key=("material", "market", "year"),
+        columns=(MATERIAL, Column("market", description="e.g. fob_china, europe")),
+        unit_kinds=(Kind.PRICE,),
+    ),
+    Table(
+        "process_parameters",
+        "Yields and losses along the chain, and other process figures.",
+        key=("parameter", "stage"),
+        columns=(Column("parameter"), STAGE),
+        unit_kinds=(Kind.FRACTION, Kind.INDEX),
+    ),
+    Table(
+        "magnet_composition",
+        "Mass fraction of each component in a magnet or alloy (typical, low, high).",
+        key=("material", "component", "metric"),
+        columns=(
+            MATERIAL,
+            Column(
+                "component",
+                allowed=(*_enum(Element), "Fe", "B", "Co", "Cu", "other"),
+                description="element symbol or Fe, B, Co, Cu, other",
+            ),
+            Column("metric", allowed=("typical", "low", "high")),
+        ),
+        units=("fraction",),
+        shares=(ShareGroup(by=("material",), where={"metric": "typical"}, tolerance=0.01),),
+    ),
+    Table(
+        "lead_times",
+        "Time from decision (or discovery) to output for mines, plants and other projects.",
+        key=("project_type", "metric"),
+        columns=(
+            Column("project_type"),
+            Column("metric", allowed=("mean", "min", "max", "typical")),
+        ),
+        unit_kinds=(Kind.DURATION,),
+    ),
+    Table(
+        "lifetimes",
+        "Product lifetimes by sector, with their distribution's parameters.",
+        key=("sector", "distribution", "parameter"),
+        columns=(
+            SECTOR,
+            Column("distribution", allowed=("normal", "weibull", "lognormal", "fixed")),
+            Column("parameter", allowed=("mean", "sd", "shape", "scale")),
+        ),
+        unit_kinds=(Kind.DURATION, Kind.INDEX),
+    ),
+    Table(
+        "inventories",
+        "Stocks held in a country by holder and material, as weeks of cover or tonnes.",
+        key=("country", "holder", "material", "metric", "year"),
+        columns=(
+            COUNTRY,
+            Column("holder", allowed=("industry", "government")),
+            MATERIAL,
+            Column("metric", allowed=("cover", "stock", "planned_acquisition")),
+        ),
+        unit_kinds=(Kind.DURATION, Kind.MASS),
+    ),
+    Table(
+        "control_parameters",
+        "How an export control was applied: licence processing time, approvals.",
+        key=("control_id", "destination", "parameter"),
+        columns=(
+            Column("control_id"),
+            Column("destination", references="countries"),
+            Column("parameter"),
+        ),
+        unit_kinds=(Kind.DURATION, Kind.COUNT, Kind.FRACTION, Kind.INDEX),
+    ),
+    Table(
+        "policies",
+        "Policy facts: budgets, capacities, caps and dates of missions, schemes and deals.",
+        key=("policy", "parameter"),
+        columns=(Column("policy"), COUNTRY, Column("parameter")),
+        unit_kinds=(
+            Kind.MONEY,
+            Kind.PRICE,
+            Kind.MASS,
+            Kind.MASS_RATE,
+            Kind.COUNT,
+            Kind.DURATION,
+            Kind.FRACTION,
+            Kind.AREA,
+        ),
+    ),
+    Table(
+        "exchange_rates",
+        "Exchange rates used to report costs in both rupees and dollars.",
+        key=("pair", "year"),
+        columns=(Column("pair", allowed=("inr_per_usd",)),),
+        units=("inr_per_usd",),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+ENTITY_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if not t.is_values)

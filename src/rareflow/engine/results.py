@@ -1,0 +1,89 @@
+"""Turn a trajectory into an ``xarray.Dataset`` with named dimensions and units."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from rareflow import dims
+from rareflow.engine.core import Trajectory
+from rareflow.model.network import COMMODITIES, COMMODITY_IDS, Network
+
+PROCESS = "process"
+"""Dimension of domestic processes (results only)."""
+
+
+def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
+    """Label a trajectory's arrays.
+
+    Every variable has ``draw`` and ``time``; per-material variables carry each material's own
+    unit in the ``material_unit`` coordinate, since t REO, t oxide, t metal and t magnet are never
+    added together.
+    """
+    coords = {
+        dims.DRAW: net.draws,
+        dims.TIME: net.time.astype("datetime64[ns]"),
+        dims.SECTOR: [s.value for s in net.sectors],
+        dims.MATERIAL: list(COMMODITY_IDS),
+        "material_unit": (dims.MATERIAL, [c.unit for c in COMMODITIES]),
+        dims.PARTNER: list(net.partners),
+        PROCESS: [p.id for p in net.processes],
+    }
+    by_sector = (dims.DRAW, dims.TIME, dims.SECTOR)
+    by_material = (dims.DRAW, dims.TIME, dims.MATERIAL)
+    shortfall = np.maximum(traj.requirement - traj.delivered, 0.0)
+    data = {
+        "requirement": (
+            by_sector,
+            traj.requirement,
+            "t_magnet",
+            "magnet needed for planned production",
+        ),
+        "demand": (by_sector, traj.demand, "t_magnet", "magnet sought after the price response"),
+        "delivered": (by_sector, traj.delivered, "t_magnet", "magnet delivered to the sector"),
+        "shortfall": (by_sector, shortfall, "t_magnet", "requirement not delivered"),
+        "stock": (
+            by_material,
+            traj.stock,
+            "per material_unit",
+            "focal industry stock, end of step",
+        ),
+        "imports": (by_material, traj.imports, "per material_unit", "arrivals from all partners"),
+        "refused": (by_material, traj.refused, "per material_unit", "licence applications refused"),
+        "exported": (
+            by_material,
+            traj.exported,
+            "per material_unit",
+            "domestic surplus sold abroad",
+        ),
+        "price_multiple": (
+            by_material,
+            traj.price_multiple,
+            "index",
+            "price relative to the baseline",
+        ),
+        "production": (
+            (dims.DRAW, dims.TIME, PROCESS),
+            traj.production,
+            "per process output",
+            "throughput of domestic processes",
+        ),
+        "import_cost": (
+            (dims.DRAW, dims.TIME),
+            traj.import_cost_usd,
+            "usd",
+            "value of arrivals of priced materials at the scarcity price",
+        ),
+    }
+    if traj.shipped_by_partner is not None:
+        data["shipped"] = (
+            (dims.DRAW, dims.TIME, dims.PARTNER, dims.MATERIAL),
+            traj.shipped_by_partner,
+            "per material_unit",
+            "shipments by partner",
+        )
+    variables = {
+        name: xr.Variable(d, values, attrs={"unit": unit, "description": text})
+        for name, (d, values, unit, text) in data.items()
+    }
+    return xr.Dataset(variables, coords=coords)

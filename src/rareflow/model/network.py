@@ -1,0 +1,174 @@
+"""The numeric network the engine steps: arrays over draws, time, partners and commodities.
+
+A :class:`Network` is the focal country's chain compiled for one scenario: the commodities that
+flow (each on its own mass basis), the domestic processes that convert them, the partners that
+supply them, and time schedules that shocks and levers write into. Arrays whose first axis is
+``draw`` have length 1 there when they do not vary across the ensemble; the engine broadcasts.
+
+Commodities are tracked on their own basis (t REO, t oxide, t metal, t magnet); processes convert
+between bases with recipes derived from stoichiometry and composition, and their element balance
+(t of element metal in = out + losses) is checked at every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rareflow.ids import Element, Sector
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+TRACKED_ELEMENTS: tuple[Element, ...] = (Element.Nd, Element.Pr, Element.Dy, Element.Tb, Element.Sm)
+"""Elements whose mass the engine balances through the processes."""
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """A material the engine moves.
+
+    Parameters
+    ----------
+    id
+        Material id (materials.csv).
+    form
+        concentrate, oxide, metal or magnet: what export controls name.
+    unit
+        Its unit per step (t_reo, t_oxide, t_metal, t_magnet).
+    """
+
+    id: str
+    form: str
+    unit: str
+
+
+COMMODITIES: tuple[Commodity, ...] = (
+    Commodity("concentrate_mixed", "concentrate", "t_reo"),
+    Commodity("oxide_ndpr", "oxide", "t_oxide"),
+    Commodity("oxide_dy", "oxide", "t_oxide"),
+    Commodity("oxide_tb", "oxide", "t_oxide"),
+    Commodity("oxide_sm", "oxide", "t_oxide"),
+    Commodity("metal_ndpr", "metal", "t_metal"),
+    Commodity("metal_dy", "metal", "t_metal"),
+    Commodity("metal_tb", "metal", "t_metal"),
+    Commodity("metal_sm", "metal", "t_metal"),
+    Commodity("magnet_ndfeb_sintered", "magnet", "t_magnet"),
+    Commodity("magnet_ndfeb_bonded", "magnet", "t_magnet"),
+    Commodity("magnet_smco", "magnet", "t_magnet"),
+)
+COMMODITY_IDS: tuple[str, ...] = tuple(c.id for c in COMMODITIES)
+MAGNETS: tuple[str, ...] = tuple(c.id for c in COMMODITIES if c.form == "magnet")
+
+
+@dataclass(frozen=True)
+class Process:
+    """A domestic conversion step, per unit of throughput.
+
+    Parameters
+    ----------
+    id
+        Process id.
+    stage
+        Chain stage it belongs to.
+    inputs, outputs
+        Commodity amounts consumed and made per unit of throughput.
+    """
+
+    id: str
+    stage: str
+    inputs: dict[str, float]
+    outputs: dict[str, float]
+
+
+@dataclass
+class Network:
+    """The compiled network of one scenario for a set of draws.
+
+    Dimensions: ``D`` draws (or 1), ``T`` steps, ``S`` sectors, ``K`` commodities, ``P`` partners,
+    ``J`` processes, ``C`` export controls, ``E`` tracked elements. Amounts are per step.
+    """
+
+    time: NDArray[np.datetime64]
+    step_months: int
+    draws: IntArray
+    sectors: tuple[Sector, ...]
+    partners: tuple[str, ...]
+    processes: tuple[Process, ...]
+    content: FloatArray
+    """(K, E) t of element metal per unit of each commodity."""
+    requirement0: FloatArray
+    """(S, K) magnet requirement per step at the first step, before growth."""
+    growth: FloatArray
+    """(D, S) growth of requirement per year."""
+    demand_multiplier: FloatArray
+    """(T, S, K) multiplier on requirement (substitution, thrift)."""
+    stock0: FloatArray
+    """(D, K) opening industry stock."""
+    cover_steps: FloatArray
+    """(D, K) stock target, in steps of use."""
+    restock_steps: FloatArray
+    """(D,) steps over which a stock gap is closed."""
+    proc_in: FloatArray
+    """(J, K) inputs per unit throughput."""
+    proc_out: FloatArray
+    """(J, K) outputs per unit throughput."""
+    proc_loss: FloatArray
+    """(J, E) element lost per unit throughput (t metal)."""
+    capacity: FloatArray
+    """(D, T, J) throughput capacity per step."""
+    share: FloatArray
+    """(P, K) baseline partner shares of the focal country's imports."""
+    lead_steps: IntArray
+    """(P,) steps from shipment to arrival."""
+    surge: FloatArray
+    """(D, T, P) extra supply a partner can add, as a share of its baseline volume."""
+    row_pressure: FloatArray
+    """(D, T) share of partners' extra supply taken by other importers."""
+    licensed: FloatArray
+    """(C, T, P, K) 1 where a flow needs control C's licence when ordered at t, else 0."""
+    licence_scale: FloatArray
+    """(D, C, P) share of a covered flow that needs the licence: 1 for the controlling exporter,
+    the re-export rule's catch for other partners."""
+    approval: FloatArray
+    """(D, C, T) probability that an application made at t is approved."""
+    delay_steps: FloatArray
+    """(D, C, T) steps from application to decision (fractional: split over two steps)."""
+    cut: FloatArray
+    """(D, T, P, K) share of a partner's supply lost."""
+    tier: IntArray
+    """(S,) allocation tier of each sector (0 first); the last tier alone answers the price."""
+    proportional_only: bool
+    elasticity: FloatArray
+    """(D,) price elasticity of requirement (negative)."""
+    adjustment: FloatArray
+    """(D,) share of the gap to the clearing price closed per step."""
+    max_multiple: float
+    base_price: FloatArray
+    """(K,) baseline price, USD per kg (NaN where unknown)."""
+    local_supply: FloatArray
+    """(D, T, K) domestic supply entering the focal stock without a process: mine output that
+    feeds separation, and secondary (recycled) material."""
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws."""
+        return int(self.draws.shape[0])
+
+    @property
+    def n_steps(self) -> int:
+        """Number of steps."""
+        return int(self.time.shape[0])
+
+    @property
+    def max_queue(self) -> int:
+        """Length of the licence queue: the longest delay plus one step."""
+        top = float(self.delay_steps.max()) if self.delay_steps.size else 0.0
+        return int(np.ceil(top)) + 2
+
+    @property
+    def max_lead(self) -> int:
+        """Length of the transit pipeline."""
+        return int(self.lead_steps.max(initial=0)) + 1

@@ -1,0 +1,1 @@
+"""Scenarios: schema, presets, loading, sampling and compilation into a network."""

@@ -1,0 +1,45 @@
+"""Pieces shared by the scenario schema, its shocks and its levers."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from rareflow.scenario.distributions import bounds
+
+
+def _month_or_date(value: Any) -> Any:
+    """Accept 'YYYY-MM' (first of the month) as well as 'YYYY-MM-DD'."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value.strip()):
+        return f"{value.strip()}-01"
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_month_or_date)]
+"""A date, written YYYY-MM-DD (or YYYY-MM for the first of a month)."""
+
+Form = Literal["concentrate", "oxide", "metal", "alloy", "magnet"]
+FORMS: tuple[Form, ...] = ("concentrate", "oxide", "metal", "alloy", "magnet")
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO alpha-3 code")]
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: unknown keys are errors; instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def check_range(value: Any, low: float, high: float, what: str) -> None:
+    """Raise ValueError if a number (or any value of a distribution) leaves [low, high]."""
+    lo, hi = bounds(value)
+    if lo < low - 1e-12 or hi > high + 1e-12:
+        raise ValueError(f"{what} must lie in [{low:g}, {high:g}]; got values in [{lo:g}, {hi:g}]")
+
+
+def check_dates(start: date, end: date | None) -> None:
+    """Raise ValueError if a period ends before it starts."""
+    if end is not None and end < start:
+        raise ValueError(f"end ({end}) is before start ({start})")

@@ -1,0 +1,414 @@
+"""Compile a scenario and a chain into the numeric network the engine steps.
+
+Baseline figures come from the chain (dataset): sector requirement, domestic plant capacities,
+import partner shares, inventories, element contents, prices. Where the dataset has no figure,
+the default is a labelled assumption of :class:`rareflow.scenario.schema.Parameters` (see the
+README). Then each shock and lever writes itself into the network's schedules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rareflow import units
+from rareflow.data.load import Dataset, load_dataset
+from rareflow.ids import Element, Sector
+from rareflow.model.chain import Chain, build_chain
+from rareflow.model.composition import material_elements
+from rareflow.model.network import (
+    COMMODITIES,
+    COMMODITY_IDS,
+    MAGNETS,
+    TRACKED_ELEMENTS,
+    FloatArray,
+    Network,
+    Process,
+)
+from rareflow.scenario.context import CompileContext
+from rareflow.scenario.distributions import Uniform
+from rareflow.scenario.sampling import Sampler
+from rareflow.scenario.schema import Scenario
+from rareflow.scenario.shocks import ExportControl
+
+DAYS_PER_MONTH = 365.25 / 12
+NDPR = (Element.Nd, Element.Pr)
+CONTROLLING_DEFAULT = "CHN"
+#: Which chain stage's import shares stand in for each commodity form.
+FORM_STAGE = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
+#: Trade classes whose partner shares stand in for magnets, best first.
+MAGNET_TRADE_PREFERENCE = ("magnets_rare_earth", "hs850511_magnets_metal", "magnets_permanent_all")
+#: Facility materials that feed each process's capacity.
+PROCESS_MATERIALS = {
+    "separation_ndpr": ("oxide_ndpr",),
+    "metal_ndpr": ("metal_nd", "metal_ndpr"),
+    "metal_dy": ("metal_dy",),
+    "metal_tb": ("metal_tb",),
+    "metal_sm": ("metal_sm",),
+    "magnet_ndfeb_sintered": ("magnet_ndfeb_sintered",),
+    "magnet_ndfeb_bonded": ("magnet_ndfeb_bonded",),
+    "magnet_smco": ("magnet_smco",),
+}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled scenario: the network and what it was built from."""
+
+    network: Network
+    chain: Chain
+    sampler: Sampler
+    notes: tuple[str, ...]
+
+
+def _parameter(ds: Dataset, name: str, stage: str) -> float:
+    rows = ds.chosen("process_parameters")
+    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
+    if hit.empty:
+        raise KeyError(f"process_parameters.csv has no chosen row {name} at {stage}")
+    return float(hit["value"].iloc[0])
+
+
+def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Partner shares per commodity form, and notes on where each came from."""
+    notes = []
+    by_form: dict[str, dict[str, float]] = {}
+    links = chain.links
+    materials = ds.table("materials").set_index("material")
+    for form, stage in FORM_STAGE.items():
+        found: dict[str, float] = {}
+        stage_links = links[
+            links["material"].map(lambda m: m in materials.index and materials.loc[m, "stage"])
+            == stage
+        ]
+        candidates = list(dict.fromkeys(stage_links["material"]))
+        if form == "magnet":
+            # Rare-earth magnets proper before ferrite-dominated all-magnet totals.
+            candidates.sort(
+                key=lambda m: (
+                    MAGNET_TRADE_PREFERENCE.index(m)
+                    if m in MAGNET_TRADE_PREFERENCE
+                    else len(MAGNET_TRADE_PREFERENCE)
+                )
+            )
+        for material in candidates:
+            for metric in ("share_of_quantity", "share_of_value"):
+                rows = stage_links[
+                    (stage_links["material"] == material) & (stage_links["metric"] == metric)
+                ]
+                if rows.empty:
+                    continue
+                latest = rows[rows["year"] == rows["year"].max()]
+                found = dict(zip(latest["partner"], latest["value"].astype(float), strict=True))
+                notes.append(
+                    f"{form}: {chain.country}'s import shares of {material} ({metric}, "
+                    f"{int(latest['year'].iloc[0])})"
+                )
+                break
+            if found:
+                break
+        if not found:
+            world = chain.stage_share
+            if stage in world.coords["stage"].to_numpy():
+                row = world.sel(stage=stage)
+                found = {
+                    str(c): float(v)
+                    for c, v in zip(row.coords["country"].to_numpy(), row.to_numpy(), strict=True)
+                    if v > 0
+                }
+                notes.append(f"{form}: no import split for {chain.country}; world {stage} shares")
+        total = sum(found.values())
+        by_form[form] = {p: v / total for p, v in found.items()} if total > 0 else {"ROW": 1.0}
+    return by_form, notes
+
+
+def _content(chain: Chain, ds: Dataset, ndpr_split: dict[Element, float]) -> FloatArray:
+    """(K, E) t of element metal per unit of each commodity."""
+    mf = chain.metal_fraction
+    content = np.zeros((len(COMMODITIES), len(TRACKED_ELEMENTS)))
+    col = {e: i for i, e in enumerate(TRACKED_ELEMENTS)}
+    ore = chain.ore_shares
+    country = chain.country if chain.country in ore.coords["country"].to_numpy() else None
+    for k, c in enumerate(COMMODITIES):
+        if c.id == "concentrate_mixed" and country is not None:
+            for e in TRACKED_ELEMENTS:
+                content[k, col[e]] = float(ore.sel(country=country, element=e.value)) * float(
+                    mf.sel(element=e.value)
+                )
+        elif c.form in ("oxide", "metal"):
+            symbol = c.id.split("_", 1)[1]
+            elements = NDPR if symbol == "ndpr" else (Element(symbol.capitalize()),)
+            for e in elements:
+                share = ndpr_split[e] if symbol == "ndpr" else 1.0
+                fraction = float(mf.sel(element=e.value)) if c.form == "oxide" else 1.0
+                content[k, col[e]] = share * fraction
+        elif c.form == "magnet" and c.id in chain.magnet_content.coords["material"].to_numpy():
+            for e in TRACKED_ELEMENTS:
+                content[k, col[e]] = float(chain.magnet_content.sel(material=c.id, element=e.value))
+    del ds
+    return content
+
+
+def _processes(
+    content: FloatArray, ds: Dataset
+) -> tuple[tuple[Process, ...], FloatArray, FloatArray, FloatArray]:
+    """Recipes from stoichiometry, composition and yields (process_parameters.csv)."""
+    idx = {c: i for i, c in enumerate(COMMODITY_IDS)}
+    metal_yield = 1.0 - _parameter(ds, "oxide_to_metal_loss", "metal")
+    magnet_yield = _parameter(ds, "oxide_to_magnet_retention", "magnet") / metal_yield
+    procs: list[Process] = []
+    conc = content[idx["concentrate_mixed"]]
+    ndpr_oxide = content[idx["oxide_ndpr"]]
+    # Separation per t REO of concentrate: NdPr oxide of fixed Nd:Pr ratio, limited by the
+    # scarcer of the two in the ore; the rest of the ore leaves the tracked chain as co-products.
+    oxide_per_reo = min(conc[i] / ndpr_oxide[i] if ndpr_oxide[i] > 0 else np.inf for i in (0, 1))
+    oxide_per_reo = 0.0 if not np.isfinite(oxide_per_reo) else float(oxide_per_reo)
+    procs.append(
+        Process(
+            "separation_ndpr",
+            "separation",
+            {"concentrate_mixed": 1.0},
+            {"oxide_ndpr": oxide_per_reo},
+        )
+    )
+    for sym in ("ndpr", "dy", "tb", "sm"):
+        oxide = content[idx[f"oxide_{sym}"]]
+        metal = content[idx[f"metal_{sym}"]]
+        need = metal.sum() / max(oxide.sum(), 1e-12) / metal_yield
+        procs.append(
+            Process(f"metal_{sym}", "metal", {f"oxide_{sym}": need}, {f"metal_{sym}": 1.0})
+        )
+    for magnet in MAGNETS:
+        have = content[idx[magnet]]
+        inputs = {}
+        for sym, cols in (("ndpr", (0, 1)), ("dy", (2,)), ("tb", (3,)), ("sm", (4,))):
+            amount = sum(have[c] for c in cols)
+            if amount > 0:
+                inputs[f"metal_{sym}"] = amount / magnet_yield
+        procs.append(Process(magnet, "magnet", inputs, {magnet: 1.0}))
+    proc_in = np.zeros((len(procs), len(COMMODITIES)))
+    proc_out = np.zeros_like(proc_in)
+    for j, p in enumerate(procs):
+        for k, v in p.inputs.items():
+            proc_in[j, idx[k]] = v
+        for k, v in p.outputs.items():
+            proc_out[j, idx[k]] = v
+    loss = proc_in @ content - proc_out @ content
+    return tuple(procs), proc_in, proc_out, np.maximum(loss, 0.0)
+
+
+def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
+    """(J,) operating capacity per year of each process, from the focal country's plants."""
+    plants = chain.nodes[
+        (chain.nodes["country"] == chain.country)
+        & (chain.nodes["metric"] == "capacity")
+        & (chain.nodes["status"] == "operating")
+    ]
+    cap = np.zeros(len(processes))
+    for j, p in enumerate(processes):
+        rows = plants[plants["material"].isin(PROCESS_MATERIALS[p.id])]
+        for unit, value in zip(rows["unit"], rows["value"], strict=True):
+            cap[j] += float(value) * units.get(str(unit)).to_base
+    return cap
+
+
+def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
+    inv = ds.chosen("inventories")
+    rows = inv[
+        (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
+    ]
+    if rows.empty:
+        raise KeyError(f"inventories.csv has no industry cover for {country}")
+    row = rows.iloc[0]
+    weeks = units.convert(1.0, str(row["unit"]), "weeks")
+    low = row["low"] if pd.notna(row["low"]) else row["value"]
+    high = row["high"] if pd.notna(row["high"]) else row["value"]
+    return float(low) * weeks, float(high) * weeks
+
+
+def _base_prices(ds: Dataset) -> FloatArray:
+    prices = ds.chosen("prices")
+    prices = prices[prices["unit"] == "usd_per_kg"]
+    out = np.full(len(COMMODITIES), np.nan)
+    for k, c in enumerate(COMMODITIES):
+        rows = prices[(prices["material"] == c.id) & (prices["market"] == "usgs_fob")]
+        if not rows.empty:
+            out[k] = float(rows.sort_values("year")["value"].iloc[-1])
+    return out
+
+
+def compile_scenario(
+    scenario: Scenario,
+    draws: np.ndarray | None = None,
+    dataset: Dataset | None = None,
+) -> Compiled:
+    """Build the network of a scenario for some of its draws.
+
+    Parameters
+    ----------
+    scenario
+        The validated scenario.
+    draws
+        Global draw indices (default: all of the scenario's draws).
+    dataset
+        The dataset (default: the embedded one).
+    """
+    ds = dataset if dataset is not None else load_dataset()
+    chain = build_chain(scenario.country, ds)
+    draw_idx = np.arange(scenario.draws) if draws is None else np.asarray(draws, dtype=np.int64)
+    d_n = len(draw_idx)
+    sampler = Sampler(scenario.seed, scenario.sampling, scenario.draws, draw_idx, uncertain_paths())
+    step = scenario.step_months
+    t_n = scenario.horizon_months // step
+    start = np.datetime64(scenario.start.strftime("%Y-%m"), "M")
+    time = start + np.arange(t_n) * step
+
+    comp = ds.chosen("magnet_composition")
+    typical = comp[(comp["material"] == "magnet_ndfeb_sintered") & (comp["metric"] == "typical")]
+    nd = float(typical.loc[typical["component"] == "Nd", "value"].sum())
+    pr = float(typical.loc[typical["component"] == "Pr", "value"].sum())
+    split = {Element.Nd: nd / (nd + pr), Element.Pr: pr / (nd + pr)}
+    content = _content(chain, ds, split)
+    processes, proc_in, proc_out, proc_loss = _processes(content, ds)
+
+    shares, notes = _import_shares(chain, ds)
+    partner_set = {p for s in shares.values() for p in s}
+    for shock in scenario.shocks:
+        partner_set.update(shock.partners())
+    for lever in scenario.levers:
+        partner_set.update(lever.partners())
+    partners = tuple(sorted(partner_set))
+    share = np.zeros((len(partners), len(COMMODITIES)))
+    for k, c in enumerate(COMMODITIES):
+        for p, v in shares[c.form].items():
+            share[partners.index(p), k] = v
+
+    sectors = tuple(Sector)
+    demand = chain.demand.demand
+    requirement0 = np.zeros((len(sectors), len(COMMODITIES)))
+    for s, sector in enumerate(sectors):
+        if sector.value not in demand.coords["sector"].to_numpy():
+            continue
+        for m in demand.coords["material"].to_numpy():
+            if m in COMMODITY_IDS:
+                requirement0[s, COMMODITY_IDS.index(m)] = (
+                    float(demand.sel(sector=sector.value, material=m)) / 12.0 * step
+                )
+    growth_da = chain.demand.growth
+    growth = np.array(
+        [
+            [
+                float(growth_da.sel(sector=s.value))
+                if s.value in growth_da.coords["sector"].to_numpy()
+                else 0.0
+                for s in sectors
+            ]
+        ]
+    )
+
+    params = scenario.parameters
+    steps_per_week = 7.0 / (DAYS_PER_MONTH * step)
+    if params.industry_cover_weeks is None:
+        low, high = _industry_cover(ds, chain.country)
+        industry_weeks = sampler.draw(
+            Uniform(low=low, high=high), "parameters.industry_cover_weeks"
+        )
+        notes.append(f"industry magnet cover: {low:g}-{high:g} weeks (inventories.csv)")
+    else:
+        industry_weeks = sampler.draw(
+            params.industry_cover_weeks, "parameters.industry_cover_weeks"
+        )
+    upstream_weeks = sampler.draw(params.upstream_cover_weeks, "parameters.upstream_cover_weeks")
+    is_magnet = np.array([c.form == "magnet" for c in COMMODITIES])
+    cover = np.where(is_magnet[None, :], industry_weeks[:, None], upstream_weeks[:, None])
+    cover_steps = cover * steps_per_week
+
+    cap_year = _capacities(chain, processes)
+    capacity = np.broadcast_to(cap_year / 12.0 * step, (1, t_n, len(processes))).copy()
+
+    n_controls = sum(isinstance(s, ExportControl) for s in scenario.shocks)
+    tiers = {s: i for i, tier in enumerate(scenario.allocation.priority) for s in tier}
+    last_tier = len(scenario.allocation.priority)
+    net = Network(
+        time=time,
+        step_months=step,
+        draws=draw_idx,
+        sectors=sectors,
+        partners=partners,
+        processes=processes,
+        content=content,
+        requirement0=requirement0,
+        growth=growth,
+        demand_multiplier=np.ones((t_n, len(sectors), len(COMMODITIES))),
+        stock0=np.zeros((1, len(COMMODITIES))),
+        cover_steps=cover_steps,
+        restock_steps=sampler.draw(params.restock_months, "parameters.restock_months") / step,
+        proc_in=proc_in,
+        proc_out=proc_out,
+        proc_loss=proc_loss,
+        capacity=capacity,
+        share=share,
+        lead_steps=np.full(len(partners), round(params.shipping_months / step), dtype=np.int64),
+        surge=np.zeros((1, t_n, len(partners))),
+        row_pressure=np.zeros((1, t_n)),
+        licensed=np.zeros((n_controls, t_n, len(partners), len(COMMODITIES))),
+        licence_scale=np.zeros((d_n, n_controls, len(partners))),
+        approval=np.zeros((d_n, n_controls, t_n)),
+        delay_steps=np.zeros((d_n, n_controls, t_n)),
+        cut=np.zeros((1, t_n, len(partners), len(COMMODITIES))),
+        tier=np.array([tiers.get(s, last_tier) for s in sectors], dtype=np.int64),
+        proportional_only=scenario.allocation.rule == "proportional",
+        elasticity=sampler.draw(scenario.prices.elasticity, "prices.elasticity"),
+        adjustment=sampler.draw(scenario.prices.adjustment, "prices.adjustment"),
+        max_multiple=scenario.prices.max_multiple,
+        base_price=_base_prices(ds),
+        local_supply=np.zeros((1, t_n, len(COMMODITIES))),
+    )
+    magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
+    ctx = CompileContext(net, chain, sampler, magnet_elements)
+    control = 0
+    controlling: set[str] = set()
+    for i, shock in enumerate(scenario.shocks):
+        shock.apply(ctx, control, f"shocks[{i}]")
+        if isinstance(shock, ExportControl):
+            control += 1
+            controlling.add(shock.exporter)
+    for i, lever in enumerate(scenario.levers):
+        lever.apply(ctx, f"levers[{i}]")
+
+    surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
+    free_partners = np.array([p not in controlling for p in partners], dtype=np.float64)
+    net.surge = np.broadcast_to(
+        surge[:, None, None] * free_partners[None, None, :], (surge.shape[0], t_n, len(partners))
+    ).copy()
+    competition = sampler.draw(params.row_competition, "parameters.row_competition")
+    net.row_pressure = net.row_pressure * competition[:, None]
+
+    # Domestic mine output feeds separation up to its capacity; the rest has other uses.
+    mine = chain.mine_production
+    if chain.country in mine.coords["country"].to_numpy():
+        per_step = float(mine.sel(country=chain.country)) / 12.0 * step
+        j_sep = [p.id for p in processes].index("separation_ndpr")
+        k_conc = COMMODITY_IDS.index("concentrate_mixed")
+        feed = np.minimum(per_step, net.capacity[:, :, j_sep] * proc_in[j_sep, k_conc])
+        net.local_supply = np.zeros((feed.shape[0], t_n, len(COMMODITIES)))
+        net.local_supply[:, :, k_conc] = feed
+
+    use0 = requirement0.sum(axis=0) + (net.capacity[:, 0] @ proc_in).max(axis=0)
+    net.stock0 = cover_steps * use0[None, :]
+    return Compiled(net, chain, sampler, tuple(notes))
+
+
+def uncertain_paths() -> tuple[str, ...]:
+    """Paths of the numbers every compile draws, in a fixed order (Sobol dimensions)."""
+    return (
+        "parameters.industry_cover_weeks",
+        "parameters.upstream_cover_weeks",
+        "parameters.restock_months",
+        "parameters.nonchina_surge",
+        "parameters.row_competition",
+        "prices.elasticity",
+        "prices.adjustment",
+    )

@@ -1,0 +1,85 @@
+"""Draw every uncertain number of a scenario for a set of draw indices.
+
+Each number has a stable stream id, a hash of its path in the scenario (``shocks[0].licence[1]
+.approval_probability``), so adding a number elsewhere does not change the draws of the others.
+Designs:
+
+- ``random``: independent uniforms per draw from the counter-based generator of
+  :func:`rareflow.scenario.distributions.uniforms`;
+- ``lhs``: Latin hypercube (McKay, Beckman and Conover 1979): draw ``d`` falls in stratum
+  ``perm[d]`` of ``N`` equal strata, with the permutation seeded per stream;
+- ``sobol``: scrambled Sobol' points (scipy.stats.qmc; Sobol' 1967, Owen 1998), one dimension per
+  uncertain number in path order.
+
+Every design depends only on (seed, path, draw index, total draws), so a chunk of draws gives the
+same values as the whole run.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import qmc
+
+from rareflow.scenario.distributions import FloatArray, as_distribution, uniforms
+
+
+def stream_id(path: str) -> int:
+    """Stable stream id of a number's path."""
+    return zlib.crc32(path.encode("utf-8"))
+
+
+@dataclass
+class Sampler:
+    """Draws values of scenario numbers for given draw indices.
+
+    Parameters
+    ----------
+    seed
+        The scenario's seed.
+    design
+        random, lhs or sobol.
+    total
+        Total number of draws of the run (LHS strata and Sobol points depend on it).
+    draws
+        Global indices of the draws wanted.
+    uncertain_paths
+        For Sobol, every uncertain path of the scenario in a fixed order (one dimension each).
+    """
+
+    seed: int
+    design: str
+    total: int
+    draws: np.ndarray
+    uncertain_paths: tuple[str, ...] = ()
+    drawn: dict[str, FloatArray] = field(default_factory=dict)
+    _sobol: FloatArray | None = None
+
+    def _uniform(self, path: str) -> FloatArray:
+        sid = stream_id(path)
+        if self.design == "random":
+            return uniforms(self.seed, sid, self.draws)
+        if self.design == "lhs":
+            perm_keys = uniforms(self.seed, sid ^ 0x5A5A5A5A, np.arange(self.total))
+            strata = np.argsort(perm_keys, kind="stable")
+            jitter = uniforms(self.seed, sid, self.draws)
+            return np.asarray((strata[self.draws] + jitter) / self.total, dtype=np.float64)
+        if self._sobol is None:
+            dim = max(len(self.uncertain_paths), 1)
+            engine = qmc.Sobol(d=dim, scramble=True, seed=self.seed)
+            points = engine.random(self.total)
+            self._sobol = np.clip(points, 1e-12, 1 - 1e-12)
+        column = self.uncertain_paths.index(path) if path in self.uncertain_paths else 0
+        return np.asarray(self._sobol[self.draws, column], dtype=np.float64)
+
+    def draw(self, value: object, path: str) -> FloatArray:
+        """Values of one scenario number for the draws: shape (1,) if fixed, else (D,)."""
+        dist = as_distribution(value)  # type: ignore[arg-type]
+        if getattr(dist, "dist", "") == "fixed":
+            out = dist.ppf(np.zeros(1))
+        else:
+            out = dist.ppf(self._uniform(path))
+        self.drawn[path] = out
+        return out

@@ -1,0 +1,133 @@
+"""The scenario: a declarative YAML file, validated here.
+
+A scenario sets the focal country, the time grid, the shocks, the policy levers, the uncertain
+numbers, the ensemble size and seed, the allocation rule and the price model. Unknown keys are
+errors (``extra="forbid"``), and every number may be plain or a distribution
+(:mod:`rareflow.scenario.distributions`): that is how a scenario states its uncertain parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from rareflow.ids import Sector
+from rareflow.scenario.common import CountryCode, Day, StrictModel, check_range
+from rareflow.scenario.distributions import Number
+from rareflow.scenario.levers import Lever
+from rareflow.scenario.shocks import Shock
+
+
+class Allocation(StrictModel):
+    """How scarce magnets are shared among sectors.
+
+    ``priority`` lists tiers, served in order; sectors in no tier form the last tier. Within a
+    tier, supply is rationed in proportion to demand (``rule: proportional`` ignores tiers).
+    """
+
+    rule: Literal["priority_then_proportional", "proportional"] = "priority_then_proportional"
+    priority: list[list[Sector]] = Field(
+        default_factory=lambda: [[Sector.DEFENCE], [Sector.MEDICAL]]
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> Allocation:
+        seen = [s for tier in self.priority for s in tier]
+        if len(seen) != len(set(seen)):
+            raise ValueError("a sector appears in more than one priority tier")
+        return self
+
+
+class PriceModel(StrictModel):
+    """Scarcity pricing with partial adjustment, and demand that answers price.
+
+    With constant-elasticity demand ``q = q0 * m ** e`` (``e < 0``), the price multiple that
+    clears a supply-to-requirement ratio ``r < 1`` is ``m* = r ** (1 / e)``. The multiple moves
+    toward ``m*`` by ``adjustment`` of the gap each month, capped at ``max_multiple``, and the next
+    month's demand is the requirement times ``m ** e``. Defaults are assumptions (README).
+    """
+
+    elasticity: Number = -0.3
+    adjustment: Number = 0.5
+    max_multiple: float = Field(default=8.0, ge=1.0, le=1000.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> PriceModel:
+        check_range(self.elasticity, -5, -1e-3, "elasticity")
+        check_range(self.adjustment, 0, 1, "adjustment")
+        return self
+
+
+class Parameters(StrictModel):
+    """Engine parameters; defaults rest on the dataset or are labelled assumptions (README).
+
+    Parameters
+    ----------
+    industry_cover_weeks
+        Magnet stocks held by the focal country's industry, in weeks of requirement. Empty: from
+        the dataset (inventories.csv: 2-3 weeks, May-June 2025), drawn uniformly in its range.
+    upstream_cover_weeks
+        Stocks of oxides and metals at domestic processors, in weeks of use (assumption).
+    shipping_months
+        Months from shipment to arrival (assumption: sea freight from East Asia).
+    nonchina_surge
+        How far partners other than a controlling exporter can raise deliveries to the focal
+        country, as a share of their baseline volume (assumption).
+    row_competition
+        Under a global control, the share of that extra supply taken by other importers who lost
+        supply too (assumption).
+    restock_months
+        Months over which industry closes the gap to its stock target (assumption).
+    """
+
+    industry_cover_weeks: Number | None = None
+    upstream_cover_weeks: Number = 4.0
+    shipping_months: int = Field(default=1, ge=0, le=12)
+    nonchina_surge: Number = 0.3
+    row_competition: Number = 0.5
+    restock_months: Number = 3.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Parameters:
+        check_range(self.upstream_cover_weeks, 0, 520, "upstream_cover_weeks")
+        check_range(self.nonchina_surge, 0, 100, "nonchina_surge")
+        check_range(self.row_competition, 0, 1, "row_competition")
+        check_range(self.restock_months, 0.1, 120, "restock_months")
+        if self.industry_cover_weeks is not None:
+            check_range(self.industry_cover_weeks, 0, 520, "industry_cover_weeks")
+        return self
+
+
+class Scenario(StrictModel):
+    """A scenario: what happens, what is done about it, and how many draws to run."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    country: CountryCode = "IND"
+    start: Day = date(2025, 1, 1)
+    horizon_months: int = Field(default=36, ge=1, le=600)
+    step_months: Literal[1, 3, 12] = 1
+    draws: int = Field(default=1000, ge=1, le=10_000_000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    sampling: Literal["random", "lhs", "sobol"] = "random"
+    shocks: list[Shock] = Field(default_factory=list)
+    levers: list[Lever] = Field(default_factory=list)
+    allocation: Allocation = Field(default_factory=Allocation)
+    prices: PriceModel = Field(default_factory=PriceModel)
+    parameters: Parameters = Field(default_factory=Parameters)
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, v: date) -> date:
+        return v.replace(day=1)
+
+    @model_validator(mode="after")
+    def _grid(self) -> Scenario:
+        if self.horizon_months % self.step_months:
+            raise ValueError(
+                f"horizon_months ({self.horizon_months}) must be a multiple of step_months "
+                f"({self.step_months})"
+            )
+        return self

@@ -1,0 +1,13 @@
+"""Shocks: one module each, sharing ``partners()`` and ``apply(ctx, index, path)``."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from rareflow.scenario.shocks.export_control import ExportControl, LicencePhase
+from rareflow.scenario.shocks.supply_cut import SupplyCut
+
+Shock = Annotated[ExportControl | SupplyCut, Field(discriminator="type")]
+"""Any shock, chosen by its ``type`` field."""
+
+__all__ = ["ExportControl", "LicencePhase", "Shock", "SupplyCut"]

@@ -1,0 +1,35 @@
+"""Shared fixtures: the embedded dataset and helpers to write user data tables."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from rareflow.data.load import Dataset, embedded_dir, load_dataset
+from rareflow.data.schema import TABLES_BY_NAME
+
+
+@pytest.fixture(scope="session")
+def dataset() -> Dataset:
+    return load_dataset()
+
+
+def read_rows(name: str) -> list[dict[str, str]]:
+    """The embedded table's rows as text."""
+    with (embedded_dir() / f"{name}.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_table(directory: Path, name: str, rows: list[dict[str, str]]) -> Path:
+    """Write rows as a table file in a user data directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    columns = [c.name for c in TABLES_BY_NAME[name].all_columns]
+    path = directory / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+    return path

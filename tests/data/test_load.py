@@ -1,0 +1,163 @@
+"""The dataset loader: the embedded data is valid and cited; bad data is named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import read_rows, write_table
+
+import rareflow.data.load
+from rareflow.data.load import Dataset, load_dataset
+from rareflow.data.schema import TABLES
+from rareflow.errors import DataError
+
+
+def test_embedded_dataset_loads(dataset: Dataset) -> None:
+    for table in TABLES:
+        assert not dataset.table(table.name).empty, f"{table.name} has no rows"
+
+
+def test_every_row_of_every_table_has_an_existing_source(dataset: Dataset) -> None:
+    known = set(dataset.table("sources")["source_id"])
+    for table in TABLES:
+        if table.name == "sources":
+            continue
+        ids = dataset.table(table.name)["source_id"]
+        assert ids.notna().all(), f"{table.name}: a row has no source"
+        missing = set(ids) - known
+        assert not missing, f"{table.name}: unknown sources {missing}"
+
+
+def test_dataset_cites_at_least_25_distinct_sources(dataset: Dataset) -> None:
+    sources = dataset.table("sources")
+    cited = sources[sources["kind"] != "assumption"]
+    assert cited["source_id"].nunique() >= 25
+
+
+def test_every_value_has_unit_year_and_choice(dataset: Dataset) -> None:
+    for table in TABLES:
+        if not table.is_values:
+            continue
+        df = dataset.table(table.name)
+        for column in ("value", "unit", "year", "choice"):
+            assert df[column].notna().all(), f"{table.name}.{column} has a blank"
+
+
+def test_assumptions_are_labelled_by_an_assumption_source(dataset: Dataset) -> None:
+    sources = dataset.table("sources")
+    assumption_ids = set(sources.loc[sources["kind"] == "assumption", "source_id"])
+    assert assumption_ids, "the dataset has no assumption source to label assumptions with"
+
+
+def test_usgs_editions_are_both_kept(dataset: Dataset) -> None:
+    mines = dataset.table("mine_production")
+    assert {"mcs2025", "mcs2026"} <= set(mines["edition"])
+    ind = mines[(mines["country"] == "IND") & (mines["year"] == 2024)]
+    assert set(ind["edition"]) == {"mcs2025", "mcs2026"}
+
+
+def _problems(tmp_path: Path) -> str:
+    with pytest.raises(DataError) as info:
+        load_dataset(tmp_path)
+    return info.value.user_message()
+
+
+def test_negative_capacity_is_named(tmp_path: Path) -> None:
+    rows = read_rows("facilities")
+    rows[0]["value"] = "-5"
+    write_table(tmp_path, "facilities", rows[:1])
+    msg = _problems(tmp_path)
+    assert "facilities.csv, row 2, column 'value': negative quantity -5" in msg
+
+
+def test_unknown_country_is_named(tmp_path: Path) -> None:
+    rows = read_rows("mine_production")
+    rows[0]["country"] = "XYZ"
+    write_table(tmp_path, "mine_production", rows[:1])
+    msg = _problems(tmp_path)
+    assert "mine_production.csv, row 2, column 'country': unknown id: 'XYZ'" in msg
+
+
+def test_shares_summing_to_1_3_are_named(tmp_path: Path) -> None:
+    rows = read_rows("country_deposit_mix")
+    country = rows[0]["country"]
+    mine = [r for r in rows if r["country"] == country and r["choice"] == "chosen"]
+    extra = dict(mine[0])
+    # Re-state the country's mix as two deposit types summing to 1.3.
+    types = [r["deposit_type"] for r in read_rows("deposit_types")]
+    first = {**extra, "deposit_type": types[0], "value": "0.8", "low": "", "high": ""}
+    second = {**extra, "deposit_type": types[1], "value": "0.5", "low": "", "high": ""}
+    write_table(tmp_path, "country_deposit_mix", [first, second])
+    msg = _problems(tmp_path)
+    assert "country_deposit_mix.csv" in msg
+    assert f"shares for country={country} sum to 1.3; expected 1" in msg
+
+
+def test_missing_source_is_named(tmp_path: Path) -> None:
+    rows = read_rows("prices")
+    rows[0]["source_id"] = ""
+    write_table(tmp_path, "prices", rows[:1])
+    msg = _problems(tmp_path)
+    assert "prices.csv, row 2, column 'source_id': no source" in msg
+
+
+def test_unknown_source_is_named(tmp_path: Path) -> None:
+    rows = read_rows("prices")
+    rows[0]["source_id"] = "my-memory"
+    write_table(tmp_path, "prices", rows[:1])
+    msg = _problems(tmp_path)
+    assert "prices.csv, row 2, column 'source_id': no source: 'my-memory'" in msg
+
+
+def test_unit_mismatch_is_named(tmp_path: Path) -> None:
+    rows = read_rows("mine_production")
+    rows[0]["unit"] = "t_metal"
+    write_table(tmp_path, "mine_production", rows[:1])
+    msg = _problems(tmp_path)
+    assert "mine_production.csv, row 2, column 'unit': unit mismatch: 't_metal'" in msg
+
+
+def test_bad_number_and_unknown_column_are_named(tmp_path: Path) -> None:
+    rows = read_rows("prices")
+    rows[0]["value"] = "twelve"
+    write_table(tmp_path, "prices", rows[:1])
+    msg = _problems(tmp_path)
+    assert "prices.csv, row 2, column 'value': 'twelve' is not a finite number" in msg
+    (tmp_path / "prices.csv").write_text("material,value,colour\n", encoding="utf-8")
+    msg = _problems(tmp_path)
+    assert "column 'colour': unknown column" in msg
+    assert "column 'unit': column is missing" in msg
+
+
+def test_user_row_replaces_embedded_and_keeps_it_as_alternative(tmp_path: Path) -> None:
+    rows = [r for r in read_rows("mine_production") if r["choice"] == "chosen"]
+    row = {**rows[0], "value": "12345", "source_id": "rareflow-assumption", "note": "user"}
+    write_table(tmp_path, "mine_production", [row])
+    ds = load_dataset(tmp_path)
+    key = (
+        (ds.table("mine_production")["country"] == row["country"])
+        & (ds.table("mine_production")["edition"] == row["edition"])
+        & (ds.table("mine_production")["year"] == int(row["year"]))
+    )
+    chosen = ds.chosen("mine_production")[key]
+    assert chosen["value"].tolist() == [12345.0]
+    assert ds.version != load_dataset().version
+    old = ds.table("mine_production")[
+        key & (ds.table("mine_production")["choice"] == "alternative")
+    ]
+    assert any("superseded by user data" in str(n) for n in old["note"])
+
+
+def test_two_chosen_rows_for_one_key_are_refused(tmp_path: Path) -> None:
+    rows = [r for r in read_rows("prices") if r["choice"] == "chosen"]
+    write_table(tmp_path, "prices", [rows[0], {**rows[0], "value": "1"}])
+    assert "a second chosen row" in _problems(tmp_path)
+
+
+def test_oversized_file_is_refused_without_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_table(tmp_path, "prices", read_rows("prices")[:1])
+    monkeypatch.setattr(rareflow.data.load, "MAX_FILE_BYTES", 10)
+    assert "at most 10 are accepted" in _problems(tmp_path)

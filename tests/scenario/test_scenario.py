@@ -1,0 +1,144 @@
+"""Scenario schema, loading and presets: bad scenarios are named precisely, presets are valid."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from rareflow.errors import ScenarioError
+from rareflow.scenario.distributions import Beta, LogNormal, Normal, Triangular, Uniform, uniforms
+from rareflow.scenario.load import load_scenario, parse_scenario, preset_names, preset_text
+
+BASE = """
+name: test
+start: 2025-01
+horizon_months: 12
+draws: 10
+shocks:
+  - type: export_control
+    start: 2025-04-04
+    elements: [Dy, Tb]
+    licence:
+      - from: 2025-04-04
+        delay_days: 60
+        approval_probability: 0.5
+"""
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "s.yaml")
+    return info.value.user_message()
+
+
+def test_presets_are_listed_and_valid() -> None:
+    names = preset_names()
+    assert {"baseline", "china-2025-april", "china-2025-october", "china-embargo-full",
+            "myanmar-disruption"} <= set(names)
+    for name in names:
+        sc = load_scenario(name)
+        assert sc.name == name
+        assert parse_scenario(preset_text(name)) == sc
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [
+        (("elements", ["Dy", "Xx"]), "shocks[0].elements[1]", "Input should be"),
+        (("end", "2024-01-01"), "shocks[0]", "is before start"),
+        (("colour", "red"), "shocks[0].colour", "unknown key"),
+        (("start", "2025-13-45"), "shocks[0].start", "expected a date"),
+    ],
+)
+def test_bad_shock_fields_are_named(change: tuple[str, object], field: str, expected: str) -> None:
+    data = yaml.safe_load(BASE)
+    data["shocks"][0][change[0]] = change[1]
+    msg = _error(yaml.safe_dump(data))
+    assert f"field '{field}'" in msg
+    assert expected in msg
+
+
+def test_probability_above_one_is_named() -> None:
+    data = yaml.safe_load(BASE)
+    data["shocks"][0]["licence"][0]["approval_probability"] = 1.5
+    msg = _error(yaml.safe_dump(data))
+    assert "field 'shocks[0].licence[0].approval_probability'" in msg
+    assert "must lie in [0, 1]" in msg
+
+
+def test_negative_duration_is_named() -> None:
+    data = yaml.safe_load(BASE)
+    data["shocks"][0]["licence"][0]["delay_days"] = -5
+    assert "field 'shocks[0].licence[0].delay_days': delay_days must lie in [0, 3650]" in _error(
+        yaml.safe_dump(data))
+    data = yaml.safe_load(BASE)
+    data["horizon_months"] = -3
+    assert "field 'horizon_months'" in _error(yaml.safe_dump(data))
+
+
+def test_unknown_top_level_key_and_bad_yaml_are_named() -> None:
+    assert "field 'colour': unknown key" in _error(BASE + "colour: blue\n")
+    assert "line" in _error("name: [unclosed\n")
+    assert "mapping" in _error("- just\n- a list\n")
+
+
+def test_python_tags_and_alias_bombs_are_refused() -> None:
+    assert "not valid YAML" in _error("name: !!python/object/apply:os.system ['echo hi']\n")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefghijklmno", "bcdefghijklmnop", strict=True)
+    )
+    assert "aliases" in _error(bomb)
+
+
+def test_distributions_accepted_anywhere_a_number_is() -> None:
+    data = yaml.safe_load(BASE)
+    data["shocks"][0]["licence"][0]["approval_probability"] = {
+        "dist": "beta", "a": 2, "b": 3}
+    data["shocks"][0]["licence"][0]["delay_days"] = {
+        "dist": "lognormal", "median": 90, "sigma": 0.5}
+    sc = parse_scenario(yaml.safe_dump(data))
+    assert isinstance(sc.shocks[0].licence[0].approval_probability, Beta)
+
+
+def test_validate_command_exits_nonzero_on_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASE.replace("Tb]", "Tb, Unobtainium]"), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "rareflow", "scenario", "validate", str(bad)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "bad.yaml" in result.stderr and "shocks[0].elements[2]" in result.stderr
+    assert "Traceback" not in result.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text(BASE, encoding="utf-8")
+    ok = subprocess.run([sys.executable, "-m", "rareflow", "scenario", "validate", str(good)],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("ok:")
+
+
+def test_uniforms_do_not_depend_on_chunking() -> None:
+    whole = uniforms(7, 3, np.arange(100))
+    parts = np.concatenate([uniforms(7, 3, np.arange(a, b)) for a, b in ((0, 13), (13, 100))])
+    np.testing.assert_array_equal(whole, parts)
+    assert 0 < whole.min() and whole.max() < 1
+    assert not np.array_equal(whole, uniforms(8, 3, np.arange(100)))
+    # Roughly uniform: mean and variance of 100k draws.
+    big = uniforms(1, 1, np.arange(100_000))
+    assert abs(big.mean() - 0.5) < 0.01 and abs(big.var() - 1 / 12) < 0.002
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [Uniform(low=1, high=3), Triangular(low=0, mode=1, high=4), Normal(mean=2, sd=1, low=0),
+     LogNormal(median=90, sigma=0.4), Beta(a=2, b=5)],
+)
+def test_distribution_quantiles(dist: object) -> None:
+    u = np.array([0.05, 0.5, 0.95])
+    q = dist.ppf(u)  # type: ignore[attr-defined]
+    assert np.all(np.diff(q) > 0)
