@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -17,9 +18,14 @@ runner = CliRunner()
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess, as a user would."""
+    """Run the real CLI in a subprocess, as a user would, with a wide terminal."""
+    env = {**os.environ, "COLUMNS": "250"}
     return subprocess.run(
-        [sys.executable, "-m", "rareflow", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "rareflow", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
 
 

@@ -38,9 +38,7 @@ def test_same_seed_same_results_different_seed_different_draws() -> None:
     b = _run("china-2025-april", seed=3)
     c = _run("china-2025-april", seed=4)
     xr.testing.assert_identical(a, b)
-    assert not np.allclose(
-        a.shortfall.sum(["time", "sector"]), c.shortfall.sum(["time", "sector"])
-    )
+    assert not np.allclose(a.shortfall.sum(["time", "sector"]), c.shortfall.sum(["time", "sector"]))
 
 
 def test_draws_do_not_depend_on_chunking() -> None:
@@ -81,21 +79,46 @@ def test_longer_stock_cover_never_raises_shortfall() -> None:
 def test_run_command_json_gives_shortfall_by_sector(tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     result = subprocess.run(
-        [sys.executable, "-m", "rareflow", "run", "china-2025-april", "--draws", "50",
-         "--seed", "1", "--format", "json", "--store", store, "--quiet"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "rareflow",
+            "run",
+            "china-2025-april",
+            "--draws",
+            "50",
+            "--seed",
+            "1",
+            "--format",
+            "json",
+            "--store",
+            store,
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     sectors = {s["sector"]: s for s in doc["sectors"]}
-    assert "ev_car" in sectors and "two_wheeler" in sectors
+    assert "ev_car" in sectors
+    assert "two_wheeler" in sectors
     ev = sectors["ev_car"]
-    for key in ("first_month", "months_in_shortfall", "peak_monthly_shortfall_t",
-                "peak_monthly_shortfall_pct", "cumulative_shortfall_t",
-                "cumulative_shortfall_pct"):
+    for key in (
+        "first_month",
+        "months_in_shortfall",
+        "peak_monthly_shortfall_t",
+        "peak_monthly_shortfall_pct",
+        "cumulative_shortfall_t",
+        "cumulative_shortfall_pct",
+    ):
         assert set(ev[key]) == {"median", "p5", "p95"}
     assert ev["first_month"]["median"] >= "2025-04"
     listed = subprocess.run(
         [sys.executable, "-m", "rareflow", "runs", "list", "--store", store, "--format", "json"],
-        capture_output=True, text=True, check=False)
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert doc["run_id"] in listed.stdout

@@ -68,3 +68,8 @@ def test_chain_view_covers_key_items_with_china_share_and_sources(dataset: Datas
     for e in view["entries"]:
         for d in e["domestic"]:
             assert d["source_id"]
+
+
+def test_world_stage_shares_come_from_one_year_and_sum_to_one(dataset: Dataset) -> None:
+    chain = build_chain("IND", dataset)
+    np.testing.assert_allclose(chain.stage_share.sum("country"), 1.0, atol=0.011)

@@ -38,8 +38,13 @@ def _error(text: str) -> str:
 
 def test_presets_are_listed_and_valid() -> None:
     names = preset_names()
-    assert {"baseline", "china-2025-april", "china-2025-october", "china-embargo-full",
-            "myanmar-disruption"} <= set(names)
+    assert {
+        "baseline",
+        "china-2025-april",
+        "china-2025-october",
+        "china-embargo-full",
+        "myanmar-disruption",
+    } <= set(names)
     for name in names:
         sc = load_scenario(name)
         assert sc.name == name
@@ -75,7 +80,8 @@ def test_negative_duration_is_named() -> None:
     data = yaml.safe_load(BASE)
     data["shocks"][0]["licence"][0]["delay_days"] = -5
     assert "field 'shocks[0].licence[0].delay_days': delay_days must lie in [0, 3650]" in _error(
-        yaml.safe_dump(data))
+        yaml.safe_dump(data)
+    )
     data = yaml.safe_load(BASE)
     data["horizon_months"] = -3
     assert "field 'horizon_months'" in _error(yaml.safe_dump(data))
@@ -98,10 +104,12 @@ def test_python_tags_and_alias_bombs_are_refused() -> None:
 
 def test_distributions_accepted_anywhere_a_number_is() -> None:
     data = yaml.safe_load(BASE)
-    data["shocks"][0]["licence"][0]["approval_probability"] = {
-        "dist": "beta", "a": 2, "b": 3}
+    data["shocks"][0]["licence"][0]["approval_probability"] = {"dist": "beta", "a": 2, "b": 3}
     data["shocks"][0]["licence"][0]["delay_days"] = {
-        "dist": "lognormal", "median": 90, "sigma": 0.5}
+        "dist": "lognormal",
+        "median": 90,
+        "sigma": 0.5,
+    }
     sc = parse_scenario(yaml.safe_dump(data))
     assert isinstance(sc.shocks[0].licence[0].approval_probability, Beta)
 
@@ -109,15 +117,24 @@ def test_distributions_accepted_anywhere_a_number_is() -> None:
 def test_validate_command_exits_nonzero_on_a_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BASE.replace("Tb]", "Tb, Unobtainium]"), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "rareflow", "scenario", "validate", str(bad)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "rareflow", "scenario", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
-    assert "bad.yaml" in result.stderr and "shocks[0].elements[2]" in result.stderr
+    assert "bad.yaml" in result.stderr
+    assert "shocks[0].elements[2]" in result.stderr
     assert "Traceback" not in result.stderr
     good = tmp_path / "good.yaml"
     good.write_text(BASE, encoding="utf-8")
-    ok = subprocess.run([sys.executable, "-m", "rareflow", "scenario", "validate", str(good)],
-                        capture_output=True, text=True, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "rareflow", "scenario", "validate", str(good)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok:")
 
@@ -126,17 +143,24 @@ def test_uniforms_do_not_depend_on_chunking() -> None:
     whole = uniforms(7, 3, np.arange(100))
     parts = np.concatenate([uniforms(7, 3, np.arange(a, b)) for a, b in ((0, 13), (13, 100))])
     np.testing.assert_array_equal(whole, parts)
-    assert 0 < whole.min() and whole.max() < 1
+    assert whole.min() > 0
+    assert whole.max() < 1
     assert not np.array_equal(whole, uniforms(8, 3, np.arange(100)))
     # Roughly uniform: mean and variance of 100k draws.
     big = uniforms(1, 1, np.arange(100_000))
-    assert abs(big.mean() - 0.5) < 0.01 and abs(big.var() - 1 / 12) < 0.002
+    assert abs(big.mean() - 0.5) < 0.01
+    assert abs(big.var() - 1 / 12) < 0.002
 
 
 @pytest.mark.parametrize(
     "dist",
-    [Uniform(low=1, high=3), Triangular(low=0, mode=1, high=4), Normal(mean=2, sd=1, low=0),
-     LogNormal(median=90, sigma=0.4), Beta(a=2, b=5)],
+    [
+        Uniform(low=1, high=3),
+        Triangular(low=0, mode=1, high=4),
+        Normal(mean=2, sd=1, low=0),
+        LogNormal(median=90, sigma=0.4),
+        Beta(a=2, b=5),
+    ],
 )
 def test_distribution_quantiles(dist: object) -> None:
     u = np.array([0.05, 0.5, 0.95])

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -18,7 +19,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+# Piped output (make run, CI logs) gets wide tables unless COLUMNS says otherwise.
+console = Console(
+    soft_wrap=False,
+    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200") or 200),
+)
 """Standard output, for results."""
 err_console = Console(stderr=True)
 """Standard error, for messages and progress."""

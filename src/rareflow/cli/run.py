@@ -94,6 +94,11 @@ def register(app: typer.Typer) -> None:
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
         )
         emit(summary_rows(summary), fmt, title=title, document=document)
+        if not summary:
+            err_console.print(
+                f"no sector of {sc.country} has a magnet requirement in the dataset "
+                "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
+            )
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"[dim]data: {note}[/dim]")

@@ -39,17 +39,24 @@ class BalanceCheck:
 
     enabled: bool = True
 
+    def held(self, queue_ok: FloatArray, queue_no: FloatArray) -> FloatArray | None:
+        """Return what the licence queues hold per draw, partner and material (None if off)."""
+        if not self.enabled:
+            return None
+        held: FloatArray = queue_ok.sum(axis=1) + queue_no.sum(axis=1)
+        return held
+
     def queue(
         self,
         step: int,
-        before: FloatArray,
+        before: FloatArray | None,
         applied: FloatArray,
         decided: FloatArray,
         queue_ok: FloatArray,
         queue_no: FloatArray,
     ) -> None:
         """Licence queues: applications in = decisions out + change in what is pending."""
-        if not self.enabled:
+        if not self.enabled or before is None:
             return
         after = queue_ok.sum(axis=1) + queue_no.sum(axis=1)
         scale = np.maximum.reduce([before, applied, decided, after])
@@ -74,8 +81,8 @@ class BalanceCheck:
         """Each process: element mass in = element mass out + losses."""
         if not self.enabled:
             return
-        inputs = np.einsum("dj,jk,ke->dje", runs, net.proc_in, net.content)
-        outputs = np.einsum("dj,jk,ke->dje", runs, net.proc_out, net.content)
+        inputs = runs[:, :, None] * (net.proc_in @ net.content)[None]
+        outputs = runs[:, :, None] * (net.proc_out @ net.content)[None]
         losses = runs[:, :, None] * net.proc_loss[None]
         _check("process", step, inputs, outputs + losses, np.maximum(inputs, outputs))
 

@@ -7,9 +7,10 @@ parameters):
    what buyers in the last allocation tier take answers the price: ``requirement *
    price_multiple ** elasticity``; sectors in a priority tier (defence, medical) take their whole
    requirement at any price.
-2. **Orders.** Buyers order what their production plan needs plus a share of the gap to their
-   stock target (counting stock, goods at sea and licences expected to be approved), split across
-   partners
+2. **Orders.** Buyers order what their production plan needs plus a share of the gap between
+   their target position (stock target, goods that should be at sea, approvals that should be
+   pending given the licence delay) and their position (stock, goods at sea, approvals pending),
+   split across partners
    by baseline shares. The part of an order that needs an export licence joins that control's
    queue (for other partners, only the share a re-export rule catches); buyers seek the
    expected refusals from other partners, who can add up to ``surge`` of
@@ -63,14 +64,25 @@ def _at(arr: FloatArray, n: int) -> FloatArray:
     return np.broadcast_to(arr, (n, *arr.shape[1:])) if arr.shape[0] == 1 else arr
 
 
+BLOCK_DRAWS = 2500
+"""Draws stepped together: small enough for a step's arrays to stay in cache."""
+
+RECORDS_BY_SECTOR = ("requirement", "demand", "delivered")
+RECORDS_BY_MATERIAL = ("stock", "imports", "refused", "exported", "price_multiple")
+
+
 def simulate(
     net: Network,
     *,
     check: bool = True,
     keep_partners: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    block: int = BLOCK_DRAWS,
 ) -> Trajectory:
     """Run the network over all its steps, vectorised over draws.
+
+    Draws are independent, so they are stepped in blocks of ``block`` draws; the results do not
+    depend on the block size.
 
     Parameters
     ----------
@@ -81,14 +93,60 @@ def simulate(
     keep_partners
         Record shipments by partner (memory grows with draws x steps x partners x commodities).
     progress
-        Called with (steps done, steps in all) after every step.
+        Called with (steps done, steps in all) as blocks advance.
+    block
+        Draws per block.
     """
     d_n, t_n = net.n_draws, net.n_steps
-    s_n, k_n, p_n, j_n = len(net.sectors), len(COMMODITY_IDS), len(net.partners), len(net.processes)
+    s_n, k_n, p_n = len(net.sectors), len(COMMODITY_IDS), len(net.partners)
+    j_n = len(net.processes)
+    # Records are filled one step at a time, so they are laid out time-major (each step's block
+    # contiguous) and handed back as draw-first views.
+    rec = {name: _touched((t_n, d_n, s_n)) for name in RECORDS_BY_SECTOR}
+    rec.update({name: _touched((t_n, d_n, k_n)) for name in RECORDS_BY_MATERIAL})
+    rec["production"] = _touched((t_n, d_n, j_n))
+    rec["import_cost_usd"] = _touched((t_n, d_n))
+    shipped = _touched((t_n, d_n, p_n, k_n)) if keep_partners else None
+    starts = list(range(0, d_n, max(block, 1)))
+    for i, a in enumerate(starts):
+        b = min(a + max(block, 1), d_n)
+        part = {name: arr[:, a:b] for name, arr in rec.items()}
+        done = i * t_n
+
+        def tick(step: int, _total: int, done: int = done) -> None:
+            if progress is not None:
+                progress(done + step, len(starts) * t_n)
+
+        _simulate_block(
+            net.take_draws(a, b), part, None if shipped is None else shipped[:, a:b], check, tick
+        )
+    draw_first = {name: np.moveaxis(arr, 0, 1) for name, arr in rec.items()}
+    return Trajectory(
+        **draw_first,
+        shipped_by_partner=None if shipped is None else np.moveaxis(shipped, 0, 1),
+    )
+
+
+def _touched(shape: tuple[int, ...]) -> FloatArray:
+    """Zeros written once up front, so the step loop does not pay first-touch page faults."""
+    out = np.empty(shape)
+    out.fill(0.0)
+    return out
+
+
+def _simulate_block(
+    net: Network,
+    rec: dict[str, FloatArray],
+    shipped: FloatArray | None,
+    check: bool,
+    progress: Callable[[int, int], None],
+) -> None:
+    """Step one block of draws, writing each step into the time-major records."""
+    d_n, t_n = net.n_draws, net.n_steps
+    k_n, p_n, j_n = len(COMMODITY_IDS), len(net.partners), len(net.processes)
     c_n = net.licensed.shape[0]
     q_n, l_n = net.max_queue, net.max_lead
     rows = np.arange(d_n)
-    mag = MAGNET_INDEX
 
     growth = _at(net.growth, d_n)
     capacity = _at(net.capacity, d_n)
@@ -99,40 +157,37 @@ def simulate(
     elasticity, adjustment = _at(net.elasticity, d_n), _at(net.adjustment, d_n)
     cover, restock = _at(net.cover_steps, d_n), _at(net.restock_steps, d_n)
     local = _at(net.local_supply, d_n)
-    tiers = sorted(set(net.tier.tolist()))
-    elastic = net.tier == net.tier.max()
-    if net.proportional_only:
-        tiers = [-1]
-        elastic = np.ones(s_n, dtype=bool)
+    # Only sectors and magnets with a requirement are stepped; the others stay zero in records.
+    act_s = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=1))
+    act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
+    mag = MAGNET_INDEX[act_m]
+    requirement0 = net.requirement0[np.ix_(act_s, mag)]
+    multiplier = net.demand_multiplier[:, act_s][:, :, mag]
+    growth = growth[:, act_s]
+    tier_of = net.tier[act_s]
+    tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
+    elastic = np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
 
     stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
     transit = np.zeros((d_n, l_n, k_n))
+    # Licence queues are ring buffers: slot (t + lag) % q_n holds what is decided at t + lag.
+    # Each (draw, slot) row is contiguous, so per-draw slots are written a whole row at a time.
     queue_ok = np.zeros((d_n, q_n, p_n, k_n))
     queue_no = np.zeros((d_n, q_n, p_n, k_n))
+    rows_ok = queue_ok.reshape(d_n * q_n, p_n * k_n)
+    rows_no = queue_no.reshape(d_n * q_n, p_n * k_n)
+    pending_ok = np.zeros((d_n, k_n))  # running total of queue_ok over slots and partners
     price = np.ones((d_n, k_n))
     # Steady start: domestic output as at full capacity, and each partner's baseline shipments
     # for the coming lead time already at sea.
-    last_out = np.einsum("dj,jk->dk", capacity[:, 0], net.proc_out) + local[:, 0]
-    use0 = np.einsum("dj,jk->dk", capacity[:, 0], net.proc_in)
-    use0[:, mag] += net.requirement0[:, mag].sum(axis=0)[None, :]
+    last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
+    use0 = capacity[:, 0] @ net.proc_in
+    use0[:, mag] += (requirement0 * multiplier[0]).sum(axis=0)[None, :]
     baseline_imports = np.maximum(use0 - last_out, 0.0)
     pipeline_steps = net.share.T @ net.lead_steps.astype(np.float64)  # (K,) share-weighted lead
     for p in range(p_n):
         for lag in range(int(net.lead_steps[p])):
             transit[:, lag] += baseline_imports * net.share[p][None, :]
-    out = Trajectory(
-        requirement=np.zeros((d_n, t_n, s_n)),
-        demand=np.zeros((d_n, t_n, s_n)),
-        delivered=np.zeros((d_n, t_n, s_n)),
-        stock=np.zeros((d_n, t_n, k_n)),
-        imports=np.zeros((d_n, t_n, k_n)),
-        shipped_by_partner=np.zeros((d_n, t_n, p_n, k_n)) if keep_partners else None,
-        refused=np.zeros((d_n, t_n, k_n)),
-        exported=np.zeros((d_n, t_n, k_n)),
-        production=np.zeros((d_n, t_n, j_n)),
-        price_multiple=np.zeros((d_n, t_n, k_n)),
-        import_cost_usd=np.zeros((d_n, t_n)),
-    )
     balance = BalanceCheck(enabled=check)
     years_per_step = net.step_months / 12.0
     base_price = np.nan_to_num(net.base_price, nan=0.0) * 1000.0  # USD per t
@@ -140,11 +195,7 @@ def simulate(
     for t in range(t_n):
         # 1. Requirement and price-responsive demand, (D, S, M).
         grow = (1.0 + growth) ** (t * years_per_step)
-        req = (
-            net.requirement0[None, :, mag]
-            * grow[:, :, None]
-            * net.demand_multiplier[t][None, :, mag]
-        )
+        req = requirement0[None] * grow[:, :, None] * multiplier[t][None]
         # Sectors in a priority tier must run at any price; the rest answer the price.
         response = price[:, None, mag] ** elasticity[:, None, None]
         dem = req * np.where(elastic[None, :, None], response, 1.0)
@@ -152,52 +203,71 @@ def simulate(
         # 2. Orders: expected use plus a share of the gap to the stock target.
         use = np.zeros((d_n, k_n))
         use[:, mag] = req.sum(axis=1)
-        use += np.einsum("dj,jk->dk", capacity[:, t], net.proc_in)
-        # The target position holds the stock target plus what should be at sea.
-        position = stock + transit.sum(axis=1) + queue_ok.sum(axis=(1, 2))
-        at_sea = np.maximum(use - last_out, 0.0) * pipeline_steps[None, :]
-        gap = cover * use + at_sea - position
+        use += capacity[:, t] @ net.proc_in
+        # Share of a unit order from each partner that each control takes, controls in order
+        # (a re-export rule takes only its catch of other partners' flows); the rest ships free.
+        lic = net.licensed[:, t]  # (C, P, K)
+        left = np.ones((d_n, p_n, k_n))
+        fractions = []
+        for c in range(c_n):
+            f = left * lic[c][None] * scale[:, c, :, None]
+            left = left - f
+            fractions.append(f)
+        via = [np.einsum("dpk,pk->dk", f, net.share) for f in fractions]  # per unit desired
+
+        # The target position holds the stock target, what should be at sea, and the approvals
+        # that should be pending given each control's delay (so a slow licence is waited for,
+        # not ordered twice).
+        pending_steps = np.zeros((d_n, k_n))
+        for c in range(c_n):
+            pending_steps += via[c] * (approval[:, c, t] * delay[:, c, t])[:, None]
+        position = stock + transit.sum(axis=1) + pending_ok
+        imported = np.maximum(use - last_out, 0.0)
+        gap = cover * use + imported * (pipeline_steps[None, :] + pending_steps) - position
         desired = np.maximum(use - last_out + gap / restock[:, None], 0.0)
-        orders = desired[:, None, :] * net.share[None, :, :]  # (D, P, K)
 
         # Expected refusals are sought from partners with room to add supply.
-        lic = net.licensed[:, t]  # (C, P, K)
-        free = orders.copy()
         expected_refused = np.zeros((d_n, k_n))
         for c in range(c_n):
-            part = free * lic[c][None] * scale[:, c, :, None]
-            free = free - part
-            expected_refused += (part * (1.0 - approval[:, c, t])[:, None, None]).sum(axis=1)
-        room = surge[:, t, :, None] * orders * (1.0 - row_pressure[:, t])[:, None, None]
-        room_total = room.sum(axis=1)
+            expected_refused += via[c] * (1.0 - approval[:, c, t])[:, None]
+        expected_refused *= desired
+        open_room = surge[:, t] * (1.0 - row_pressure[:, t])[:, None]  # (D, P)
+        room_total = desired * (open_room @ net.share)
         take = np.divide(
             np.minimum(expected_refused, room_total),
             room_total,
             out=np.zeros_like(room_total),
             where=room_total > 0,
         )
-        orders = orders + room * take[:, None, :]
+        orders = (
+            desired[:, None, :] * net.share[None] * (1.0 + open_room[:, :, None] * take[:, None, :])
+        )
 
         # Split every order into its licensed parts (queued) and the free part (shipped).
-        free = orders.copy()
-        applied = np.zeros((d_n, p_n, k_n))
-        queued_before = queue_ok.sum(axis=1) + queue_no.sum(axis=1)
+        free = orders * left
+        applied = orders - free
+        queued_before = balance.held(queue_ok, queue_no)
         for c in range(c_n):
-            part = free * lic[c][None] * scale[:, c, :, None]
-            free = free - part
-            applied += part
+            part = orders * fractions[c]
             a = approval[:, c, t][:, None, None]
             lo = np.floor(delay[:, c, t]).astype(np.int64)
-            w = (delay[:, c, t] - lo)[:, None, None]
-            queue_ok[rows, lo] += part * a * (1.0 - w)
-            queue_ok[rows, lo + 1] += part * a * w
-            queue_no[rows, lo] += part * (1.0 - a) * (1.0 - w)
-            queue_no[rows, lo + 1] += part * (1.0 - a) * w
+            w = (delay[:, c, t] - lo)[:, None]
+            near = rows * q_n + (t + lo) % q_n
+            far = rows * q_n + (t + lo + 1) % q_n
+            ok = (part * a).reshape(d_n, p_n * k_n)
+            no = part.reshape(d_n, p_n * k_n) - ok
+            rows_ok[near] += ok * (1.0 - w)
+            rows_ok[far] += ok * w
+            rows_no[near] += no * (1.0 - w)
+            rows_no[far] += no * w
+            pending_ok += ok.reshape(d_n, p_n, k_n).sum(axis=1)
 
         # 3. Licence decisions at the head of each queue.
-        approved, refused = queue_ok[:, 0].copy(), queue_no[:, 0].copy()
-        queue_ok[:, :-1], queue_ok[:, -1] = queue_ok[:, 1:], 0.0
-        queue_no[:, :-1], queue_no[:, -1] = queue_no[:, 1:], 0.0
+        head = t % q_n
+        approved, refused = queue_ok[:, head].copy(), queue_no[:, head].copy()
+        queue_ok[:, head] = 0.0
+        queue_no[:, head] = 0.0
+        pending_ok -= approved.sum(axis=1)
         balance.queue(t, queued_before, applied, approved + refused, queue_ok, queue_no)
 
         # 4. Shipping, less what a supply shock cuts.
@@ -227,6 +297,8 @@ def simulate(
             x = np.maximum(limit, 0.0)
             stock -= x[:, None] * need[None]
             stock += x[:, None] * net.proc_out[j][None]
+            # An exhausted input can end a rounding error below zero: it is empty.
+            np.maximum(stock, 0.0, out=stock)
             made += x[:, None] * net.proc_out[j][None]
             used += x[:, None] * need[None]
             runs[:, j] = x
@@ -237,7 +309,7 @@ def simulate(
         supply = avail.copy()
         given = np.zeros_like(dem)
         for tier in tiers:
-            members = np.ones(s_n, dtype=bool) if tier == -1 else net.tier == tier
+            members = np.ones(len(act_s), dtype=bool) if tier == -1 else tier_of == tier
             wanted = dem[:, members].sum(axis=1)
             give = np.minimum(avail, wanted)
             fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
@@ -264,18 +336,16 @@ def simulate(
         price[:, mag] += adjustment[:, None] * (clearing - price[:, mag])
 
         last_out = domestic
-        out.requirement[:, t] = req.sum(axis=2)
-        out.demand[:, t] = dem.sum(axis=2)
-        out.delivered[:, t] = given.sum(axis=2)
-        out.stock[:, t] = stock
-        out.imports[:, t] = arrived
-        if out.shipped_by_partner is not None:
-            out.shipped_by_partner[:, t] = sent
-        out.refused[:, t] = refused.sum(axis=1)
-        out.exported[:, t] = exported
-        out.production[:, t] = runs
-        out.price_multiple[:, t] = price
-        out.import_cost_usd[:, t] = (arrived * base_price[None] * price).sum(axis=1)
-        if progress is not None:
-            progress(t + 1, t_n)
-    return out
+        rec["requirement"][t][:, act_s] = req.sum(axis=2)
+        rec["demand"][t][:, act_s] = dem.sum(axis=2)
+        rec["delivered"][t][:, act_s] = given.sum(axis=2)
+        rec["stock"][t] = stock
+        rec["imports"][t] = arrived
+        if shipped is not None:
+            shipped[t] = sent
+        rec["refused"][t] = refused.sum(axis=1)
+        rec["exported"][t] = exported
+        rec["production"][t] = runs
+        rec["price_multiple"][t] = price
+        rec["import_cost_usd"][t] = (arrived * base_price[None] * price).sum(axis=1)
+        progress(t + 1, t_n)

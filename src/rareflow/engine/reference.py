@@ -21,16 +21,17 @@ Matrix = list[list[float]]
 
 
 def _of_draw(arr: FloatArray, draw: int) -> FloatArray:
-    """The slice of ``arr`` for ``draw``, where a leading axis of length 1 is shared by all."""
-    return arr[0] if arr.shape[0] == 1 else arr[draw]
+    """Take ``draw``'s slice of ``arr``, whose leading axis of length 1 is shared by all draws."""
+    return np.asarray(arr[0] if arr.shape[0] == 1 else arr[draw], dtype=np.float64)
 
 
 def _zeros(rows: int, cols: int) -> Matrix:
     return [[0.0] * cols for _ in range(rows)]
 
 
-def _add_due(book: dict[int, Matrix], due: int, p: int, k: int, amount: float, shape: tuple[int, int]
-             ) -> None:
+def _add_due(
+    book: dict[int, Matrix], due: int, p: int, k: int, amount: float, shape: tuple[int, int]
+) -> None:
     """Add ``amount`` of partner ``p``'s commodity ``k`` to what falls due at step ``due``."""
     if due not in book:
         book[due] = _zeros(*shape)
@@ -71,7 +72,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     cover: Vector = _of_draw(net.cover_steps, draw).tolist()
     restock = float(_of_draw(net.restock_steps, draw))
     local: Matrix = _of_draw(net.local_supply, draw).tolist()
-    stock: Vector = [float(v) for v in _of_draw(net.stock0, draw).tolist()]
+    stock: Vector = _of_draw(net.stock0, draw).tolist()
     req0: Matrix = net.requirement0.tolist()
     multiplier: list[Matrix] = net.demand_multiplier.tolist()
     proc_in: Matrix = net.proc_in.tolist()
@@ -86,8 +87,11 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     years_per_step = net.step_months / 12.0
     if net.proportional_only:
         groups = [list(range(s_n))]
+        elastic = [True] * s_n
     else:
         groups = [[s for s in range(s_n) if tier[s] == level] for level in sorted(set(tier))]
+        # Sectors in no priority tier answer the price; priority sectors take their requirement.
+        elastic = [bool(v) for v in net.elastic.tolist()]
 
     # Warm start: last step's domestic output is full-capacity output plus local supply, and
     # every partner's share of the baseline imports is at sea for each step of its lead time.
@@ -98,7 +102,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     for k in range(k_n):
         use0 = sum(capacity[0][j] * proc_in[j][k] for j in range(j_n))
         if is_magnet[k]:
-            use0 += sum(req0[s][k] for s in range(s_n))
+            use0 += sum(req0[s][k] * float(net.demand_multiplier[0, s, k]) for s in range(s_n))
         baseline = max(use0 - last_out[k], 0.0)
         for p in range(p_n):
             for due in range(lead[p]):
@@ -117,17 +121,18 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     rec_cost = [0.0] * t_n
 
     for t in range(t_n):
-        # 1. Requirement grows with demand; demand answers the price of each magnet.
+        # 1. Requirement grows with demand; what elastic sectors seek answers each magnet's price.
         req = _zeros(s_n, k_n)
         dem = _zeros(s_n, k_n)
         for s in range(s_n):
             grow = (1.0 + growth[s]) ** (t * years_per_step)
             for m in mags:
                 req[s][m] = req0[s][m] * grow * multiplier[t][s][m]
-                dem[s][m] = req[s][m] * price[m] ** elasticity
+                dem[s][m] = req[s][m] * price[m] ** elasticity if elastic[s] else req[s][m]
 
         # 2. Orders: what the plan needs net of domestic output, plus a share of the gap to the
-        # stock target, which includes the pipeline that should be at sea.
+        # target position, which includes what should be at sea and the approvals that should
+        # be pending.
         use = [0.0] * k_n
         for k in range(k_n):
             if is_magnet[k]:
@@ -138,8 +143,17 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
             in_transit = sum(v[k] for v in at_sea_book.values())
             expected_ok = sum(book[p][k] for book in pending_ok.values() for p in range(p_n))
             position = stock[k] + in_transit + expected_ok
-            at_sea = max(use[k] - last_out[k], 0.0) * pipeline_steps[k]
-            gap = cover[k] * use[k] + at_sea - position
+            # Approvals that should be pending: each partner's share, controls in order, times
+            # the approval probability and the delay of an application made now.
+            pending_steps = 0.0
+            for p in range(p_n):
+                left = share[p][k]
+                for c in range(c_n):
+                    part = left * licensed[c][t][p][k] * licence_scale[c][p]
+                    left -= part
+                    pending_steps += part * approval[c][t] * delay[c][t]
+            imported = max(use[k] - last_out[k], 0.0)
+            gap = cover[k] * use[k] + imported * (pipeline_steps[k] + pending_steps) - position
             desired = max(use[k] - last_out[k] + gap / restock, 0.0)
             for p in range(p_n):
                 orders[p][k] = desired * share[p][k]
@@ -211,6 +225,8 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
             for k in range(k_n):
                 stock[k] -= x * proc_in[j][k]
                 stock[k] += x * proc_out[j][k]
+                # An exhausted input can end a rounding error below zero: it is empty.
+                stock[k] = max(stock[k], 0.0)
                 made[k] += x * proc_out[j][k]
             runs[j] = x
 

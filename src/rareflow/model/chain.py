@@ -136,9 +136,9 @@ def build_chain(country: str = "IND", dataset: Dataset | None = None) -> Chain:
     links = links[links["importer"] == country]
     links = links.drop(columns=[c for c in (LINE, ORIGIN) if c in links.columns])
 
-    shares = _latest_chosen(
-        ds.chosen("stage_shares").query("metric == 'share_of_output'"), ["stage", "country"]
-    )
+    # Each stage's shares come from its latest year alone, so shares of different years never mix.
+    shares = ds.chosen("stage_shares").query("metric == 'share_of_output'")
+    shares = shares[shares["year"] == shares.groupby("stage")["year"].transform("max")]
     share_table = shares.pivot_table(
         index="stage", columns="country", values="value", aggfunc="sum", fill_value=0.0
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -130,8 +131,8 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
     detail = pd.DataFrame(rows)
     if detail.empty:
         demand = xr.DataArray(
-            [[0.0]][:0],
-            coords={dims.SECTOR: [], dims.MATERIAL: []},
+            np.zeros((0, 0)),
+            coords={dims.SECTOR: np.array([], dtype=str), dims.MATERIAL: np.array([], dtype=str)},
             dims=[dims.SECTOR, dims.MATERIAL],
         )
     else:

@@ -12,7 +12,7 @@ between bases with recipes derived from stoichiometry and composition, and their
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,6 +83,28 @@ class Process:
     outputs: dict[str, float]
 
 
+DRAW_FIRST = frozenset(
+    {
+        "draws",
+        "growth",
+        "stock0",
+        "cover_steps",
+        "restock_steps",
+        "capacity",
+        "surge",
+        "row_pressure",
+        "approval",
+        "delay_steps",
+        "licence_scale",
+        "cut",
+        "elasticity",
+        "adjustment",
+        "local_supply",
+    }
+)
+"""Fields whose first axis is ``draw`` (of length 1 when the same for every draw)."""
+
+
 @dataclass
 class Network:
     """The compiled network of one scenario for a set of draws.
@@ -139,7 +161,9 @@ class Network:
     cut: FloatArray
     """(D, T, P, K) share of a partner's supply lost."""
     tier: IntArray
-    """(S,) allocation tier of each sector (0 first); the last tier alone answers the price."""
+    """(S,) allocation tier of each sector (0 first)."""
+    elastic: NDArray[np.bool_]
+    """(S,) sectors whose demand answers the price: those in no priority tier."""
     proportional_only: bool
     elasticity: FloatArray
     """(D,) price elasticity of requirement (negative)."""
@@ -151,6 +175,15 @@ class Network:
     local_supply: FloatArray
     """(D, T, K) domestic supply entering the focal stock without a process: mine output that
     feeds separation, and secondary (recycled) material."""
+
+    def take_draws(self, start: int, stop: int) -> Network:
+        """Return the same network for draws ``start:stop`` (positions, not global indices)."""
+        changes: dict[str, NDArray[np.generic]] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in DRAW_FIRST and value.shape[0] > 1:
+                changes[f.name] = value[start:stop]
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
     def n_draws(self) -> int:

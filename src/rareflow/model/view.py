@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.ids import KEY_ELEMENTS, Element, Stage
 from rareflow.model.chain import Chain, build_chain
@@ -42,8 +43,12 @@ def _domestic(chain: Chain, dataset: Dataset, stage: Stage, item: str) -> list[d
     if stage is Stage.MINING:
         if item == NDFEB:
             return out
+        # Only REO-basis figures can be split by element; gross tonnes of mineral cannot.
+        reo = chain.nodes["unit"].map(lambda u: units.get(str(u)).basis == units.Basis.REO)
         mines = chain.nodes[
-            (chain.nodes["country"] == chain.country) & (chain.nodes["stage"] == Stage.MINING.value)
+            (chain.nodes["country"] == chain.country)
+            & (chain.nodes["stage"] == Stage.MINING.value)
+            & reo
         ]
         if chain.country not in chain.ore_shares.coords["country"].to_numpy():
             for _, row in mines.iterrows():

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
+from rareflow.errors import InputError
 from rareflow.ids import Element, Sector
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
@@ -67,7 +68,7 @@ def _parameter(ds: Dataset, name: str, stage: str) -> float:
     rows = ds.chosen("process_parameters")
     hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
     if hit.empty:
-        raise KeyError(f"process_parameters.csv has no chosen row {name} at {stage}")
+        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
     return float(hit["value"].iloc[0])
 
 
@@ -183,8 +184,14 @@ def _processes(
     for magnet in MAGNETS:
         have = content[idx[magnet]]
         inputs = {}
-        for sym, cols in (("ndpr", (0, 1)), ("dy", (2,)), ("tb", (3,)), ("sm", (4,))):
-            amount = sum(have[c] for c in cols)
+        for sym in ("ndpr", "dy", "tb", "sm"):
+            metal = content[idx[f"metal_{sym}"]]
+            # Enough metal for the element it is scarcest in; the rest of it is lost (e.g. the
+            # Pr of NdPr metal in an Nd-only bonded magnet).
+            amount = max(
+                (have[e] / metal[e] for e in range(len(metal)) if metal[e] > 0 and have[e] > 0),
+                default=0.0,
+            )
             if amount > 0:
                 inputs[f"metal_{sym}"] = amount / magnet_yield
         procs.append(Process(magnet, "magnet", inputs, {magnet: 1.0}))
@@ -220,7 +227,11 @@ def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
         (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
     ]
     if rows.empty:
-        raise KeyError(f"inventories.csv has no industry cover for {country}")
+        raise InputError(
+            f"the dataset has no industry magnet cover for {country} (inventories.csv): set "
+            "parameters.industry_cover_weeks in the scenario, or add a row to your own "
+            "inventories.csv (see README, 'Your own data')"
+        )
     row = rows.iloc[0]
     weeks = units.convert(1.0, str(row["unit"]), "weeks")
     low = row["low"] if pd.notna(row["low"]) else row["value"]
@@ -359,6 +370,7 @@ def compile_scenario(
         delay_steps=np.zeros((d_n, n_controls, t_n)),
         cut=np.zeros((1, t_n, len(partners), len(COMMODITIES))),
         tier=np.array([tiers.get(s, last_tier) for s in sectors], dtype=np.int64),
+        elastic=np.array([s not in tiers for s in sectors], dtype=bool),
         proportional_only=scenario.allocation.rule == "proportional",
         elasticity=sampler.draw(scenario.prices.elasticity, "prices.elasticity"),
         adjustment=sampler.draw(scenario.prices.adjustment, "prices.adjustment"),

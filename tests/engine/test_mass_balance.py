@@ -1,0 +1,161 @@
+"""Mass balance of the engine, recomputed from its trajectory, and its own checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from tests.engine.strategies import base_network, networks
+
+import rareflow.engine.core as core
+from rareflow.engine.balance import MassBalanceError
+from rareflow.engine.core import simulate
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+
+RTOL = 1e-9
+MAG = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
+OTHER = np.array([k for k in range(len(COMMODITY_IDS)) if k not in MAG])
+RANDOM = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def per_draw(arr: FloatArray, n: int) -> FloatArray:
+    return np.broadcast_to(arr, (n, *arr.shape[1:]))
+
+
+@RANDOM
+@given(net=networks())
+def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
+    traj = simulate(net, check=False)
+    d_n, t_n = net.n_draws, net.n_steps
+    before = np.concatenate([per_draw(net.stock0, d_n)[:, None], traj.stock[:, :-1]], axis=1)
+    made = traj.production @ net.proc_out
+    used = traj.production @ net.proc_in
+    inflow = traj.imports + per_draw(net.local_supply, d_n) + made
+    outflow = used + traj.exported
+    change = traj.stock - before
+    scale = np.maximum.reduce([np.abs(before), np.abs(traj.stock), inflow, outflow])
+
+    # Each commodity but magnets: change in stock = imports + local + made - used - exported.
+    np.testing.assert_array_less(
+        np.abs(change - (inflow - outflow))[..., OTHER], RTOL * scale[..., OTHER] + 1e-300
+    )
+    # Deliveries are recorded by sector, not by magnet, so magnets balance as one t_magnet pool.
+    delivered = traj.delivered.sum(axis=2)
+    magnets = (change - (inflow - outflow))[..., MAG].sum(axis=2) + delivered
+    np.testing.assert_array_less(
+        np.abs(magnets), RTOL * (scale[..., MAG].sum(axis=2) + delivered) + 1e-300
+    )
+
+    # What arrives is what was shipped a lead time earlier (once the warm start has landed).
+    lead = net.lead_steps
+    shipped = traj.shipped_by_partner
+    assert shipped is not None
+    for t in range(int(lead.max(initial=0)), t_n):
+        sent = sum(shipped[:, t - lead[p], p] for p in range(len(net.partners)))
+        np.testing.assert_allclose(
+            traj.imports[:, t], sent, rtol=RTOL, atol=RTOL * float(np.abs(shipped).max())
+        )
+
+    # Stocks are non-negative to RTOL of the largest quantity of that commodity in the run.
+    run_scale = scale.max(axis=1, keepdims=True)
+    assert np.all(traj.stock >= -RTOL * run_scale)
+    assert np.all(traj.production >= 0.0)
+    assert np.all(traj.production <= per_draw(net.capacity, d_n) * (1 + RTOL))
+
+    # Deliveries <= demand <= requirement x the largest price response; shortfall >= 0.
+    tol = RTOL * max(float(traj.requirement.max(initial=0.0)), 1e-300)
+    price = np.concatenate([np.ones((d_n, 1, len(COMMODITY_IDS))), traj.price_multiple[:, :-1]], 1)
+    response = (price[..., MAG] ** per_draw(net.elasticity, d_n)[:, None, None]).max(axis=2)
+    elastic = np.ones(len(net.sectors), bool) if net.proportional_only else net.elastic
+    assert np.all(traj.delivered >= 0.0)
+    assert np.all(traj.delivered <= traj.demand + tol)
+    assert np.all(
+        traj.demand[..., elastic] <= traj.requirement[..., elastic] * response[..., None] + tol
+    )
+    np.testing.assert_allclose(
+        traj.demand[..., ~elastic], traj.requirement[..., ~elastic], rtol=RTOL, atol=tol
+    )
+    assert np.all(traj.requirement - traj.delivered >= -tol)
+    assert np.all(traj.price_multiple >= 1.0 - RTOL)
+    assert np.all(traj.price_multiple <= net.max_multiple * (1 + RTOL))
+
+
+@settings(RANDOM, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(net=networks())
+def test_checked_run_raises_nothing_on_random_scenarios(net: Network) -> None:
+    simulate(net, check=True)
+
+
+def _exhausting_network() -> tuple[Network, int]:
+    """A one-draw network whose Dy metal process uses up an oxide stock that rounds below zero."""
+    base = base_network()
+    k_n, p_n, t_n = len(COMMODITY_IDS), len(base.partners), 2
+    k = COMMODITY_IDS.index("oxide_dy")
+    j = [p.id for p in base.processes].index("metal_dy")
+    need = float(base.proc_in[j, k])
+    # An opening stock for which stock - (stock / need) * need rounds to -1 ulp.
+    opening = next(v for v in np.linspace(1.0, 2.0, 1001) if v - (v / need) * need < 0)
+    stock0 = np.zeros((1, k_n))
+    stock0[0, k] = opening
+    capacity = np.zeros((1, t_n, len(base.processes)))
+    capacity[0, :, j] = 100.0
+    net = dataclasses.replace(
+        base,
+        time=base.time[:t_n],
+        draws=np.arange(1),
+        requirement0=np.zeros_like(base.requirement0),
+        demand_multiplier=base.demand_multiplier[:t_n],
+        stock0=stock0,
+        capacity=capacity,
+        cover_steps=np.zeros((1, k_n)),
+        lead_steps=np.zeros(p_n, dtype=np.int64),
+        surge=np.zeros((1, t_n, p_n)),
+        row_pressure=np.zeros((1, t_n)),
+        licensed=np.zeros((0, t_n, p_n, k_n)),
+        licence_scale=np.zeros((1, 0, p_n)),
+        approval=np.zeros((1, 0, t_n)),
+        delay_steps=np.zeros((1, 0, t_n)),
+        cut=np.ones((1, t_n, p_n, k_n)),  # nothing arrives: the opening stock is all there is
+        local_supply=np.zeros((1, t_n, k_n)),
+    )
+    return net, k
+
+
+def test_processing_to_exhaustion_leaves_no_negative_stock() -> None:
+    net, k = _exhausting_network()
+    traj = simulate(net, check=False)
+    assert traj.stock[0, 0, k] <= 0.0  # used up: the reproduction still reproduces
+    simulate(net, check=True)
+
+
+def test_real_recipes_conserve_element_mass() -> None:
+    net = base_network()
+    created = net.proc_out @ net.content - net.proc_in @ net.content
+    assert np.all(created <= 1e-12)
+
+
+class _Leaky:
+    """numpy, except that every division comes out ``factor`` times too large."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    def divide(self, *args: Any, **kwargs: Any) -> FloatArray:
+        return np.asarray(np.divide(*args, **kwargs)) * self.factor
+
+
+def test_a_corrupted_step_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = base_network()
+    monkeypatch.setattr(core, "np", _Leaky(1.0))
+    simulate(net, check=True)  # the stand-in for numpy is harmless by itself
+    # Allocation now hands out 1% more magnet than it takes from stock.
+    monkeypatch.setattr(core, "np", _Leaky(1.01))
+    with pytest.raises(MassBalanceError, match="stock"):
+        simulate(net, check=True)
+    simulate(net, check=False)  # and only the check notices
