@@ -39,11 +39,11 @@ class BalanceCheck:
 
     enabled: bool = True
 
-    def held(self, queue_ok: FloatArray, queue_no: FloatArray) -> FloatArray | None:
-        """Return what the licence queues hold per draw, partner and material (None if off)."""
+    def held(self, queue: FloatArray) -> FloatArray | None:
+        """Return what the licence queues hold per draw and queue column (None if off)."""
         if not self.enabled:
             return None
-        held: FloatArray = queue_ok.sum(axis=1) + queue_no.sum(axis=1)
+        held: FloatArray = queue.sum(axis=(1, 2))
         return held
 
     def queue(
@@ -52,13 +52,12 @@ class BalanceCheck:
         before: FloatArray | None,
         applied: FloatArray,
         decided: FloatArray,
-        queue_ok: FloatArray,
-        queue_no: FloatArray,
+        queue: FloatArray,
     ) -> None:
         """Licence queues: applications in = decisions out + change in what is pending."""
         if not self.enabled or before is None:
             return
-        after = queue_ok.sum(axis=1) + queue_no.sum(axis=1)
+        after = queue.sum(axis=(1, 2))
         scale = np.maximum.reduce([before, applied, decided, after])
         _check("licence queue", step, before + applied, decided + after, scale)
 

@@ -170,13 +170,23 @@ def _simulate_block(
 
     stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
     transit = np.zeros((d_n, l_n, k_n))
-    # Licence queues are ring buffers: slot (t + lag) % q_n holds what is decided at t + lag.
-    # Each (draw, slot) row is contiguous, so per-draw slots are written a whole row at a time.
-    queue_ok = np.zeros((d_n, q_n, p_n, k_n))
-    queue_no = np.zeros((d_n, q_n, p_n, k_n))
-    rows_ok = queue_ok.reshape(d_n * q_n, p_n * k_n)
-    rows_no = queue_no.reshape(d_n * q_n, p_n * k_n)
-    pending_ok = np.zeros((d_n, k_n))  # running total of queue_ok over slots and partners
+    # Licence queues hold only the (partner, material) pairs some control can license. They are
+    # ring buffers: slot (t + lag) % q_n holds what is decided at t + lag, approvals and
+    # refusals side by side, so a draw's slot is one contiguous row written in one go.
+    # A material with no use at any step is never ordered (its desired order is <= 0), so only
+    # materials some sector or process uses can enter a queue.
+    ever_used = (capacity.max(axis=(0, 1)) @ net.proc_in) > 0
+    ever_used[mag] |= (requirement0 > 0).any(axis=0)
+    licensable = net.licensed.any(axis=(0, 1)) & ever_used[None, :]  # (P, K)
+    cols = np.flatnonzero(licensable.reshape(p_n * k_n))
+    n_q = len(cols)
+    to_k = np.zeros((n_q, k_n))
+    to_k[np.arange(n_q), cols % k_n] = 1.0  # queue column -> material
+    queue = np.zeros((d_n, q_n, 2, n_q))
+    queue_rows = queue.reshape(d_n * q_n, 2 * n_q)
+    pending_ok = np.zeros((d_n, k_n))  # running total of pending approvals per material
+    proc_inputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_in]
+    proc_outputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_out]
     price = np.ones((d_n, k_n))
     # Steady start: domestic output as at full capacity, and each partner's baseline shipments
     # for the coming lead time already at sea.
@@ -245,30 +255,29 @@ def _simulate_block(
 
         # Split every order into its licensed parts (queued) and the free part (shipped).
         free = orders * left
-        applied = orders - free
-        queued_before = balance.held(queue_ok, queue_no)
+        applied = np.zeros((d_n, n_q))
+        queued_before = balance.held(queue)
         for c in range(c_n):
-            part = orders * fractions[c]
-            a = approval[:, c, t][:, None, None]
+            part = (orders * fractions[c]).reshape(d_n, p_n * k_n)[:, cols]
+            ok = part * approval[:, c, t][:, None]
             lo = np.floor(delay[:, c, t]).astype(np.int64)
             w = (delay[:, c, t] - lo)[:, None]
-            near = rows * q_n + (t + lo) % q_n
-            far = rows * q_n + (t + lo + 1) % q_n
-            ok = (part * a).reshape(d_n, p_n * k_n)
-            no = part.reshape(d_n, p_n * k_n) - ok
-            rows_ok[near] += ok * (1.0 - w)
-            rows_ok[far] += ok * w
-            rows_no[near] += no * (1.0 - w)
-            rows_no[far] += no * w
-            pending_ok += ok.reshape(d_n, p_n, k_n).sum(axis=1)
+            both = np.concatenate([ok, part - ok], axis=1)
+            queue_rows[rows * q_n + (t + lo) % q_n] += both * (1.0 - w)
+            queue_rows[rows * q_n + (t + lo + 1) % q_n] += both * w
+            pending_ok += ok @ to_k
+            applied += part
 
         # 3. Licence decisions at the head of each queue.
         head = t % q_n
-        approved, refused = queue_ok[:, head].copy(), queue_no[:, head].copy()
-        queue_ok[:, head] = 0.0
-        queue_no[:, head] = 0.0
-        pending_ok -= approved.sum(axis=1)
-        balance.queue(t, queued_before, applied, approved + refused, queue_ok, queue_no)
+        decided = queue[:, head].copy()  # (D, 2, n_q): approved, refused
+        queue[:, head] = 0.0
+        approved_flat = np.zeros((d_n, p_n * k_n))
+        approved_flat[:, cols] = decided[:, 0]
+        approved = approved_flat.reshape(d_n, p_n, k_n)
+        refused_k = decided[:, 1] @ to_k
+        pending_ok -= decided[:, 0] @ to_k
+        balance.queue(t, queued_before, applied, decided.sum(axis=1), queue)
 
         # 4. Shipping, less what a supply shock cuts.
         sent = (free + approved) * (1.0 - cut[:, t])
@@ -285,23 +294,25 @@ def _simulate_block(
         extra = local[:, t]
         stock += extra
 
-        # 6. Domestic processing, upstream first.
-        made = np.zeros((d_n, k_n))
-        used = np.zeros((d_n, k_n))
+        # 6. Domestic processing, upstream first; a process with no capacity now is skipped.
         runs = np.zeros((d_n, j_n))
         for j in range(j_n):
-            need = net.proc_in[j]
             limit = capacity[:, t, j]
-            for k in np.flatnonzero(need):
-                limit = np.minimum(limit, stock[:, k] / need[k])
+            if not limit.any():
+                continue
+            ins, need = proc_inputs[j]
+            for k, amount in zip(ins, need, strict=True):
+                limit = np.minimum(limit, stock[:, k] / amount)
             x = np.maximum(limit, 0.0)
-            stock -= x[:, None] * need[None]
-            stock += x[:, None] * net.proc_out[j][None]
-            # An exhausted input can end a rounding error below zero: it is empty.
-            np.maximum(stock, 0.0, out=stock)
-            made += x[:, None] * net.proc_out[j][None]
-            used += x[:, None] * need[None]
+            for k, amount in zip(ins, need, strict=True):
+                # An exhausted input can end a rounding error below zero: it is empty.
+                stock[:, k] = np.maximum(stock[:, k] - x * amount, 0.0)
+            outs, make = proc_outputs[j]
+            for k, amount in zip(outs, make, strict=True):
+                stock[:, k] += x * amount
             runs[:, j] = x
+        made = runs @ net.proc_out
+        used = runs @ net.proc_in
         balance.processes(t, runs, net)
 
         # 7. Allocation of magnets to sectors.
@@ -343,7 +354,7 @@ def _simulate_block(
         rec["imports"][t] = arrived
         if shipped is not None:
             shipped[t] = sent
-        rec["refused"][t] = refused.sum(axis=1)
+        rec["refused"][t] = refused_k
         rec["exported"][t] = exported
         rec["production"][t] = runs
         rec["price_multiple"][t] = price

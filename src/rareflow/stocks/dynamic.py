@@ -1,0 +1,531 @@
+"""Cohort-based dynamic stock models, vectorised over series and draws.
+
+Two models share one discretisation (see :mod:`rareflow.stocks.lifetimes`):
+
+- :func:`inflow_driven`: given the inflow ``I(t)`` into use, the stock ``S(t)`` and the outflow
+  ``O(t)`` to end of life;
+- :func:`stock_driven`: given the stock in use ``S(t)``, the inflow and the outflow.
+
+Maths
+-----
+With ``s_k`` the share of a cohort still in use ``k`` periods after its entry period and
+``p_k = s_{k-1} - s_k`` (``s_{-1} = 1``) the share leaving in that period,
+
+``S(t) = Σ_{c≤t} s_{t-c} I(c)``,  ``O(t) = Σ_{c≤t} p_{t-c} I(c)``,  ``I(t) - O(t) = S(t) - S(t-1)``
+
+with ``S(-1) = 0`` [1]_. For lifetimes that do not depend on the cohort these sums are
+convolutions: rareflow evaluates them as one product of the stacked ``T × T`` lower-triangular
+Toeplitz matrices of ``s`` and ``p`` with the ``T × n`` matrix of the ``n`` series that share a
+lifetime (series are grouped by their lifetime parameters, and the groups' matrices share one
+buffer), so no ``T × T × series`` array is built. flodym and ODYM instead
+build ``T × T × series`` survival, leaving-probability, stock-by-cohort and outflow-by-cohort
+arrays [2]_ [3]_. The stock-driven model solves the same triangular system, ``S = L I``, by
+forward substitution (LAPACK ``trtrs``). Lifetimes over the ``COHORT`` dim (changing with the
+entry year) make ``L`` a general lower-triangular matrix, built per group of series; stocks and
+outflows by cohort (``T × T × series``) are built only when asked for.
+
+Conventions compared with flodym 1.1.0
+--------------------------------------
+- Time: flodym places each period between the midpoints of its time labels and, by default,
+  all inflow at the middle of the period; rareflow's default spreads inflow uniformly over the
+  period (exact integral of the survival function), and ``convention="flodym"`` reproduces
+  flodym. Both count stocks at the end of the period and let a cohort leave in its own entry
+  period.
+- Units: rareflow's flows are amounts per period (per year on a yearly grid, per month on a
+  monthly grid); flodym's flows are annual rates and it multiplies inflows by the period length
+  for the stock only. On a yearly grid the two are the same.
+- Normal lifetimes: neither truncates; the probability of a negative lifetime leaves in the
+  entry period.
+- Stock-driven, first period: as in flodym and ODYM, the whole stock of the first period is
+  taken to be the first cohort's inflow (``I(0) = S(0) / s_0``). Start the series early enough
+  (a few lifetimes before the years of interest) or expect a spike of inflow in the first period
+  and a wave of outflow one lifetime later.
+- Stock-driven, falling stocks: a stock that falls faster than its cohorts leave needs a negative
+  inflow. ``negative_inflow="allow"`` keeps it (flodym's behaviour, mass balance holds);
+  ``negative_inflow="retire"`` sets the inflow to zero and retires the surplus early from all
+  cohorts in proportion to their stock, as ODYM's ``NegativeInflowCorrect=True`` [3]_.
+
+References
+----------
+.. [1] D. B. Müller, "Stock dynamics for forecasting material flows—Case study for housing in
+   The Netherlands", Ecol. Econ. 59(1):142-156, 2006.
+.. [2] flodym 1.1.0, ``flodym/stocks.py`` (https://github.com/pik-piam/flodym).
+.. [3] S. Pauliuk and N. Heeren, "ODYM—An open software framework for studying dynamic material
+   systems", J. Ind. Ecol. 24(3):446-458, 2020; ``ODYM/modules/dynamic_stock_model.py``,
+   ``compute_stock_driven_model``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.linalg
+import xarray as xr
+
+from rareflow.dims import COHORT, TIME, YEAR
+from rareflow.errors import InputError
+from rareflow.stocks.lifetimes import Convention, FloatArray, Lifetime
+
+NegativeInflow = Literal["allow", "retire"]
+
+BALANCE_RTOL = 1e-9
+"""Largest mass-balance residual allowed, relative to the largest flow or stock of a series."""
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Inputs flattened to ``(time, series)`` arrays, and what is needed to label the results."""
+
+    time_dim: str
+    time_index: pd.Index
+    series_dims: tuple[str, ...]
+    series_shape: tuple[int, ...]
+    series_coords: dict[str, pd.Index]
+    input_coords: xr.Coordinates
+    """The input's own coordinates, reused as they are for the results (cheaper to label)."""
+    values: FloatArray
+    params: dict[str, FloatArray]
+    """Parameter name -> array ``(cohort or 1, series)``."""
+    periods_per_year: int
+
+    @property
+    def n_time(self) -> int:
+        return len(self.time_index)
+
+
+def _time_dim(data: xr.DataArray, what: str) -> str:
+    found = [d for d in (TIME, YEAR) if d in data.dims]
+    if len(found) != 1:
+        raise InputError(f"{what} must have exactly one of the dims '{TIME}' or '{YEAR}'")
+    if COHORT in data.dims:
+        raise InputError(f"{what} must not have the '{COHORT}' dim")
+    return found[0]
+
+
+def _periods_per_year(index: pd.Index, time_dim: str, periods_per_year: int | None) -> int:
+    """Return the periods per year of evenly spaced labels (checked against the caller's)."""
+    if len(index) < 2:
+        return periods_per_year or 1
+    if pd.api.types.is_datetime64_any_dtype(index.dtype):
+        months = pd.DatetimeIndex(index).to_period("M").astype("int64")
+        gaps = np.unique(np.diff(months))
+        inferred = {1: 12, 12: 1}.get(int(gaps[0])) if len(gaps) == 1 else None
+    else:
+        gaps = np.unique(np.diff(np.asarray(index, dtype=float)))
+        inferred = 1 if len(gaps) == 1 and gaps[0] == 1 else None
+    if inferred is None:
+        raise InputError(
+            f"the '{time_dim}' labels must be consecutive years or months, got steps {gaps[:5]}"
+        )
+    if periods_per_year is not None and periods_per_year != inferred:
+        raise InputError(
+            f"periods_per_year={periods_per_year} does not match the '{time_dim}' labels, "
+            f"which have {inferred} per year"
+        )
+    return inferred
+
+
+def _prepare(
+    data: xr.DataArray, lifetime: Lifetime, periods_per_year: int | None, what: str
+) -> _Grid:
+    """Check and flatten the inputs; series dims are the data's, then the parameters' new ones.
+
+    Plain NumPy rather than ``xr.align``/``xr.broadcast``: for small models their overhead
+    would cost more than the model itself. Shared dims must match exactly (no reindexing).
+    """
+    time_dim = _time_dim(data, what)
+    # xarray rebuilds ``.indexes`` on every access: read it once per array.
+    data_indexes = dict(data.indexes)
+    if time_dim not in data_indexes:
+        raise InputError(f"{what} needs coordinates on its '{time_dim}' dim")
+    time_index = data_indexes[time_dim].rename(time_dim)
+    per_year = _periods_per_year(time_index, time_dim, periods_per_year)
+    series_dims = [str(d) for d in data.dims if d != time_dim]
+    sizes = {d: int(data.sizes[d]) for d in series_dims}
+    indexes = {d: data_indexes[d] for d in series_dims if d in data_indexes}
+    params = lifetime.parameters()
+    for name, da in params.items():
+        da_indexes = dict(da.indexes)
+        for dim in map(str, da.dims):
+            index = da_indexes.get(dim)
+            if dim == COHORT:
+                if index is None or not index.equals(time_index):
+                    raise InputError(
+                        f"lifetime parameter '{name}' must label its '{COHORT}' dim with the "
+                        f"'{time_dim}' labels of {what}"
+                    )
+                continue
+            if dim not in sizes:
+                series_dims.append(dim)
+                sizes[dim] = int(da.sizes[dim])
+            known = indexes.get(dim)
+            if da.sizes[dim] != sizes[dim] or (
+                known is not None and index is not None and not known.equals(index)
+            ):
+                raise InputError(
+                    f"lifetime parameter '{name}' and {what} differ along the '{dim}' dim"
+                )
+            if known is None and index is not None:
+                indexes[dim] = index
+    shape = tuple(sizes[d] for d in series_dims)
+    n_series = int(np.prod(shape, dtype=np.int64))
+
+    def flat(da: xr.DataArray, lead: str | None) -> FloatArray:
+        order = [d for d in [lead, *series_dims] if d in da.dims]
+        # NumPy's transpose: xarray's costs more than a small model's whole computation.
+        values = np.transpose(np.asarray(da.values, float), [da.get_axis_num(d) for d in order])
+        n_lead = int(da.sizes[lead]) if lead else 1
+        expanded = values.reshape(n_lead, *(sizes[d] if d in da.dims else 1 for d in series_dims))
+        return np.broadcast_to(expanded, (n_lead, *shape)).reshape(n_lead, n_series)
+
+    values = flat(data, time_dim)
+    if not np.isfinite(values).all():
+        raise InputError(f"{what} has missing or infinite values")
+    return _Grid(
+        time_dim=time_dim,
+        time_index=time_index,
+        series_dims=tuple(series_dims),
+        series_shape=shape,
+        series_coords=indexes,
+        input_coords=data.coords,
+        values=values,
+        params={n: flat(da, COHORT if COHORT in da.dims else None) for n, da in params.items()},
+        periods_per_year=per_year,
+    )
+
+
+def _groups(grid: _Grid) -> tuple[list[npt.NDArray[np.intp]], dict[str, FloatArray]]:
+    """Return the groups of series that share a lifetime and each group's parameters."""
+    names = list(grid.params)
+    stacked = np.concatenate([grid.params[n] for n in names], axis=0)
+    # Sort the series by their parameter columns; a new group starts where a column changes.
+    # (np.unique(axis=1) does the same but costs more than a small model.)
+    order = np.lexsort(stacked[::-1])
+    ordered = stacked[:, order]
+    starts = np.flatnonzero(np.any(ordered[:, 1:] != ordered[:, :-1], axis=0)) + 1
+    members = np.split(order, starts)
+    first = ordered[:, np.concatenate([[0], starts])]
+    per_param = np.split(first, len(names), axis=0)
+    return members, dict(zip(names, per_param, strict=True))
+
+
+def _toeplitz_windows(surviving: FloatArray, leaving: FloatArray) -> npt.NDArray[np.float64]:
+    """Return views ``W[g]`` ``(2, T, T)`` of group ``g``'s Toeplitz matrices ``L`` and ``P``.
+
+    ``L[t, c] = surviving[t - c, g]`` and ``P[t, c] = leaving[t - c, g]`` (0 above the
+    diagonal): sliding windows over the reversed, zero-padded columns, where row ``t`` is the
+    window starting at ``T - 1 - t``, so copying a matrix out copies whole contiguous rows.
+    """
+    n, n_groups = surviving.shape
+    reversed_padded = np.zeros((n_groups, 2, 2 * n - 1))
+    reversed_padded[:, 0, :n] = surviving[::-1].T
+    reversed_padded[:, 1, :n] = leaving[::-1].T
+    return np.lib.stride_tricks.sliding_window_view(reversed_padded, n, axis=2)[:, :, ::-1]
+
+
+def _matrices(
+    lifetime: Lifetime,
+    params: dict[str, FloatArray],
+    n_time: int,
+    ppy: int,
+    convention: Convention,
+) -> Iterator[FloatArray]:
+    """Yield each group's stacked ``[L; P]``, two ``T × T`` lower-triangular matrices.
+
+    ``L[t, c]`` is the share of cohort ``c`` in use at the end of period ``t`` and ``P[t, c]``
+    the share of it leaving during period ``t``. Every group is written into the same buffer,
+    so memory stays at ``2 T²`` however many lifetimes there are (and page faults from fresh
+    allocations, which cost more than the copy itself, happen once): use each matrix before
+    asking for the next.
+    """
+    n_groups = next(iter(params.values())).shape[1]
+    cohort_varying = next(iter(params.values())).shape[0] > 1
+    buffer = np.empty((2 * n_time, n_time))
+    if not cohort_varying:
+        # One evaluation of the distribution for all groups: T values each.
+        table = lifetime.survival_by_lag(
+            n_time, lifetime.in_periods({k: v[0] for k, v in params.items()}, ppy), convention
+        )
+        windows = _toeplitz_windows(table, -np.diff(table, axis=0, prepend=1.0))
+        for g in range(n_groups):
+            np.copyto(buffer.reshape(2, n_time, n_time), windows[g])
+            yield buffer
+        return
+    t = np.arange(n_time)
+    lag = (t[:, None] - t[None, :]).astype(float)
+    entered = lag >= 0
+    for g in range(n_groups):
+        p = lifetime.in_periods({k: v[None, :, g] for k, v in params.items()}, ppy)
+        share = lifetime.period_survival(np.maximum(lag, 0.0), p, convention)
+        # Running minimum down each cohort's column from its entry, as in survival_by_lag.
+        share = np.minimum.accumulate(np.where(entered, share, 1.0), axis=0) * entered
+        buffer[:n_time] = share
+        buffer[n_time] = 0.0
+        buffer[n_time + 1 :] = share[:-1]
+        buffer[n_time:] += np.eye(n_time) - share
+        yield buffer
+
+
+def _check_balance(grid: _Grid, inflow: FloatArray, outflow: FloatArray, stock: FloatArray) -> None:
+    """Raise if ``inflow - outflow`` differs from the stock change by more than BALANCE_RTOL."""
+    change = np.diff(stock, axis=0, prepend=0.0)
+    residual = np.abs(inflow - outflow - change).max(axis=0)
+    scale = np.maximum.reduce([np.abs(a).max(axis=0) for a in (inflow, outflow, stock)])
+    # An overflow (infinite scale, NaN residual) fails too.
+    bad = np.flatnonzero(~(np.isfinite(scale) & (residual <= BALANCE_RTOL * scale)))
+    if bad.size:
+        where = np.unravel_index(int(bad[0]), grid.series_shape)
+        label = {
+            d: grid.series_coords[d][int(i)] if d in grid.series_coords else int(i)
+            for d, i in zip(grid.series_dims, where, strict=True)
+        }
+        raise InputError(
+            f"mass balance fails for {bad.size} series, first {label}: residual "
+            f"{residual[bad[0]]:.3g} vs largest value {scale[bad[0]]:.3g} (allowed relative "
+            f"{BALANCE_RTOL:g}); check the inputs for extreme or cancelling values"
+        )
+
+
+def _result(
+    grid: _Grid,
+    flows: dict[str, FloatArray],
+    cohorts: tuple[FloatArray, FloatArray] | None,
+    attrs: dict[str, str | int | float],
+) -> xr.Dataset:
+    """Label ``(time, series)`` arrays, plus stock and outflow by cohort if given."""
+    dims = (grid.time_dim, *grid.series_dims)
+    variables = {
+        name: (dims, flow.reshape(grid.n_time, *grid.series_shape)) for name, flow in flows.items()
+    }
+    variables["stock_change"] = (
+        dims,
+        np.diff(flows["stock"], axis=0, prepend=0.0).reshape(grid.n_time, *grid.series_shape),
+    )
+    if cohorts is not None:
+        cohort_dims = (grid.time_dim, COHORT, *grid.series_dims)
+        cohort_shape = (grid.n_time, grid.n_time, *grid.series_shape)
+        variables["stock_by_cohort"] = (cohort_dims, cohorts[0].reshape(cohort_shape))
+        variables["outflow_by_cohort"] = (cohort_dims, cohorts[1].reshape(cohort_shape))
+    result = xr.Dataset(variables, coords=grid.input_coords, attrs=attrs)
+    added = {d: i for d, i in grid.series_coords.items() if d not in grid.input_coords}
+    if cohorts is not None:
+        added[COHORT] = grid.time_index.rename(COHORT)
+    return result.assign_coords(added) if added else result
+
+
+def inflow_driven(
+    inflow: xr.DataArray,
+    lifetime: Lifetime,
+    *,
+    periods_per_year: int | None = None,
+    convention: Convention = "uniform",
+    by_cohort: bool = False,
+    check_balance: bool = True,
+) -> xr.Dataset:
+    """Compute stocks in use and outflows from inflows into use.
+
+    Parameters
+    ----------
+    inflow
+        Amount entering use in each period, over ``TIME`` (monthly labels) or ``YEAR`` and any
+        series dims (``SECTOR``, ``COUNTRY``, ``DRAW``, ``ELEMENT``, ...).
+    lifetime
+        Lifetime distribution; its parameters may add dims (e.g. ``DRAW``) to the results.
+    periods_per_year
+        1 or 12; inferred from the time labels (consecutive years, or monthly or yearly
+        datetimes) and checked against them if given.
+    convention
+        ``"uniform"`` (default) or ``"flodym"``; see :mod:`rareflow.stocks.lifetimes`.
+    by_cohort
+        Also return ``stock_by_cohort`` and ``outflow_by_cohort`` over ``COHORT``
+        (``T × T × series`` values: ask only when needed).
+    check_balance
+        Check ``inflow - outflow = stock_change`` to ``BALANCE_RTOL`` per series.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``inflow``, ``outflow``, ``stock`` (end of period) and ``stock_change``.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        On missing dims or coordinates, non-finite values, misaligned lifetime parameters, or a
+        failed mass balance.
+
+    References
+    ----------
+    Müller (2006), Ecol. Econ. 59(1):142-156; flodym 1.1.0 ``InflowDrivenDSM``.
+    """
+    grid = _prepare(inflow, lifetime, periods_per_year, "the inflow")
+    members, params = _groups(grid)
+    matrices = _matrices(lifetime, params, grid.n_time, grid.periods_per_year, convention)
+    stock = np.empty_like(grid.values)
+    outflow = np.empty_like(grid.values)
+    cohorts = None
+    if by_cohort:
+        cohorts = (
+            np.empty((grid.n_time, *grid.values.shape)),
+            np.empty((grid.n_time, *grid.values.shape)),
+        )
+    n = grid.n_time
+    for cols, stacked in zip(members, matrices, strict=True):
+        block = grid.values[:, cols]
+        both = stacked @ block
+        stock[:, cols], outflow[:, cols] = both[:n], both[n:]
+        if cohorts is not None:
+            surviving, leaving = stacked[:n], stacked[n:]
+            cohorts[0][:, :, cols] = surviving[:, :, None] * block[None, :, :]
+            cohorts[1][:, :, cols] = leaving[:, :, None] * block[None, :, :]
+    if check_balance:
+        _check_balance(grid, grid.values, outflow, stock)
+    attrs: dict[str, str | int | float] = {
+        "model": "inflow-driven",
+        "convention": convention,
+        "lifetime": lifetime.distribution,
+        "periods_per_year": grid.periods_per_year,
+    }
+    flows = {"inflow": grid.values, "outflow": outflow, "stock": stock}
+    return _result(grid, flows, cohorts, attrs)
+
+
+def _solve_retire(
+    surviving: FloatArray, leaving: FloatArray, stock: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Solve for inflows with early retirement instead of negative ones (ODYM's correction).
+
+    Returns the inflow, outflow, the early retirement (part of the outflow) and the factor
+    ``f(t)`` by which every existing cohort is scaled in period ``t`` (1 where nothing is
+    retired early).
+    """
+    n_time = stock.shape[0]
+    weight = np.zeros_like(stock)  # each cohort's inflow times its scaling so far
+    inflow = np.zeros_like(stock)
+    outflow = np.zeros_like(stock)
+    factor = np.ones_like(stock)
+    retired = np.zeros_like(stock)
+    for m in range(n_time):
+        held = surviving[m, :m] @ weight[:m]
+        natural = leaving[m, :m] @ weight[:m]
+        gap = stock[m] - held
+        short = gap < 0
+        # held > 0 wherever gap < 0 because stocks are non-negative.
+        f = np.where(short, stock[m] / np.where(short, held, 1.0), 1.0)
+        weight[:m] *= f
+        factor[m] = f
+        inflow[m] = np.where(short, 0.0, gap / surviving[m, m])
+        weight[m] = inflow[m]
+        retired[m] = (1.0 - f) * held
+        outflow[m] = natural + retired[m] + leaving[m, m] * inflow[m]
+    return inflow, outflow, retired, factor
+
+
+def _retire_cohorts(
+    surviving: FloatArray, leaving: FloatArray, inflow: FloatArray, factor: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Return stock and outflow by cohort ``(time, cohort, series)`` with early retirement."""
+    n_time = surviving.shape[0]
+    later = np.arange(n_time)[:, None] > np.arange(n_time)[None, :]
+    # scale[t, c] = Π_{c < j ≤ t} f(j): the early retirements cohort c has seen by period t.
+    scale = np.cumprod(np.where(later[:, :, None], factor[:, None, :], 1.0), axis=0)
+    stock_c = surviving[:, :, None] * inflow[None, :, :] * scale
+    before = np.concatenate([np.zeros((1, *scale.shape[1:])), scale[:-1]]) * inflow[None, :, :]
+    early = (1.0 - factor[:, None, :]) * surviving[:, :, None] * later[:, :, None]
+    outflow_c = before * (leaving[:, :, None] + early)
+    diagonal = np.arange(n_time)
+    outflow_c[diagonal, diagonal] = leaving[diagonal, diagonal, None] * inflow
+    return stock_c, outflow_c
+
+
+def stock_driven(
+    stock: xr.DataArray,
+    lifetime: Lifetime,
+    *,
+    periods_per_year: int | None = None,
+    convention: Convention = "uniform",
+    negative_inflow: NegativeInflow = "allow",
+    by_cohort: bool = False,
+    check_balance: bool = True,
+) -> xr.Dataset:
+    """Compute the inflows and outflows that keep a given stock in use.
+
+    Parameters
+    ----------
+    stock
+        Stock in use at the end of each period, dims as ``inflow`` of :func:`inflow_driven`.
+    lifetime, periods_per_year, convention, by_cohort, check_balance
+        As in :func:`inflow_driven`. The balance is checked against the given stock, so it
+        also confirms that the solved cohorts reproduce it.
+    negative_inflow
+        ``"allow"`` (flodym): a stock falling faster than its cohorts leave gives a negative
+        inflow. ``"retire"`` (ODYM's ``NegativeInflowCorrect``): the inflow is zero instead
+        and the surplus leaves early from every cohort in proportion to its stock; the
+        result then has ``early_retirement``. The stock must be non-negative.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`inflow_driven`. The first period's stock is all taken to be the first
+        cohort's inflow (flodym and ODYM do the same).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        As :func:`inflow_driven`, and if nothing of a cohort survives its entry period (no
+        stock can be held) or, with ``"retire"``, the stock is negative.
+    """
+    grid = _prepare(stock, lifetime, periods_per_year, "the stock")
+    if negative_inflow == "retire" and bool((grid.values < 0).any()):
+        raise InputError("the stock must be non-negative with negative_inflow='retire'")
+    members, params = _groups(grid)
+    matrices = _matrices(lifetime, params, grid.n_time, grid.periods_per_year, convention)
+    inflow = np.empty_like(grid.values)
+    outflow = np.empty_like(grid.values)
+    early = np.zeros_like(grid.values)
+    cohorts = None
+    if by_cohort:
+        cohorts = (
+            np.empty((grid.n_time, *grid.values.shape)),
+            np.empty((grid.n_time, *grid.values.shape)),
+        )
+    n = grid.n_time
+    for cols, stacked in zip(members, matrices, strict=True):
+        surviving, leaving = stacked[:n], stacked[n:]
+        if not np.all(np.diag(surviving) > 0):
+            raise InputError(
+                "the lifetime leaves nothing in use at the end of the entry period, so no "
+                "stock can be held: use a longer lifetime or the 'uniform' convention"
+            )
+        block = grid.values[:, cols]
+        if negative_inflow == "retire":
+            i, o, early[:, cols], factor = _solve_retire(surviving, leaving, block)
+            if cohorts is not None:
+                cohorts[0][:, :, cols], cohorts[1][:, :, cols] = _retire_cohorts(
+                    surviving, leaving, i, factor
+                )
+        else:
+            i = scipy.linalg.solve_triangular(surviving, block, lower=True, check_finite=False)
+            o = leaving @ i
+            if cohorts is not None:
+                cohorts[0][:, :, cols] = surviving[:, :, None] * i[None, :, :]
+                cohorts[1][:, :, cols] = leaving[:, :, None] * i[None, :, :]
+        inflow[:, cols], outflow[:, cols] = i, o
+    if check_balance:
+        # Outflows come from the solved cohorts, so this fails too if they miss the stock.
+        _check_balance(grid, inflow, outflow, grid.values)
+    attrs: dict[str, str | int | float] = {
+        "model": "stock-driven",
+        "convention": convention,
+        "lifetime": lifetime.distribution,
+        "periods_per_year": grid.periods_per_year,
+        "negative_inflow": negative_inflow,
+    }
+    flows = {"inflow": inflow, "outflow": outflow, "stock": grid.values}
+    if negative_inflow == "retire":
+        flows["early_retirement"] = early
+    return _result(grid, flows, cohorts, attrs)
