@@ -27,6 +27,8 @@ MAGNET_COLUMNS = [COMMODITY_IDS.index(m) for m in MAGNETS]
 PER_DRAW = (
     "growth", "stock0", "cover_steps", "restock_steps", "capacity", "surge", "row_pressure",
     "licence_scale", "approval", "delay_steps", "cut", "elasticity", "adjustment", "local_supply",
+    "contract", "stockpile0", "stockpile_target", "stockpile_fill", "stockpile_release",
+    "stockpile_trigger",
 )  # fmt: skip
 
 
@@ -156,4 +158,11 @@ def networks(draw: st.DrawFn) -> Network:
         max_multiple=float(rng.uniform(1.5, 10.0)),
         base_price=price,
         local_supply=_sparse(rng, (n("local_supply"), t_n, K), 0.3, 50.0),
+        contract=_sparse(rng, (n("contract"), t_n, p_n, K), 0.15, 30.0),
+        stockpile0=_sparse(rng, (n("stockpile0"), K), 0.5, 200.0),
+        stockpile_target=_sparse(rng, (n("stockpile_target"), t_n, K), 0.4, 300.0),
+        stockpile_fill=_sparse(rng, (n("stockpile_fill"), K), 0.6, 40.0),
+        stockpile_release=_sparse(rng, (n("stockpile_release"), K), 0.6, 60.0),
+        stockpile_trigger=_mixed(rng, (n("stockpile_trigger"),), 0.0, 1.2, (0.0, 1.0)),
+        stockpile_sectors=rng.random(s_n) < 0.5,
     )

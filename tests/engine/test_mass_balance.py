@@ -33,8 +33,10 @@ def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
     before = np.concatenate([per_draw(net.stock0, d_n)[:, None], traj.stock[:, :-1]], axis=1)
     made = traj.production @ net.proc_out
     used = traj.production @ net.proc_in
-    inflow = traj.imports + per_draw(net.local_supply, d_n) + made
-    outflow = used + traj.exported
+    # Stockpile releases of materials enter the stock; released magnets go to sectors directly.
+    into_stock = np.where(np.isin(np.arange(len(COMMODITY_IDS)), MAG), 0.0, traj.stockpile_out)
+    inflow = traj.imports + per_draw(net.local_supply, d_n) + made + into_stock
+    outflow = used + traj.exported + traj.stockpile_in
     change = traj.stock - before
     scale = np.maximum.reduce([np.abs(before), np.abs(traj.stock), inflow, outflow])
 
@@ -43,11 +45,25 @@ def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
         np.abs(change - (inflow - outflow))[..., OTHER], RTOL * scale[..., OTHER] + 1e-300
     )
     # Deliveries are recorded by sector, not by magnet, so magnets balance as one t_magnet pool.
-    delivered = traj.delivered.sum(axis=2)
+    delivered = traj.delivered.sum(axis=2) - traj.stockpile_out[..., MAG].sum(axis=2)
     magnets = (change - (inflow - outflow))[..., MAG].sum(axis=2) + delivered
     np.testing.assert_array_less(
         np.abs(magnets), RTOL * (scale[..., MAG].sum(axis=2) + delivered) + 1e-300
     )
+
+    # The stockpile: change in level = bought - released, and never negative.
+    pile_before = np.concatenate(
+        [per_draw(net.stockpile0, d_n)[:, None], traj.stockpile[:, :-1]], axis=1
+    )
+    pile_scale = (
+        np.maximum.reduce([pile_before, traj.stockpile, traj.stockpile_in, traj.stockpile_out])
+        + 1e-300
+    )
+    np.testing.assert_array_less(
+        np.abs(traj.stockpile - pile_before - traj.stockpile_in + traj.stockpile_out),
+        RTOL * pile_scale,
+    )
+    assert np.all(traj.stockpile >= -RTOL * pile_scale)
 
     # What arrives is what was shipped a lead time earlier (once the warm start has landed).
     lead = net.lead_steps

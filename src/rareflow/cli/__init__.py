@@ -14,8 +14,10 @@ import typer
 
 from rareflow import __version__
 from rareflow.cli import chain as chain_cmd
+from rareflow.cli import compare as compare_cmd
 from rareflow.cli import criticality as criticality_cmd
 from rareflow.cli import data as data_cmd
+from rareflow.cli import lever as lever_cmd
 from rareflow.cli import run as run_cmd
 from rareflow.cli import runs as runs_cmd
 from rareflow.cli import scenario as scenario_cmd
@@ -38,6 +40,8 @@ stress_test_cmd.register(app)
 app.add_typer(runs_cmd.app, name="runs")
 run_cmd.register(app)
 app.add_typer(scenario_cmd.app, name="scenario")
+app.add_typer(lever_cmd.app, name="lever")
+compare_cmd.register(app)
 
 
 def _version(value: bool) -> None:

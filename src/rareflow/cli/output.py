@@ -67,6 +67,18 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> str:
+    """Return a CSV cell: plain numbers (no thousands separators), nested values as JSON."""
+    value = _clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return format(value, ".10g")
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 def emit(
     rows: Sequence[Row],
     fmt: Format,
@@ -100,9 +112,7 @@ def emit(
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for r in rows:
-            writer.writerow(
-                {c: _cell(r.get(c)) if not isinstance(r.get(c), str) else r.get(c) for c in cols}
-            )
+            writer.writerow({c: _csv_cell(r.get(c)) for c in cols})
         console.file.write(buf.getvalue())
         return
     table = Table(title=title, show_lines=False, header_style="bold")

@@ -85,6 +85,22 @@ class BalanceCheck:
         losses = runs[:, :, None] * net.proc_loss[None]
         _check("process", step, inputs, outputs + losses, np.maximum(inputs, outputs))
 
+    def stockpile(
+        self,
+        step: int,
+        before: FloatArray,
+        bought: FloatArray,
+        released: FloatArray,
+        after: FloatArray,
+    ) -> None:
+        """Government stockpile: bought = released + change in level; never negative."""
+        if not self.enabled:
+            return
+        scale = np.maximum.reduce([before, bought, released, after])
+        _check("stockpile", step, before + bought, released + after, scale)
+        if np.any(after < -RTOL * np.maximum(scale, 1e-300)):
+            raise MassBalanceError(f"negative stockpile at step {step}")
+
     def stock(
         self,
         step: int,

@@ -17,10 +17,13 @@ parameters):
    their baseline volume, less what other importers take (``row_pressure``).
 3. **Licence decisions.** Applications reach a decision after their delay; the approved share is
    shipped, the rest is refused.
-4. **Shipping.** Shipments lose the share cut by a supply shock, then travel ``lead_steps``.
+4. **Shipping.** Shipments (and contracted volumes) lose the share cut by a supply shock, then
+   travel ``lead_steps``.
 5. **Arrivals** enter the focal country's stock, with local supply (mine output, recycling).
 6. **Processing.** Domestic processes run upstream first, limited by capacity and inputs.
 7. **Allocation.** Magnets go to sectors tier by tier; within a tier, in proportion to demand.
+   A government stockpile releases when supply falls below its trigger (magnets to the sectors
+   it serves, materials to processors short of inputs) and buys while the market is whole.
 8. **Prices** move toward the multiple that would clear the supply available against the
    requirement, ``(supply / requirement) ** (1 / elasticity)``; buyers keep seeking their
    requirement, and the price rations what they take (demand destruction).
@@ -54,6 +57,9 @@ class Trajectory:
     shipped_by_partner: FloatArray | None  # (D, T, P, K) or None when not kept
     refused: FloatArray  # (D, T, K)
     exported: FloatArray  # (D, T, K) domestic surplus sold abroad
+    stockpile: FloatArray  # (D, T, K) government stockpile, end of step
+    stockpile_in: FloatArray  # (D, T, K) bought into the stockpile
+    stockpile_out: FloatArray  # (D, T, K) released from the stockpile
     production: FloatArray  # (D, T, J)
     price_multiple: FloatArray  # (D, T, K)
     import_cost_usd: FloatArray  # (D, T)
@@ -68,7 +74,16 @@ BLOCK_DRAWS = 2500
 """Draws stepped together: small enough for a step's arrays to stay in cache."""
 
 RECORDS_BY_SECTOR = ("requirement", "demand", "delivered")
-RECORDS_BY_MATERIAL = ("stock", "imports", "refused", "exported", "price_multiple")
+RECORDS_BY_MATERIAL = (
+    "stock",
+    "imports",
+    "refused",
+    "exported",
+    "price_multiple",
+    "stockpile",
+    "stockpile_in",
+    "stockpile_out",
+)
 
 
 def simulate(
@@ -157,6 +172,10 @@ def _simulate_block(
     elasticity, adjustment = _at(net.elasticity, d_n), _at(net.adjustment, d_n)
     cover, restock = _at(net.cover_steps, d_n), _at(net.restock_steps, d_n)
     local = _at(net.local_supply, d_n)
+    contract = _at(net.contract, d_n)
+    pile_target = _at(net.stockpile_target, d_n)
+    pile_fill, pile_release = _at(net.stockpile_fill, d_n), _at(net.stockpile_release, d_n)
+    pile_trigger = _at(net.stockpile_trigger, d_n)
     # Only sectors and magnets with a requirement are stepped; the others stay zero in records.
     act_s = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=1))
     act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
@@ -167,16 +186,22 @@ def _simulate_block(
     tier_of = net.tier[act_s]
     tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
     elastic = np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
+    pile_sectors = net.stockpile_sectors[act_s]
 
     stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
+    pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
+    whole_prev = np.ones((d_n, k_n), dtype=bool)
+    is_mag = np.zeros(k_n, dtype=bool)
+    is_mag[MAGNET_INDEX] = True
     transit = np.zeros((d_n, l_n, k_n))
     # Licence queues hold only the (partner, material) pairs some control can license. They are
     # ring buffers: slot (t + lag) % q_n holds what is decided at t + lag, approvals and
     # refusals side by side, so a draw's slot is one contiguous row written in one go.
-    # A material with no use at any step is never ordered (its desired order is <= 0), so only
-    # materials some sector or process uses can enter a queue.
+    # A material with no use at any step and no stockpile to fill is never ordered (its desired
+    # order is <= 0), so only the others can enter a queue.
     ever_used = (capacity.max(axis=(0, 1)) @ net.proc_in) > 0
     ever_used[mag] |= (requirement0 > 0).any(axis=0)
+    ever_used |= (net.stockpile_target > 0).any(axis=(0, 1)) & (net.stockpile_fill > 0).any(axis=0)
     licensable = net.licensed.any(axis=(0, 1)) & ever_used[None, :]  # (P, K)
     cols = np.flatnonzero(licensable.reshape(p_n * k_n))
     n_q = len(cols)
@@ -235,6 +260,11 @@ def _simulate_block(
         imported = np.maximum(use - last_out, 0.0)
         gap = cover * use + imported * (pipeline_steps[None, :] + pending_steps) - position
         desired = np.maximum(use - last_out + gap / restock[:, None], 0.0)
+        # The stockpile tenders for its own purchases while the market was whole last step.
+        pile_want = np.where(
+            whole_prev, np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)), 0.0
+        )
+        desired += pile_want
 
         # Expected refusals are sought from partners with room to add supply.
         expected_refused = np.zeros((d_n, k_n))
@@ -280,7 +310,7 @@ def _simulate_block(
         balance.queue(t, queued_before, applied, decided.sum(axis=1), queue)
 
         # 4. Shipping, less what a supply shock cuts.
-        sent = (free + approved) * (1.0 - cut[:, t])
+        sent = (free + approved + contract[:, t]) * (1.0 - cut[:, t])
         transit_before = transit.sum(axis=(1, 2))
         for p in range(p_n):
             transit[:, net.lead_steps[p]] += sent[:, p]
@@ -290,9 +320,21 @@ def _simulate_block(
         transit[:, :-1], transit[:, -1] = transit[:, 1:], 0.0
         balance.transit(t, transit_before, sent.sum(axis=(1, 2)), arrived.sum(axis=1), transit)
         stock_before = stock.copy()
+        pile_before = pile.copy()
         stock += arrived
         extra = local[:, t]
         stock += extra
+
+        # 5b. The stockpile releases materials (not magnets) to processors short of inputs.
+        need_now = capacity[:, t] @ net.proc_in
+        short_input = (~is_mag)[None, :] & (stock < pile_trigger[:, None] * need_now)
+        release_in = np.where(
+            short_input,
+            np.minimum(np.minimum(pile, pile_release), np.maximum(need_now - stock, 0.0)),
+            0.0,
+        )
+        pile -= release_in
+        stock += release_in
 
         # 6. Domestic processing, upstream first; a process with no capacity now is skipped.
         runs = np.zeros((d_n, j_n))
@@ -329,17 +371,59 @@ def _simulate_block(
         stock[:, mag] = avail
         delivered_k = np.zeros((d_n, k_n))
         delivered_k[:, mag] = given.sum(axis=1)
-        # Domestic surplus above the stock target is sold abroad (e.g. IREL's NdPr oxide).
-        domestic = made + extra
-        exported = np.where(domestic > use, np.maximum(stock - cover * use, 0.0), 0.0)
-        stock -= exported
-        balance.stock(t, stock_before, arrived, extra, made, used, delivered_k + exported, stock)
 
-        # 8. Prices move toward the multiple that clears the market.
+        # 7b. When supply falls below the trigger, the stockpile releases magnets to the sectors
+        # it serves, up to what they still seek; while the market is whole, it buys.
         need_m = req.sum(axis=1)
         fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
+        unmet = np.where(pile_sectors[None, :, None], dem - given, 0.0)
+        unmet_total = unmet.sum(axis=1)
+        release_mag = np.where(
+            fill_m < pile_trigger[:, None],
+            np.minimum(np.minimum(pile[:, mag], pile_release[:, mag]), unmet_total),
+            0.0,
+        )
+        share_out = np.divide(
+            release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
+        )
+        given += unmet * share_out[:, None, :]
+        pile[:, mag] -= release_mag
+        released = release_in.copy()
+        released[:, mag] += release_mag
+        whole = np.ones((d_n, k_n), dtype=bool)
+        whole[:, mag] = fill_m >= 1.0
+        whole &= stock >= np.where(is_mag[None, :], 0.0, need_now)
+        # It buys only what stands above the industry's own stock target.
+        bought = np.where(
+            whole,
+            np.minimum(
+                np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)),
+                np.maximum(stock - cover * use, 0.0),
+            ),
+            0.0,
+        )
+        whole_prev = whole
+        stock -= bought
+        pile += bought
+        balance.stockpile(t, pile_before, bought, released, pile)
+        # Domestic surplus above the stock target is sold abroad (e.g. IREL's NdPr oxide).
+        domestic = made + extra
+        exported = np.where(domestic > use, np.maximum(stock - cover * use, 0.0), 0.0)
+        stock -= exported
+        balance.stock(
+            t,
+            stock_before,
+            arrived,
+            extra + release_in,
+            made,
+            used,
+            delivered_k + exported + bought,
+            stock,
+        )
+
+        # 8. Prices move toward the multiple that clears the market.
         clearing = np.minimum(
             np.maximum(fill_m, 1e-12) ** (1.0 / elasticity[:, None]), net.max_multiple
         )
@@ -358,5 +442,8 @@ def _simulate_block(
         rec["exported"][t] = exported
         rec["production"][t] = runs
         rec["price_multiple"][t] = price
+        rec["stockpile"][t] = pile
+        rec["stockpile_in"][t] = bought
+        rec["stockpile_out"][t] = released
         rec["import_cost_usd"][t] = (arrived * base_price[None] * price).sum(axis=1)
         progress(t + 1, t_n)

@@ -73,6 +73,14 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     restock = float(_of_draw(net.restock_steps, draw))
     local: Matrix = _of_draw(net.local_supply, draw).tolist()
     stock: Vector = _of_draw(net.stock0, draw).tolist()
+    contract: list[Matrix] = _of_draw(net.contract, draw).tolist()
+    pile: Vector = _of_draw(net.stockpile0, draw).tolist()
+    pile_target: Matrix = _of_draw(net.stockpile_target, draw).tolist()
+    pile_fill: Vector = _of_draw(net.stockpile_fill, draw).tolist()
+    pile_release: Vector = _of_draw(net.stockpile_release, draw).tolist()
+    pile_trigger = float(_of_draw(net.stockpile_trigger, draw))
+    pile_sectors = [bool(v) for v in net.stockpile_sectors.tolist()]
+    whole_prev = [True] * k_n
     req0: Matrix = net.requirement0.tolist()
     multiplier: list[Matrix] = net.demand_multiplier.tolist()
     proc_in: Matrix = net.proc_in.tolist()
@@ -116,6 +124,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     rec_req, rec_dem, rec_del = _zeros(t_n, s_n), _zeros(t_n, s_n), _zeros(t_n, s_n)
     rec_stock, rec_imports, rec_refused = _zeros(t_n, k_n), _zeros(t_n, k_n), _zeros(t_n, k_n)
     rec_exported, rec_price = _zeros(t_n, k_n), _zeros(t_n, k_n)
+    rec_pile, rec_pile_in, rec_pile_out = _zeros(t_n, k_n), _zeros(t_n, k_n), _zeros(t_n, k_n)
     rec_production = _zeros(t_n, j_n)
     rec_shipped = [_zeros(p_n, k_n) for _ in range(t_n)]
     rec_cost = [0.0] * t_n
@@ -155,6 +164,9 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
             imported = max(use[k] - last_out[k], 0.0)
             gap = cover[k] * use[k] + imported * (pipeline_steps[k] + pending_steps) - position
             desired = max(use[k] - last_out[k] + gap / restock, 0.0)
+            # The stockpile tenders for its own purchases while the market was whole last step.
+            if whole_prev[k]:
+                desired += min(pile_fill[k], max(pile_target[t][k] - pile[k], 0.0))
             for p in range(p_n):
                 orders[p][k] = desired * share[p][k]
 
@@ -204,7 +216,9 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
         sent = _zeros(p_n, k_n)
         for p in range(p_n):
             for k in range(k_n):
-                sent[p][k] = (free[p][k] + approved[p][k]) * (1.0 - cut[t][p][k])
+                sent[p][k] = (free[p][k] + approved[p][k] + contract[t][p][k]) * (
+                    1.0 - cut[t][p][k]
+                )
                 at_sea_book.setdefault(t + lead[p], [0.0] * k_n)[k] += sent[p][k]
 
         # 5. Arrivals and local supply enter the stock.
@@ -212,6 +226,15 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
         for k in range(k_n):
             stock[k] += arrived[k]
             stock[k] += local[t][k]
+
+        # 5b. The stockpile releases materials (not magnets) to processors short of inputs.
+        need_now = [sum(capacity[t][j] * proc_in[j][k] for j in range(j_n)) for k in range(k_n)]
+        released = [0.0] * k_n
+        for k in range(k_n):
+            if not is_magnet[k] and stock[k] < pile_trigger * need_now[k]:
+                released[k] = min(pile[k], pile_release[k], max(need_now[k] - stock[k], 0.0))
+                pile[k] -= released[k]
+                stock[k] += released[k]
 
         # 6. Processes in order (upstream first), each limited by capacity and its inputs.
         made = [0.0] * k_n
@@ -241,6 +264,35 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
                 for s in members:
                     given[s][m] = dem[s][m] * fill
                 stock[m] -= give
+        # 7b. Below the trigger the stockpile releases magnets to the sectors it serves, up to
+        # what they still seek; while the market is whole it buys.
+        bought = [0.0] * k_n
+        for k in range(k_n):
+            whole = True
+            if is_magnet[k]:
+                need = sum(req[s][k] for s in range(s_n))
+                fill = min(supply[k], need) / need if need > 0 else 1.0
+                whole = fill >= 1.0
+                if fill < pile_trigger:
+                    unmet = [
+                        dem[s][k] - given[s][k] if pile_sectors[s] else 0.0 for s in range(s_n)
+                    ]
+                    total = sum(unmet)
+                    out = min(pile[k], pile_release[k], total)
+                    if total > 0:
+                        for s in range(s_n):
+                            given[s][k] += unmet[s] * (out / total)
+                    pile[k] -= out
+                    released[k] += out
+            elif stock[k] < need_now[k]:
+                whole = False
+            if whole:
+                # It buys only what stands above the industry's own stock target.
+                above = max(stock[k] - cover[k] * use[k], 0.0)
+                bought[k] = min(pile_fill[k], max(pile_target[t][k] - pile[k], 0.0), above)
+                stock[k] -= bought[k]
+                pile[k] += bought[k]
+            whole_prev[k] = whole
         # Where domestic output exceeds use, stock above the target is sold abroad.
         domestic = [made[k] + local[t][k] for k in range(k_n)]
         exported = [0.0] * k_n
@@ -269,6 +321,9 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
             rec_refused[t][k] = sum(refused[p][k] for p in range(p_n))
             rec_exported[t][k] = exported[k]
             rec_price[t][k] = price[k]
+            rec_pile[t][k] = pile[k]
+            rec_pile_in[t][k] = bought[k]
+            rec_pile_out[t][k] = released[k]
         rec_production[t] = runs
         rec_shipped[t] = sent
         rec_cost[t] = sum(arrived[k] * base_price[k] * price[k] for k in range(k_n))
@@ -287,5 +342,8 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
         exported=one(rec_exported),
         production=one(rec_production),
         price_multiple=one(rec_price),
+        stockpile=one(rec_pile),
+        stockpile_in=one(rec_pile_in),
+        stockpile_out=one(rec_pile_out),
         import_cost_usd=one(rec_cost),
     )

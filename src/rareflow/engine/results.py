@@ -62,6 +62,24 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
             "index",
             "price relative to the baseline",
         ),
+        "stockpile": (
+            by_material,
+            traj.stockpile,
+            "per material_unit",
+            "government stockpile, end of step",
+        ),
+        "stockpile_in": (
+            by_material,
+            traj.stockpile_in,
+            "per material_unit",
+            "bought into the stockpile",
+        ),
+        "stockpile_out": (
+            by_material,
+            traj.stockpile_out,
+            "per material_unit",
+            "released from the stockpile",
+        ),
         "production": (
             (dims.DRAW, dims.TIME, PROCESS),
             traj.production,

@@ -10,11 +10,15 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from rareflow import __version__
+from rareflow import __version__, dims
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
+from rareflow.model.network import Network
 from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.levers import CostContext, LeverBase
+from rareflow.scenario.levers.base import PRICE_YEAR
+from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 
 
@@ -50,6 +54,54 @@ class RunResult:
     def resolved_yaml(self) -> str:
         """The scenario with every default filled in, as YAML."""
         return yaml.safe_dump(self.scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
+
+
+def lever_label(lever: LeverBase, index: int) -> str:
+    """Return a lever's label in results: its name, or its type and position."""
+    return lever.name or f"{getattr(lever, 'type', 'lever')}[{index}]"
+
+
+def lever_costs(
+    scenario: Scenario,
+    network: Network,
+    results: xr.Dataset,
+    dataset: Dataset,
+    sampler: Sampler,
+) -> xr.DataArray | None:
+    """Cost of each lever by draw, step and component, in US$ of the price year.
+
+    Returns None when the scenario has no levers. The ``inr_per_usd`` attribute converts to
+    rupees (₹ crore = US$ x rate / 1e7).
+    """
+    if not scenario.levers:
+        return None
+    ctx = CostContext(network, results, dataset, sampler)
+    lines = {
+        lever_label(lever, i): lever.cost(ctx, f"levers[{i}]")
+        for i, lever in enumerate(scenario.levers)
+    }
+    components = sorted({line.component for group in lines.values() for line in group})
+    values = np.zeros((network.n_draws, network.n_steps, len(lines), len(components)))
+    for li, group in enumerate(lines.values()):
+        for line in group:
+            values[:, :, li, components.index(line.component)] += np.broadcast_to(
+                line.usd, (network.n_draws, network.n_steps)
+            )
+    return xr.DataArray(
+        values,
+        coords={
+            dims.DRAW: results[dims.DRAW],
+            dims.TIME: results[dims.TIME],
+            dims.LEVER: list(lines),
+            "component": components,
+        },
+        dims=(dims.DRAW, dims.TIME, dims.LEVER, "component"),
+        attrs={
+            "unit": f"usd_{PRICE_YEAR}",
+            "inr_per_usd": ctx.inr_per_usd(),
+            "description": "cost of each lever by component (negative: revenue)",
+        },
+    )
 
 
 def with_overrides(scenario: Scenario, **fields: object) -> Scenario:
@@ -90,6 +142,9 @@ def run(
     compiled = compile_scenario(scenario, draws, ds)
     traj = simulate(compiled.network, check=check, keep_partners=keep_partners, progress=progress)
     results = to_dataset(traj, compiled.network)
+    costs = lever_costs(scenario, compiled.network, results, ds, compiled.sampler)
+    if costs is not None:
+        results["lever_cost"] = costs
     results.attrs.update(
         {
             "scenario": scenario.name,

@@ -175,6 +175,20 @@ class Network:
     local_supply: FloatArray
     """(D, T, K) domestic supply entering the focal stock without a process: mine output that
     feeds separation, and secondary (recycled) material."""
+    contract: FloatArray
+    """(D, T, P, K) volumes partners ship under supply contracts, outside the baseline split."""
+    stockpile0: FloatArray
+    """(D, K) opening government stockpile."""
+    stockpile_target: FloatArray
+    """(D, T, K) stockpile level aimed at."""
+    stockpile_fill: FloatArray
+    """(D, K) most the stockpile buys per step (only while the market is whole)."""
+    stockpile_release: FloatArray
+    """(D, K) most the stockpile releases per step."""
+    stockpile_trigger: FloatArray
+    """(D,) supply ratio below which the stockpile releases."""
+    stockpile_sectors: NDArray[np.bool_]
+    """(S,) sectors the stockpile's magnets are released to."""
 
     def take_draws(self, start: int, stop: int) -> Network:
         """Return the same network for draws ``start:stop`` (positions, not global indices)."""

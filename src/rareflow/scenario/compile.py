@@ -377,9 +377,16 @@ def compile_scenario(
         max_multiple=scenario.prices.max_multiple,
         base_price=_base_prices(ds),
         local_supply=np.zeros((1, t_n, len(COMMODITIES))),
+        contract=np.zeros((1, t_n, len(partners), len(COMMODITIES))),
+        stockpile0=np.zeros((1, len(COMMODITIES))),
+        stockpile_target=np.zeros((1, t_n, len(COMMODITIES))),
+        stockpile_fill=np.zeros((1, len(COMMODITIES))),
+        stockpile_release=np.zeros((1, len(COMMODITIES))),
+        stockpile_trigger=np.zeros(1),
+        stockpile_sectors=np.zeros(len(sectors), dtype=bool),
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
-    ctx = CompileContext(net, chain, sampler, magnet_elements)
+    ctx = CompileContext(net, chain, sampler, magnet_elements, ds)
     control = 0
     controlling: set[str] = set()
     for i, shock in enumerate(scenario.shocks):

@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 
+from rareflow.data.load import Dataset
 from rareflow.ids import Element
 from rareflow.model.chain import Chain
 from rareflow.model.network import COMMODITIES, TRACKED_ELEMENTS, Network
@@ -29,12 +30,15 @@ class CompileContext:
         Draws uncertain numbers for the network's draws.
     magnet_elements
         For each magnet commodity, the elements its typical composition contains.
+    dataset
+        The dataset the chain came from.
     """
 
     net: Network
     chain: Chain
     sampler: Sampler
     magnet_elements: dict[str, frozenset[Element]]
+    dataset: Dataset
 
     def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
         """(T,) True for steps whose first day lies in [start, end)."""
@@ -80,3 +84,12 @@ class CompileContext:
     def partner(self, code: str) -> int:
         """Index of a partner in the network."""
         return self.net.partners.index(code)
+
+    def chain_groupings(self) -> dict[str, set[str]]:
+        """Members of each partner grouping (groupings.csv)."""
+        rows = self.dataset.table("groupings")
+        return {str(g): set(map(str, m)) for g, m in rows.groupby("grouping")["country"]}
+
+    def known_countries(self) -> set[str]:
+        """Country codes of the dataset."""
+        return set(map(str, self.dataset.table("countries")["country"]))

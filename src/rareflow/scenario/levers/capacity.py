@@ -11,9 +11,10 @@ from typing import Literal
 import numpy as np
 from pydantic import field_validator
 
-from rareflow.scenario.common import Day, StrictModel, check_range
+from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
 
 PROCESS_IDS = (
     "separation_ndpr",
@@ -37,7 +38,7 @@ ProcessId = Literal[
 ]
 
 
-class Capacity(StrictModel):
+class Capacity(LeverBase):
     """New capacity at a domestic process.
 
     Parameters
@@ -51,14 +52,20 @@ class Capacity(StrictModel):
         First day of output.
     ramp_months
         Months from first output to full capacity (linear).
+    capex_inr_crore
+        Capital cost, paid evenly over the year before first output (no cited figure per tonne
+        exists in the dataset: give your own, default 0).
+    opex_usd_per_kg
+        Operating cost per kg of output (default 0: give your own).
     """
 
     type: Literal["capacity"] = "capacity"
-    name: str = ""
     process: ProcessId
     t_per_year: Number
     online: Day
     ramp_months: Number = 12.0
+    capex_inr_crore: Number = 0.0
+    opex_usd_per_kg: Number = 0.0
 
     @field_validator("t_per_year")
     @classmethod
@@ -71,10 +78,6 @@ class Capacity(StrictModel):
     def _ramp(cls, v: Number) -> Number:
         check_range(v, 0, 240, "ramp_months")
         return v
-
-    def partners(self) -> tuple[str, ...]:
-        """Partners this lever adds (none)."""
-        return ()
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the ramped capacity to the process's schedule."""
@@ -94,3 +97,21 @@ class Capacity(StrictModel):
         if net.capacity.shape[0] == 1 and added.shape[0] > 1:
             net.capacity = np.repeat(net.capacity, added.shape[0], axis=0)
         net.capacity[:, :, j] += added
+
+    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
+        """Capex over the twelve months before first output; opex on what the process makes."""
+        net = ctx.network
+        capex = ctx.per_draw(ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore"))
+        opex = ctx.per_draw(ctx.sampler.draw(self.opex_usd_per_kg, f"{path}.opex_usd_per_kg"))
+        online = int(
+            np.searchsorted(net.time.astype("datetime64[M]"), np.datetime64(self.online, "M"))
+        )
+        steps = np.arange(net.n_steps)[None, :]
+        before = max(12 // net.step_months, 1)
+        building = (steps >= online - before) & (steps < online)
+        capital = np.where(building, capex / before, 0.0) * INR_CRORE / ctx.inr_per_usd()
+        made = ctx.results["production"].sel(process=self.process).transpose("draw", "time")
+        return [
+            CostLine("capex", np.broadcast_to(capital, (net.n_draws, net.n_steps))),
+            CostLine("opex", made.to_numpy() * 1000.0 * opex),
+        ]

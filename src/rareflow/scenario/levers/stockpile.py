@@ -1,0 +1,162 @@
+"""Strategic stockpile: a government stock of a material, filled and released by rule.
+
+The article's case for stockpiles (a buffer while the chain stabilises) and the US National
+Defense Stockpile's FY2025 acquisitions of NdPr oxide, NdFeB block and SmCo alloy
+(inventories.csv, USGS MCS 2026) are the models. The stockpile buys while the market is whole, up
+to its target, and releases when supply falls below the trigger: magnets to the sectors it
+serves (priority sectors by default), materials to processors short of inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from rareflow.errors import ScenarioError
+from rareflow.ids import Sector
+from rareflow.model.network import COMMODITY_IDS
+from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.context import CompileContext
+from rareflow.scenario.distributions import Number
+from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+
+StockpileMaterial = Literal[
+    "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
+    "oxide_tb", "oxide_sm", "metal_ndpr", "metal_dy", "metal_tb", "metal_sm",
+]  # fmt: skip
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class Stockpile(LeverBase):
+    """A government stockpile of one material.
+
+    Parameters
+    ----------
+    material
+        What is stockpiled.
+    target_months
+        Target level in months of the material's use at the start (requirement for magnets,
+        processors' use at capacity for materials). Give this or ``target_t``.
+    target_t
+        Target level in tonnes (of the material's own basis).
+    initial_t
+        Level already held at the start of the horizon.
+    start
+        When buying begins.
+    fill_months
+        Months to fill from empty to target: the most bought per month is target / fill_months.
+    release_trigger
+        Release when supply falls below this share of requirement (0..1).
+    release_months
+        Months to empty it at the fastest release.
+    sectors
+        Sectors the magnets are released to (default: defence and medical; ``all`` for every
+        sector).
+    price_usd_per_kg
+        Purchase price; default: the dataset's latest USGS price (no magnet price is cited, so a
+        magnet stockpile needs one).
+    holding_cost_per_year
+        Holding cost as a share of the stock's value per year (storage, insurance, capital): an
+        assumption, 0.05 by default.
+    """
+
+    type: Literal["stockpile"] = "stockpile"
+    material: StockpileMaterial = "magnet_ndfeb_sintered"
+    target_months: Number | None = None
+    target_t: Number | None = None
+    initial_t: Number = 0.0
+    start: Day | None = None
+    fill_months: Number = 12.0
+    release_trigger: Number = 0.9
+    release_months: Number = 3.0
+    sectors: list[Sector] | Literal["all"] = Field(
+        default_factory=lambda: [Sector.DEFENCE, Sector.MEDICAL]
+    )
+    price_usd_per_kg: Number | None = None
+    holding_cost_per_year: Number = 0.05
+
+    @model_validator(mode="after")
+    def _check(self) -> Stockpile:
+        if (self.target_months is None) == (self.target_t is None):
+            raise ValueError("give exactly one of target_months and target_t")
+        for name, high in (
+            ("target_months", 120),
+            ("target_t", 1e7),
+            ("initial_t", 1e7),
+            ("fill_months", 240),
+            ("release_months", 240),
+            ("holding_cost_per_year", 1),
+            ("release_trigger", 1),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                check_range(value, 0, high, name)
+        for name in ("fill_months", "release_months"):
+            check_range(getattr(self, name), 0.1, 240, name)
+        if self.price_usd_per_kg is not None:
+            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
+        return self
+
+    def apply(self, ctx: CompileContext, path: str) -> None:
+        """Set the stockpile's target, opening level, buying and release rates."""
+        net = ctx.net
+        k = COMMODITY_IDS.index(self.material)
+        d_n = net.n_draws
+        if self.target_t is not None:
+            target = ctx.sampler.draw(self.target_t, f"{path}.target_t")
+        else:
+            assert self.target_months is not None
+            use0 = net.requirement0[:, k].sum() + (net.capacity[:, 0] @ net.proc_in)[:, k].max()
+            months = ctx.sampler.draw(self.target_months, f"{path}.target_months")
+            target = months * use0 / net.step_months
+        fill = ctx.sampler.draw(self.fill_months, f"{path}.fill_months")
+        release = ctx.sampler.draw(self.release_months, f"{path}.release_months")
+        initial = ctx.sampler.draw(self.initial_t, f"{path}.initial_t")
+        trigger = ctx.sampler.draw(self.release_trigger, f"{path}.release_trigger")
+        on = ctx.active(self.start) if self.start is not None else np.ones(net.n_steps, bool)
+
+        def widen(name: str) -> np.ndarray:
+            arr = getattr(net, name)
+            if arr.shape[0] == 1 and d_n > 1:
+                arr = np.repeat(arr, d_n, axis=0)
+                setattr(net, name, arr)
+            return arr  # type: ignore[no-any-return]
+
+        target_b = np.broadcast_to(target, (d_n,))
+        widen("stockpile_target")[:, :, k] = np.where(on[None, :], target_b[:, None], 0.0)
+        widen("stockpile0")[:, k] = np.broadcast_to(initial, (d_n,))
+        widen("stockpile_fill")[:, k] = target_b / np.broadcast_to(fill, (d_n,)) * net.step_months
+        widen("stockpile_release")[:, k] = (
+            target_b / np.broadcast_to(release, (d_n,)) * net.step_months
+        )
+        widen("stockpile_trigger")[:] = np.maximum(
+            net.stockpile_trigger, np.broadcast_to(trigger, (d_n,))
+        )
+        if self.sectors == "all":
+            net.stockpile_sectors[:] = True
+        else:
+            for s in self.sectors:
+                net.stockpile_sectors[net.sectors.index(s)] = True
+
+    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
+        """Purchases at the purchase price and holding cost on the stock's value."""
+        if self.price_usd_per_kg is not None:
+            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+        else:
+            price = np.full((ctx.network.n_draws, 1), ctx.usd_per_kg(self.material))
+        if np.isnan(price).any():
+            raise ScenarioError(
+                f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
+            )
+        res = ctx.results
+        bought = res["stockpile_in"].sel(material=self.material).transpose("draw", "time")
+        level = res["stockpile"].sel(material=self.material).transpose("draw", "time")
+        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        step_years = ctx.network.step_months / 12.0
+        per_t = price * 1000.0
+        return [
+            CostLine("purchase", bought.to_numpy() * per_t),
+            CostLine("holding", level.to_numpy() * per_t * rate * step_years),
+        ]

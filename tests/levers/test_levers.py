@@ -1,0 +1,158 @@
+"""Levers: each preset runs, effects point the right way, and the cost accounting adds up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rareflow.analysis.costs import cost_table
+from rareflow.engine.run import run
+from rareflow.errors import ScenarioError
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.levers import LEVER_TYPES
+from rareflow.scenario.load import load_scenario, parse_scenario, preset_names
+from rareflow.scenario.schema import Scenario
+
+LEVER_PRESETS = [p for p in preset_names() if p.startswith("china-2025-april+")]
+
+
+def _scenario(name: str, draws: int = 8, **changes: Any) -> Scenario:
+    data = load_scenario(name).model_dump(mode="json", by_alias=True)
+    data.update({"draws": draws, "seed": 5, **changes})
+    return Scenario.model_validate(data)
+
+
+def _cumulative(sc: Scenario) -> float:
+    res = run(sc).results
+    return float(res.shortfall.sum())
+
+
+def test_every_lever_type_has_a_preset() -> None:
+    types = {str(c.model_fields["type"].default) for c in LEVER_TYPES}
+    named = {p.split("+", 1)[1].replace("-", "_") for p in LEVER_PRESETS}
+    assert types <= named
+
+
+@pytest.mark.parametrize("preset", LEVER_PRESETS)
+def test_lever_presets_run_and_cost_adds_up(preset: str) -> None:
+    res = run(_scenario(preset)).results
+    assert float(res.shortfall.min()) >= 0.0
+    if "lever_cost" not in res:
+        return
+    rows = cost_table(res)
+    cost = res["lever_cost"]
+    # Per draw: the sum over years equals the total, for every lever.
+    by_year = cost.groupby(cost["time"].dt.year).sum("time")
+    np.testing.assert_allclose(by_year.sum("year"), cost.sum("time"), rtol=1e-12)
+    total = next(r for r in rows if r["lever"] == "all")
+    assert total["inr_crore"] == pytest.approx(
+        total["usd_million"] * 1e6 * cost.attrs["inr_per_usd"] / 1e7
+    )
+
+
+@settings(max_examples=6, deadline=None)
+@given(small=st.floats(0.0, 2.0), extra=st.floats(0.5, 4.0))
+def test_a_larger_stockpile_never_raises_cumulative_shortfall(small: float, extra: float) -> None:
+    sc = load_scenario("china-2025-april+stockpile").model_dump(mode="json", by_alias=True)
+    results = []
+    for months in (small, small + extra):
+        sc["levers"][0]["target_months"] = months
+        results.append(_cumulative(_scenario("china-2025-april+stockpile", levers=sc["levers"])))
+    assert results[1] <= results[0] * (1 + 1e-9) + 1e-9
+
+
+@settings(max_examples=5, deadline=None)
+@given(offset=st.integers(1, 12))
+def test_capacity_that_arrives_earlier_never_raises_shortfall(offset: int) -> None:
+    levers = [
+        {
+            "type": "magnet_scheme",
+            "award": "2025-06",
+            "build_years": 0.5,
+            "capacity_t_per_year": 2000,
+        }
+    ]
+    late = _cumulative(_scenario("china-2025-april", levers=levers))
+    levers[0]["award"] = f"{2025 - (1 if offset > 5 else 0)}-{(6 - offset - 1) % 12 + 1:02d}"
+    early = _cumulative(_scenario("china-2025-april", levers=levers))
+    assert early <= late * (1 + 1e-9) + 1e-9
+
+
+def test_supply_contract_partner_reliability_follows_groupings() -> None:
+    levers = [
+        {
+            "type": "supply_contract",
+            "partner": "JPN",
+            "t_per_year": 120,
+            "start": "2025-01",
+            "ramp_months": 0,
+        }
+    ]
+    net = compile_scenario(_scenario("baseline", draws=2, levers=levers)).network
+    jpn = net.partners.index("JPN")
+    # Japan shares the Quad and the MSP with India: 95% of 10 t a month arrives.
+    assert net.contract[0, 0, jpn].sum() == pytest.approx(10 * 0.95)
+
+
+def test_bad_lever_fields_are_named() -> None:
+    text = "name: x\nlevers:\n  - type: supply_contract\n    partner: CHN\n    t_per_year: 5\n"
+    with pytest.raises(ScenarioError, match=r"levers\[0\]"):
+        parse_scenario(text + "    start: 2025-01\n")
+    with pytest.raises(ScenarioError, match="target_months and target_t"):
+        parse_scenario("name: x\nlevers:\n  - type: stockpile\n")
+
+
+def test_compare_and_lever_commands() -> None:
+    env = {**os.environ, "COLUMNS": "250"}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rareflow",
+            "compare",
+            "china-2025-april",
+            "china-2025-april+stockpile",
+            "--draws",
+            "10",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [d["scenario"] for d in doc] == ["china-2025-april", "china-2025-april+stockpile"]
+    assert doc[1]["costs"]
+    assert not doc[0]["costs"]
+    listed = subprocess.run(
+        [sys.executable, "-m", "rareflow", "lever", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert {"stockpile", "supply_contract", "magnet_scheme", "capacity"} <= {
+        r["lever"] for r in json.loads(listed.stdout)
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "rareflow", "lever", "show", "stockpile", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    params = {r["parameter"]: r for r in json.loads(shown.stdout)}
+    assert params["release_trigger"]["default"] == 0.9
+    assert "supply falls" in params["release_trigger"]["meaning"]
