@@ -27,7 +27,7 @@ MAGNET_COLUMNS = [COMMODITY_IDS.index(m) for m in MAGNETS]
 PER_DRAW = (
     "growth", "stock0", "cover_steps", "restock_steps", "capacity", "surge", "row_pressure",
     "licence_scale", "approval", "delay_steps", "cut", "elasticity", "adjustment", "local_supply",
-    "contract", "stockpile0", "stockpile_target", "stockpile_fill", "stockpile_release",
+    "contract", "demand_multiplier", "stockpile0", "stockpile_target", "stockpile_fill", "stockpile_release",
     "stockpile_trigger",
 )  # fmt: skip
 
@@ -133,7 +133,9 @@ def networks(draw: st.DrawFn) -> Network:
         content=base.content,
         requirement0=requirement0,
         growth=_mixed(rng, (n("growth"), s_n), -0.2, 0.5, (0.0,)),
-        demand_multiplier=_mixed(rng, (t_n, s_n, K), 0.5, 1.5, (1.0, 0.0), p_special=0.1),
+        demand_multiplier=_mixed(
+            rng, (n("demand_multiplier"), t_n, s_n, K), 0.5, 1.5, (1.0, 0.0), p_special=0.1
+        ),
         stock0=_mixed(rng, (n("stock0"), K), 0.0, 300.0, (0.0,), p_special=0.3),
         cover_steps=_mixed(rng, (n("cover_steps"), K), 0.0, 3.0, (0.0,)),
         restock_steps=_mixed(rng, (n("restock_steps"),), 0.5, 6.0, (1.0,)),

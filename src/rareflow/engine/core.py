@@ -181,7 +181,7 @@ def _simulate_block(
     act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
     mag = MAGNET_INDEX[act_m]
     requirement0 = net.requirement0[np.ix_(act_s, mag)]
-    multiplier = net.demand_multiplier[:, act_s][:, :, mag]
+    multiplier = _at(net.demand_multiplier, d_n)[:, :, act_s][:, :, :, mag]  # (D, T, S, M)
     growth = growth[:, act_s]
     tier_of = net.tier[act_s]
     tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
@@ -217,7 +217,7 @@ def _simulate_block(
     # for the coming lead time already at sea.
     last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
     use0 = capacity[:, 0] @ net.proc_in
-    use0[:, mag] += (requirement0 * multiplier[0]).sum(axis=0)[None, :]
+    use0[:, mag] += (requirement0[None] * multiplier[:, 0]).sum(axis=1)
     baseline_imports = np.maximum(use0 - last_out, 0.0)
     pipeline_steps = net.share.T @ net.lead_steps.astype(np.float64)  # (K,) share-weighted lead
     for p in range(p_n):
@@ -230,7 +230,7 @@ def _simulate_block(
     for t in range(t_n):
         # 1. Requirement and price-responsive demand, (D, S, M).
         grow = (1.0 + growth) ** (t * years_per_step)
-        req = requirement0[None] * grow[:, :, None] * multiplier[t][None]
+        req = requirement0[None] * grow[:, :, None] * multiplier[:, t]
         # Sectors in a priority tier must run at any price; the rest answer the price.
         response = price[:, None, mag] ** elasticity[:, None, None]
         dem = req * np.where(elastic[None, :, None], response, 1.0)

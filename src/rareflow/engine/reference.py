@@ -82,7 +82,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     pile_sectors = [bool(v) for v in net.stockpile_sectors.tolist()]
     whole_prev = [True] * k_n
     req0: Matrix = net.requirement0.tolist()
-    multiplier: list[Matrix] = net.demand_multiplier.tolist()
+    multiplier: list[Matrix] = _of_draw(net.demand_multiplier, draw).tolist()
     proc_in: Matrix = net.proc_in.tolist()
     proc_out: Matrix = net.proc_out.tolist()
     share: Matrix = net.share.tolist()
@@ -110,7 +110,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
     for k in range(k_n):
         use0 = sum(capacity[0][j] * proc_in[j][k] for j in range(j_n))
         if is_magnet[k]:
-            use0 += sum(req0[s][k] * float(net.demand_multiplier[0, s, k]) for s in range(s_n))
+            use0 += sum(req0[s][k] * multiplier[0][s][k] for s in range(s_n))
         baseline = max(use0 - last_out[k], 0.0)
         for p in range(p_n):
             for due in range(lead[p]):

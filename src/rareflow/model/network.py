@@ -87,6 +87,7 @@ DRAW_FIRST = frozenset(
     {
         "draws",
         "growth",
+        "demand_multiplier",
         "stock0",
         "cover_steps",
         "restock_steps",
@@ -126,7 +127,7 @@ class Network:
     growth: FloatArray
     """(D, S) growth of requirement per year."""
     demand_multiplier: FloatArray
-    """(T, S, K) multiplier on requirement (substitution, thrift)."""
+    """(D, T, S, K) multiplier on requirement (substitution, thrift)."""
     stock0: FloatArray
     """(D, K) opening industry stock."""
     cover_steps: FloatArray

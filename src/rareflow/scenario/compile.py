@@ -352,7 +352,7 @@ def compile_scenario(
         content=content,
         requirement0=requirement0,
         growth=growth,
-        demand_multiplier=np.ones((t_n, len(sectors), len(COMMODITIES))),
+        demand_multiplier=np.ones((1, t_n, len(sectors), len(COMMODITIES))),
         stock0=np.zeros((1, len(COMMODITIES))),
         cover_steps=cover_steps,
         restock_steps=sampler.draw(params.restock_months, "parameters.restock_months") / step,

@@ -10,9 +10,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rareflow.data.load import Dataset
+from rareflow.errors import ScenarioError
 from rareflow.ids import Element
 from rareflow.model.chain import Chain
-from rareflow.model.network import COMMODITIES, TRACKED_ELEMENTS, Network
+from rareflow.model.network import COMMODITIES, TRACKED_ELEMENTS, FloatArray, Network
 from rareflow.scenario.sampling import Sampler
 
 
@@ -80,6 +81,39 @@ class CompileContext:
                 )
             mask[k] = bool(wanted & has)
         return mask
+
+    def widen(self, name: str) -> FloatArray:
+        """Give a network array with a leading draw axis one row per draw, and return it.
+
+        Arrays that do not vary across draws are stored with a draw axis of length 1; a lever
+        whose effect is uncertain widens the array before writing draw-specific values.
+        """
+        arr: FloatArray = getattr(self.net, name)
+        if arr.shape[0] == 1 and self.net.n_draws > 1:
+            arr = np.repeat(arr, self.net.n_draws, axis=0)
+            setattr(self.net, name, arr)
+        return arr
+
+    def scale_inputs(self, process: str, factor: float) -> None:
+        """Change a process's yield: its inputs per unit of output are multiplied by ``factor``.
+
+        The element losses are recomputed from the recipe, so the process's element balance
+        (in = out + losses) still holds; a factor that would make it create mass is refused.
+        """
+        net = self.net
+        j = [p.id for p in net.processes].index(process)
+        proc_in = net.proc_in.copy()
+        proc_in[j] *= factor
+        loss = proc_in[j] @ net.content - net.proc_out[j] @ net.content
+        if np.any(loss < -1e-12):
+            raise ScenarioError(
+                f"a yield gain of {1 / factor - 1:.0%} at {process} would make it create "
+                "element mass; the largest possible gain is smaller"
+            )
+        net.proc_in = proc_in
+        proc_loss = net.proc_loss.copy()
+        proc_loss[j] = np.maximum(loss, 0.0)
+        net.proc_loss = proc_loss
 
     def partner(self, code: str) -> int:
         """Index of a partner in the network."""
