@@ -27,8 +27,8 @@ MAGNET_COLUMNS = [COMMODITY_IDS.index(m) for m in MAGNETS]
 PER_DRAW = (
     "growth", "stock0", "cover_steps", "restock_steps", "capacity", "surge", "row_pressure",
     "licence_scale", "approval", "delay_steps", "cut", "elasticity", "adjustment", "local_supply",
-    "contract", "demand_multiplier", "stockpile0", "stockpile_target", "stockpile_fill", "stockpile_release",
-    "stockpile_trigger",
+    "contract", "demand_multiplier", "stockpile0", "stockpile_target", "stockpile_fill",
+    "stockpile_release", "stockpile_trigger",
 )  # fmt: skip
 
 
