@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.store import RunInfo, RunStore
+from rareflow.store.rerun import rerun
 
 app = typer.Typer(
     help="Saved runs: list, show, export, verify and delete them.",
@@ -144,3 +146,21 @@ def delete(
         )
     run_store.delete(run_id)
     err_console.print(f"deleted run {run_id}")
+
+
+@app.command("rerun")
+def rerun_command(
+    run_id: RunIdArgument, store: StoreOption = None, fmt: FormatOption = Format.TABLE
+) -> None:
+    """Recompute a stored run from its recorded inputs; exit 1 if the results differ."""
+    report = rerun(RunStore(store), run_id)
+    row = {
+        "run": report.run_id,
+        "identical": report.identical,
+        "data version (stored / now)": f"{report.data_version_stored} / {report.data_version_now}",
+        "code version (stored / now)": f"{report.code_version_stored} / {report.code_version_now}",
+        "differences": "; ".join(report.differences) or "none",
+    }
+    emit([row], fmt, title="Rerun", document=asdict(report))
+    if not report.identical:
+        raise typer.Exit(1)
