@@ -149,8 +149,9 @@ class RunStore:
         If the store cannot be created or locked, or its catalogue cannot be read.
     """
 
-    def __init__(self, path: Path | None = None, *, lock_timeout: float = 30.0) -> None:
-        self.path = (path if path is not None else default_store_path()).expanduser().resolve()
+    def __init__(self, path: Path | str | None = None, *, lock_timeout: float = 30.0) -> None:
+        chosen = Path(path) if path is not None else default_store_path()
+        self.path = chosen.expanduser().resolve()
         self.lock_timeout = lock_timeout
         try:
             (self.path / _RUNS).mkdir(parents=True, exist_ok=True)
@@ -598,6 +599,15 @@ def _info(row: tuple[Any, ...], files: builtins.list[StoredFile]) -> RunInfo:
     )
 
 
+def _disk_error(path: Path, exc: OSError) -> StoreError:
+    """Turn a write failure (a full disk, a read-only mount) into a clear store error."""
+    reason = exc.strerror or str(exc)
+    return StoreError(
+        f"could not write to the run store at {path}: {reason}; this run was not saved, and "
+        "the store's finished runs are untouched"
+    )
+
+
 class RunWriter:
     """Writes one run's results chunk by chunk; nothing is visible until :meth:`commit`.
 
@@ -646,7 +656,10 @@ class RunWriter:
             If the writer is closed, or the chunk does not match the first or cannot be stored.
         """
         self._check_open()
-        self._data.write(chunk)
+        try:
+            self._data.write(chunk)
+        except OSError as exc:
+            raise _disk_error(self._store.path, exc) from None
 
     def commit(
         self,
@@ -676,8 +689,11 @@ class RunWriter:
             update["finished_at"] = finished_at
         # Validate the changes through the model rather than trusting model_copy(update=...).
         record = RunRecord.model_validate({**self._record.model_dump(), **update})
-        layout = self._data.close()
-        run_id = self._store._commit(self._staging, record, layout)
+        try:
+            layout = self._data.close()
+            run_id = self._store._commit(self._staging, record, layout)
+        except OSError as exc:
+            raise _disk_error(self._store.path, exc) from None
         self._release()
         return run_id
 
