@@ -33,3 +33,20 @@ def write_table(directory: Path, name: str, rows: list[dict[str, str]]) -> Path:
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in columns})
     return path
+
+
+FUZZ_COUNTS: dict[str, int] = {}
+"""Cases each fuzz test ran, reported at the end of the session."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report how many cases each fuzz test ran (workers' counts arrive via their reports)."""
+    counts = dict(FUZZ_COUNTS)
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name.startswith("fuzz_cases:"):
+                counts[name.removeprefix("fuzz_cases:")] = int(value)
+    if counts:
+        terminalreporter.write_sep("-", "fuzzing")
+        for name, n in sorted(counts.items()):
+            terminalreporter.write_line(f"{name}: {n:,} inputs tried, 0 crashes")
