@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/rareflow run china-2025-april --draws 1000 --seed 1
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples fuzz
+	$(BIN)/ruff format --check src tests bench examples fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -166,3 +166,9 @@ def test_distribution_quantiles(dist: object) -> None:
     u = np.array([0.05, 0.5, 0.95])
     q = dist.ppf(u)  # type: ignore[attr-defined]
     assert np.all(np.diff(q) > 0)
+
+
+def test_impossible_dates_and_deep_nesting_are_refused_cleanly() -> None:
+    # Found by the atheris harness: PyYAML's own date builder raised a plain ValueError.
+    assert "a value cannot be read" in _error("name: x\nstart: 2025-13-01\n")
+    assert "nested too deeply" in _error("name: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -21,7 +21,7 @@ THRESHOLD = 1e-3
 PERCENTILES = (5.0, 50.0, 95.0)
 
 
-def _spread(values: np.ndarray) -> dict[str, float | None]:
+def spread(values: np.ndarray) -> dict[str, float | None]:
     """Median and 5th/95th percentiles over draws (None when no draw has a value)."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
@@ -40,6 +40,126 @@ def _month_spread(index: np.ndarray, months: np.ndarray) -> dict[str, str | None
     return {"median": labels[1], "p5": labels[0], "p95": labels[2]}
 
 
+DRAW_SCALARS = {
+    "requirement_t": ("t_magnet", "cumulative requirement over the horizon"),
+    "first_month_short": ("step", "index of the first short step (-1: never short)"),
+    "months_in_shortfall": ("months", "months in which the sector is short"),
+    "peak_monthly_shortfall_t": ("t_magnet", "largest shortfall in one step"),
+    "peak_monthly_shortfall_pct": ("%", "largest shortfall in one step, % of its requirement"),
+    "cumulative_shortfall_t": ("t_magnet", "shortfall summed over the horizon"),
+    "cumulative_shortfall_pct": ("%", "cumulative shortfall, % of cumulative requirement"),
+}
+"""Per-draw figures behind the summary, by sector: name -> (unit, description)."""
+
+
+def _sum_over_time(values: np.ndarray) -> np.ndarray:
+    """Sum (draw, time) over time in step order, so a draw's sum never depends on its chunk."""
+    total = values[:, 0].copy()
+    for t in range(1, values.shape[1]):
+        total += values[:, t]
+    return total
+
+
+def draw_scalars(results: xr.Dataset, step_months: int = 1) -> xr.Dataset:
+    """Per-draw shortfall figures by sector, from which :func:`summarise_draws` takes percentiles.
+
+    Each draw's figures depend only on that draw, so the scalars of chunks of draws, put together,
+    equal those of the whole ensemble bit for bit.
+
+    Parameters
+    ----------
+    results
+        A run's results (``requirement`` and ``shortfall`` with dims draw, time, sector).
+    step_months
+        Months per step, to count months in shortfall.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :data:`DRAW_SCALARS` with dims (draw, sector), and the run's ``time``
+        coordinate (to label the first short month).
+    """
+    req = results["requirement"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+    short = results["shortfall"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in DRAW_SCALARS}
+    for s in range(req.shape[2]):
+        r, sf = req[:, :, s], short[:, :, s]
+        ratio = np.divide(sf, r, out=np.zeros_like(sf), where=r > 0)
+        is_short = ratio > THRESHOLD
+        any_short = is_short.any(axis=1)
+        cum_r = _sum_over_time(r)
+        cum_sf = _sum_over_time(sf)
+        columns["requirement_t"].append(cum_r)
+        columns["first_month_short"].append(np.where(any_short, is_short.argmax(axis=1), -1))
+        columns["months_in_shortfall"].append(is_short.sum(axis=1) * float(step_months))
+        columns["peak_monthly_shortfall_t"].append(sf.max(axis=1))
+        columns["peak_monthly_shortfall_pct"].append(100.0 * ratio.max(axis=1))
+        columns["cumulative_shortfall_t"].append(cum_sf)
+        columns["cumulative_shortfall_pct"].append(
+            100.0 * np.divide(cum_sf, cum_r, out=np.zeros_like(cum_r), where=cum_r > 0)
+        )
+    by_sector = (dims.DRAW, dims.SECTOR)
+    return xr.Dataset(
+        {
+            name: xr.Variable(
+                by_sector,
+                np.stack(columns[name], axis=1),
+                attrs={"unit": DRAW_SCALARS[name][0], "description": DRAW_SCALARS[name][1]},
+            )
+            for name in DRAW_SCALARS
+        },
+        coords={
+            dims.DRAW: results[dims.DRAW].to_numpy(),
+            dims.SECTOR: results[dims.SECTOR].to_numpy(),
+            dims.TIME: results[dims.TIME].to_numpy(),
+        },
+    )
+
+
+def summarise_draws(scalars: xr.Dataset) -> list[dict[str, Any]]:
+    """Summarise per-draw scalars by sector: median and 5th-95th percentiles over draws.
+
+    Parameters
+    ----------
+    scalars
+        Per-draw figures from :func:`draw_scalars` (of one run, or of its chunks put together).
+
+    Returns
+    -------
+    list of dict
+        One entry per sector with a requirement, as :func:`sector_summary` describes.
+    """
+    months = scalars[dims.TIME].to_numpy()
+    values = {
+        name: scalars[name].transpose(dims.DRAW, dims.SECTOR).to_numpy() for name in DRAW_SCALARS
+    }
+    out = []
+    for s, sector in enumerate(scalars[dims.SECTOR].to_numpy()):
+        cum_r = values["requirement_t"][:, s]
+        if not np.any(cum_r > 0):
+            continue
+        first = values["first_month_short"][:, s]
+        out.append(
+            {
+                "sector": str(sector),
+                "requirement_t": float(np.median(cum_r)),
+                "share_of_draws_short": float((first >= 0).mean()),
+                "first_month": _month_spread(first, months),
+                **{
+                    name: spread(values[name][:, s])
+                    for name in (
+                        "months_in_shortfall",
+                        "peak_monthly_shortfall_t",
+                        "peak_monthly_shortfall_pct",
+                        "cumulative_shortfall_t",
+                        "cumulative_shortfall_pct",
+                    )
+                },
+            }
+        )
+    return out
+
+
 def sector_summary(results: xr.Dataset, step_months: int = 1) -> list[dict[str, Any]]:
     """Summarise shortfall by sector.
 
@@ -50,36 +170,7 @@ def sector_summary(results: xr.Dataset, step_months: int = 1) -> list[dict[str, 
     step_months
         Months per step, to count months in shortfall.
     """
-    req = results["requirement"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
-    short = results["shortfall"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
-    months = results[dims.TIME].to_numpy()
-    out = []
-    for s, sector in enumerate(results[dims.SECTOR].to_numpy()):
-        r, sf = req[:, :, s], short[:, :, s]
-        if not np.any(r > 0):
-            continue
-        ratio = np.divide(sf, r, out=np.zeros_like(sf), where=r > 0)
-        is_short = ratio > THRESHOLD
-        any_short = is_short.any(axis=1)
-        first = np.where(any_short, is_short.argmax(axis=1), -1)
-        cum_r = r.sum(axis=1)
-        out.append(
-            {
-                "sector": str(sector),
-                "requirement_t": float(np.median(cum_r)),
-                "share_of_draws_short": float(any_short.mean()),
-                "first_month": _month_spread(first, months),
-                "months_in_shortfall": _spread(is_short.sum(axis=1) * float(step_months)),
-                "peak_monthly_shortfall_t": _spread(sf.max(axis=1)),
-                "peak_monthly_shortfall_pct": _spread(100.0 * ratio.max(axis=1)),
-                "cumulative_shortfall_t": _spread(sf.sum(axis=1)),
-                "cumulative_shortfall_pct": _spread(
-                    100.0
-                    * np.divide(sf.sum(axis=1), cum_r, out=np.zeros_like(cum_r), where=cum_r > 0)
-                ),
-            }
-        )
-    return out
+    return summarise_draws(draw_scalars(results, step_months))
 
 
 def _fmt(spread: dict[str, Any], unit: str = "", digits: int = 0) -> str:

@@ -13,12 +13,14 @@ from typing import Annotated
 import typer
 
 from rareflow import __version__
+from rareflow.cli import app as app_cmd
 from rareflow.cli import chain as chain_cmd
 from rareflow.cli import compare as compare_cmd
 from rareflow.cli import criticality as criticality_cmd
 from rareflow.cli import data as data_cmd
 from rareflow.cli import indicators as indicators_cmd
 from rareflow.cli import lever as lever_cmd
+from rareflow.cli import report as report_cmd
 from rareflow.cli import run as run_cmd
 from rareflow.cli import runs as runs_cmd
 from rareflow.cli import scenario as scenario_cmd
@@ -44,6 +46,8 @@ app.add_typer(scenario_cmd.app, name="scenario")
 app.add_typer(lever_cmd.app, name="lever")
 compare_cmd.register(app)
 indicators_cmd.register(app)
+report_cmd.register(app)
+app_cmd.register(app)
 
 
 def _version(value: bool) -> None:

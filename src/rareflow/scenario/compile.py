@@ -8,6 +8,7 @@ README). Then each shock and lever writes itself into the network's schedules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.errors import InputError
+from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import Element, Sector
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
@@ -30,6 +31,7 @@ from rareflow.model.network import (
 )
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Uniform
+from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
@@ -254,6 +256,7 @@ def compile_scenario(
     scenario: Scenario,
     draws: np.ndarray | None = None,
     dataset: Dataset | None = None,
+    design_matrix: Mapping[str, FloatArray] | None = None,
 ) -> Compiled:
     """Build the network of a scenario for some of its draws.
 
@@ -265,12 +268,22 @@ def compile_scenario(
         Global draw indices (default: all of the scenario's draws).
     dataset
         The dataset (default: the embedded one).
+    design_matrix
+        Uniforms per uncertain path, indexed by global draw, that replace the scenario's design
+        for those paths (see :class:`rareflow.scenario.sampling.Sampler`).
     """
     ds = dataset if dataset is not None else load_dataset()
     chain = build_chain(scenario.country, ds)
     draw_idx = np.arange(scenario.draws) if draws is None else np.asarray(draws, dtype=np.int64)
     d_n = len(draw_idx)
-    sampler = Sampler(scenario.seed, scenario.sampling, scenario.draws, draw_idx, uncertain_paths())
+    sampler = Sampler(
+        scenario.seed,
+        scenario.sampling,
+        scenario.draws,
+        draw_idx,
+        uncertain_paths(),
+        design_matrix=design_matrix,
+    )
     step = scenario.step_months
     t_n = scenario.horizon_months // step
     start = np.datetime64(scenario.start.strftime("%Y-%m"), "M")
@@ -331,6 +344,7 @@ def compile_scenario(
         industry_weeks = sampler.draw(
             params.industry_cover_weeks, "parameters.industry_cover_weeks"
         )
+    industry_weeks = _scaled_cover(scenario, ds, sampler, chain.country, industry_weeks)
     upstream_weeks = sampler.draw(params.upstream_cover_weeks, "parameters.upstream_cover_weeks")
     is_magnet = np.array([c.form == "magnet" for c in COMMODITIES])
     cover = np.where(is_magnet[None, :], industry_weeks[:, None], upstream_weeks[:, None])
@@ -394,8 +408,13 @@ def compile_scenario(
         if isinstance(shock, ExportControl):
             control += 1
             controlling.add(shock.exporter)
-    for i, lever in enumerate(scenario.levers):
+    # Regulatory reforms first: they set modifiers (permit times, by-product rules) that the
+    # other levers read from the context, whatever their order in the scenario.
+    for i, lever in sorted(
+        enumerate(scenario.levers), key=lambda il: not isinstance(il[1], RegulatoryReform)
+    ):
         lever.apply(ctx, f"levers[{i}]")
+    req_scale = _scale_network(scenario, ds, sampler, chain, net)
 
     surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
     free_partners = np.array([p not in controlling for p in partners], dtype=np.float64)
@@ -405,19 +424,166 @@ def compile_scenario(
     competition = sampler.draw(params.row_competition, "parameters.row_competition")
     net.row_pressure = net.row_pressure * competition[:, None]
 
-    # Domestic mine output feeds separation up to its capacity; the rest has other uses.
+    # Domestic mine output (the country's, plus new mines from levers) feeds separation up to
+    # its capacity; the rest has other uses. Other local supply written by levers is kept.
     mine = chain.mine_production
     if chain.country in mine.coords["country"].to_numpy():
         per_step = float(mine.sel(country=chain.country)) / 12.0 * step
         j_sep = [p.id for p in processes].index("separation_ndpr")
         k_conc = COMMODITY_IDS.index("concentrate_mixed")
-        feed = np.minimum(per_step, net.capacity[:, :, j_sep] * proc_in[j_sep, k_conc])
-        net.local_supply = np.zeros((feed.shape[0], t_n, len(COMMODITIES)))
+        mined = per_step + net.local_supply[:, :, k_conc]
+        feed = np.minimum(mined, net.capacity[:, :, j_sep] * proc_in[j_sep, k_conc])
+        d_local = max(feed.shape[0], net.local_supply.shape[0])
+        net.local_supply = np.broadcast_to(
+            net.local_supply, (d_local, t_n, len(COMMODITIES))
+        ).copy()
         net.local_supply[:, :, k_conc] = feed
 
-    use0 = requirement0.sum(axis=0) + (net.capacity[:, 0] @ proc_in).max(axis=0)
-    net.stock0 = cover_steps * use0[None, :]
+    # Opening stocks cover the requirement as drawn (uncertain activity or intensity).
+    req0 = requirement0[None] if req_scale is None else requirement0[None] * req_scale
+    use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
+    net.stock0 = cover_steps * use0
     return Compiled(net, chain, sampler, tuple(notes))
+
+
+def _uncertain_rows(
+    scenario: Scenario, ds: Dataset, sampler: Sampler, table: str
+) -> list[tuple[str, pd.DataFrame, FloatArray]]:
+    """Path, matching chosen rows and drawn factor of each ``uncertain:`` entry on a table."""
+    out = []
+    for i, entry in enumerate(scenario.uncertain):
+        if entry.table != table:
+            continue
+        path = f"uncertain[{i}]"
+        rows = ds.chosen(table)
+        for column, value in entry.where.items():
+            rows = rows[rows[column].astype(str) == str(value)]
+        if rows.empty:
+            raise ScenarioError(
+                f"{path}.where: no chosen row of {table}.csv matches {dict(entry.where)}"
+            )
+        out.append((path, rows, sampler.draw(entry.scale, f"{path}.scale")))
+    return out
+
+
+def _keys(rows: pd.DataFrame, columns: tuple[str, ...]) -> set[tuple[str, ...]]:
+    return {tuple(map(str, r)) for r in rows[list(columns)].itertuples(index=False)}
+
+
+def _unused(path: str, table: str, country: str) -> ScenarioError:
+    return ScenarioError(
+        f"{path}.where: no row of {table}.csv it matches feeds {country}'s network (the engine "
+        "uses the focal country's chosen rows: activity of the latest year and preferred metric, "
+        "the latest growth, operating plant capacity, the industry magnet cover when "
+        "parameters.industry_cover_weeks is not set)"
+    )
+
+
+def _scaled_cover(
+    scenario: Scenario, ds: Dataset, sampler: Sampler, country: str, weeks: FloatArray
+) -> FloatArray:
+    """Industry magnet cover times the scale of ``uncertain:`` entries on inventories.csv."""
+    key = ("country", "holder", "material", "metric", "year")
+    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "inventories"):
+        inv = ds.chosen("inventories")
+        used = inv[
+            (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
+        ].head(1)
+        if scenario.parameters.industry_cover_weeks is not None or not (
+            _keys(rows, key) & _keys(used, key)
+        ):
+            raise _unused(path, "inventories", country)
+        weeks = weeks * factor
+    return weeks
+
+
+def _scale_network(
+    scenario: Scenario, ds: Dataset, sampler: Sampler, chain: Chain, net: Network
+) -> FloatArray | None:
+    """Apply ``uncertain:`` scalings of activity, intensities, growth and plant capacity.
+
+    The base-year requirement has no draw axis, so activity and intensities scale through
+    ``demand_multiplier`` (D, T, S, K); growth becomes (D, S); plant capacity adds its scaled part
+    to ``capacity`` (D, T, J). Returns the (D, S, K) scale of the requirement (None if there is
+    none), for opening stocks.
+    """
+    if not scenario.uncertain:
+        return None
+    country = chain.country
+    sector_of = {s.value: i for i, s in enumerate(net.sectors)}
+    detail = chain.demand.detail.to_dict("records")
+    req: FloatArray | None = None
+
+    def scale_requirement(pairs: set[tuple[str, str]], factor: FloatArray) -> None:
+        nonlocal req
+        m = np.ones((factor.shape[0], len(net.sectors), len(COMMODITIES)))
+        for sector, material in pairs:
+            if material in COMMODITY_IDS:
+                m[:, sector_of[sector], COMMODITY_IDS.index(material)] = factor
+        req = m if req is None else req * m
+
+    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "sector_activity"):
+        hit = _keys(rows, ("country", "sector", "metric", "year"))
+        pairs = {
+            (str(r["sector"]), str(r["material"]))
+            for r in detail
+            if (country, str(r["sector"]), str(r["activity_metric"]), str(r["activity_year"]))
+            in hit
+        }
+        if not pairs:
+            raise _unused(path, "sector_activity", country)
+        scale_requirement(pairs, factor)
+    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "intensities"):
+        hit = _keys(rows, ("sector", "material", "metric"))
+        pairs = {
+            (str(r["sector"]), str(r["material"]))
+            for r in detail
+            if (str(r["sector"]), str(r["material"]), "intensity") in hit
+            or (
+                isinstance(r["share_source"], str)
+                and (str(r["sector"]), str(r["material"]), "share_of_units") in hit
+            )
+        }
+        if not pairs:
+            raise _unused(path, "intensities", country)
+        scale_requirement(pairs, factor)
+    if req is not None:
+        net.demand_multiplier = net.demand_multiplier * req[:, None]
+
+    growth = ds.chosen("demand_growth")
+    growth = growth[growth["country"] == country].sort_values("year").groupby("sector").tail(1)
+    growth = growth[growth["sector"].isin(chain.demand.growth.coords["sector"].to_numpy())]
+    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "demand_growth"):
+        by_sector = ("country", "sector", "year")
+        sectors = {k[1] for k in _keys(growth, by_sector) & _keys(rows, by_sector)}
+        if not sectors:
+            raise _unused(path, "demand_growth", country)
+        m = np.ones((factor.shape[0], len(net.sectors)))
+        for sector in sectors:
+            m[:, sector_of[sector]] = factor
+        net.growth = net.growth * m
+
+    plants = chain.nodes[
+        (chain.nodes["country"] == country)
+        & (chain.nodes["metric"] == "capacity")
+        & (chain.nodes["status"] == "operating")
+    ]
+    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "facilities"):
+        found = _keys(rows, ("facility", "material", "metric", "year"))
+        added = np.zeros((factor.shape[0], len(net.processes)))
+        used = False
+        for j, process in enumerate(net.processes):
+            mine = plants[plants["material"].isin(PROCESS_MATERIALS[process.id])]
+            for r in mine.to_dict("records"):
+                if tuple(str(r[c]) for c in ("facility", "material", "metric", "year")) in found:
+                    used = True
+                    base = float(r["value"]) * units.get(str(r["unit"])).to_base
+                    base *= net.step_months / 12.0
+                    added[:, j] += (factor - 1.0) * base
+        if not used:
+            raise _unused(path, "facilities", country)
+        net.capacity = net.capacity + added[:, None, :]
+    return req
 
 
 def uncertain_paths() -> tuple[str, ...]:

@@ -16,6 +16,46 @@ from rareflow.model.chain import Chain
 from rareflow.model.network import COMMODITIES, TRACKED_ELEMENTS, FloatArray, Network
 from rareflow.scenario.sampling import Sampler
 
+REFORM_PREFIX = "reforms."
+"""Prefix of the modifiers regulatory reforms record with the sampler's drawn values."""
+
+
+def reform_value(sampler: Sampler, name: str) -> FloatArray | None:
+    """Return a modifier set by a ``regulatory_reform`` lever, or None if none set it.
+
+    Reforms are applied before the other levers (compile.py) and record their modifiers with the
+    sampler's drawn values, which compile and the cost models share, so a lever's ``apply`` and
+    its ``cost`` see the same reform. Names: ``permit_months.extraction``,
+    ``permit_months.processing`` (caps, months), ``thorium_cost_factor`` and
+    ``licence_probability`` (see :mod:`rareflow.scenario.levers.regulatory_reform`).
+    """
+    return sampler.drawn.get(REFORM_PREFIX + name)
+
+
+CONSORTIUM_PREFIX = "consortium."
+"""Prefix of the figures a ``consortium`` lever records with the sampler's drawn values."""
+
+
+def cost_of_capital_cut(sampler: Sampler) -> FloatArray:
+    """Cut in the cost of capital (a share per year) from ``consortium`` levers, 0 if none.
+
+    A consortium of state-owned firms (IREL, NMDC, KABIL) pools investment and shares risk, so
+    a project it backs can be financed more cheaply. The consortium records its cut with the
+    sampler's drawn values, which compile and the cost models share, so a lever that appraises
+    an investment (``finance``) sees the same cut in ``apply`` and ``cost``: subtract it from the
+    discount rate. A consortium must be listed before the levers that read it (it checks).
+    """
+    return sampler.drawn.get(CONSORTIUM_PREFIX + "discount_rate_cut", np.zeros(1))
+
+
+def permit_months(sampler: Sampler, kind: str, default: FloatArray) -> FloatArray:
+    """Return the months a permit of ``kind`` (extraction or processing) takes.
+
+    That is ``default``, capped by a reform's limit if the scenario has one.
+    """
+    cap = reform_value(sampler, f"permit_months.{kind}")
+    return default if cap is None else np.minimum(default, cap)
+
 
 @dataclass
 class CompileContext:
@@ -114,6 +154,19 @@ class CompileContext:
         proc_loss = net.proc_loss.copy()
         proc_loss[j] = np.maximum(loss, 0.0)
         net.proc_loss = proc_loss
+
+    def set_reform(self, name: str, values: FloatArray) -> None:
+        """Record a reform's modifier for the levers applied after it (see :func:`reform_value`)."""
+        self.sampler.drawn[REFORM_PREFIX + name] = values
+
+    def add_cost_of_capital_cut(self, values: FloatArray) -> None:
+        """Record a consortium's cut in the cost of capital (see :func:`cost_of_capital_cut`)."""
+        key = CONSORTIUM_PREFIX + "discount_rate_cut"
+        self.sampler.drawn[key] = cost_of_capital_cut(self.sampler) + values
+
+    def permit_months(self, kind: str, default: FloatArray) -> FloatArray:
+        """Return the months a permit of ``kind`` takes, capped by a reform (see above)."""
+        return permit_months(self.sampler, kind, default)
 
     def partner(self, code: str) -> int:
         """Index of a partner in the network."""

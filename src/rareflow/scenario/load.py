@@ -84,6 +84,11 @@ def parse_scenario(text: str, origin: str = "<scenario>") -> Scenario:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{origin}:{where}: not valid YAML: {problem}") from None
+    except (ValueError, OverflowError) as exc:
+        # The safe loader builds dates and numbers itself: 2025-13-01 is a ValueError there.
+        raise ScenarioError(f"{origin}: not valid YAML: a value cannot be read ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(f"{origin}: not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a mapping of scenario fields at the top level")
     try:

@@ -13,11 +13,16 @@ Designs:
 
 Every design depends only on (seed, path, draw index, total draws), so a chunk of draws gives the
 same values as the whole run.
+
+An explicit design matrix (uniforms per path, indexed by global draw) overrides the design for
+the paths it names: sensitivity analysis uses it to run the engine at the points of a Saltelli or
+Morris design (:mod:`rareflow.analysis.sensitivity`).
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +52,9 @@ class Sampler:
         Global indices of the draws wanted.
     uncertain_paths
         For Sobol, every uncertain path of the scenario in a fixed order (one dimension each).
+    design_matrix
+        Uniforms in (0, 1) per path, each of length ``total`` and indexed by global draw; they
+        replace the design's uniforms for the paths given.
     """
 
     seed: int
@@ -54,10 +62,16 @@ class Sampler:
     total: int
     draws: np.ndarray
     uncertain_paths: tuple[str, ...] = ()
+    design_matrix: Mapping[str, FloatArray] | None = None
     drawn: dict[str, FloatArray] = field(default_factory=dict)
+    distributions: dict[str, object] = field(default_factory=dict)
+    """The distribution of every uncertain (not fixed) number drawn, by path."""
     _sobol: FloatArray | None = None
 
     def _uniform(self, path: str) -> FloatArray:
+        if self.design_matrix is not None and path in self.design_matrix:
+            given = np.asarray(self.design_matrix[path], dtype=np.float64)
+            return np.asarray(given[self.draws], dtype=np.float64)
         sid = stream_id(path)
         if self.design == "random":
             return uniforms(self.seed, sid, self.draws)
@@ -81,5 +95,6 @@ class Sampler:
             out = dist.ppf(np.zeros(1))
         else:
             out = dist.ppf(self._uniform(path))
+            self.distributions[path] = dist
         self.drawn[path] = out
         return out

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.ids import Sector
 from rareflow.scenario.common import CountryCode, Day, StrictModel, check_range
 from rareflow.scenario.distributions import Number
@@ -100,6 +101,71 @@ class Parameters(StrictModel):
         return self
 
 
+UNCERTAIN_TABLES: dict[str, str] = {
+    "sector_activity": "the sector's requirement (per draw, through demand_multiplier)",
+    "intensities": "the sector's requirement of that magnet (per draw, through demand_multiplier)",
+    "demand_growth": "the sector's growth of requirement (per draw)",
+    "facilities": "the operating capacity of the process the plant feeds (per draw)",
+    "inventories": "industry magnet cover, when parameters.industry_cover_weeks is not set",
+}
+"""Dataset tables whose numbers a scenario can make uncertain, and where each enters the engine.
+
+Other tables are refused: their numbers reach the engine through arrays shared by every draw
+(recipes from process_parameters and magnet_composition, import shares, prices) or not at all
+(lifetimes feed the stock model, not the engine)."""
+NOT_FILTERS = frozenset({"value", "low", "high", "note", "unit"})
+
+
+class UncertainData(StrictModel):
+    """A dataset number made uncertain: the chosen rows matching ``where``, times ``scale``.
+
+    Parameters
+    ----------
+    table
+        One of :data:`UNCERTAIN_TABLES`.
+    where
+        Column to value: the rows to scale (all the table's chosen rows if empty). Only rows that
+        feed the focal country's network count; a filter that matches none of them is an error
+        at compile time.
+    scale
+        Multiplier of the value, drawn per draw (stream ``uncertain[i].scale``), e.g.
+        ``{dist: triangular, low: 0.8, mode: 1, high: 1.2}``.
+    """
+
+    table: str
+    where: dict[str, str | int] = Field(default_factory=dict)
+    scale: Number
+
+    @field_validator("table")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if v not in TABLES_BY_NAME:
+            raise ValueError(f"unknown table '{v}' (see `rareflow data tables`)")
+        if v not in UNCERTAIN_TABLES:
+            raise ValueError(
+                f"table '{v}' cannot be made uncertain: its numbers do not reach the engine per "
+                f"draw; supported: {', '.join(UNCERTAIN_TABLES)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> UncertainData:
+        check_range(self.scale, 0, 1000, "scale")
+        columns = {c.name: c for c in TABLES_BY_NAME[self.table].all_columns}
+        for name, value in self.where.items():
+            column = columns.get(name)
+            if column is None or name in NOT_FILTERS:
+                allowed = ", ".join(c for c in columns if c not in NOT_FILTERS)
+                raise ValueError(f"where: {self.table}.csv has no column '{name}' to filter on "
+                                 f"(columns: {allowed})")  # fmt: skip
+            if column.allowed is not None and str(value) not in column.allowed:
+                raise ValueError(
+                    f"where.{name}: '{value}' is not an allowed value of {self.table}.csv "
+                    f"(allowed: {', '.join(column.allowed)})"
+                )
+        return self
+
+
 class Scenario(StrictModel):
     """A scenario: what happens, what is done about it, and how many draws to run."""
 
@@ -117,6 +183,7 @@ class Scenario(StrictModel):
     allocation: Allocation = Field(default_factory=Allocation)
     prices: PriceModel = Field(default_factory=PriceModel)
     parameters: Parameters = Field(default_factory=Parameters)
+    uncertain: list[UncertainData] = Field(default_factory=list)
 
     @field_validator("start")
     @classmethod

@@ -1,0 +1,120 @@
+"""``rareflow report``: one self-contained HTML report of a stored run or of a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rareflow.analysis.summary import sector_summary
+from rareflow.cli.options import DataDirOption
+from rareflow.cli.output import err_console
+from rareflow.cli.progress import progress_bar
+from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.data.load import load_dataset
+from rareflow.engine.run import run, with_overrides
+from rareflow.report.build import build_report, write_html
+from rareflow.report.export import ImageFormat, write_figures
+from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
+from rareflow.scenario.load import load_scenario, preset_names
+from rareflow.store import RunRecord, RunStore
+from rareflow.store.records import RUN_ID_PATTERN
+
+
+def _run_and_store(
+    scenario: str,
+    draws: int | None,
+    seed: int | None,
+    store: RunStore | None,
+    data: Path | None,
+    quiet: bool,
+) -> ReportRun:
+    """Run a scenario as ``rareflow run`` does, and store it unless ``store`` is None."""
+    sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
+    with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
+        result = run(sc, dataset=load_dataset(data), progress=bar)
+    run_id = None
+    if store is not None:
+        record = RunRecord(
+            kind="run",
+            name=sc.name,
+            scenario_given=scenario_text(scenario),
+            scenario_resolved=result.resolved_yaml,
+            data_version=result.data_version,
+            code_version=result.code_version,
+            seed=sc.seed,
+            started_at=result.started_at,
+            finished_at=result.finished_at,
+            summary={
+                "sectors": sector_summary(result.results, sc.step_months),
+                "notes": list(result.notes),
+            },
+        )
+        run_id = store.save(record, result.results)
+    return from_result(result, run_id)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` command."""
+
+    @app.command("report")
+    def report_command(
+        source: Annotated[
+            str, typer.Argument(help="A run id from the store, a preset name or a scenario YAML.")
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False)
+        ] = Path("report.html"),
+        figures: Annotated[
+            Path | None,
+            typer.Option("--figures", help="Also write each figure to this directory."),
+        ] = None,
+        image_format: Annotated[
+            ImageFormat, typer.Option("--image-format", help="Figure files: png or svg.")
+        ] = ImageFormat.PNG,
+        draws: Annotated[
+            int | None,
+            typer.Option("--draws", "-n", min=1, max=10_000_000, help="Draws, for a scenario."),
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", "-s", min=0, help="Seed, for a scenario.")
+        ] = None,
+        no_baseline: Annotated[
+            bool, typer.Option("--no-baseline", help="Do not run the baseline beside the run.")
+        ] = False,
+        store: StoreOption = None,
+        no_store: Annotated[
+            bool, typer.Option("--no-store", help="Do not keep a scenario's run.")
+        ] = False,
+        data: DataDirOption = None,
+        quiet: QuietOption = False,
+    ) -> None:
+        """Write a self-contained HTML report (opens offline) of a run or a scenario.
+
+        A scenario is run first and stored like `rareflow run` does. The baseline beside it is
+        the same scenario without shocks and levers, with the same draws and seed.
+        """
+        dataset = load_dataset(data)
+        is_run_id = RUN_ID_PATTERN.match(source) is not None and source not in preset_names()
+        if is_run_id:
+            shock = from_store(RunStore(store), source)
+        else:
+            shock = _run_and_store(
+                source, draws, seed, None if no_store else RunStore(store), data, quiet
+            )
+        baseline = None
+        if not no_baseline:
+            with progress_bar("baseline", quiet) as bar:
+                baseline = baseline_for(shock, dataset, bar)
+        report = build_report(shock, baseline, dataset)
+        path = write_html(report, out)
+        if figures is not None:
+            write_figures(report.figures, figures, image_format)
+        if not quiet:
+            size = path.stat().st_size / 1e6
+            err_console.print(f"report written to {path} ({size:.1f} MB, opens offline)")
+            if shock.run_id and not is_run_id:
+                err_console.print(f"stored as run {shock.run_id}")
+            if figures is not None:
+                err_console.print(f"figures written to {figures}/ as {image_format.value}")

@@ -1,0 +1,144 @@
+"""Consortium: state-owned firms offtake jointly and pool investment, sharing risk.
+
+The article: "a consortium of Indian government-owned corporations such as Indian Rare Earths
+Limited, National Mineral Development Corporation, Khanij Bidesh India Limited and others could
+provide a mechanism to further de-risk foreign investment plans and project costs through joint
+offtake agreements and pooled investment". In the model the consortium backs the partner
+supplies that other levers in the scenario contract (``supply_contract``, ``partner_capacity``,
+listed before it), and lowers the cost of capital of the investments it backs:
+
+- **Risk sharing.** A contract delivers its volume times the partner's reliability. Joint offtake
+  and pooled investment remove a share ``risk_share`` of the undelivered part: reliability r
+  becomes ``r + risk_share * (1 - r)``, so the contracted volumes in the network are scaled by
+  that over r from ``start``. The contract levers' own costs read the scaled volumes, so their
+  premium covers what the consortium makes arrive.
+- **Cheaper capital.** The cut in the discount rate is recorded for the levers that appraise
+  investments (``finance``) through :func:`rareflow.scenario.context.cost_of_capital_cut`.
+
+The NCMM expects Rs 18,000 crore of investment from public-sector firms over FY2025-FY2031
+(policies.csv): a scale for the pooled investment, which the consortium pays evenly over
+``investment_months`` from ``start``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from rareflow.errors import ScenarioError
+from rareflow.model.network import FloatArray
+from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.context import CompileContext
+from rareflow.scenario.distributions import Number
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.build import grouping_reliability
+
+#: The levers that appraise an investment with a ``discount_rate`` the consortium lowers.
+READS_COST_OF_CAPITAL = ".discount_rate"
+
+
+class Consortium(LeverBase):
+    """Joint offtake and pooled investment by state-owned firms.
+
+    Parameters
+    ----------
+    members
+        The firms (labels; the article names IREL, NMDC and KABIL).
+    backs
+        Partners whose contracted supply the consortium backs (``all``: every partner with
+        contracted volume).
+    start
+        From when it backs them.
+    risk_share
+        Share of a contract's undelivered part (1 - reliability) removed by joint offtake and
+        pooled investment (assumption: 0.5; no figure is cited).
+    reliability
+        Reliability the backed contracts were given; default: as ``supply_contract`` and
+        ``partner_capacity`` set it by default, 0.95 for a partner sharing the Minerals
+        Security Partnership or the Quad with the focal country, else 0.85 (assumptions;
+        groupings.csv). Give it when the contracts set their own.
+    discount_rate_cut
+        Cut in the cost of capital of the investments it backs, a share per year (assumption:
+        0.01, one percentage point; no figure is cited).
+    pooled_investment_inr_crore
+        The consortium's own outlay (default 0: no figure is cited; the NCMM's Rs 18,000 crore
+        from public-sector firms, policies.csv, is the scale of all such investment).
+    investment_months
+        Months over which the outlay is paid from ``start``.
+    """
+
+    type: Literal["consortium"] = "consortium"
+    members: list[str] = Field(default_factory=lambda: ["IREL", "NMDC", "KABIL"])
+    backs: list[CountryCode] | Literal["all"] = "all"
+    start: Day
+    risk_share: Number = 0.5
+    reliability: Number | None = None
+    discount_rate_cut: Number = 0.01
+    pooled_investment_inr_crore: Number = 0.0
+    investment_months: int = 12
+
+    @model_validator(mode="after")
+    def _check(self) -> Consortium:
+        check_range(self.risk_share, 0, 1, "risk_share")
+        if self.reliability is not None:
+            check_range(self.reliability, 0.01, 1, "reliability")
+        check_range(self.discount_rate_cut, 0, 0.5, "discount_rate_cut")
+        check_range(self.pooled_investment_inr_crore, 0, 1e6, "pooled_investment_inr_crore")
+        if not 1 <= self.investment_months <= 240:
+            raise ValueError("investment_months must lie in [1, 240]")
+        return self
+
+    def _reliability(self, ctx: CompileContext, partner: str, path: str) -> FloatArray:
+        if self.reliability is not None:
+            return ctx.sampler.draw(self.reliability, f"{path}.reliability")
+        return grouping_reliability(ctx, partner)
+
+    def apply(self, ctx: CompileContext, path: str) -> None:
+        """Scale up the backed contracts; record the cut in the cost of capital."""
+        net = ctx.net
+        if any(k.endswith(READS_COST_OF_CAPITAL) for k in ctx.sampler.drawn):
+            raise ScenarioError(
+                f"{path}: list the consortium before the finance levers it backs, so that they "
+                "see its cut in the cost of capital"
+            )
+        if self.backs != "all":
+            unknown = [p for p in self.backs if p not in net.partners]
+            if unknown:
+                raise ScenarioError(
+                    f"{path}.backs: {', '.join(unknown)} supply nothing under contract here"
+                )
+        on = ctx.active(self.start)
+        codes = net.partners if self.backs == "all" else tuple(self.backs)
+        backed = [p for p in codes if np.any(net.contract[:, on, ctx.partner(p)] > 0)]
+        if not backed:
+            raise ScenarioError(
+                f"{path}: no contracted supply to back from {self.start}; list the consortium "
+                "after the supply_contract or partner_capacity levers it backs"
+            )
+        share = ctx.sampler.draw(self.risk_share, f"{path}.risk_share")
+        for code in backed:
+            r = self._reliability(ctx, code, path)
+            factor = 1.0 + share * (1.0 - r) / r  # (1 or D,)
+            contract = ctx.widen("contract") if factor.shape[0] > 1 else net.contract
+            contract[:, on, ctx.partner(code)] *= factor[:, None, None]
+        ctx.add_cost_of_capital_cut(
+            ctx.sampler.draw(self.discount_rate_cut, f"{path}.discount_rate_cut")
+        )
+
+    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
+        """Return the pooled investment, paid evenly over ``investment_months`` from ``start``."""
+        net = ctx.network
+        outlay = ctx.per_draw(
+            ctx.sampler.draw(
+                self.pooled_investment_inr_crore, f"{path}.pooled_investment_inr_crore"
+            )
+        )
+        months = net.time.astype("datetime64[M]")
+        first = np.datetime64(self.start, "M")
+        paying = (months >= first) & (months < first + self.investment_months)
+        per_step = outlay / self.investment_months * net.step_months * INR_CRORE
+        return [
+            CostLine("investment", np.where(paying[None, :], per_step, 0.0) / ctx.inr_per_usd())
+        ]

@@ -1,0 +1,109 @@
+"""Private buffer inventories: an incentive for magnet users to hold more stock.
+
+The article asks, beside strategic stockpiles, for "encouraging private manufacturers to have
+buffer inventories". Indian industry held 2-3 weeks of rare-earth magnets when the April 2025
+controls began (inventories.csv). The lever raises the industry's magnet cover (its stock target,
+in weeks of use) and pays part of the cost of holding the extra stock.
+
+How it plays out in the engine: buyers order toward ``cover x use`` (with the gap closed over
+``restock_months``), so a higher cover raises orders while the market is whole and the buffer is
+built from the first month; the opening stock stays at the cover the industry held (the engine's
+cover has no time axis, so the incentive is in force over the whole horizon). Once supply is cut,
+the buffer is drawn down like any stock.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import model_validator
+
+from rareflow.errors import ScenarioError
+from rareflow.model.network import COMMODITY_IDS, FloatArray
+from rareflow.scenario.common import check_range
+from rareflow.scenario.context import CompileContext
+from rareflow.scenario.distributions import Number
+from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+
+BufferMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco"]
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _steps(weeks: FloatArray, step_months: int) -> FloatArray:
+    """Weeks of use as steps of use."""
+    return weeks * 7.0 / (DAYS_PER_MONTH * step_months)
+
+
+class PrivateBuffer(LeverBase):
+    """Industry holds more magnet stock, with a holding-cost subsidy.
+
+    Parameters
+    ----------
+    material
+        The magnet buffered.
+    extra_weeks
+        Weeks of use added to the industry's cover (2-3 weeks in May-June 2025,
+        inventories.csv).
+    subsidy_share
+        Share of the holding cost of the extra stock the incentive pays (assumption: 0.5; no
+        scheme for private buffers is cited).
+    holding_cost_per_year
+        Holding cost as a share of the stock's value per year (storage, insurance, capital): an
+        assumption, 0.05 (as for the strategic stockpile).
+    price_usd_per_kg
+        Value of the magnet; default: the dataset's latest USGS price (none is cited for
+        magnets, so a magnet buffer needs one given).
+    """
+
+    type: Literal["private_buffer"] = "private_buffer"
+    material: BufferMagnet = "magnet_ndfeb_sintered"
+    extra_weeks: Number
+    subsidy_share: Number = 0.5
+    holding_cost_per_year: Number = 0.05
+    price_usd_per_kg: Number | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PrivateBuffer:
+        check_range(self.extra_weeks, 0, 520, "extra_weeks")
+        check_range(self.subsidy_share, 0, 1, "subsidy_share")
+        check_range(self.holding_cost_per_year, 0, 1, "holding_cost_per_year")
+        if self.price_usd_per_kg is not None:
+            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
+        return self
+
+    def apply(self, ctx: CompileContext, path: str) -> None:
+        """Raise the industry's cover of the magnet.
+
+        The cover is written as a new array, so the opening stock keeps the cover the industry
+        held.
+        """
+        net = ctx.net
+        extra = _steps(ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks"), net.step_months)
+        rows = max(net.cover_steps.shape[0], extra.shape[0])
+        cover = np.broadcast_to(net.cover_steps, (rows, net.cover_steps.shape[1])).copy()
+        cover[:, COMMODITY_IDS.index(self.material)] += extra
+        net.cover_steps = cover
+
+    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
+        """Subsidy share x holding cost x value of the buffer's share of the stock held."""
+        net = ctx.network
+        if self.price_usd_per_kg is not None:
+            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+        else:
+            price = np.full((net.n_draws, 1), ctx.usd_per_kg(self.material))
+        if np.isnan(price).any():
+            raise ScenarioError(
+                f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
+            )
+        k = COMMODITY_IDS.index(self.material)
+        weeks = ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks")
+        extra = ctx.per_draw(_steps(weeks, net.step_months))
+        cover = ctx.per_draw(np.broadcast_to(net.cover_steps[:, k], (net.n_draws,)).copy())
+        buffer_share = np.divide(extra, cover, out=np.zeros_like(extra), where=cover > 0)
+        stock = ctx.results["stock"].sel(material=self.material).transpose("draw", "time")
+        held = stock.to_numpy() * buffer_share
+        share = ctx.per_draw(ctx.sampler.draw(self.subsidy_share, f"{path}.subsidy_share"))
+        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        step_years = net.step_months / 12.0
+        return [CostLine("subsidy", held * price * 1000.0 * rate * share * step_years)]

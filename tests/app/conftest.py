@@ -1,0 +1,96 @@
+"""Fixtures for the dashboard's browser tests: a streamlit server and a headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from rareflow.cli.app import streamlit_command
+from rareflow.store.runstore import STORE_ENV
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium (/usr/bin/chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium; .ci/run does)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on a free local port, with a run store of its own."""
+    port = _free_port()
+    env = dict(os.environ, **{STORE_ENV: str(tmp_path_factory.mktemp("store"))})
+    log = tmp_path_factory.mktemp("streamlit") / "log.txt"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            streamlit_command(port, "127.0.0.1"), env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start:\n{log.read_text()}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def page(chromium: Any, app_url: str) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    # A loaded machine (two test workers, streamlit, Chromium on two cores) needs more than 5 s.
+    expect.set_options(timeout=60_000)
+    pg.goto(app_url)
+    pg.get_by_label("Draws").wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield pg
+    context.close()
