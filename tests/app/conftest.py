@@ -51,10 +51,18 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app_url(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboard's own run store."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    chromium: Any, app_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The dashboard on a free local port, with a run store of its own."""
     port = _free_port()
-    env = dict(os.environ, **{STORE_ENV: str(tmp_path_factory.mktemp("store"))})
+    env = dict(os.environ, **{STORE_ENV: str(app_store)})
     log = tmp_path_factory.mktemp("streamlit") / "log.txt"
     with log.open("w") as out:
         proc = subprocess.Popen(
