@@ -156,3 +156,29 @@ def test_compare_and_lever_commands() -> None:
     params = {r["parameter"]: r for r in json.loads(shown.stdout)}
     assert params["release_trigger"]["default"] == 0.9
     assert "supply falls" in params["release_trigger"]["meaning"]
+
+
+def test_two_contracts_with_one_partner_each_pay_on_their_own_volume() -> None:
+    one = {
+        "type": "supply_contract",
+        "partner": "JPN",
+        "t_per_year": 120,
+        "start": "2025-01",
+        "ramp_months": 0,
+        "price_usd_per_kg": 50,
+        "premium": 0.2,
+    }
+    alone = run(_scenario("baseline", draws=2, levers=[one])).results["lever_cost"]
+    both = run(_scenario("baseline", draws=2, levers=[one, {**one, "t_per_year": 360}]))
+    cost = both.results["lever_cost"].sel(component="premium").sum(["draw", "time"])
+    first = float(alone.sel(component="premium").sum())
+    assert float(cost.isel(lever=0)) == pytest.approx(first)
+    assert float(cost.isel(lever=1)) == pytest.approx(3 * first)
+
+
+def test_separation_capacity_is_stated_in_oxide() -> None:
+    net = compile_scenario(_scenario("baseline", draws=2)).network
+    sep = next(p for p in net.processes if p.id == "separation_ndpr")
+    made = net.capacity[0, 0, 0] * 12 * sep.outputs["oxide_ndpr"]
+    # IREL: 500 t/yr of NdPr oxide (facilities.csv, PIB 2025).
+    assert made == pytest.approx(500.0)

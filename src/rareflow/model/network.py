@@ -12,7 +12,8 @@ between bases with recipes derived from stoichiometry and composition, and their
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,6 +82,15 @@ class Process:
     stage: str
     inputs: dict[str, float]
     outputs: dict[str, float]
+
+    def throughput(self, t_output: float) -> float:
+        """Units of throughput that make ``t_output`` of the process's (single) output.
+
+        Separation's throughput is t REO of concentrate fed, of which about a fifth comes out as
+        NdPr oxide; every other process counts throughput in its own output.
+        """
+        per_unit = next(iter(self.outputs.values()))
+        return t_output / per_unit if per_unit > 0 else 0.0
 
 
 DRAW_FIRST = frozenset(
@@ -190,6 +200,28 @@ class Network:
     """(D,) supply ratio below which the stockpile releases."""
     stockpile_sectors: NDArray[np.bool_]
     """(S,) sectors the stockpile's magnets are released to."""
+    contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
+    """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
+    (D or 1, T) volume per step), so a lever's cost counts its own deliveries only."""
+
+    def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
+        """Return (T,) True for steps in [start, end).
+
+        A step containing ``start`` counts, so a mid-month start is not lost.
+        """
+        days = self.time.astype("datetime64[D]")
+        first = np.datetime64(start, "D")
+        step_end = (self.time.astype("datetime64[M]") + self.step_months).astype("datetime64[D]")
+        mask = (days >= first) | ((days < first) & (step_end > first))
+        if end is not None:
+            mask &= days < np.datetime64(end, "D")
+        return mask
+
+    def step_of(self, day: date) -> int:
+        """Index of the step containing a day, clipped to the horizon."""
+        days = self.time.astype("datetime64[D]")
+        found = np.searchsorted(days, np.datetime64(day, "D"), "right") - 1
+        return int(np.clip(found, 0, len(days) - 1))
 
     def take_draws(self, start: int, stop: int) -> Network:
         """Return the same network for draws ``start:stop`` (positions, not global indices)."""

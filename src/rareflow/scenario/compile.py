@@ -209,7 +209,11 @@ def _processes(
 
 
 def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
-    """(J,) operating capacity per year of each process, from the focal country's plants."""
+    """Return (J,) operating capacity per year of each process, in throughput.
+
+    Plants state their capacity in their output (t oxide, metal, magnet); separation's
+    throughput is t REO of concentrate fed.
+    """
     plants = chain.nodes[
         (chain.nodes["country"] == chain.country)
         & (chain.nodes["metric"] == "capacity")
@@ -219,7 +223,7 @@ def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
     for j, p in enumerate(processes):
         rows = plants[plants["material"].isin(PROCESS_MATERIALS[p.id])]
         for unit, value in zip(rows["unit"], rows["value"], strict=True):
-            cap[j] += float(value) * units.get(str(unit)).to_base
+            cap[j] += p.throughput(float(value) * units.get(str(unit)).to_base)
     return cap
 
 

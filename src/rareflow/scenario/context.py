@@ -82,27 +82,12 @@ class CompileContext:
     dataset: Dataset
 
     def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
-        """(T,) True for steps whose first day lies in [start, end)."""
-        days = self.net.time.astype("datetime64[D]")
-        mask = days >= np.datetime64(start, "D")
-        # A step that contains the start date counts, so a mid-month start is not lost.
-        step_end = (
-            days
-            + np.array([np.timedelta64(self.net.step_months, "M")], dtype="timedelta64[M]").astype(
-                "timedelta64[D]"
-            )[0]
-        )
-        mask |= (days < np.datetime64(start, "D")) & (step_end > np.datetime64(start, "D"))
-        if end is not None:
-            mask &= days < np.datetime64(end, "D")
-        return mask
+        """(T,) True for steps in [start, end) (see :meth:`Network.active`)."""
+        return self.net.active(start, end)
 
     def step_of(self, day: date) -> int:
-        """Index of the step containing a day (clipped to the horizon)."""
-        days = self.net.time.astype("datetime64[D]")
-        return int(
-            np.clip(np.searchsorted(days, np.datetime64(day, "D"), "right") - 1, 0, len(days) - 1)
-        )
+        """Index of the step containing a day, clipped to the horizon."""
+        return self.net.step_of(day)
 
     def commodities(self, elements: Iterable[Element], forms: Iterable[str]) -> NDArray[np.bool_]:
         """(K,) True for commodities of the given forms that contain any of the elements."""

@@ -18,12 +18,12 @@ from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.context import CompileContext
-from rareflow.scenario.levers.supply_contract import (
-    PARTNER_GROUPINGS,
-    RELIABILITY_OTHER,
-    RELIABILITY_SHARED,
-)
 
+PARTNER_GROUPINGS = ("MSP", "QUAD")
+RELIABILITY_SHARED = 0.95
+"""Default reliability of a partner sharing a grouping with the focal country (assumption)."""
+RELIABILITY_OTHER = 0.85
+"""Default reliability of any other partner (assumption)."""
 MONTHS_PER_YEAR = 12.0
 
 
@@ -75,12 +75,25 @@ def add_local_supply(ctx: CompileContext, material: str, added: FloatArray) -> N
     net.local_supply[:, :, COMMODITY_IDS.index(material)] += added
 
 
-def add_contract(ctx: CompileContext, partner: str, material: str, added: FloatArray) -> None:
-    """Add (D or 1, T) volume per step a partner ships under contract."""
+def add_contract(
+    ctx: CompileContext, partner: str, material: str, added: FloatArray, path: str
+) -> None:
+    """Add (D or 1, T) volume per step a partner ships under the contract of lever ``path``."""
     net = ctx.net
     if net.contract.shape[0] == 1 and added.shape[0] > 1:
         net.contract = np.repeat(net.contract, added.shape[0], axis=0)
-    net.contract[:, :, ctx.partner(partner), COMMODITY_IDS.index(material)] += added
+    p, k = ctx.partner(partner), COMMODITY_IDS.index(material)
+    net.contract[:, :, p, k] += added
+    previous = net.contract_ledger.get(path)
+    mine = added if previous is None else previous[2] + added
+    net.contract_ledger[path] = (p, k, mine)
+
+
+def delivered_under(net: Network, path: str) -> FloatArray:
+    """(D, T) what the contract of lever ``path`` delivers, after any supply cut."""
+    p, k, volume = net.contract_ledger[path]
+    shape = (net.n_draws, net.n_steps)
+    return np.broadcast_to(volume, shape) * (1.0 - np.broadcast_to(net.cut[:, :, p, k], shape))
 
 
 def grouping_reliability(ctx: CompileContext, partner: str) -> FloatArray:

@@ -83,6 +83,7 @@ class Capacity(LeverBase):
         """Add the ramped capacity to the process's schedule."""
         net = ctx.net
         j = [p.id for p in net.processes].index(self.process)
+        per_output = net.processes[j].throughput(1.0)  # t_per_year is stated in the output
         size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
         ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
         start = ctx.step_of(self.online)
@@ -93,7 +94,7 @@ class Capacity(LeverBase):
             np.clip(months_on[None, :] / np.maximum(ramp[:, None], 1e-9), 0.0, 1.0),
             0.0,
         )
-        added = size[:, None] / 12.0 * net.step_months * frac  # (D, T)
+        added = size[:, None] * per_output / 12.0 * net.step_months * frac  # (D, T)
         if net.capacity.shape[0] == 1 and added.shape[0] > 1:
             net.capacity = np.repeat(net.capacity, added.shape[0], axis=0)
         net.capacity[:, :, j] += added

@@ -123,6 +123,12 @@ class Consortium(LeverBase):
             factor = 1.0 + share * (1.0 - r) / r  # (1 or D,)
             contract = ctx.widen("contract") if factor.shape[0] > 1 else net.contract
             contract[:, on, ctx.partner(code)] *= factor[:, None, None]
+            # Each backed contract's own record scales too, so its cost follows its deliveries.
+            for lever, (p, k, volume) in list(net.contract_ledger.items()):
+                if p == ctx.partner(code):
+                    scaled = np.broadcast_to(volume, (factor.shape[0], net.n_steps)).copy()
+                    scaled[:, on] *= factor[:, None]
+                    net.contract_ledger[lever] = (p, k, scaled)
         ctx.add_cost_of_capital_cut(
             ctx.sampler.draw(self.discount_rate_cut, f"{path}.discount_rate_cut")
         )

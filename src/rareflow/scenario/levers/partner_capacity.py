@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
+from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
@@ -26,6 +26,7 @@ from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, Leve
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_contract,
+    delivered_under,
     grouping_reliability,
     per_step,
     plant_lead_years,
@@ -140,7 +141,7 @@ class PartnerCapacity(LeverBase):
             else grouping_reliability(ctx, self.partner)
         )
         add_contract(
-            ctx, self.partner, self.material, per_step(net, size * offtake * reliable, share)
+            ctx, self.partner, self.material, per_step(net, size * offtake * reliable, share), path
         )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
@@ -163,11 +164,7 @@ class PartnerCapacity(LeverBase):
             raise ScenarioError(
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
-        p, k = net.partners.index(self.partner), COMMODITY_IDS.index(self.material)
-        shape = (net.n_draws, net.n_steps)
-        delivered = np.broadcast_to(net.contract[:, :, p, k], shape) * (
-            1.0 - np.broadcast_to(net.cut[:, :, p, k], shape)
-        )
+        delivered = delivered_under(net, path)
         return [
             CostLine("capex", capital),
             CostLine("premium", delivered * price * 1000.0 * premium),

@@ -31,6 +31,7 @@ from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_capacity,
     add_contract,
+    delivered_under,
     grouping_reliability,
     per_step,
     ramp,
@@ -133,7 +134,7 @@ class SouthSouthCorridor(LeverBase):
         )
         size = ctx.sampler.draw(self.t_reo_per_year, f"{path}.t_reo_per_year")
         delivered = per_step(net, size * reliable, share)
-        add_contract(ctx, self.producer, CONCENTRATE, delivered)
+        add_contract(ctx, self.producer, CONCENTRATE, delivered, path)
         if self.add_separation:
             add_capacity(ctx, "separation_ndpr", delivered)
 
@@ -153,11 +154,7 @@ class SouthSouthCorridor(LeverBase):
             k = COMMODITY_IDS.index("oxide_ndpr")
             price = np.full((net.n_draws, 1), net.proc_out[j, k] * ctx.usd_per_kg("oxide_ndpr"))
         premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
-        p, k = net.partners.index(self.producer), COMMODITY_IDS.index(CONCENTRATE)
-        shape = (net.n_draws, net.n_steps)
-        delivered = np.broadcast_to(net.contract[:, :, p, k], shape) * (
-            1.0 - np.broadcast_to(net.cut[:, :, p, k], shape)
-        )
+        delivered = delivered_under(net, path)
         return [
             CostLine("capex", capital),
             CostLine("premium", delivered * price * 1000.0 * premium),

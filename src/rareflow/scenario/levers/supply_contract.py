@@ -15,21 +15,18 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.model.network import COMMODITY_IDS
+from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, check_dates, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.build import add_contract, delivered_under, grouping_reliability
+from rareflow.scenario.sampling import Sampler
 
 ContractMaterial = Literal[
     "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
     "oxide_tb", "oxide_sm", "metal_ndpr", "metal_dy", "metal_tb", "metal_sm", "concentrate_mixed",
 ]  # fmt: skip
-PARTNER_GROUPINGS = ("MSP", "QUAD")
-RELIABILITY_SHARED = 0.95
-"""Default reliability of a partner sharing a grouping with the focal country (assumption)."""
-RELIABILITY_OTHER = 0.85
-"""Default reliability of any other partner (assumption)."""
 
 
 class SupplyContract(LeverBase):
@@ -91,35 +88,29 @@ class SupplyContract(LeverBase):
         """Return the contracted partner, who joins the network."""
         return (self.partner,)
 
-    def _reliability(self, ctx: CompileContext, path: str) -> np.ndarray:
+    def _reliability(self, ctx: CompileContext, path: str) -> FloatArray:
         if self.reliability is not None:
             return ctx.sampler.draw(self.reliability, f"{path}.reliability")
-        groups = ctx.chain_groupings()
-        shared = any(
-            self.partner in groups.get(g, set()) and ctx.chain.country in groups.get(g, set())
-            for g in PARTNER_GROUPINGS
+        return grouping_reliability(ctx, self.partner)
+
+    def volume(self, net: Network, reliable: FloatArray, sampler: Sampler, path: str) -> FloatArray:
+        """(D or 1, T) tonnes this contract delivers per step, before any supply cut."""
+        size = sampler.draw(self.t_per_year, f"{path}.t_per_year")
+        ramp = sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        on = net.active(self.start, self.end)
+        months_on = (np.arange(net.n_steps) - net.step_of(self.start) + 1) * net.step_months
+        frac = np.where(
+            on[None, :], np.clip(months_on[None, :] / np.maximum(ramp[:, None], 1e-9), 0, 1), 0.0
         )
-        return np.array([RELIABILITY_SHARED if shared else RELIABILITY_OTHER])
+        return np.asarray((size * reliable)[:, None] / 12.0 * net.step_months * frac)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the delivered volume to the partner's contracted shipments."""
         net = ctx.net
         if self.partner not in ctx.known_countries():
             raise ScenarioError(f"{path}.partner: '{self.partner}' is not in countries.csv")
-        p, k = ctx.partner(self.partner), COMMODITY_IDS.index(self.material)
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
-        reliable = self._reliability(ctx, path)
-        on = ctx.active(self.start, self.end)
-        start = ctx.step_of(self.start)
-        months_on = (np.arange(net.n_steps) - start + 1) * net.step_months
-        frac = np.where(
-            on[None, :], np.clip(months_on[None, :] / np.maximum(ramp[:, None], 1e-9), 0, 1), 0.0
-        )
-        volume = (size * reliable)[:, None] / 12.0 * net.step_months * frac  # (D or 1, T)
-        if net.contract.shape[0] == 1 and volume.shape[0] > 1:
-            net.contract = np.repeat(net.contract, volume.shape[0], axis=0)
-        net.contract[:, :, p, k] += volume
+        volume = self.volume(net, self._reliability(ctx, path), ctx.sampler, path)
+        add_contract(ctx, self.partner, self.material, volume, path)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the premium paid on delivered volume."""
@@ -132,10 +123,6 @@ class SupplyContract(LeverBase):
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
         premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
-        p = ctx.network.partners.index(self.partner)
-        k = COMMODITY_IDS.index(self.material)
-        net = ctx.network
-        contract = np.broadcast_to(net.contract[:, :, p, k], (net.n_draws, net.n_steps))
-        cut = np.broadcast_to(net.cut[:, :, p, k], (net.n_draws, net.n_steps))
-        delivered = contract * (1.0 - cut)
-        return [CostLine("premium", delivered * price * 1000.0 * premium)]
+        # Only this contract's own deliveries (as any consortium backing scaled them).
+        own = delivered_under(ctx.network, path)
+        return [CostLine("premium", own * price * 1000.0 * premium)]
