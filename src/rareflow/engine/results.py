@@ -93,6 +93,13 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
             "value of arrivals of priced materials at the scarcity price",
         ),
     }
+    local = np.broadcast_to(net.local_supply, (net.n_draws, net.n_steps, len(COMMODITY_IDS)))
+    data["local_supply"] = (
+        by_material,
+        np.array(local),
+        "per material_unit",
+        "domestic supply without a process: mine feed and recycling",
+    )
     if traj.shipped_by_partner is not None:
         data["shipped"] = (
             (dims.DRAW, dims.TIME, dims.PARTNER, dims.MATERIAL),

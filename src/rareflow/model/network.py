@@ -201,6 +201,8 @@ class Network:
     stockpile_sectors: NDArray[np.bool_]
     """(S,) sectors the stockpile's magnets are released to."""
     contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
+    recycled_ledger: dict[str, FloatArray] = field(default_factory=dict)
+    """Scrap (t of magnet) each recycling lever processes per step: lever path -> (D or 1, T)."""
     """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
     (D or 1, T) volume per step), so a lever's cost counts its own deliveries only."""
 

@@ -15,6 +15,7 @@ from rareflow.scenario.levers.magnet_scheme import MagnetScheme
 from rareflow.scenario.levers.partner_capacity import PartnerCapacity
 from rareflow.scenario.levers.private_blocks import PrivateBlocks
 from rareflow.scenario.levers.private_buffer import PrivateBuffer
+from rareflow.scenario.levers.recycling import Recycling
 from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.levers.south_south_corridor import SouthSouthCorridor
 from rareflow.scenario.levers.stockpile import Stockpile
@@ -38,7 +39,8 @@ Lever = Annotated[
     | Consortium
     | PrivateBlocks
     | SouthSouthCorridor
-    | Bioleaching,
+    | Bioleaching
+    | Recycling,
     Field(discriminator="type"),
 ]
 """Any lever, chosen by its ``type`` field."""
@@ -60,6 +62,7 @@ LEVER_TYPES: tuple[type[LeverBase], ...] = (
     PrivateBlocks,
     SouthSouthCorridor,
     Bioleaching,
+    Recycling,
 )
 """Every lever class, for listing and documentation."""
 
@@ -80,6 +83,7 @@ __all__ = [
     "PartnerCapacity",
     "PrivateBlocks",
     "PrivateBuffer",
+    "Recycling",
     "RegulatoryReform",
     "SouthSouthCorridor",
     "Stockpile",
