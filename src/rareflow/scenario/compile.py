@@ -280,12 +280,21 @@ def compile_scenario(
     chain = build_chain(scenario.country, ds)
     draw_idx = np.arange(scenario.draws) if draws is None else np.asarray(draws, dtype=np.int64)
     d_n = len(draw_idx)
+    paths = uncertain_paths()
+    if scenario.sampling == "sobol":
+        # Sobol' points need one dimension per uncertain number: find every number this scenario
+        # draws (its shocks' and levers' included) with a cheap random-design pass first.
+        probe = compile_scenario(
+            scenario.model_copy(update={"sampling": "random"}), np.arange(2), ds
+        ).sampler
+        found = sorted(path for path, values in probe.drawn.items() if np.size(values) > 1)
+        paths = (*paths, *(p for p in found if p not in paths))
     sampler = Sampler(
         scenario.seed,
         scenario.sampling,
         scenario.draws,
         draw_idx,
-        uncertain_paths(),
+        paths,
         design_matrix=design_matrix,
     )
     step = scenario.step_months
@@ -581,8 +590,8 @@ def _scale_network(
             for r in mine.to_dict("records"):
                 if tuple(str(r[c]) for c in ("facility", "material", "metric", "year")) in found:
                     used = True
-                    base = float(r["value"]) * units.get(str(r["unit"])).to_base
-                    base *= net.step_months / 12.0
+                    output = float(r["value"]) * units.get(str(r["unit"])).to_base
+                    base = process.throughput(output) * net.step_months / 12.0
                     added[:, j] += (factor - 1.0) * base
         if not used:
             raise _unused(path, "facilities", country)
