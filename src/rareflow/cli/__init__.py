@@ -20,10 +20,12 @@ from rareflow.cli import criticality as criticality_cmd
 from rareflow.cli import data as data_cmd
 from rareflow.cli import indicators as indicators_cmd
 from rareflow.cli import lever as lever_cmd
+from rareflow.cli import optimize as optimize_cmd
 from rareflow.cli import report as report_cmd
 from rareflow.cli import run as run_cmd
 from rareflow.cli import runs as runs_cmd
 from rareflow.cli import scenario as scenario_cmd
+from rareflow.cli import sensitivity as sensitivity_cmd
 from rareflow.cli import stress_test as stress_test_cmd
 from rareflow.cli import trade as trade_cmd
 from rareflow.errors import RareflowError
@@ -48,6 +50,8 @@ compare_cmd.register(app)
 indicators_cmd.register(app)
 report_cmd.register(app)
 app_cmd.register(app)
+sensitivity_cmd.register(app)
+optimize_cmd.register(app)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,145 @@
+"""Policy-mix LP: known optima by hand, CVaR of known distributions, and a full small run."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rareflow import dims
+from rareflow.analysis.optimize import (
+    WEIGHT_CLASS,
+    Problem,
+    cvar,
+    default_options,
+    horizon_months,
+    optimise,
+    parse_risk,
+    solve,
+    with_mix,
+)
+from rareflow.data.load import Dataset
+from rareflow.engine.run import with_overrides
+from rareflow.errors import InputError
+from rareflow.scenario.load import load_scenario
+
+
+def problem(
+    baseline: list[list[float]],
+    effect: dict[str, list[list[float]]],
+    cost: dict[str, float],
+    upper: dict[str, float],
+    release_rate: dict[str, float] | None = None,
+    ready: dict[str, int] | None = None,
+) -> Problem:
+    """A small LP: baseline (draw, time), one weight class, effects per lever (draw, time)."""
+    names = list(effect)
+    base = np.asarray(baseline, dtype=np.float64)[None]
+    lever = {dims.LEVER: names}
+    dt = {dims.DRAW: np.arange(base.shape[1]), dims.TIME: np.arange(base.shape[2])}
+    rates, starts = release_rate or {}, ready or {}
+    return Problem(
+        baseline=xr.DataArray(base, coords={WEIGHT_CLASS: [0], **dt}),
+        weights=xr.DataArray([1.0], coords={WEIGHT_CLASS: [0]}),
+        effect=xr.DataArray(
+            np.array([effect[n] for n in names], dtype=float), coords={**lever, **dt}
+        ),
+        unit_cost=xr.DataArray([cost[n] for n in names], coords=lever),
+        upper=xr.DataArray([upper[n] for n in names], coords=lever),
+        release_rate=xr.DataArray([rates.get(n, 0.0) for n in names], coords=lever),
+        ready=xr.DataArray([starts.get(n, 0) for n in names], coords=lever),
+        efficiency=xr.DataArray(np.ones(len(names)), coords=lever),
+    )
+
+
+def test_cvar_of_a_known_discrete_distribution() -> None:
+    losses = np.array([1.0, 2.0, 3.0, 4.0])
+    assert cvar(losses, None) == pytest.approx(2.5)
+    assert cvar(losses, 0.5) == pytest.approx(3.5)
+    # VaR_0.6 = 3; CVaR = 3 + E[(L - 3)+] / 0.4 = 3 + 0.25 / 0.4.
+    assert cvar(losses, 0.6) == pytest.approx(3.625)
+    assert cvar(losses, 0.75) == pytest.approx(4.0)
+
+
+def test_the_cheaper_lever_per_tonne_is_used_up_to_the_budget() -> None:
+    lp = problem(
+        [[100.0]], {"a": [[1.0]], "b": [[1.0]]}, {"a": 1.0, "b": 2.0}, {"a": 80.0, "b": 100.0}
+    )
+    sol = solve(lp, 50.0, None)
+    assert sol.levels["a"] == pytest.approx(50.0)
+    assert sol.levels["b"] == pytest.approx(0.0, abs=1e-9)
+    assert sol.risk == pytest.approx(50.0)
+    assert sol.cost_inr_crore == pytest.approx(50.0)
+    # With more money: a up to its bound, then b with what is left (40 / 2 = 20 t).
+    sol = solve(lp, 120.0, None)
+    assert sol.levels == pytest.approx({"a": 80.0, "b": 20.0})
+    assert sol.risk == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cvar_hedges_where_the_expectation_does_not() -> None:
+    # Two equiprobable draws; a helps only draw 0, b (twice as effective) only draw 1.
+    lp = problem(
+        [[100.0], [100.0]],
+        {"a": [[1.0], [0.0]], "b": [[0.0], [2.0]]},
+        {"a": 1.0, "b": 1.0},
+        {"a": 100.0, "b": 100.0},
+    )
+    expected = solve(lp, 10.0, None)
+    assert expected.levels == pytest.approx({"a": 0.0, "b": 10.0}, abs=1e-7)
+    assert expected.risk == pytest.approx(90.0)
+    # CVaR_0.5 of two draws is the worse one: equalise 100 - a = 80 + 2 a.
+    worst = solve(lp, 10.0, 0.5)
+    assert worst.levels["a"] == pytest.approx(20.0 / 3.0)
+    assert worst.risk == pytest.approx(100.0 - 20.0 / 3.0)
+
+
+def test_a_stockpile_releases_within_its_size_and_rate_after_it_is_full() -> None:
+    lp = problem(
+        [[50.0, 50.0, 50.0, 50.0]],
+        {"pile": [[0.0, 0.0, 0.0, 0.0]]},
+        {"pile": 1.0},
+        {"pile": 1000.0},
+        release_rate={"pile": 0.5},
+        ready={"pile": 2},
+    )
+    # Full from step 2: two steps of release at most 0.5 x each, so x = 100 clears 100 t.
+    sol = solve(lp, 1000.0, None)
+    assert sol.levels["pile"] >= 100.0 - 1e-7
+    assert sol.risk == pytest.approx(100.0)
+    sol = solve(lp, 60.0, None)
+    assert sol.risk == pytest.approx(200.0 - 60.0)
+
+
+def test_risk_and_horizon_arguments() -> None:
+    assert parse_risk("cvar95") == pytest.approx(0.95)
+    assert parse_risk("expected") is None
+    with pytest.raises(InputError, match="cvarNN"):
+        parse_risk("var95")
+    sc = load_scenario("china-2025-october")
+    assert horizon_months(sc, 2030) == 72
+    with pytest.raises(InputError, match="before the scenario's start"):
+        horizon_months(sc, 2020)
+
+
+def test_a_mix_is_written_back_as_levers() -> None:
+    sc = load_scenario("china-2025-october")
+    options = default_options(sc, 300.0)
+    mixed = with_mix(sc, options, {"stockpile": 500.0, "contract": 0.0, "capacity": 100.0})
+    assert [lv.name for lv in mixed.levers] == ["stockpile", "capacity"]
+    assert mixed.levers[1].capex_inr_crore == pytest.approx(100.0 * 7280.0 / 6000.0)
+
+
+def test_optimise_validates_on_fresh_draws(dataset: Dataset) -> None:
+    sc = with_overrides(load_scenario("china-2025-october"), seed=3)
+    decision = optimise(sc, dataset, budget=800.0, alpha=0.9, until=2026, draws=12)
+    assert decision.solution.cost_inr_crore <= 800.0 + 1e-6
+    assert decision.in_sample.seed == 3
+    assert decision.out_of_sample.seed == 4
+    assert decision.out_of_sample.risk < decision.baseline_out.risk
+    risks = [s.risk for _, s in decision.pareto]
+    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(risks))
+    ds = decision.to_dataset()
+    assert set(ds[dims.LEVER].to_numpy()) == {"stockpile", "contract", "capacity"}
+    assert float(ds["efficiency"].min()) >= 0.0
