@@ -111,6 +111,12 @@ DRAW_FIRST = frozenset(
         "elasticity",
         "adjustment",
         "local_supply",
+        "contract",
+        "stockpile0",
+        "stockpile_target",
+        "stockpile_fill",
+        "stockpile_release",
+        "stockpile_trigger",
     }
 )
 """Fields whose first axis is ``draw`` (of length 1 when the same for every draw)."""
