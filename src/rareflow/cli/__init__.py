@@ -18,6 +18,7 @@ from rareflow.cli import chain as chain_cmd
 from rareflow.cli import compare as compare_cmd
 from rareflow.cli import criticality as criticality_cmd
 from rareflow.cli import data as data_cmd
+from rareflow.cli import ensemble as ensemble_cmd
 from rareflow.cli import indicators as indicators_cmd
 from rareflow.cli import lever as lever_cmd
 from rareflow.cli import optimize as optimize_cmd
@@ -27,6 +28,7 @@ from rareflow.cli import runs as runs_cmd
 from rareflow.cli import scenario as scenario_cmd
 from rareflow.cli import sensitivity as sensitivity_cmd
 from rareflow.cli import stress_test as stress_test_cmd
+from rareflow.cli import sweep as sweep_cmd
 from rareflow.cli import trade as trade_cmd
 from rareflow.errors import RareflowError
 
@@ -52,6 +54,8 @@ report_cmd.register(app)
 app_cmd.register(app)
 sensitivity_cmd.register(app)
 optimize_cmd.register(app)
+ensemble_cmd.register(app)
+sweep_cmd.register(app)
 
 
 def _version(value: bool) -> None:
