@@ -118,7 +118,16 @@ def simulate(
     # Records are filled one step at a time, so they are laid out time-major (each step's block
     # contiguous) and handed back as draw-first views.
     rec = {name: _touched((t_n, d_n, s_n)) for name in RECORDS_BY_SECTOR}
-    rec.update({name: _touched((t_n, d_n, k_n)) for name in RECORDS_BY_MATERIAL})
+    # Without a stockpile its records stay zero: leave them as untouched (free) zero pages.
+    has_pile = bool((net.stockpile_target > 0).any() or (net.stockpile0 > 0).any())
+    rec.update(
+        {
+            name: _touched((t_n, d_n, k_n))
+            if has_pile or not name.startswith("stockpile")
+            else np.zeros((t_n, d_n, k_n))
+            for name in RECORDS_BY_MATERIAL
+        }
+    )
     rec["production"] = _touched((t_n, d_n, j_n))
     rec["import_cost_usd"] = _touched((t_n, d_n))
     shipped = _touched((t_n, d_n, p_n, k_n)) if keep_partners else None
@@ -133,7 +142,12 @@ def simulate(
                 progress(done + step, len(starts) * t_n)
 
         _simulate_block(
-            net.take_draws(a, b), part, None if shipped is None else shipped[:, a:b], check, tick
+            net.take_draws(a, b),
+            part,
+            None if shipped is None else shipped[:, a:b],
+            check,
+            tick,
+            has_pile,
         )
     draw_first = {name: np.moveaxis(arr, 0, 1) for name, arr in rec.items()}
     return Trajectory(
@@ -155,6 +169,7 @@ def _simulate_block(
     shipped: FloatArray | None,
     check: bool,
     progress: Callable[[int, int], None],
+    has_pile: bool,
 ) -> None:
     """Step one block of draws, writing each step into the time-major records."""
     d_n, t_n = net.n_draws, net.n_steps
@@ -181,7 +196,8 @@ def _simulate_block(
     act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
     mag = MAGNET_INDEX[act_m]
     requirement0 = net.requirement0[np.ix_(act_s, mag)]
-    multiplier = _at(net.demand_multiplier, d_n)[:, :, act_s][:, :, :, mag]  # (D, T, S, M)
+    # One fancy index: chained indexing copied the whole (D, T, S, K) array first.
+    multiplier = _at(net.demand_multiplier[:, :, act_s[:, None], mag], d_n)  # (D, T, S, M)
     growth = growth[:, act_s]
     tier_of = net.tier[act_s]
     tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
@@ -190,6 +206,7 @@ def _simulate_block(
 
     stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
     pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
+    no_flow = np.zeros((d_n, k_n))  # shared zeros for flows of a stockpile that does not exist
     whole_prev = np.ones((d_n, k_n), dtype=bool)
     is_mag = np.zeros(k_n, dtype=bool)
     is_mag[MAGNET_INDEX] = True
@@ -261,10 +278,10 @@ def _simulate_block(
         gap = cover * use + imported * (pipeline_steps[None, :] + pending_steps) - position
         desired = np.maximum(use - last_out + gap / restock[:, None], 0.0)
         # The stockpile tenders for its own purchases while the market was whole last step.
-        pile_want = np.where(
-            whole_prev, np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)), 0.0
-        )
-        desired += pile_want
+        if has_pile:
+            desired += np.where(
+                whole_prev, np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)), 0.0
+            )
 
         # Expected refusals are sought from partners with room to add supply.
         expected_refused = np.zeros((d_n, k_n))
@@ -326,15 +343,17 @@ def _simulate_block(
         stock += extra
 
         # 5b. The stockpile releases materials (not magnets) to processors short of inputs.
-        need_now = capacity[:, t] @ net.proc_in
-        short_input = (~is_mag)[None, :] & (stock < pile_trigger[:, None] * need_now)
-        release_in = np.where(
-            short_input,
-            np.minimum(np.minimum(pile, pile_release), np.maximum(need_now - stock, 0.0)),
-            0.0,
-        )
-        pile -= release_in
-        stock += release_in
+        release_in = no_flow
+        if has_pile:
+            need_now = capacity[:, t] @ net.proc_in
+            short_input = (~is_mag)[None, :] & (stock < pile_trigger[:, None] * need_now)
+            release_in = np.where(
+                short_input,
+                np.minimum(np.minimum(pile, pile_release), np.maximum(need_now - stock, 0.0)),
+                0.0,
+            )
+            pile -= release_in
+            stock += release_in
 
         # 6. Domestic processing, upstream first; a process with no capacity now is skipped.
         runs = np.zeros((d_n, j_n))
@@ -378,35 +397,37 @@ def _simulate_block(
         fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
-        unmet = np.where(pile_sectors[None, :, None], dem - given, 0.0)
-        unmet_total = unmet.sum(axis=1)
-        release_mag = np.where(
-            fill_m < pile_trigger[:, None],
-            np.minimum(np.minimum(pile[:, mag], pile_release[:, mag]), unmet_total),
-            0.0,
-        )
-        share_out = np.divide(
-            release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
-        )
-        given += unmet * share_out[:, None, :]
-        pile[:, mag] -= release_mag
-        released = release_in.copy()
-        released[:, mag] += release_mag
-        whole = np.ones((d_n, k_n), dtype=bool)
-        whole[:, mag] = fill_m >= 1.0
-        whole &= stock >= np.where(is_mag[None, :], 0.0, need_now)
-        # It buys only what stands above the industry's own stock target.
-        bought = np.where(
-            whole,
-            np.minimum(
-                np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)),
-                np.maximum(stock - cover * use, 0.0),
-            ),
-            0.0,
-        )
-        whole_prev = whole
-        stock -= bought
-        pile += bought
+        released, bought = no_flow, no_flow
+        if has_pile:
+            unmet = np.where(pile_sectors[None, :, None], dem - given, 0.0)
+            unmet_total = unmet.sum(axis=1)
+            release_mag = np.where(
+                fill_m < pile_trigger[:, None],
+                np.minimum(np.minimum(pile[:, mag], pile_release[:, mag]), unmet_total),
+                0.0,
+            )
+            share_out = np.divide(
+                release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
+            )
+            given += unmet * share_out[:, None, :]
+            pile[:, mag] -= release_mag
+            released = release_in.copy()
+            released[:, mag] += release_mag
+            whole = np.ones((d_n, k_n), dtype=bool)
+            whole[:, mag] = fill_m >= 1.0
+            whole &= stock >= np.where(is_mag[None, :], 0.0, need_now)
+            # It buys only what stands above the industry's own stock target.
+            bought = np.where(
+                whole,
+                np.minimum(
+                    np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)),
+                    np.maximum(stock - cover * use, 0.0),
+                ),
+                0.0,
+            )
+            whole_prev = whole
+            stock -= bought
+            pile += bought
         balance.stockpile(t, pile_before, bought, released, pile)
         # Domestic surplus above the stock target is sold abroad (e.g. IREL's NdPr oxide).
         domestic = made + extra
@@ -442,8 +463,9 @@ def _simulate_block(
         rec["exported"][t] = exported
         rec["production"][t] = runs
         rec["price_multiple"][t] = price
-        rec["stockpile"][t] = pile
-        rec["stockpile_in"][t] = bought
-        rec["stockpile_out"][t] = released
+        if has_pile:
+            rec["stockpile"][t] = pile
+            rec["stockpile_in"][t] = bought
+            rec["stockpile_out"][t] = released
         rec["import_cost_usd"][t] = (arrived * base_price[None] * price).sum(axis=1)
         progress(t + 1, t_n)
