@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from rareflow import __version__, dims
 from rareflow.analysis.summary import draw_scalars, spread, summarise_draws
@@ -38,7 +37,8 @@ from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
-from rareflow.store import RunRecord, RunStore
+from rareflow.store import RunStore
+from rareflow.store.records import record_for
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -424,14 +424,11 @@ def store_ensemble(
     """
     ds = dataset if dataset is not None else load_dataset()
     now = datetime.now(UTC)
-    record = RunRecord(
-        kind=kind,
-        name=scenario.name,
-        scenario_given=scenario_given,
-        scenario_resolved=scenario_yaml(scenario),
+    record = record_for(
+        kind,
+        scenario,
+        given=scenario_given,
         data_version=ds.version,
-        code_version=__version__,
-        seed=scenario.seed,
         started_at=now,
         finished_at=now,
     )
@@ -456,8 +453,3 @@ def store_ensemble(
         }
         run_id = writer.commit(summary, finished_at=result.finished_at)
     return replace(result, run_id=run_id)
-
-
-def scenario_yaml(scenario: Scenario) -> str:
-    """Return the scenario with every default filled in, as YAML (as a run records it)."""
-    return yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)

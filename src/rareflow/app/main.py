@@ -16,7 +16,6 @@ import streamlit as st
 import xarray as xr
 
 from rareflow import dims
-from rareflow.analysis.summary import sector_summary
 from rareflow.app.controls import (
     Controls,
     FieldSpec,
@@ -35,7 +34,8 @@ from rareflow.report.compare import compare_figure
 from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
 from rareflow.scenario.load import MAX_BYTES, parse_scenario, preset_names, preset_text
 from rareflow.scenario.schema import Scenario
-from rareflow.store import RunRecord, RunStore
+from rareflow.store import RunStore
+from rareflow.store.records import record_of_run
 
 PRESET, UPLOAD = "A preset", "Upload a scenario YAML"
 # Largest ensemble the dashboard runs, to keep a page responsive (the CLI has no such limit).
@@ -189,21 +189,7 @@ def _run(sc: Scenario, given: str) -> tuple[ReportRun, ReportRun]:
         bar.progress(0.8 + 0.2 * done / max(total, 1), text=f"baseline: step {done} of {total}")
 
     result = run(sc, dataset=ds, progress=shock_progress)
-    record = RunRecord(
-        kind="run",
-        name=sc.name,
-        scenario_given=given,
-        scenario_resolved=result.resolved_yaml,
-        data_version=result.data_version,
-        code_version=result.code_version,
-        seed=sc.seed,
-        started_at=result.started_at,
-        finished_at=result.finished_at,
-        summary={
-            "sectors": sector_summary(result.results, sc.step_months),
-            "notes": list(result.notes),
-        },
-    )
+    record = record_of_run(result, given)
     run_id = _store().save(record, result.results)
     shock = from_result(result, run_id)
     baseline = baseline_for(shock, ds, base_progress)

@@ -6,9 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from rareflow import __version__
 from rareflow.analysis.optimize import decision_rows, optimise, parse_risk
 from rareflow.cli.options import DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
@@ -18,7 +16,8 @@ from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
 from rareflow.scenario.load import load_scenario
-from rareflow.store import RunRecord, RunStore
+from rareflow.store import RunStore
+from rareflow.store.records import record_for
 
 
 def _weights(pairs: list[str]) -> dict[str, float]:
@@ -105,18 +104,12 @@ def register(app: typer.Typer) -> None:
         }
         run_id = None
         if not no_store:
-            record = RunRecord(
-                kind="optimize",
-                name=sc.name,
-                scenario_given=scenario_text(scenario),
-                scenario_resolved=yaml.safe_dump(
-                    sc.model_dump(mode="json", by_alias=True), sort_keys=False
-                ),
+            record = record_for(
+                "optimize",
+                sc,
+                given=scenario_text(scenario),
                 data_version=dataset.version,
-                code_version=__version__,
-                seed=sc.seed,
                 started_at=started,
-                finished_at=datetime.now(UTC),
                 summary=summary,
             )
             run_id = RunStore(store).save(record, decision.to_dataset())

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary
 from rareflow.cli.options import DataDirOption
 from rareflow.cli.output import err_console
 from rareflow.cli.progress import progress_bar
@@ -18,8 +17,8 @@ from rareflow.report.build import build_report, write_html
 from rareflow.report.export import ImageFormat, write_figures
 from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
 from rareflow.scenario.load import load_scenario, preset_names
-from rareflow.store import RunRecord, RunStore
-from rareflow.store.records import RUN_ID_PATTERN
+from rareflow.store import RunStore
+from rareflow.store.records import RUN_ID_PATTERN, record_of_run
 
 
 def _run_and_store(
@@ -36,21 +35,7 @@ def _run_and_store(
         result = run(sc, dataset=load_dataset(data), progress=bar)
     run_id = None
     if store is not None:
-        record = RunRecord(
-            kind="run",
-            name=sc.name,
-            scenario_given=scenario_text(scenario),
-            scenario_resolved=result.resolved_yaml,
-            data_version=result.data_version,
-            code_version=result.code_version,
-            seed=sc.seed,
-            started_at=result.started_at,
-            finished_at=result.finished_at,
-            summary={
-                "sectors": sector_summary(result.results, sc.step_months),
-                "notes": list(result.notes),
-            },
-        )
+        record = record_of_run(result, scenario_text(scenario))
         run_id = store.save(record, result.results)
     return from_result(result, run_id)
 

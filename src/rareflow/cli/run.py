@@ -14,7 +14,8 @@ from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.scenario.load import load_scenario, preset_names, preset_text
-from rareflow.store import RunRecord, RunStore
+from rareflow.store import RunStore
+from rareflow.store.records import record_of_run
 
 StoreOption = Annotated[
     Path | None,
@@ -65,18 +66,7 @@ def register(app: typer.Typer) -> None:
         summary = sector_summary(result.results, sc.step_months)
         run_id = None
         if not no_store:
-            record = RunRecord(
-                kind="run",
-                name=sc.name,
-                scenario_given=scenario_text(scenario),
-                scenario_resolved=result.resolved_yaml,
-                data_version=result.data_version,
-                code_version=result.code_version,
-                seed=sc.seed,
-                started_at=result.started_at,
-                finished_at=result.finished_at,
-                summary={"sectors": summary, "notes": list(result.notes)},
-            )
+            record = record_of_run(result, scenario_text(scenario))
             run_id = RunStore(store).save(record, result.results)
         document = {
             "run_id": run_id,

@@ -7,9 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from rareflow import __version__
 from rareflow.analysis.sensitivity import COST, RANK_BY, TOTAL, analyse, scenario_model
 from rareflow.cli.options import DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
@@ -18,7 +16,8 @@ from rareflow.cli.run import QuietOption, StoreOption, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.scenario.load import load_scenario
-from rareflow.store import RunRecord, RunStore
+from rareflow.store import RunStore
+from rareflow.store.records import record_for
 
 DEFAULT_SAMPLES = {"sobol": 256, "morris": 32}
 """Sobol' base sample (a power of 2) and Morris trajectories when ``--samples`` is not given."""
@@ -93,18 +92,12 @@ def register(app: typer.Typer) -> None:
             "ranking": ranking,
         }
         if not no_store:
-            record = RunRecord(
-                kind="sensitivity",
-                name=sc.name,
-                scenario_given=scenario_text(scenario),
-                scenario_resolved=yaml.safe_dump(
-                    sc.model_dump(mode="json", by_alias=True), sort_keys=False
-                ),
+            record = record_for(
+                "sensitivity",
+                sc,
+                given=scenario_text(scenario),
                 data_version=dataset.version,
-                code_version=__version__,
-                seed=sc.seed,
                 started_at=started,
-                finished_at=datetime.now(UTC),
                 summary=summary,
             )
             run_id = RunStore(store).save(record, result.to_dataset())

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import xarray as xr
-import yaml
 
 from rareflow import __version__, dims
 from rareflow.data.load import Dataset, load_dataset
@@ -18,6 +17,7 @@ from rareflow.model.network import Network
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.levers import CostContext, LeverBase
 from rareflow.scenario.levers.base import PRICE_YEAR
+from rareflow.scenario.load import resolved_yaml
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 
@@ -53,7 +53,7 @@ class RunResult:
     @property
     def resolved_yaml(self) -> str:
         """The scenario with every default filled in, as YAML."""
-        return yaml.safe_dump(self.scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
+        return resolved_yaml(self.scenario)
 
 
 def lever_label(lever: LeverBase, index: int) -> str:

@@ -21,6 +21,11 @@ MAX_BYTES = 1_000_000
 MAX_ALIASES = 100
 
 
+def resolved_yaml(scenario: Scenario) -> str:
+    """Return a scenario with every default filled in, as YAML (what a run records)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
+
+
 def preset_names() -> list[str]:
     """Names of the presets that ship with rareflow."""
     folder = resources.files("rareflow.scenario") / "presets"

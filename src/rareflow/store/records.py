@@ -9,11 +9,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from rareflow import __version__
+from rareflow.analysis.summary import sector_summary
+from rareflow.engine.run import RunResult
 from rareflow.errors import StoreError
+from rareflow.scenario.load import resolved_yaml
+from rareflow.scenario.schema import Scenario
 
 RUN_ID_PATTERN = re.compile(r"\A[0-9]{8}T[0-9]{6}[0-9]{6}Z-[0-9a-f]{8}\Z")
 """A run id: UTC save time to the microsecond, then 8 random hex digits (sorts by save time)."""
@@ -138,6 +143,49 @@ class StoredFile(BaseModel):
     path: str
     sha256: str
     size: int
+
+
+def record_for(
+    kind: str,
+    scenario: Scenario,
+    *,
+    given: str,
+    data_version: str,
+    started_at: datetime,
+    summary: dict[str, JsonValue] | list[JsonValue] | None = None,
+    finished_at: datetime | None = None,
+) -> RunRecord:
+    """Return the record of a run of ``kind`` made from a scenario, finished now by default."""
+    return RunRecord(
+        kind=kind,
+        name=scenario.name,
+        scenario_given=given,
+        scenario_resolved=resolved_yaml(scenario),
+        data_version=data_version,
+        code_version=__version__,
+        seed=scenario.seed,
+        started_at=started_at,
+        finished_at=finished_at if finished_at is not None else datetime.now(UTC),
+        summary=summary if summary is not None else {},
+    )
+
+
+def record_of_run(result: RunResult, given: str) -> RunRecord:
+    """Return the record of a `rareflow run`: its per-sector summary and data notes."""
+    return record_for(
+        "run",
+        result.scenario,
+        given=given,
+        data_version=result.data_version,
+        started_at=result.started_at,
+        finished_at=result.finished_at,
+        summary={
+            "sectors": cast(
+                list[JsonValue], sector_summary(result.results, result.scenario.step_months)
+            ),
+            "notes": list(result.notes),
+        },
+    )
 
 
 class RunInfo(BaseModel):
