@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rareflow.analysis.finance import Instruments, Project, appraise, irr, npv
 from rareflow.engine.run import run
 from rareflow.errors import ScenarioError
+from rareflow.model.finance import Instruments, Project, appraise, irr, npv
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.load import load_scenario, parse_scenario
 from rareflow.scenario.schema import Scenario

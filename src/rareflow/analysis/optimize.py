@@ -58,12 +58,12 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.run import lever_costs, run, with_overrides
 from rareflow.errors import InputError
 from rareflow.ids import Sector
-from rareflow.indicators.stress_test import _new_highs
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.distributions import as_distribution
 from rareflow.scenario.levers.base import INR_CRORE
 from rareflow.scenario.schema import Scenario
+from rareflow.solver import new_highs
 
 WEIGHT_CLASS = "weight_class"
 """Dimension of the LP's sector weight classes (sectors with equal weight pooled)."""
@@ -317,7 +317,7 @@ def solve(problem: Problem, budget: float, alpha: float | None) -> Solution:
         m.add_constraints(excess + eta + gain >= base, name="cvar")
         m.add_objective(eta + excess.sum() / ((1.0 - alpha) * n))
     built = time.perf_counter()
-    _new_highs()  # prints HiGHS's banner, once per process, away from standard output
+    new_highs()  # prints HiGHS's banner, once per process, away from standard output
     status, condition = m.solve(
         solver_name="highs", io_api="direct", output_flag=False, log_to_console=False
     )

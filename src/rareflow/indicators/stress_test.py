@@ -40,10 +40,6 @@ priority; it reports TTS in whole periods, PI per end product and sector, and th
 from __future__ import annotations
 
 import math
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -52,6 +48,7 @@ import highspy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rareflow.indicators._inputs import load_json_model
+from rareflow.solver import new_highs
 
 Var = Any
 """A HiGHS variable, linear expression or constant (highspy's operators are only partly typed)."""
@@ -182,38 +179,6 @@ def load_multi_period_network(path: Path) -> MultiPeriodNetwork:
     return load_json_model(MultiPeriodNetwork, path)
 
 
-_banner_shown = False
-
-
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Send file descriptor 1 to /dev/null: HiGHS prints a banner there on first use."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(devnull)
-        os.close(saved)
-
-
-def _new_highs() -> Any:
-    """Return a silent HiGHS instance (its banner would corrupt the CLI's JSON output)."""
-    global _banner_shown  # noqa: PLW0603 - the banner is printed once per process
-    # highspy.Highs.__init__ has no annotations, hence the ignores.
-    if _banner_shown:
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-    else:
-        with _quiet_stdout():
-            h = highspy.Highs()  # type: ignore[no-untyped-call]
-        _banner_shown = True
-    h.silent()
-    return h
-
-
 def _status(h: Any) -> str:
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kOptimal:
@@ -244,7 +209,7 @@ def _solve_single_period(
     ``duration=None`` gives the TTS program (maximise ``t``, no lost demand); a number gives the
     PI program with ``t`` fixed to it.
     """
-    h = _new_highs()
+    h = new_highs()
     t: Var = h.addVariable(lb=0.0, name="t") if duration is None else duration
     u = {
         n.id: h.addVariable(lb=0.0, ub=0.0 if n.id == disrupted else math.inf, name=f"u[{n.id}]")
@@ -498,7 +463,7 @@ def _solve_multi_period(
     where ``r`` is a stockpile release and the last term applies to end products only. Parts are
     used in the period they arrive (stock of a part is held as its supplier's finished goods).
     """
-    h = _new_highs()
+    h = new_highs()
     periods = range(1, network.horizon + 1)
     u = {
         (n.id, tau): h.addVariable(

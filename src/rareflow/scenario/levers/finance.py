@@ -7,7 +7,7 @@ deal with MP Materials is the model of a price floor: US$110/kg NdPr for ten yea
 (prices.csv ``us_dod_floor``; policies.csv ``us-dod-mp-2025``).
 
 Each draw appraises the project (capacity, capex, opex, a price path with uncertainty, life,
-discount rate) with the instruments, by :func:`rareflow.analysis.finance.appraise`. The investment
+discount rate) with the instruments, by :func:`rareflow.model.finance.appraise`. The investment
 rule builds the plant in the draws where its NPV to the investor is at least zero; the plant
 then comes online after the financing lead time, the permit time (capped by a
 ``regulatory_reform`` in the same scenario) and the build, and ramps up. The exchequer pays the
@@ -22,9 +22,9 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from rareflow.analysis.finance import Appraisal, Instruments, Project, appraise
 from rareflow.data.load import Dataset
 from rareflow.errors import ScenarioError
+from rareflow.model.finance import Appraisal, Instruments, Project, appraise
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext, permit_months
