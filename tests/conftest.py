@@ -3,17 +3,50 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from rareflow.data.load import Dataset, embedded_dir, load_dataset
 from rareflow.data.schema import TABLES_BY_NAME
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium (/usr/bin/chromium)")
 
 
 @pytest.fixture(scope="session")
 def dataset() -> Dataset:
     return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium per test process, shared by the report and dashboard tests.
+
+    Playwright's sync API refuses a second instance in a thread while one is open, so the
+    browser tests of every folder must share this one.
+    """
+    if not CHROMIUM.is_file():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium; .ci/run does)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def read_rows(name: str) -> list[dict[str, str]]:

@@ -429,6 +429,7 @@ def store_ensemble(
         scenario,
         given=scenario_given,
         data_version=ds.version,
+        calibration=ds.calibration,
         started_at=now,
         finished_at=now,
     )

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from rareflow.data.load import Dataset, load_dataset
+from rareflow.scenario.compile import price_parameter
 from rareflow.scenario.distributions import bounds
 from rareflow.scenario.levers import Lever
 from rareflow.scenario.load import parse_scenario
@@ -66,9 +68,15 @@ def _mid(value: Any) -> float:
     return round((low + high) / 2, 4)
 
 
-def defaults(scenario: Scenario, max_draws: int = 500) -> Controls:
-    """Return the controls as the scenario sets them (draws capped for an interactive run)."""
+def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None = None) -> Controls:
+    """Return the controls as the scenario sets them (draws capped for an interactive run).
+
+    A price elasticity the scenario leaves empty is the dataset's (embedded unless given).
+    """
     cover = scenario.parameters.industry_cover_weeks
+    elasticity = price_parameter(
+        dataset or load_dataset(), "elasticity", scenario.prices.elasticity
+    )
     approval = {}
     for i, shock in enumerate(scenario.shocks):
         for j, phase in enumerate(getattr(shock, "licence", [])):
@@ -79,7 +87,7 @@ def defaults(scenario: Scenario, max_draws: int = 500) -> Controls:
         cover_weeks=DEFAULT_COVER_WEEKS if cover is None else _range(cover),
         approval=approval,
         nonchina_surge=_mid(scenario.parameters.nonchina_surge),
-        elasticity=_mid(scenario.prices.elasticity),
+        elasticity=_mid(elasticity),
     )
 
 

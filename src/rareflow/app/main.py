@@ -80,7 +80,7 @@ def _range_slider(label: str, lo: float, hi: float, value: tuple[float, float], 
 
 def _controls(sc: Scenario) -> Controls:
     """Return the main parameters from widgets that start at the scenario's values."""
-    start = defaults(sc)
+    start = defaults(sc, dataset=_dataset())
     key = f"{sc.name}-"
     sb = st.sidebar
     sb.subheader("Ensemble")

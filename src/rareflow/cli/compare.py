@@ -8,7 +8,7 @@ import typer
 
 from rareflow.analysis.costs import cost_table
 from rareflow.analysis.summary import sector_summary
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -37,10 +37,11 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed", "-s", min=0)] = None,
         fmt: FormatOption = Format.TABLE,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     ) -> None:
         """Cumulative and peak shortfall by sector, first month short, and cost per lever."""
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         rows: list[dict[str, Any]] = []
         document: list[dict[str, Any]] = []
         for name in scenarios:

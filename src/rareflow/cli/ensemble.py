@@ -20,7 +20,7 @@ from rareflow.analysis.ensemble import (
     store_ensemble,
 )
 from rareflow.analysis.summary import summary_rows
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
@@ -142,11 +142,12 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         no_store: NoStoreOption = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Run a large ensemble in chunks (here or on Dask); print shortfall by sector."""
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         label = f"{sc.name}: {sc.draws:,} draws, chunks"
         with dask_client(scheduler, local_cluster) as client, progress_bar(label, quiet) as bar:
             if no_store:

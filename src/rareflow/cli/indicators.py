@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -29,10 +29,11 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option("--seed", "-s", min=0)] = None,
         fmt: FormatOption = Format.TABLE,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     ) -> None:
         """Import concentration, China's share and import reliance, without and with levers."""
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         variants = {"without levers": with_overrides(sc, levers=[])} if sc.levers else {}
         variants["as given"] = sc

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.optimize import decision_rows, optimise, parse_risk
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
@@ -68,13 +68,14 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Choose stockpile, contract and capacity levels; validate on fresh draws."""
         started = datetime.now(UTC)
         alpha = parse_risk(risk)
         sc = with_overrides(load_scenario(scenario), seed=seed)
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         weights = _weights(weight or [])
         with progress_bar(f"{sc.name}: optimising the mix", quiet) as bar:
             decision = optimise(
@@ -109,6 +110,7 @@ def register(app: typer.Typer) -> None:
                 sc,
                 given=scenario_text(scenario),
                 data_version=dataset.version,
+                calibration=dataset.calibration,
                 started_at=started,
                 summary=summary,
             )

@@ -21,6 +21,14 @@ DataDirOption = Annotated[
         file_okay=False,
     ),
 ]
+CalibrationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--calibration",
+        help="Overlay a calibration: a dataset version of fitted parameters, e.g. episode-2010 "
+        "(see `rareflow calibrate --list`).",
+    ),
+]
 CountryOption = Annotated[
     str, typer.Option("--country", "-c", help="Focal country, ISO 3166-1 alpha-3 code.")
 ]

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from rareflow.cli.options import DataDirOption
+from rareflow.cli.options import CalibrationOption, DataDirOption
 from rareflow.cli.output import err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
-from rareflow.data.load import load_dataset
+from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.report.build import build_report, write_html
 from rareflow.report.export import ImageFormat, write_figures
@@ -26,13 +26,13 @@ def _run_and_store(
     draws: int | None,
     seed: int | None,
     store: RunStore | None,
-    data: Path | None,
+    dataset: Dataset,
     quiet: bool,
 ) -> ReportRun:
     """Run a scenario as ``rareflow run`` does, and store it unless ``store`` is None."""
     sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
     with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
-        result = run(sc, dataset=load_dataset(data), progress=bar)
+        result = run(sc, dataset=dataset, progress=bar)
     run_id = None
     if store is not None:
         record = record_of_run(result, scenario_text(scenario))
@@ -73,6 +73,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--no-store", help="Do not keep a scenario's run.")
         ] = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Write a self-contained HTML report (opens offline) of a run or a scenario.
@@ -80,13 +81,13 @@ def register(app: typer.Typer) -> None:
         A scenario is run first and stored like `rareflow run` does. The baseline beside it is
         the same scenario without shocks and levers, with the same draws and seed.
         """
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         is_run_id = RUN_ID_PATTERN.match(source) is not None and source not in preset_names()
         if is_run_id:
             shock = from_store(RunStore(store), source)
         else:
             shock = _run_and_store(
-                source, draws, seed, None if no_store else RunStore(store), data, quiet
+                source, draws, seed, None if no_store else RunStore(store), dataset, quiet
             )
         baseline = None
         if not no_baseline:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from rareflow.analysis.summary import sector_summary, summary_rows
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -56,11 +56,12 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Run a scenario; print first month, months, peak and cumulative shortfall by sector."""
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
             result = run(sc, dataset=dataset, progress=bar)
         summary = sector_summary(result.results, sc.step_months)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.sensitivity import COST, RANK_BY, TOTAL, analyse, scenario_model
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
@@ -72,12 +72,13 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Rank a scenario's uncertain inputs by their effect on shortfall or cost."""
         started = datetime.now(UTC)
         sc = with_overrides(load_scenario(scenario), seed=seed)
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         n = samples if samples is not None else DEFAULT_SAMPLES[method.value]
         with progress_bar(f"{sc.name}: {method.value} sensitivity", quiet) as bar:
             model = scenario_model(sc, dataset, outputs=(output,), progress=bar)
@@ -97,6 +98,7 @@ def register(app: typer.Typer) -> None:
                 sc,
                 given=scenario_text(scenario),
                 data_version=dataset.version,
+                calibration=dataset.calibration,
                 started_at=started,
                 summary=summary,
             )

@@ -18,7 +18,7 @@ from rareflow.cli.ensemble import (
     SeedOption,
     dask_client,
 )
-from rareflow.cli.options import DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
@@ -54,13 +54,14 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
         no_store: NoStoreOption = False,
         data: DataDirOption = None,
+        calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
         """Run a grid of scenario values; print median shortfall and lever cost per point."""
         base = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         # Every point is validated before any runs, so a bad path or value costs nothing.
         points = grid(base, [parse_setting(text) for text in settings])
-        dataset = load_dataset(data)
+        dataset = load_dataset(data, calibration)
         label = f"{base.name}: {len(points)} grid points x {base.draws:,} draws"
         with dask_client(scheduler, local_cluster) as client, progress_bar(label, quiet) as bar:
             results = run_sweep(

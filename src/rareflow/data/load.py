@@ -48,11 +48,12 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RawTable:
-    """A table's text as read, before validation."""
+    """A table's text as read, before validation; ``layer`` names what an overlay came from."""
 
     table: Table
     origin: str
     text: str
+    layer: str = "embedded"
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,14 @@ class Dataset:
         A hash of every table's content: runs record it, so a result can be traced to its data.
     user_dir
         The user data directory that was overlaid, if any.
+    calibration
+        The calibration overlaid (a dataset version of fitted parameters), if any.
     """
 
     tables: Mapping[str, pd.DataFrame]
     version: str
     user_dir: Path | None = None
+    calibration: str | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a table (all rows, alternatives included)."""
@@ -173,7 +177,8 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
         problems.append(Problem(f"not valid CSV: {exc}", raw.origin, 1))
         return pd.DataFrame()
     expected = [c.name for c in table.all_columns]
-    missing = [c for c in expected if c not in header]
+    # An optional column may be left out (older files stay valid); a required one may not.
+    missing = [c.name for c in table.all_columns if c.required and c.name not in header]
     unknown = [c for c in header if c not in expected]
     problems.extend(Problem("column is missing from the header", raw.origin, 1, c) for c in missing)
     problems.extend(
@@ -182,7 +187,7 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
     )
     if missing or unknown:
         return pd.DataFrame()
-    position = {name: header.index(name) for name in expected}
+    position = {name: header.index(name) for name in expected if name in header}
     records: list[dict[str, object]] = []
     try:
         for fields in reader:
@@ -197,7 +202,13 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
                 )
                 continue
             record: dict[str, object] = {
-                c.name: _parse_cell(fields[position[c.name]], c, raw.origin, line, problems)
+                c.name: _parse_cell(
+                    fields[position[c.name]] if c.name in position else "",
+                    c,
+                    raw.origin,
+                    line,
+                    problems,
+                )
                 for c in table.all_columns
             }
             record[LINE] = line
@@ -348,8 +359,8 @@ def _check_shares(table: Table, df: pd.DataFrame, problems: list[Problem]) -> No
                 )
 
 
-def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Overlay user rows: same key replaces (embedded rows of that key become alternatives)."""
+def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table, layer: str) -> pd.DataFrame:
+    """Overlay rows: same key replaces (the replaced rows of that key become alternatives)."""
     if user.empty:
         return base
     if base.empty:
@@ -362,19 +373,21 @@ def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table) -> pd.DataFra
     kept = base.copy()
     kept.loc[hit, "choice"] = Choice.ALTERNATIVE.value
     kept.loc[hit, "note"] = kept.loc[hit, "note"].fillna("").astype(str) + (
-        " [superseded by user data]"
+        f" [superseded by {layer}]"
     )
     return pd.concat([kept, user], ignore_index=True)
 
 
-def read_raw(directory: Path, names: Iterable[str] | None = None) -> list[RawTable]:
+def read_raw(
+    directory: Path, names: Iterable[str] | None = None, layer: str = "embedded"
+) -> list[RawTable]:
     """Read the table files present in a directory (missing ones are skipped)."""
     out = []
     for name in names or [t.name for t in TABLES]:
         table = TABLES_BY_NAME[name]
         path = directory / table.filename
         if path.is_file():
-            out.append(RawTable(table, path.name, _read_text(path)))
+            out.append(RawTable(table, path.name, _read_text(path), layer))
     return out
 
 
@@ -388,7 +401,7 @@ def validate(
     raw_embedded
         Every table of the base dataset.
     raw_user
-        Tables that overlay the base (a user's data directory).
+        Tables that overlay the base, in order (a calibration, then a user's data directory).
     """
     problems: list[Problem] = []
     present = {r.table.name for r in raw_embedded}
@@ -406,7 +419,7 @@ def validate(
         mine = _parse(raw, problems)
         _check_keys(raw.table, mine, problems)
         parsed[raw.table.name] = _overlay(
-            parsed.get(raw.table.name, pd.DataFrame()), mine, raw.table
+            parsed.get(raw.table.name, pd.DataFrame()), mine, raw.table, raw.layer
         )
     for table in TABLES:
         df = parsed.get(table.name)
@@ -422,7 +435,9 @@ def validate(
 
 def _version(raws: Iterable[RawTable]) -> str:
     digest = hashlib.sha256()
-    for raw in sorted(raws, key=lambda r: (r.table.name, r.origin)):
+    for raw in sorted(raws, key=lambda r: (r.table.name, r.origin, r.layer)):
+        if raw.layer != "embedded":  # an overlay's layer is part of the data's identity
+            digest.update(raw.layer.encode())
         digest.update(raw.table.name.encode())
         digest.update(b"\0")
         digest.update(raw.text.encode())
@@ -430,14 +445,40 @@ def _version(raws: Iterable[RawTable]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_dataset(user_dir: Path | str | None = None) -> Dataset:
-    """Load the embedded dataset, overlaid with a user's tables if given.
+def calibrations_dir() -> Path:
+    """Return the directory of the embedded calibrations, one sub-directory each."""
+    return Path(str(resources.files("rareflow.data") / "calibrations"))
+
+
+def calibration_names() -> list[str]:
+    """Return the names of the embedded calibrations (dataset versions of fitted parameters)."""
+    root = calibrations_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def _calibration_raw(name: str) -> list[RawTable]:
+    if name not in calibration_names():
+        known = ", ".join(calibration_names()) or "none"
+        raise DataError(
+            [Problem(f"no calibration named '{name}'; calibrations are: {known}", "--calibration")]
+        )
+    return read_raw(calibrations_dir() / name, layer=f"calibration {name}")
+
+
+def load_dataset(user_dir: Path | str | None = None, calibration: str | None = None) -> Dataset:
+    """Load the embedded dataset, overlaid with a calibration and a user's tables if given.
 
     Parameters
     ----------
     user_dir
         A directory of user tables (same file names and columns as the embedded ones). Defaults to
         the ``RAREFLOW_DATA`` environment variable, if set.
+    calibration
+        The name of an embedded calibration (:func:`calibration_names`): tables of fitted
+        parameters, written by ``rareflow calibrate``, that overlay the embedded figures they
+        replace (kept as alternatives). A user's tables overlay both.
 
     Raises
     ------
@@ -449,12 +490,14 @@ def load_dataset(user_dir: Path | str | None = None) -> Dataset:
     user_path = Path(user_dir) if user_dir is not None else None
     if user_path is not None and not user_path.is_dir():
         raise DataError([Problem("is not a directory of data tables", str(user_path))])
-    if user_path is None:
+    if user_path is None and calibration is None:
         return _load_embedded()
     embedded = read_raw(embedded_dir())
-    user = read_raw(user_path)
-    tables = validate(embedded, user)
-    return Dataset(tables, _version([*embedded, *user]), user_path)
+    layers = _calibration_raw(calibration) if calibration is not None else []
+    if user_path is not None:
+        layers.extend(read_raw(user_path, layer="user data"))
+    tables = validate(embedded, layers)
+    return Dataset(tables, _version([*embedded, *layers]), user_path, calibration)
 
 
 @cache

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rareflow.engine.balance import BalanceCheck
+from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 
 MAGNET_INDEX = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -249,7 +250,7 @@ def _simulate_block(
         grow = (1.0 + growth) ** (t * years_per_step)
         req = requirement0[None] * grow[:, :, None] * multiplier[:, t]
         # Sectors in a priority tier must run at any price; the rest answer the price.
-        response = price[:, None, mag] ** elasticity[:, None, None]
+        response = demand_response(price[:, None, mag], elasticity[:, None, None])
         dem = req * np.where(elastic[None, :, None], response, 1.0)
 
         # 2. Orders: expected use plus a share of the gap to the stock target.
@@ -445,11 +446,8 @@ def _simulate_block(
         )
 
         # 8. Prices move toward the multiple that clears the market.
-        clearing = np.minimum(
-            np.maximum(fill_m, 1e-12) ** (1.0 / elasticity[:, None]), net.max_multiple
-        )
-        clearing = np.where(fill_m < 1.0, clearing, 1.0)
-        price[:, mag] += adjustment[:, None] * (clearing - price[:, mag])
+        clearing = clearing_multiple(fill_m, elasticity[:, None], net.max_multiple)
+        price[:, mag] = adjust(price[:, mag], clearing, adjustment[:, None])
 
         last_out = domestic
         rec["requirement"][t][:, act_s] = req.sum(axis=2)

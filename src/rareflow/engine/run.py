@@ -34,6 +34,8 @@ class RunResult:
         Labelled results (see :func:`rareflow.engine.results.to_dataset`).
     data_version
         Hash of the dataset used.
+    calibration
+        The calibration overlaid on the dataset, if any (``--calibration``).
     code_version
         rareflow's version.
     started_at, finished_at
@@ -45,6 +47,7 @@ class RunResult:
     scenario: Scenario
     results: xr.Dataset
     data_version: str
+    calibration: str | None
     code_version: str
     started_at: datetime
     finished_at: datetime
@@ -151,6 +154,7 @@ def run(
             "country": scenario.country,
             "seed": scenario.seed,
             "data_version": ds.version,
+            "calibration": ds.calibration or "",
             "code_version": __version__,
         }
     )
@@ -158,6 +162,7 @@ def run(
         scenario=scenario,
         results=results,
         data_version=ds.version,
+        calibration=ds.calibration,
         code_version=__version__,
         started_at=started,
         finished_at=datetime.now(UTC),

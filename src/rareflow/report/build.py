@@ -125,7 +125,7 @@ def build_report(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset)
     return report
 
 
-_CSS = """
+CSS = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1200px;
        padding: 0 24px 48px; color: #222; }
 h1 { font-size: 26px; margin-top: 28px; } h2 { font-size: 20px; margin-top: 36px;
@@ -159,7 +159,7 @@ def render_html(report: Report) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(report.title)}</title><style>{_CSS}</style>",
+        f"<title>{e(report.title)}</title><style>{CSS}</style>",
         f'<script type="text/javascript">{get_plotlyjs()}</script>',
         geo.geo_assets_script(),
         "</head><body>",
@@ -207,8 +207,8 @@ def render_html(report: Report) -> str:
     return "\n".join(parts)
 
 
-def write_html(report: Report, path: Path) -> Path:
-    """Write a report's HTML to a file, atomically (a partial file never has the final name).
+def write_text_atomic(text: str, path: Path, what: str = "the report") -> Path:
+    """Write a file atomically (a partial file never has the final name).
 
     Raises
     ------
@@ -217,9 +217,20 @@ def write_html(report: Report, path: Path) -> Path:
     """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(render_html(report), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write the report to {path}: {exc.strerror}") from None
+        raise InputError(f"cannot write {what} to {path}: {exc.strerror}") from None
     return path
+
+
+def write_html(report: Report, path: Path) -> Path:
+    """Write a report's HTML to a file, atomically (a partial file never has the final name).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the file cannot be written.
+    """
+    return write_text_atomic(render_html(report), path)

@@ -30,7 +30,7 @@ from rareflow.model.network import (
     Process,
 )
 from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Uniform
+from rareflow.scenario.distributions import Number, Uniform
 from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
@@ -245,6 +245,31 @@ def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
     return float(low) * weeks, float(high) * weeks
 
 
+def price_parameter(ds: Dataset, name: str, given: Number | None = None) -> Number:
+    """Return a price-block parameter: ``given`` (the scenario's), else the dataset's chosen value.
+
+    The dataset's are in price_parameters.csv: labelled assumptions, or a calibration's fitted
+    values when one is selected (:func:`rareflow.data.load.load_dataset`).
+    """
+    if given is not None:
+        return given
+    rows = ds.chosen("price_parameters")
+    rows = rows[rows["parameter"] == name]
+    if rows.empty:
+        raise InputError(
+            f"the dataset has no chosen price parameter '{name}' (price_parameters.csv): set "
+            f"prices.{name} in the scenario, or add the row to your own price_parameters.csv"
+        )
+    return float(rows["value"].iloc[0])
+
+
+def _max_multiple(ds: Dataset, scenario: Scenario) -> float:
+    cap = price_parameter(ds, "max_multiple", scenario.prices.max_multiple)
+    if not isinstance(cap, float | int):
+        raise InputError("prices.max_multiple must be a number, not a distribution")
+    return float(cap)
+
+
 def _base_prices(ds: Dataset) -> FloatArray:
     prices = ds.chosen("prices")
     prices = prices[prices["unit"] == "usd_per_kg"]
@@ -306,6 +331,11 @@ def compile_scenario(
     typical = comp[(comp["material"] == "magnet_ndfeb_sintered") & (comp["metric"] == "typical")]
     nd = float(typical.loc[typical["component"] == "Nd", "value"].sum())
     pr = float(typical.loc[typical["component"] == "Pr", "value"].sum())
+    if nd + pr <= 0:
+        raise InputError(
+            "magnet_composition.csv has no chosen typical Nd or Pr content of "
+            "magnet_ndfeb_sintered: add the rows (the engine splits NdPr by them)"
+        )
     split = {Element.Nd: nd / (nd + pr), Element.Pr: pr / (nd + pr)}
     content = _content(chain, ds, split)
     processes, proc_in, proc_out, proc_loss = _processes(content, ds)
@@ -399,9 +429,15 @@ def compile_scenario(
         tier=np.array([tiers.get(s, last_tier) for s in sectors], dtype=np.int64),
         elastic=np.array([s not in tiers for s in sectors], dtype=bool),
         proportional_only=scenario.allocation.rule == "proportional",
-        elasticity=sampler.draw(scenario.prices.elasticity, "prices.elasticity"),
-        adjustment=sampler.draw(scenario.prices.adjustment, "prices.adjustment"),
-        max_multiple=scenario.prices.max_multiple,
+        elasticity=sampler.draw(
+            price_parameter(ds, "elasticity", scenario.prices.elasticity),
+            "prices.elasticity",
+        ),
+        adjustment=sampler.draw(
+            price_parameter(ds, "adjustment", scenario.prices.adjustment),
+            "prices.adjustment",
+        ),
+        max_multiple=_max_multiple(ds, scenario),
         base_price=_base_prices(ds),
         local_supply=np.zeros((1, t_n, len(COMMODITIES))),
         contract=np.zeros((1, t_n, len(partners), len(COMMODITIES))),

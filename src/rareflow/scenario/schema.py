@@ -47,17 +47,21 @@ class PriceModel(StrictModel):
     With constant-elasticity demand ``q = q0 * m ** e`` (``e < 0``), the price multiple that
     clears a supply-to-requirement ratio ``r < 1`` is ``m* = r ** (1 / e)``. The multiple moves
     toward ``m*`` by ``adjustment`` of the gap each month, capped at ``max_multiple``, and the next
-    month's demand is the requirement times ``m ** e``. Defaults are assumptions (README).
+    month's demand is the requirement times ``m ** e``. A field left empty takes the dataset's
+    chosen value (price_parameters.csv: labelled assumptions, or a calibration selected with
+    ``--calibration``).
     """
 
-    elasticity: Number = -0.3
-    adjustment: Number = 0.5
-    max_multiple: float = Field(default=8.0, ge=1.0, le=1000.0)
+    elasticity: Number | None = None
+    adjustment: Number | None = None
+    max_multiple: float | None = Field(default=None, ge=1.0, le=1000.0)
 
     @model_validator(mode="after")
     def _check(self) -> PriceModel:
-        check_range(self.elasticity, -5, -1e-3, "elasticity")
-        check_range(self.adjustment, 0, 1, "adjustment")
+        if self.elasticity is not None:
+            check_range(self.elasticity, -5, -1e-3, "elasticity")
+        if self.adjustment is not None:
+            check_range(self.adjustment, 0, 1, "adjustment")
         return self
 
 

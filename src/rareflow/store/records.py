@@ -86,6 +86,8 @@ class RunRecord(BaseModel):
         The resolved scenario (YAML or JSON) with every default filled in.
     data_version
         Hash of the data the run used.
+    calibration
+        The calibration overlaid on the embedded data (``--calibration``), if any.
     code_version
         Version of rareflow (and commit, if known) that made the run.
     seed
@@ -107,6 +109,7 @@ class RunRecord(BaseModel):
     data_version: str
     code_version: str
     seed: int = Field(ge=0, lt=2**63)
+    calibration: str | None = None
     started_at: UtcDatetime
     finished_at: UtcDatetime
     summary: dict[str, JsonValue] | list[JsonValue] = Field(default_factory=dict)
@@ -152,6 +155,7 @@ def record_for(
     given: str,
     data_version: str,
     started_at: datetime,
+    calibration: str | None = None,
     summary: dict[str, JsonValue] | list[JsonValue] | None = None,
     finished_at: datetime | None = None,
 ) -> RunRecord:
@@ -164,6 +168,7 @@ def record_for(
         data_version=data_version,
         code_version=__version__,
         seed=scenario.seed,
+        calibration=calibration,
         started_at=started_at,
         finished_at=finished_at if finished_at is not None else datetime.now(UTC),
         summary=summary if summary is not None else {},
@@ -177,6 +182,7 @@ def record_of_run(result: RunResult, given: str) -> RunRecord:
         result.scenario,
         given=given,
         data_version=result.data_version,
+        calibration=result.calibration,
         started_at=result.started_at,
         finished_at=result.finished_at,
         summary={

@@ -61,7 +61,7 @@ def rerun(store: RunStore, run_id: str, dataset: Dataset | None = None) -> Rerun
             "rerun this way"
         )
     scenario = parse_scenario(record.scenario_resolved, f"run {run_id} (resolved scenario)")
-    ds = dataset if dataset is not None else load_dataset()
+    ds = dataset if dataset is not None else load_dataset(calibration=record.calibration)
     fresh = run(scenario, dataset=ds, keep_partners="shipped" in info.variables).results
     stored = store.results(run_id)
     differences = []
