@@ -14,6 +14,7 @@ import typer
 
 from rareflow import __version__
 from rareflow.cli import app as app_cmd
+from rareflow.cli import backtest as backtest_cmd
 from rareflow.cli import chain as chain_cmd
 from rareflow.cli import compare as compare_cmd
 from rareflow.cli import criticality as criticality_cmd
@@ -56,6 +57,7 @@ sensitivity_cmd.register(app)
 optimize_cmd.register(app)
 ensemble_cmd.register(app)
 sweep_cmd.register(app)
+backtest_cmd.register(app)
 
 
 def _version(value: bool) -> None:

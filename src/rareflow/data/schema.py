@@ -133,6 +133,7 @@ SOURCE_KINDS = (
     "news",
     "standard",
     "assumption",
+    "calibration",
 )
 SOURCE = Column("source_id", references="sources", description="id of a row in sources.csv")
 NOTE = Column("note", required=False, description="what the figure is, caveats, choice made")
@@ -169,6 +170,12 @@ TABLES: tuple[Table, ...] = (
             Column("title"),
             Column("publisher", required=False),
             Column("year", ColumnType.INTEGER, description="year of publication"),
+            Column(
+                "published",
+                required=False,
+                description="date of publication as precise as found: YYYY-MM-DD, YYYY-MM or "
+                "YYYY (empty: the year); what a backtest may know as of a date",
+            ),
             Column("url", required=False),
             NOTE,
         ),
@@ -495,6 +502,41 @@ TABLES: tuple[Table, ...] = (
             Column("parameter", allowed=("mean", "sd", "shape", "scale")),
         ),
         unit_kinds=(Kind.DURATION, Kind.INDEX),
+    ),
+    Table(
+        "episode_series",
+        "Backtest episodes: the inputs a run is set up from, and the observed series it is held "
+        "against (fitted targets, or context shown beside the model).",
+        key=("episode", "series", "period"),
+        columns=(
+            Column("episode", description="backtest episode, e.g. 2010"),
+            Column("series", description="what the figure is, e.g. export_quota, price_nd_oxide"),
+            Column(
+                "period",
+                description="YYYY, YYYY-Hn, YYYY-Qn or YYYY-MM: the span the figure covers",
+            ),
+            Column(
+                "role",
+                allowed=("input", "target", "context"),
+                description="input: sets up the run; target: fitted and scored; context: shown",
+            ),
+        ),
+        unit_kinds=(Kind.MASS, Kind.MASS_RATE, Kind.PRICE, Kind.FRACTION, Kind.RATE, Kind.INDEX),
+    ),
+    Table(
+        "price_parameters",
+        "The engine's price block: demand elasticity, adjustment per month, cap on the multiple.",
+        key=("parameter",),
+        columns=(
+            Column(
+                "parameter",
+                allowed=("elasticity", "adjustment", "max_multiple"),
+                description="elasticity of demand to the price multiple (negative); share of the "
+                "gap to the clearing multiple closed per month; largest multiple",
+            ),
+        ),
+        unit_kinds=(Kind.INDEX, Kind.FRACTION),
+        allow_negative=True,
     ),
     Table(
         "inventories",
