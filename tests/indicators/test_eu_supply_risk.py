@@ -31,6 +31,7 @@ from rareflow.indicators.eu_supply_risk import (
     hhi_wgi_t,
     load_materials,
     scale_wgi,
+    scale_wgi_mean,
     supply_risk,
 )
 
@@ -103,6 +104,14 @@ def test_scale_wgi() -> None:
     assert scale_wgi(2.5) == 0.0
     assert scale_wgi(-2.5) == 10.0
     assert scale_wgi(0.0) == 5.0
+
+
+def test_scale_wgi_mean_averages_then_scales() -> None:
+    # mean(0.0, 1.0) = 0.5; (2.5 - 0.5) * 2 = 4.0
+    assert scale_wgi_mean([0.0, 1.0]) == pytest.approx(4.0)
+    assert scale_wgi_mean([-0.4, -0.2]) == pytest.approx(scale_wgi(-0.3))
+    with pytest.raises(ValueError, match="empty"):
+        scale_wgi_mean([])
 
 
 shares = st.dictionaries(
