@@ -1,13 +1,8 @@
 """EU supply risk and economic importance (JRC 2017 methodology, doi:10.2760/73303).
 
-Reproduction of the published EU 2023 values ('Study on the Critical Raw Materials for the EU
-2023 - Final Report', European Commission) is NOT tested here: neither the report's SR values for
-the rare earths (LREE, HREE, Sc, individual REEs) nor their inputs (global supply and EU sourcing
-shares, scaled WGI, trade-restriction factors, IR, EoL-RIR, SI_SR) could be found in the reference
-corpora available to this project (searched: the 2023 final report and factsheets by title, DOI
-10.2873/725585 and keywords; SCRREEN factsheets; the JRC RMIS pages; the SR formula text; public
-code implementing the methodology). Inputs were not guessed or tuned. The tests below check the
-formulas on hand-worked values and their invariants instead.
+The formulas are checked here on hand-worked values and their invariants. The reproduction of
+published EU 2023 SR values from public inputs ('Study on the critical raw materials for the EU
+2023 - Final report', doi:10.2873/725585) is in ``test_eu_sr_2023.py``.
 """
 
 from __future__ import annotations
