@@ -94,7 +94,12 @@ def computed_sr(m: dict[str, Any]) -> float:
         hhi_gs = hhi_eu = _hhi(m["eu_shares"])
     else:
         hhi_gs, hhi_eu = _hhi(m["global_shares"]), _hhi(m["eu_shares"])
-    return supply_risk(hhi_gs, hhi_eu, m["import_reliance"], m["eol_rir"], m["si_sr"])
+    return supply_risk(hhi_gs, hhi_eu, _ir(m), m["eol_rir"], m["si_sr"])
+
+
+def _ir(m: dict[str, Any]) -> float:
+    # A blank IR (null) occurs only where SR uses global supply alone, which IR does not affect.
+    return 0.0 if m["import_reliance"] is None else float(m["import_reliance"])
 
 
 @pytest.mark.parametrize("m", REPRODUCED, ids=_id)
@@ -147,7 +152,10 @@ def test_inputs_are_consistent() -> None:
             "GS+EU": ["global_shares", "eu_shares"],
         }
         assert all(m[k] is not None for k in needed[m["supply_used"]]), _id(m)
-        assert 0 <= m["import_reliance"] <= 1, _id(m)
+        if m["import_reliance"] is None:
+            assert m["supply_used"] == "GS", _id(m)
+        else:
+            assert 0 <= m["import_reliance"] <= 1, _id(m)
         assert 0 <= m["eol_rir"] <= 1, _id(m)
         assert 0 < m["si_sr"] <= 1, _id(m)
 
@@ -182,7 +190,7 @@ def _cli_file(tmp_path: Path) -> Path:
             eu_shares=None if eu is None else {c: s for c, (s, _) in eu.items()},
             wgi_scaled={c: WGI_SCALED[c] for c in both},
             trade_factor=trade,
-            import_reliance=m["import_reliance"],
+            import_reliance=_ir(m),
             eol_rir=m["eol_rir"],
             substitution_index=m["si_sr"],
             source="tests/indicators/data/eu_crm_2023_sr.json",
