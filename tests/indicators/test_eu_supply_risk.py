@@ -1,13 +1,8 @@
 """EU supply risk and economic importance (JRC 2017 methodology, doi:10.2760/73303).
 
-Reproduction of the published EU 2023 values ('Study on the Critical Raw Materials for the EU
-2023 - Final Report', European Commission) is NOT tested here: neither the report's SR values for
-the rare earths (LREE, HREE, Sc, individual REEs) nor their inputs (global supply and EU sourcing
-shares, scaled WGI, trade-restriction factors, IR, EoL-RIR, SI_SR) could be found in the reference
-corpora available to this project (searched: the 2023 final report and factsheets by title, DOI
-10.2873/725585 and keywords; SCRREEN factsheets; the JRC RMIS pages; the SR formula text; public
-code implementing the methodology). Inputs were not guessed or tuned. The tests below check the
-formulas on hand-worked values and their invariants instead.
+The formulas are checked here on hand-worked values and their invariants. The reproduction of
+published EU 2023 SR values from public inputs ('Study on the critical raw materials for the EU
+2023 - Final report', doi:10.2873/725585) is in ``test_eu_sr_2023.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +26,7 @@ from rareflow.indicators.eu_supply_risk import (
     hhi_wgi_t,
     load_materials,
     scale_wgi,
+    scale_wgi_mean,
     supply_risk,
 )
 
@@ -103,6 +99,14 @@ def test_scale_wgi() -> None:
     assert scale_wgi(2.5) == 0.0
     assert scale_wgi(-2.5) == 10.0
     assert scale_wgi(0.0) == 5.0
+
+
+def test_scale_wgi_mean_averages_then_scales() -> None:
+    # mean(0.0, 1.0) = 0.5; (2.5 - 0.5) * 2 = 4.0
+    assert scale_wgi_mean([0.0, 1.0]) == pytest.approx(4.0)
+    assert scale_wgi_mean([-0.4, -0.2]) == pytest.approx(scale_wgi(-0.3))
+    with pytest.raises(ValueError, match="empty"):
+        scale_wgi_mean([])
 
 
 shares = st.dictionaries(

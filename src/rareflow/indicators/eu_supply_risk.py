@@ -34,12 +34,13 @@ Economic importance (Guidelines, section on economic importance)::
 
 The page and equation numbers of the Guidelines could not be checked here (no copy of the text was
 available to the author); the formulas above are those of the brief and of the Guidelines' own
-notation, and are tested on hand-worked values.
+notation, and are tested on hand-worked values. They reproduce 24 published SR values of the EU
+2023 assessment from public inputs (``tests/indicators/test_eu_sr_2023.py``; docs/indicators.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -136,6 +137,34 @@ def scale_wgi(wgi: float) -> float:
     poorest governance: ``WGI_scaled = (2.5 - WGI) * 2``, clipped to 0..10.
     """
     return min(max((2.5 - wgi) * 2.0, 0.0), 10.0)
+
+
+def scale_wgi_mean(annual_wgi: Sequence[float]) -> float:
+    """Return the scaled WGI (0..10) of a country's mean WGI over several years.
+
+    The annual values are averaged first, then scaled with :func:`scale_wgi`. rareflow's
+    reproduction of the EU 2023 supply risks (``tests/indicators/test_eu_sr_2023.py``) averages
+    the years 2016-2020, the assessment's supply reference period; the period the study itself
+    used for the WGI is rareflow's assumption, checked only through the SR values it reproduces.
+
+    Parameters
+    ----------
+    annual_wgi
+        The country's WGI of each year (each the mean of the six WGI dimensions, -2.5..2.5).
+
+    Returns
+    -------
+    float
+        Scaled WGI (0..10, 10 = poorest governance).
+
+    Raises
+    ------
+    ValueError
+        If ``annual_wgi`` is empty.
+    """
+    if not annual_wgi:
+        raise ValueError("annual_wgi is empty")
+    return scale_wgi(sum(annual_wgi) / len(annual_wgi))
 
 
 class MaterialInput(BaseModel):
