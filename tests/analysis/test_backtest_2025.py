@@ -67,11 +67,15 @@ def test_later_reports_are_shown_beside_the_model_not_used(result) -> None:
         assert "reported later" in c.observed
 
 
-def test_cli_backtest_2025() -> None:
-    out = CliRunner().invoke(app, ["backtest", "2025", "--draws", "100", "--format", "json"])
+def test_cli_backtest_2025(tmp_path) -> None:
+    page = tmp_path / "bt.html"
+    out = CliRunner().invoke(
+        app, ["backtest", "2025", "--draws", "100", "--format", "json", "--report", str(page)]
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert doc["episode"] == "2025"
     assert {r["sector"] for r in doc["series"]} >= {"ev_car", "wind"}
+    assert "shortfall, ev_car" in page.read_text()
     bad = CliRunner().invoke(app, ["backtest", "1999"])
     assert bad.exit_code != 0

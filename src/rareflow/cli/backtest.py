@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             emit(
                 records(result.series),
                 fmt,
-                title="Observations beside the model, period by period",
+                title=result.series_title,
             )
             for note in result.notes:
                 console.print(f"- {note}")

@@ -71,6 +71,8 @@ def backtest_figure(result: BacktestResult) -> go.Figure:
             col=1,
         )
         wanted = _OBSERVED_FOR.get(subject, ())
+        if "series" not in result.series.columns:  # a table of model results, no observations
+            continue
         obs = result.series[result.series["series"].isin(wanted)]
         for role, symbol in (("target", "circle"), ("context", "diamond-open")):
             pts = obs[obs["role"] == role]
@@ -133,7 +135,7 @@ def render_backtest_html(result: BacktestResult) -> str:
             pd.DataFrame(result.fit_errors).to_html(index=False, border=0, escape=True),
         ]
     parts += [
-        "<h2>Observations and model, period by period</h2>",
+        f"<h2>{e(result.series_title)}</h2>",
         result.series.to_html(index=False, border=0, na_rep="", escape=True),
         "<h2>Set-up and what the model leaves out</h2><ul>",
         *(f"<li>{e(n)}</li>" for n in result.notes),

@@ -208,6 +208,9 @@ def backtest(ds: Dataset, *, draws: int = 1000, seed: int = 1) -> BacktestResult
         series=table,
         notes=notes,
         monthly=long_form,
+        series_title=(
+            "India's shortfall by sector and month, % of requirement, median [5th..95th percentile]"
+        ),
     )
 
 

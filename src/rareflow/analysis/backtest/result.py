@@ -90,8 +90,10 @@ class BacktestResult:
     notes
         What the run was set up from and what it leaves out.
     monthly
-        Model paths by month for plots: columns ``month``, ``subject``, ``unit``, ``median``,
+        Model paths by month for plots: columns ``month``, ``subject``, ``unit``, ``central``,
         ``p05``, ``p95``.
+    series_title
+        Heading of ``series`` in printed output.
     """
 
     episode: str
@@ -102,6 +104,7 @@ class BacktestResult:
     fit_errors: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    series_title: str = "Observations beside the model, period by period"
 
     def document(self) -> dict[str, Any]:
         """Return the whole result as JSON-serialisable data."""
