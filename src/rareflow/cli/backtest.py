@@ -37,9 +37,18 @@ def register(app: typer.Typer) -> None:
     def backtest_command(
         episode: EpisodeArgument,
         draws: Annotated[
-            int, typer.Option("--draws", "-n", min=1, max=100_000, help="Ensemble size.")
-        ] = 200,
-        seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed.")] = 0,
+            int | None,
+            typer.Option(
+                "--draws",
+                "-n",
+                min=1,
+                max=100_000,
+                help="Ensemble size (default: the episode's, 200 for 2010, 1,000 for 2025).",
+            ),
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the episode's).")
+        ] = None,
         fmt: FormatOption = Format.TABLE,
         report: Annotated[
             Path | None,
@@ -56,7 +65,8 @@ def register(app: typer.Typer) -> None:
         only from information dated before April 2025 (out of sample).
         """
         runner = episode_runner(episode)
-        result = runner(load_dataset(data, calibration), draws=draws, seed=seed)
+        given = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+        result = runner(load_dataset(data, calibration), **given)
         rows = [c.row() for c in result.comparisons]
         emit(
             rows,

@@ -21,7 +21,7 @@ from rareflow.errors import InputError
 class Runner(Protocol):
     """An episode's backtest: the dataset in, the comparison out."""
 
-    def __call__(self, ds: Dataset, *, draws: int, seed: int) -> BacktestResult:
+    def __call__(self, ds: Dataset, *, draws: int = ..., seed: int = ...) -> BacktestResult:
         """Run the backtest."""
         ...
 
