@@ -11,12 +11,13 @@ import xarray as xr
 from distributed import Client
 from typer.testing import CliRunner
 
-from rareflow.analysis.ensemble import Keep, run_ensemble, store_ensemble
+from rareflow.analysis.ensemble import Keep, run_ensemble
 from rareflow.analysis.sweep import Setting, grid, run_sweep
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run
 from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_ensemble
 
 
 def _kept(

@@ -16,7 +16,6 @@ from rareflow.analysis.ensemble import (
     chunk_indices,
     run_chunk,
     run_ensemble,
-    store_ensemble,
 )
 from rareflow.analysis.summary import draw_scalars, sector_summary
 from rareflow.data.load import Dataset
@@ -24,6 +23,7 @@ from rareflow.engine.run import run, with_overrides
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_ensemble
 
 
 def _collect(sc: Scenario, ds: Dataset, chunk: int, keep: Keep) -> tuple[xr.Dataset, xr.Dataset]:

@@ -18,6 +18,7 @@ from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError, ScenarioError
 from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_sweep_point
 
 
 def test_parse_setting() -> None:
@@ -98,7 +99,12 @@ def test_sweep_runs_and_stores_every_point(
 ) -> None:
     sc = with_overrides(scenario, draws=12)
     points = grid(sc, [parse_setting("levers[0].target_months=0.5,6")])
-    swept = run_sweep(points, dataset=dataset, chunk=5, store=store, scenario_given="test")
+    swept = run_sweep(
+        points,
+        dataset=dataset,
+        chunk=5,
+        run_point=store_sweep_point(store, scenario_given="test", chunk=5),
+    )
     assert store.verify() == []
     for point, done in zip(points, swept, strict=True):
         alone = run_ensemble(point.scenario, dataset=dataset, chunk=12)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -37,8 +37,6 @@ from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
-from rareflow.store import RunStore
-from rareflow.store.records import record_for
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -381,76 +379,3 @@ def run_ensemble(
         finished_at=datetime.now(UTC),
         notes=notes,
     )
-
-
-def store_ensemble(
-    scenario: Scenario,
-    store: RunStore,
-    *,
-    scenario_given: str,
-    kind: str = "ensemble",
-    extra_summary: dict[str, Any] | None = None,
-    dataset: Dataset | None = None,
-    chunk: int = DEFAULT_CHUNK,
-    keep: Keep = Keep.SUMMARY,
-    client: Client | None = None,
-    check: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-) -> EnsembleResult:
-    """Run an ensemble, streaming each chunk's kept results into the run store.
-
-    The run becomes visible only when every chunk is written; if anything fails, the staged
-    files are removed. Parameters are those of :func:`run_ensemble`, plus:
-
-    Parameters
-    ----------
-    scenario
-        A validated scenario; ``draws`` is the ensemble size.
-    store
-        The run store.
-    scenario_given
-        The scenario's text as the user gave it.
-    kind
-        The run's kind in the catalogue.
-    extra_summary
-        More entries for the stored summary (a sweep's grid values).
-    dataset, chunk, keep, client, check, progress
-        As for :func:`run_ensemble`.
-
-    Returns
-    -------
-    EnsembleResult
-        With the stored run's id.
-    """
-    ds = dataset if dataset is not None else load_dataset()
-    now = datetime.now(UTC)
-    record = record_for(
-        kind,
-        scenario,
-        given=scenario_given,
-        data_version=ds.version,
-        calibration=ds.calibration,
-        started_at=now,
-        finished_at=now,
-    )
-    with store.begin_run(record) as writer:
-        result = run_ensemble(
-            scenario,
-            dataset=ds,
-            chunk=chunk,
-            keep=keep,
-            client=client,
-            sink=writer.append,
-            check=check,
-            progress=progress,
-        )
-        summary: dict[str, Any] = {
-            "sectors": result.summary,
-            "lever_cost_usd": result.lever_cost,
-            "keep": keep.value,
-            "chunks": result.chunks,
-            "notes": list(result.notes),
-            **(extra_summary or {}),
-        }
-        run_id = writer.commit(summary, finished_at=result.finished_at)
-    return replace(result, run_id=run_id)

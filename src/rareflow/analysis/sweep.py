@@ -24,13 +24,11 @@ from rareflow.analysis.ensemble import (
     EnsembleResult,
     Keep,
     run_ensemble,
-    store_ensemble,
 )
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.errors import InputError, ScenarioError
 from rareflow.scenario.load import parse_scenario
 from rareflow.scenario.schema import Scenario
-from rareflow.store import RunStore
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -192,8 +190,7 @@ def run_sweep(
     chunk: int = DEFAULT_CHUNK,
     keep: Keep = Keep.SUMMARY,
     client: Client | None = None,
-    store: RunStore | None = None,
-    scenario_given: str = "",
+    run_point: Callable[[GridPoint, Dataset], EnsembleResult] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SweepPoint]:
     """Run every grid point as a chunked ensemble, one after another.
@@ -206,10 +203,10 @@ def run_sweep(
         The dataset; the embedded one by default.
     chunk, keep, client
         As for :func:`rareflow.analysis.ensemble.run_ensemble`.
-    store
-        If given, each point is stored as a run of kind ``sweep``, its values in the summary.
-    scenario_given
-        The base scenario's text as the user gave it (recorded with each stored point).
+    run_point
+        Runs one grid point instead of the in-memory ensemble, e.g. storing it
+        (:func:`rareflow.store.ensembles.store_sweep_point`); ``chunk``, ``keep`` and ``client``
+        are then its business.
     progress
         Called with (grid points done, grid points in all) as each point finishes.
 
@@ -221,20 +218,10 @@ def run_sweep(
     ds = dataset if dataset is not None else load_dataset()
     out = []
     for i, point in enumerate(points):
-        if store is None:
+        if run_point is None:
             result = run_ensemble(point.scenario, dataset=ds, chunk=chunk, keep=keep, client=client)
         else:
-            result = store_ensemble(
-                point.scenario,
-                store,
-                scenario_given=scenario_given,
-                kind="sweep",
-                extra_summary={"grid": point.values},
-                dataset=ds,
-                chunk=chunk,
-                keep=keep,
-                client=client,
-            )
+            result = run_point(point, ds)
         out.append(SweepPoint(values=point.values, result=result))
         if progress is not None:
             progress(i + 1, len(points))

@@ -17,7 +17,6 @@ from rareflow.analysis.ensemble import (
     Keep,
     local_cluster,
     run_ensemble,
-    store_ensemble,
 )
 from rareflow.analysis.summary import summary_rows
 from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
@@ -29,6 +28,7 @@ from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
 from rareflow.scenario.load import load_scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_ensemble
 
 if TYPE_CHECKING:
     from distributed import Client

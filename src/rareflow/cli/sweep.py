@@ -26,6 +26,7 @@ from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.scenario.load import load_scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_sweep_point
 
 SetOption = Annotated[
     list[str],
@@ -70,8 +71,15 @@ def register(app: typer.Typer) -> None:
                 chunk=chunk,
                 keep=keep,
                 client=client,
-                store=None if no_store else RunStore(store),
-                scenario_given=scenario_text(scenario),
+                run_point=None
+                if no_store
+                else store_sweep_point(
+                    RunStore(store),
+                    scenario_given=scenario_text(scenario),
+                    chunk=chunk,
+                    keep=keep,
+                    client=client,
+                ),
                 progress=bar,
             )
         document = {
