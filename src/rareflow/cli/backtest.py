@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from rareflow.analysis.backtest import calibrator, episode_runner
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    CalibrationOption,
+    DataDirOption,
+    DrawsOption,
+    FormatOption,
+    SeedOption,
+)
 from rareflow.cli.output import Format, console, emit, err_console
 from rareflow.data.load import calibration_names, load_dataset, records
 from rareflow.errors import InputError
@@ -36,19 +42,8 @@ def register(app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_command(
         episode: EpisodeArgument,
-        draws: Annotated[
-            int | None,
-            typer.Option(
-                "--draws",
-                "-n",
-                min=1,
-                max=100_000,
-                help="Ensemble size (default: the episode's, 200 for 2010, 1,000 for 2025).",
-            ),
-        ] = None,
-        seed: Annotated[
-            int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the episode's).")
-        ] = None,
+        draws: DrawsOption = None,
+        seed: SeedOption = None,
         fmt: FormatOption = Format.TABLE,
         report: Annotated[
             Path | None,

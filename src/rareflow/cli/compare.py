@@ -8,7 +8,13 @@ import typer
 
 from rareflow.analysis.costs import cost_table
 from rareflow.analysis.summary import sector_summary
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    CalibrationOption,
+    DataDirOption,
+    DrawsOption,
+    FormatOption,
+    SeedOption,
+)
 from rareflow.cli.output import Format, emit
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -24,17 +30,8 @@ def register(app: typer.Typer) -> None:
         scenarios: Annotated[
             list[str], typer.Argument(help="Presets or scenario files to compare.")
         ],
-        draws: Annotated[
-            int | None,
-            typer.Option(
-                "--draws",
-                "-n",
-                min=1,
-                max=1_000_000,
-                help="Draws for every scenario (default: each one's).",
-            ),
-        ] = None,
-        seed: Annotated[int | None, typer.Option("--seed", "-s", min=0)] = None,
+        draws: DrawsOption = None,
+        seed: SeedOption = None,
         fmt: FormatOption = Format.TABLE,
         data: DataDirOption = None,
         calibration: CalibrationOption = None,

@@ -32,3 +32,12 @@ CalibrationOption = Annotated[
 CountryOption = Annotated[
     str, typer.Option("--country", "-c", help="Focal country, ISO 3166-1 alpha-3 code.")
 ]
+DrawsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--draws", "-n", min=1, max=10_000_000, help="Ensemble size (default: the scenario's)."
+    ),
+]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
+]

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from rareflow.analysis.summary import sector_summary, summary_rows
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    CalibrationOption,
+    DataDirOption,
+    DrawsOption,
+    FormatOption,
+    SeedOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -39,19 +45,8 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
         scenario: Annotated[str, typer.Argument(help="A preset name or a scenario YAML file.")],
-        draws: Annotated[
-            int | None,
-            typer.Option(
-                "--draws",
-                "-n",
-                min=1,
-                max=10_000_000,
-                help="Ensemble size (default: the scenario's).",
-            ),
-        ] = None,
-        seed: Annotated[
-            int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
-        ] = None,
+        draws: DrawsOption = None,
+        seed: SeedOption = None,
         fmt: FormatOption = Format.TABLE,
         store: StoreOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
