@@ -344,6 +344,12 @@ def _series_rows(episode: Episode2010, path: MarketPath) -> pd.DataFrame:
         for el in ELEMENTS
         for p in episode.targets[el]
     ]
+    # The rise of mines outside China, as observed: inputs of the run, shown with the rest.
+    for _, r in episode.inputs[
+        episode.inputs["series"].isin(["mountain_pass_supply", "lynas_supply"])
+    ].iterrows():
+        point = _point(r, f"episode_series.csv line {r['_line']}, period")
+        rows.append(_row(str(r["series"]), point, "input", str(r["unit"]), None))
     for series, p, unit in episode.context:
         model: FloatArray | None = None
         inside = len(p.period.index(grid)) == p.period.months
