@@ -200,6 +200,20 @@ def test_lifetime_by_cohort_equal_to_constant_gives_the_same_result() -> None:
         assert close(b.inflow.values, a.inflow.values)
 
 
+def test_lifetime_by_cohort_with_a_constant_parameter() -> None:
+    """Only the mean changes with the cohort: the std stays a number."""
+    values = np.random.default_rng(3).uniform(0, 10, size=(30, 2))
+    inflow = series(values)
+    cohort = xr.DataArray(np.ones(30), dims=[COHORT], coords={COHORT: inflow[YEAR].values})
+    constant = NormalLifetime(mean=7.0, std=2.0)
+    varying = NormalLifetime(mean=7.0 * cohort, std=2.0)
+    for model in (inflow_driven, stock_driven):
+        a = model(inflow, constant)
+        b = model(inflow, varying)
+        assert close(b.outflow.values, a.outflow.values)
+        assert close(b.inflow.values, a.inflow.values)
+
+
 def test_longer_lifetimes_for_later_cohorts_keep_them_longer() -> None:
     values = np.zeros((40, 1))
     values[[0, 20], 0] = 1.0

@@ -202,7 +202,11 @@ def _prepare(
 def _groups(grid: _Grid) -> tuple[list[npt.NDArray[np.intp]], dict[str, FloatArray]]:
     """Return the groups of series that share a lifetime and each group's parameters."""
     names = list(grid.params)
-    stacked = np.concatenate([grid.params[n] for n in names], axis=0)
+    # A parameter over COHORT has a row per cohort, a constant one a single row: repeat it.
+    n_lead = max(p.shape[0] for p in grid.params.values())
+    stacked = np.concatenate(
+        [np.broadcast_to(grid.params[n], (n_lead, grid.values.shape[1])) for n in names], axis=0
+    )
     # Sort the series by their parameter columns; a new group starts where a column changes.
     # (np.unique(axis=1) does the same but costs more than a small model.)
     order = np.lexsort(stacked[::-1])
