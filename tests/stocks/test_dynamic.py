@@ -288,3 +288,46 @@ def test_balance_failure_is_reported() -> None:
     huge = series(np.array([[1e308], [1e308], [1e308]]))
     with np.errstate(all="ignore"), pytest.raises(InputError, match="mass balance fails"):
         inflow_driven(huge, FixedLifetime(lifetime=10))
+
+
+@pytest.mark.parametrize("by_cohort", [False, True])
+@pytest.mark.parametrize("negative_inflow", [None, "allow", "retire"])
+def test_result_is_what_the_dataset_constructor_builds(
+    by_cohort: bool, negative_inflow: str | None
+) -> None:
+    """Results are put together without ``xr.Dataset``'s alignment and merge: the same object.
+
+    The input has an unlabelled series dim and an extra coordinate; the lifetime adds a
+    labelled DRAW dim and a labelled COUNTRY dim the input lacks.
+    """
+    values = np.random.default_rng(4).uniform(0, 10, size=(12, 2, 3))
+    inflow = xr.DataArray(
+        values,
+        dims=[YEAR, SECTOR, "unlabelled"],
+        coords={YEAR: np.arange(2000, 2012), SECTOR: ["a", "b"], "note": (SECTOR, ["x", "y"])},
+    )
+    inflow[YEAR].attrs["units"] = "year"
+    draws = xr.DataArray([5.0, 9.0], dims=[DRAW], coords={DRAW: [0, 1]})
+    factor = xr.DataArray([1.0, 1.2], dims=[COUNTRY], coords={COUNTRY: ["IND", "CHN"]})
+    lifetime = NormalLifetime(mean=draws * factor, std=2.0)
+    if negative_inflow is None:
+        result = inflow_driven(inflow, lifetime, by_cohort=by_cohort)
+    else:
+        result = stock_driven(
+            inflow, lifetime, by_cohort=by_cohort, negative_inflow=negative_inflow
+        )
+    added = {DRAW: draws.indexes[DRAW], COUNTRY: factor.indexes[COUNTRY]}
+    if by_cohort:
+        added[COHORT] = inflow.indexes[YEAR].rename(COHORT)
+    expected = xr.Dataset(
+        {name: result[name].variable for name in result.data_vars},
+        coords=inflow.coords,
+        attrs=result.attrs,
+    ).assign_coords(added)
+    xr.testing.assert_identical(result, expected)
+    assert list(result.variables) == list(expected.variables)
+    assert list(result.sizes.items()) == list(expected.sizes.items())
+    assert list(result.xindexes) == list(expected.xindexes)
+    # As with the constructor, the result's coordinates are copies: the input is untouched.
+    result[YEAR].attrs["units"] = "changed"
+    assert inflow[YEAR].attrs["units"] == "year"
