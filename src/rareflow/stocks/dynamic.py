@@ -66,8 +66,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.linalg
 import xarray as xr
+from scipy.linalg import blas, lapack
 
 from rareflow.dims import COHORT, TIME, YEAR
 from rareflow.errors import InputError
@@ -303,6 +303,28 @@ def _matrices(
         yield buffer
 
 
+def _lower_product(lower: FloatArray, block: FloatArray) -> FloatArray:
+    """Return ``lower @ block`` for a C-ordered lower-triangular ``lower`` (BLAS ``trmm``).
+
+    Half the multiplications of ``@``, which also multiplies the zeros above the diagonal.
+    ``lower.T`` is the same memory read as an upper-triangular Fortran matrix; ``block`` is best
+    Fortran-ordered too (else it is copied).
+    """
+    return blas.dtrmm(1.0, lower.T, block, lower=0, trans_a=1)
+
+
+def _lower_solve(lower: FloatArray, block: FloatArray) -> FloatArray:
+    """Return ``x`` with ``lower @ x = block``, as ``scipy.linalg.solve_triangular`` does.
+
+    The same LAPACK ``trtrs`` call without scipy's per-call checks (``lower`` has a positive
+    diagonal, checked by the caller, and finite values).
+    """
+    solved, info = lapack.dtrtrs(lower.T, block, lower=0, trans=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"LAPACK trtrs failed (info {info})")
+    return np.asarray(solved, dtype=float)
+
+
 def _stock_change(stock: FloatArray) -> FloatArray:
     """Return ``S(t) - S(t-1)`` with ``S(-1) = 0`` (``np.diff(stock, prepend=0)``, cheaper)."""
     change = np.empty_like(stock)
@@ -432,11 +454,11 @@ def inflow_driven(
         )
     n = grid.n_time
     for cols, stacked in zip(members, matrices, strict=True):
-        block = grid.values[:, cols]
-        both = stacked @ block
-        stock[:, cols], outflow[:, cols] = both[:n], both[n:]
+        surviving, leaving = stacked[:n], stacked[n:]
+        block = grid.values.T[cols].T  # Fortran order, as BLAS takes it
+        stock[:, cols] = _lower_product(surviving, block)
+        outflow[:, cols] = _lower_product(leaving, block)
         if cohorts is not None:
-            surviving, leaving = stacked[:n], stacked[n:]
             cohorts[0][:, :, cols] = surviving[:, :, None] * block[None, :, :]
             cohorts[1][:, :, cols] = leaving[:, :, None] * block[None, :, :]
     change = _stock_change(stock)
@@ -559,16 +581,17 @@ def stock_driven(
                 "the lifetime leaves nothing in use at the end of the entry period, so no "
                 "stock can be held: use a longer lifetime or the 'uniform' convention"
             )
-        block = grid.values[:, cols]
         if negative_inflow == "retire":
+            block = grid.values[:, cols]
             i, o, early[:, cols], factor = _solve_retire(surviving, leaving, block)
             if cohorts is not None:
                 cohorts[0][:, :, cols], cohorts[1][:, :, cols] = _retire_cohorts(
                     surviving, leaving, i, factor
                 )
         else:
-            i = scipy.linalg.solve_triangular(surviving, block, lower=True, check_finite=False)
-            o = leaving @ i
+            # Fortran order, as LAPACK and BLAS take it.
+            i = _lower_solve(surviving, grid.values.T[cols].T)
+            o = _lower_product(leaving, i)
             if cohorts is not None:
                 cohorts[0][:, :, cols] = surviving[:, :, None] * i[None, :, :]
                 cohorts[1][:, :, cols] = leaving[:, :, None] * i[None, :, :]
