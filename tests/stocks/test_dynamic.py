@@ -21,6 +21,7 @@ from rareflow.stocks import (
     inflow_driven,
     stock_driven,
 )
+from rareflow.stocks.dynamic import _check_balance, _prepare, _stock_change
 from rareflow.stocks.lifetimes import Convention
 
 RTOL = 1e-9
@@ -331,3 +332,15 @@ def test_result_is_what_the_dataset_constructor_builds(
     # As with the constructor, the result's coordinates are copies: the input is untouched.
     result[YEAR].attrs["units"] = "changed"
     assert inflow[YEAR].attrs["units"] == "year"
+
+
+def test_balance_is_relative_to_the_largest_flow_not_only_the_stock() -> None:
+    """The check first compares with the stock alone; a residual within the flows' scale passes."""
+    grid = _prepare(series(np.ones((3, 1))), FixedLifetime(lifetime=1), None, "the inflow")
+    stock = np.ones((3, 1))
+    change = _stock_change(stock)
+    inflow = np.full((3, 1), 1e6)
+    outflow = inflow - change - 1e-4  # 1e-4 of a stock of 1, 1e-10 of the flows
+    _check_balance(grid, inflow, outflow, stock, change)
+    with pytest.raises(InputError, match="mass balance fails"):
+        _check_balance(grid, inflow, outflow - 1.0, stock, change)
