@@ -323,10 +323,11 @@ def _lower_solve(lower: FloatArray, block: FloatArray) -> FloatArray:
     The same LAPACK ``trtrs`` call without scipy's per-call checks (``lower`` has a positive
     diagonal, checked by the caller, and finite values).
     """
+    solved: FloatArray
     solved, info = lapack.dtrtrs(lower.T, block, lower=0, trans=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"LAPACK trtrs failed (info {info})")
-    return np.asarray(solved, dtype=float)
+    return solved
 
 
 def _stock_change(stock: FloatArray) -> FloatArray:
