@@ -14,10 +14,11 @@ With ``s_k`` the share of a cohort still in use ``k`` periods after its entry pe
 ``S(t) = Σ_{c≤t} s_{t-c} I(c)``,  ``O(t) = Σ_{c≤t} p_{t-c} I(c)``,  ``I(t) - O(t) = S(t) - S(t-1)``
 
 with ``S(-1) = 0`` [1]_. For lifetimes that do not depend on the cohort these sums are
-convolutions: rareflow evaluates them as one product of the stacked ``T × T`` lower-triangular
-Toeplitz matrices of ``s`` and ``p`` with the ``T × n`` matrix of the ``n`` series that share a
-lifetime (series are grouped by their lifetime parameters, and the groups' matrices share one
-buffer), so no ``T × T × series`` array is built. flodym and ODYM instead
+convolutions: rareflow evaluates them as products of the ``T × T`` lower-triangular Toeplitz
+matrices of ``s`` and ``p`` with the ``T × n`` matrix of the ``n`` series that share a lifetime
+(BLAS ``trmm``, which skips the zeros above the diagonal; series are grouped by their lifetime
+parameters, and the groups' matrices share one buffer), so no ``T × T × series`` array is
+built. flodym and ODYM instead
 build ``T × T × series`` survival, leaving-probability, stock-by-cohort and outflow-by-cohort
 arrays [2]_ [3]_. The stock-driven model solves the same triangular system, ``S = L I``, by
 forward substitution (LAPACK ``trtrs``). Lifetimes over the ``COHORT`` dim (changing with the
@@ -284,6 +285,7 @@ def _matrices(
         table = lifetime.survival_by_lag(
             n_time, lifetime.in_periods({k: v[0] for k, v in params.items()}, ppy), convention
         )
+        # -np.diff(table, axis=0, prepend=1.0), bit for bit, without its concatenation.
         leaving = np.empty_like(table)
         leaving[0] = 1.0 - table[0]
         np.subtract(table[:-1], table[1:], out=leaving[1:])
