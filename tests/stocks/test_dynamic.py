@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -344,3 +346,16 @@ def test_balance_is_relative_to_the_largest_flow_not_only_the_stock() -> None:
     _check_balance(grid, inflow, outflow, stock, change)
     with pytest.raises(InputError, match="mass balance fails"):
         _check_balance(grid, inflow, outflow - 1.0, stock, change)
+
+
+@pytest.mark.parametrize("model", [inflow_driven, stock_driven])
+def test_small_and_large_groups_agree(model: Callable[..., xr.Dataset]) -> None:
+    """A group of one series uses ``@``, one of 60 the triangular BLAS products (T² × 60 is
+    above SMALL_PRODUCT): the same results."""
+    values = np.random.default_rng(5).uniform(1, 10, size=(100, 1)).cumsum(axis=0)
+    lifetime = NormalLifetime(mean=12.0, std=4.0)
+    one = model(series(values), lifetime)
+    many = model(series(np.repeat(values, 60, axis=1)), lifetime)
+    for name in ("inflow", "outflow", "stock"):
+        expected = one[name].values
+        assert close(many[name].values, np.repeat(expected, 60, axis=1))
