@@ -9,7 +9,12 @@ and leaving-probability tables and the cohort arrays) on a model whose dimension
 arrays are already built; for rareflow, the whole ``inflow_driven``/``stock_driven`` call
 (input checks, computation, xarray results, mass-balance check) on a ready DataArray. Best of
 ``--repeats`` runs (default 7, to filter out load from other jobs; fewer once the runs of one
-case have taken 30 s).
+case have taken 30 s). The runs (each on a freshly built flodym model) follow each other with
+the garbage collector off while timed, as ``timeit`` does: the steady state of a loop over
+scenarios or draws. ``--cold`` instead times each run right after a full ``gc.collect()``
+(the earlier protocol): that walk over the ~140 000 live objects of the process evicts the
+CPU caches, which costs rareflow's sub-millisecond calls about 0.5 ms of cache refills and
+flodym's 20 ms-1 s computations nothing measurable.
 
 Memory: peak of traced allocations during that compute, by :mod:`tracemalloc`, which NumPy
 reports its array buffers to; so it counts every array either side allocates, inputs excluded.
@@ -23,7 +28,8 @@ T = 300 × 600 × 20); the series column then counts region × sector × draw.
 
 BLAS runs on one thread (the script re-executes itself with ``OPENBLAS_NUM_THREADS=1``).
 
-Run: ``.venv/bin/python bench/stocks.py`` (add ``--per-series-lifetimes`` for the worst case).
+Run: ``.venv/bin/python bench/stocks.py`` (add ``--per-series-lifetimes`` for the worst case,
+``--cold`` for cold caches).
 """
 
 from __future__ import annotations
@@ -83,21 +89,29 @@ def _flodym_dims(template: xr.DataArray) -> fd.DimensionSet:
 
 
 def _measure(
-    build: Callable[[], object], compute: Callable[[object], object], repeats: int
+    build: Callable[[], object], compute: Callable[[object], object], repeats: int, cold: bool
 ) -> tuple[float, float, object]:
     """Best time of ``compute(build())`` over the compute alone, and its traced peak memory.
 
-    Stops repeating once the runs have taken 30 s. The peak is of one more run, traced from
-    just before ``compute`` (what ``build`` allocated is not counted).
+    The runs follow each other, each timed with the garbage collector off (as ``timeit``);
+    with ``cold``, each is timed right after a full collection instead. Neither library leaves
+    reference cycles, so memory is freed between runs either way. Stops repeating once the
+    runs have taken 30 s. The peak is of one more run, traced from just before ``compute``
+    (what ``build`` allocated is not counted).
     """
     best = float("inf")
     spent = 0.0
+    gc.collect()
     for _ in range(repeats):
         model = build()
-        gc.collect()
+        if cold:
+            gc.collect()
+        else:
+            gc.disable()
         start = time.perf_counter()
         compute(model)
         elapsed = time.perf_counter() - start
+        gc.enable()
         best = min(best, elapsed)
         spent += elapsed
         del model
@@ -113,7 +127,7 @@ def _measure(
 
 
 def _case(
-    n_years: int, n_series: int, mode: str, per_series: bool, draws: int, repeats: int
+    n_years: int, n_series: int, mode: str, per_series: bool, draws: int, repeats: int, cold: bool
 ) -> str:
     inflow, mean, std = _inputs(n_years, n_series, per_series, draws)
     lifetime = NormalLifetime(mean=mean, std=std)
@@ -144,8 +158,8 @@ def _case(
             return inflow_driven(inflow, lifetime, convention="flodym")
         return stock_driven(stock, lifetime, convention="flodym")
 
-    r_s, r_mib, ours = _measure(lambda: None, rareflow_compute, repeats)
-    f_s, f_mib, theirs = _measure(flodym_build, flodym_compute, repeats)
+    r_s, r_mib, ours = _measure(lambda: None, rareflow_compute, repeats, cold)
+    f_s, f_mib, theirs = _measure(flodym_build, flodym_compute, repeats, cold)
     assert isinstance(ours, xr.Dataset)
     assert isinstance(theirs, fd.DynamicStockModel)
     diff = 0.0
@@ -155,7 +169,7 @@ def _case(
         diff = max(diff, float(np.abs(a - b).max() / np.abs(b).max()))
     series = n_series * max(draws, 1)
     return (
-        f"| {n_years:>4} | {series:>6} | {mode:<6} | {r_s:>10.4f} | {f_s:>8.3f} | "
+        f"| {n_years:>4} | {series:>6} | {mode:<6} | {r_s:>10.5f} | {f_s:>8.4f} | "
         f"{f_s / r_s:>7.0f}x | {r_mib:>12.2f} | {f_mib:>10.1f} | {f_mib / r_mib:>8.0f}x | "
         f"{diff:>12.1e} |"
     )
@@ -173,10 +187,13 @@ def main() -> None:
     parser.add_argument(
         "--draws", type=int, default=0, help="an ensemble of lifetimes by draw × sector"
     )
+    parser.add_argument(
+        "--cold", action="store_true", help="time each run right after a full gc.collect()"
+    )
     args = parser.parse_args()
     # Warm both libraries (imports, scipy, BLAS threads) before any timing.
-    _case(10, 6, "inflow", args.per_series_lifetimes, args.draws, 1)
-    _case(10, 6, "stock", args.per_series_lifetimes, args.draws, 1)
+    _case(10, 6, "inflow", args.per_series_lifetimes, args.draws, 1, args.cold)
+    _case(10, 6, "stock", args.per_series_lifetimes, args.draws, 1, args.cold)
     print(
         "|    T | series | mode   | rareflow s | flodym s | speed-up | rareflow MiB | "
         "flodym MiB | mem ratio (flodym/rareflow) | max rel diff |"
@@ -187,7 +204,13 @@ def main() -> None:
         for n_series in (60,) if args.draws else (60, 600):
             for mode in ("inflow", "stock"):
                 line = _case(
-                    n_years, n_series, mode, args.per_series_lifetimes, args.draws, args.repeats
+                    n_years,
+                    n_series,
+                    mode,
+                    args.per_series_lifetimes,
+                    args.draws,
+                    args.repeats,
+                    args.cold,
                 )
                 print(line, flush=True)
 

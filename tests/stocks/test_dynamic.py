@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +23,7 @@ from rareflow.stocks import (
     inflow_driven,
     stock_driven,
 )
+from rareflow.stocks.dynamic import _check_balance, _prepare, _stock_change
 from rareflow.stocks.lifetimes import Convention
 
 RTOL = 1e-9
@@ -200,6 +203,20 @@ def test_lifetime_by_cohort_equal_to_constant_gives_the_same_result() -> None:
         assert close(b.inflow.values, a.inflow.values)
 
 
+def test_lifetime_by_cohort_with_a_constant_parameter() -> None:
+    """Only the mean changes with the cohort: the std stays a number."""
+    values = np.random.default_rng(3).uniform(0, 10, size=(30, 2))
+    inflow = series(values)
+    cohort = xr.DataArray(np.ones(30), dims=[COHORT], coords={COHORT: inflow[YEAR].values})
+    constant = NormalLifetime(mean=7.0, std=2.0)
+    varying = NormalLifetime(mean=7.0 * cohort, std=2.0)
+    for model in (inflow_driven, stock_driven):
+        a = model(inflow, constant)
+        b = model(inflow, varying)
+        assert close(b.outflow.values, a.outflow.values)
+        assert close(b.inflow.values, a.inflow.values)
+
+
 def test_longer_lifetimes_for_later_cohorts_keep_them_longer() -> None:
     values = np.zeros((40, 1))
     values[[0, 20], 0] = 1.0
@@ -274,3 +291,71 @@ def test_balance_failure_is_reported() -> None:
     huge = series(np.array([[1e308], [1e308], [1e308]]))
     with np.errstate(all="ignore"), pytest.raises(InputError, match="mass balance fails"):
         inflow_driven(huge, FixedLifetime(lifetime=10))
+
+
+@pytest.mark.parametrize("by_cohort", [False, True])
+@pytest.mark.parametrize("negative_inflow", [None, "allow", "retire"])
+def test_result_is_what_the_dataset_constructor_builds(
+    by_cohort: bool, negative_inflow: str | None
+) -> None:
+    """Results are put together without ``xr.Dataset``'s alignment and merge: the same object.
+
+    The input has an unlabelled series dim and an extra coordinate; the lifetime adds a
+    labelled DRAW dim and a labelled COUNTRY dim the input lacks.
+    """
+    values = np.random.default_rng(4).uniform(0, 10, size=(12, 2, 3))
+    inflow = xr.DataArray(
+        values,
+        dims=[YEAR, SECTOR, "unlabelled"],
+        coords={YEAR: np.arange(2000, 2012), SECTOR: ["a", "b"], "note": (SECTOR, ["x", "y"])},
+    )
+    inflow[YEAR].attrs["units"] = "year"
+    draws = xr.DataArray([5.0, 9.0], dims=[DRAW], coords={DRAW: [0, 1]})
+    factor = xr.DataArray([1.0, 1.2], dims=[COUNTRY], coords={COUNTRY: ["IND", "CHN"]})
+    lifetime = NormalLifetime(mean=draws * factor, std=2.0)
+    if negative_inflow is None:
+        result = inflow_driven(inflow, lifetime, by_cohort=by_cohort)
+    else:
+        result = stock_driven(
+            inflow, lifetime, by_cohort=by_cohort, negative_inflow=negative_inflow
+        )
+    added = {DRAW: draws.indexes[DRAW], COUNTRY: factor.indexes[COUNTRY]}
+    if by_cohort:
+        added[COHORT] = inflow.indexes[YEAR].rename(COHORT)
+    expected = xr.Dataset(
+        {name: result[name].variable for name in result.data_vars},
+        coords=inflow.coords,
+        attrs=result.attrs,
+    ).assign_coords(added)
+    xr.testing.assert_identical(result, expected)
+    assert list(result.variables) == list(expected.variables)
+    assert list(result.sizes.items()) == list(expected.sizes.items())
+    assert list(result.xindexes) == list(expected.xindexes)
+    # As with the constructor, the result's coordinates are copies: the input is untouched.
+    result[YEAR].attrs["units"] = "changed"
+    assert inflow[YEAR].attrs["units"] == "year"
+
+
+def test_balance_is_relative_to_the_largest_flow_not_only_the_stock() -> None:
+    """The check first compares with the stock alone; a residual within the flows' scale passes."""
+    grid = _prepare(series(np.ones((3, 1))), FixedLifetime(lifetime=1), None, "the inflow")
+    stock = np.ones((3, 1))
+    change = _stock_change(stock)
+    inflow = np.full((3, 1), 1e6)
+    outflow = inflow - change - 1e-4  # 1e-4 of a stock of 1, 1e-10 of the flows
+    _check_balance(grid, inflow, outflow, stock, change)
+    with pytest.raises(InputError, match="mass balance fails"):
+        _check_balance(grid, inflow, outflow - 1.0, stock, change)
+
+
+@pytest.mark.parametrize("model", [inflow_driven, stock_driven])
+def test_small_and_large_groups_agree(model: Callable[..., xr.Dataset]) -> None:
+    """A group of one series uses ``@``, one of 60 the triangular BLAS products (T² × 60 is
+    above SMALL_PRODUCT): the same results."""
+    values = np.random.default_rng(5).uniform(1, 10, size=(100, 1)).cumsum(axis=0)
+    lifetime = NormalLifetime(mean=12.0, std=4.0)
+    one = model(series(values), lifetime)
+    many = model(series(np.repeat(values, 60, axis=1)), lifetime)
+    for name in ("inflow", "outflow", "stock"):
+        expected = one[name].values
+        assert close(many[name].values, np.repeat(expected, 60, axis=1))

@@ -96,6 +96,10 @@ class _LifetimeModel(BaseModel, abc.ABC):
                 )
         return self
 
+    def _raw_parameters(self) -> dict[str, float | xr.DataArray]:
+        """Return each parameter as given, a number or a DataArray."""
+        return {name: getattr(self, name) for name in self._param_names}
+
     def parameters(self) -> dict[str, xr.DataArray]:
         """Return each parameter as a DataArray (a number becomes a 0-d array)."""
         return {
@@ -155,11 +159,7 @@ class _LifetimeModel(BaseModel, abc.ABC):
         """
         shape = (n_periods,) + (1,) * max((np.ndim(v) for v in p.values()), default=0)
         lag = np.arange(n_periods, dtype=float).reshape(shape)
-        table = np.broadcast_to(
-            self.period_survival(lag, p, convention),
-            np.broadcast_shapes(shape, *(np.shape(v) for v in p.values())),
-        )
-        return np.minimum.accumulate(table, axis=0)
+        return np.minimum.accumulate(self.period_survival(lag, p, convention), axis=0)
 
     def _table(
         self, index: pd.Index, periods_per_year: int, convention: Convention
