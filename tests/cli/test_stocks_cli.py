@@ -11,6 +11,22 @@ import sys
 
 import pytest
 
+from rareflow.cli import main
+
+
+def in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the CLI's entry point in this process: exit code, standard output and error."""
+    monkeypatch.setattr(sys, "argv", ["rareflow", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess with a wide terminal."""
@@ -47,15 +63,21 @@ def test_stocks_json_has_sectors_elements_spread_and_sources() -> None:
     assert doc["recycling_target"] is None
 
 
-def test_stocks_table_and_csv() -> None:
-    table = run("stocks", "--country", "ind", "--draws", "20", "--year", "2030")
-    assert table.returncode == 0, table.stderr
-    assert "at the end of 2030" in table.stdout
-    assert "Inputs and their sources" in table.stdout
-    assert "note: Tb is 0" in table.stderr
-    out = run("stocks", "--country", "IND", "--draws", "20", "--format", "csv")
-    assert out.returncode == 0, out.stderr
-    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+def test_stocks_table_and_csv(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = in_process(
+        monkeypatch, capsys, "stocks", "--country", "ind", "--draws", "20", "--year", "2030"
+    )
+    assert code == 0, err
+    assert "at the end of 2030" in out
+    assert "Inputs and their sources" in out
+    assert "note: Tb is 0" in err
+    code, out, err = in_process(
+        monkeypatch, capsys, "stocks", "--country", "IND", "--draws", "20", "--format", "csv"
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
     assert {"sector", "item", "unit", "median", "p5", "p95"} <= set(rows[0])
 
 
@@ -68,11 +90,16 @@ def test_stocks_table_and_csv() -> None:
         (("--country", "IND", "--year", "1900"), "Invalid value for '--year'"),
     ],
 )
-def test_bad_input_is_one_clear_message(args: tuple[str, ...], message: str) -> None:
-    result = run("stocks", *args)
-    assert result.returncode != 0
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_bad_input_is_one_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    code, _, err = in_process(monkeypatch, capsys, "stocks", *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.slow
@@ -108,10 +135,16 @@ def test_recycling_target_grid_in_json() -> None:
     assert "25%" in target["verdict"]
 
 
-def test_indicators_report_recycled_share_and_eol_rir() -> None:
-    result = run("indicators", "recycling-quarter-2035", "--draws", "4", "--format", "json", "-q")
-    assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
+def test_indicators_report_recycled_share_and_eol_rir(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = in_process(
+        monkeypatch,
+        capsys,
+        *("indicators", "recycling-quarter-2035", "--draws", "4", "--format", "json", "-q"),
+    )
+    assert code == 0, err
+    doc = json.loads(out)
     rows = [r for r in doc["run_indicators"] if r["variant"] == "as given"]
     assert {"recycled_share", "eol_rir"} <= {r["indicator"] for r in rows}
     recycling = doc["recycling"]["as given"]

@@ -163,7 +163,7 @@ def test_the_most_specific_recycling_row_applies(dataset: Dataset) -> None:
     )
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(low=st.floats(0.0, 0.6), extra=st.floats(0.05, 0.4))
 def test_collecting_more_never_lowers_the_recycled_share(low: float, extra: float) -> None:
     shares = [
@@ -172,5 +172,5 @@ def test_collecting_more_never_lowers_the_recycled_share(low: float, extra: floa
         )["recycled_share"].fillna(0.0)
         for rate in (low, low + extra)
     ]
-    assert (shares[1] >= shares[0] - 1e-12).all()
-    assert float(shares[1].sel(year=2035).min()) > float(shares[0].sel(year=2035).max()) - 1e-12
+    assert (shares[1] >= shares[0] - 1e-12).all()  # draw by draw, year by year
+    assert (shares[1].sel(year=2035) > shares[0].sel(year=2035)).all()

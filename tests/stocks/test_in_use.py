@@ -87,7 +87,7 @@ def test_a_draw_does_not_depend_on_how_many_run() -> None:
     )
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(year=st.integers(1990, 2040))
 def test_outflows_never_exceed_inflows_and_stocks_stay_non_negative(year: int) -> None:
     ds = load_dataset()

@@ -204,11 +204,22 @@ def _optional(value: object) -> float | None:
     return number if np.isfinite(number) else None
 
 
+_SOURCE_KINDS: dict[str, dict[str, str]] = {}
+"""Kind of each source id, by dataset version (looking up sources.csv row by row is slow)."""
+_END_OF_LIFE: dict[tuple[str, str, int], xr.DataArray] = {}
+"""End-of-life flows by (dataset version, country, last year): every compile of a recycling
+lever asks for them, and they depend on nothing else."""
+
+
 def _basis(dataset: Dataset, source_id: str) -> Basis:
     if source_id == "rareflow-derived":
         return "derived"
-    kind = str(dataset.source_of(source_id).get("kind", ""))
-    return "assumption" if kind == "assumption" else "cited"
+    kinds = _SOURCE_KINDS.get(dataset.version)
+    if kinds is None:
+        table = dataset.table("sources")
+        kinds = dict(zip(table["source_id"].astype(str), table["kind"].astype(str), strict=True))
+        _SOURCE_KINDS[dataset.version] = kinds
+    return "assumption" if kinds.get(source_id) == "assumption" else "cited"
 
 
 def _problem(row: dict[str, object], column: str, message: str) -> DataError:
@@ -638,18 +649,22 @@ def end_of_life(dataset: Dataset, country: str, last_year: int) -> xr.DataArray:
     """Magnets leaving use each year, by sector (central values, no draws).
 
     The flows the recycling lever collects: :func:`magnet_inflows` aged by
-    :func:`sector_lifetimes`, summed over magnet materials.
+    :func:`sector_lifetimes`, summed over magnet materials. Computed once per dataset version,
+    country and year (a copy is returned).
 
     Returns
     -------
     xarray.DataArray
         t magnet per year over ``year`` (from :data:`FIRST_YEAR`) and ``sector``.
     """
-    inflows = magnet_inflows(dataset, country, last_year)
-    groups, _ = sector_lifetimes(dataset, list(inflows.inflow[dims.SECTOR].to_numpy()))
-    out = _flows(inflows.inflow, groups)["outflow"].sum(dims.MATERIAL)
-    out.attrs["unit"] = "t_magnet_per_year"
-    return out
+    key = (dataset.version, country, last_year)
+    if key not in _END_OF_LIFE:
+        inflows = magnet_inflows(dataset, country, last_year)
+        groups, _ = sector_lifetimes(dataset, list(inflows.inflow[dims.SECTOR].to_numpy()))
+        out = _flows(inflows.inflow, groups)["outflow"].sum(dims.MATERIAL)
+        out.attrs["unit"] = "t_magnet_per_year"
+        _END_OF_LIFE[key] = out
+    return _END_OF_LIFE[key].copy()
 
 
 def _element_content(
