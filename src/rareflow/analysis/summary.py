@@ -173,7 +173,8 @@ def sector_summary(results: xr.Dataset, step_months: int = 1) -> list[dict[str, 
     return summarise_draws(draw_scalars(results, step_months))
 
 
-def _fmt(spread: dict[str, Any], unit: str = "", digits: int = 0) -> str:
+def format_spread(spread: dict[str, Any], unit: str = "", digits: int = 0) -> str:
+    """Return ``median [p5..p95]`` (with a unit and digits), or ``never`` when there is none."""
     if spread["median"] is None:
         return "never"
     if isinstance(spread["median"], str):
@@ -191,12 +192,12 @@ def summary_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "sector": s["sector"],
             "requirement (t)": f"{s['requirement_t']:,.0f}",
             "draws short": f"{100 * s['share_of_draws_short']:.0f}%",
-            "first month short": _fmt(s["first_month"]),
-            "months short": _fmt(s["months_in_shortfall"]),
-            "peak (t/month)": _fmt(s["peak_monthly_shortfall_t"], digits=1),
-            "peak (%)": _fmt(s["peak_monthly_shortfall_pct"], "%"),
-            "cumulative (t)": _fmt(s["cumulative_shortfall_t"]),
-            "cumulative (%)": _fmt(s["cumulative_shortfall_pct"], "%", 1),
+            "first month short": format_spread(s["first_month"]),
+            "months short": format_spread(s["months_in_shortfall"]),
+            "peak (t/month)": format_spread(s["peak_monthly_shortfall_t"], digits=1),
+            "peak (%)": format_spread(s["peak_monthly_shortfall_pct"], "%"),
+            "cumulative (t)": format_spread(s["cumulative_shortfall_t"]),
+            "cumulative (%)": format_spread(s["cumulative_shortfall_pct"], "%", 1),
         }
         for s in summary
     ]

@@ -28,6 +28,7 @@ from rareflow.cli import run as run_cmd
 from rareflow.cli import runs as runs_cmd
 from rareflow.cli import scenario as scenario_cmd
 from rareflow.cli import sensitivity as sensitivity_cmd
+from rareflow.cli import stocks as stocks_cmd
 from rareflow.cli import stress_test as stress_test_cmd
 from rareflow.cli import sweep as sweep_cmd
 from rareflow.cli import trade as trade_cmd
@@ -45,6 +46,7 @@ trade_cmd.register(data_cmd.app)
 chain_cmd.register(app)
 app.add_typer(criticality_cmd.app, name="criticality")
 stress_test_cmd.register(app)
+stocks_cmd.register(app)
 app.add_typer(runs_cmd.app, name="runs")
 run_cmd.register(app)
 app.add_typer(scenario_cmd.app, name="scenario")

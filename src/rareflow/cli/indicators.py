@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from rareflow.analysis.recycling import first_month_reaching, indicator_rows, yearly_rows
+from rareflow.analysis.summary import format_spread
 from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
-from rareflow.cli.output import Format, emit
+from rareflow.cli.output import Format, console, emit
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import run, with_overrides
@@ -17,6 +19,8 @@ from rareflow.model.network import MAGNETS
 from rareflow.scenario.load import load_scenario
 
 KEY_MATERIALS = [*MAGNETS, "oxide_ndpr", "metal_ndpr", "oxide_dy", "metal_dy"]
+RECYCLING_BENCHMARK = 0.25
+"""The EU CRMA's recycling benchmark (policies.csv): the first month a run reaches it is shown."""
 
 
 def register(app: typer.Typer) -> None:
@@ -39,12 +43,23 @@ def register(app: typer.Typer) -> None:
         variants["as given"] = sc
         rows: list[dict[str, Any]] = []
         series: dict[str, Any] = {}
+        recycling: dict[str, Any] = {}
         for label, variant in variants.items():
             with progress_bar(f"{sc.name} ({label})", quiet) as bar:
                 result = run(variant, dataset=dataset, progress=bar)
             ind = run_indicators(result.results)
             materials = [m for m in KEY_MATERIALS if m in ind["material"].to_numpy()]
             rows.extend({"variant": label, **r} for r in summarise(ind, materials))
+            recycled = indicator_rows(result.results)
+            rows.extend({"variant": label, **r} for r in recycled)
+            if recycled:
+                recycling[label] = {
+                    "by_year": yearly_rows(result.results),
+                    "first_month_reaching_benchmark": first_month_reaching(
+                        result.results, RECYCLING_BENCHMARK, max(12 // sc.step_months, 1)
+                    ),
+                    "benchmark": RECYCLING_BENCHMARK,
+                }
             series[label] = {
                 name: ind[name].median("draw", skipna=True).to_pandas().to_dict()
                 for name in ind.data_vars
@@ -57,6 +72,7 @@ def register(app: typer.Typer) -> None:
             "run_indicators": rows,
             "world_stage_concentration": world,
             "dataset_import_concentration": imports,
+            "recycling": recycling,
             "over_time": {
                 label: {
                     name: {str(k): v for k, v in values.items()} for name, values in by_name.items()
@@ -70,3 +86,31 @@ def register(app: typer.Typer) -> None:
             title=f"{sc.name}: indicators of {sc.country}'s supply (medians over draws)",
             document=document,
         )
+        if fmt is Format.TABLE:
+            for label, found in recycling.items():
+                emit(
+                    [_year_row(r) for r in found["by_year"]],
+                    fmt,
+                    title=f"{label}: recycling by year (median [5th..95th percentile]; share = "
+                    "recycled rare earths as t of sintered NdFeB / magnet requirement)",
+                )
+                when = found["first_month_reaching_benchmark"] or "never in the horizon"
+                console.print(
+                    f"{label}: recycled share of the trailing 12 months first reaches "
+                    f"{RECYCLING_BENCHMARK:.0%}: {when}"
+                )
+
+
+def _year_row(row: dict[str, Any]) -> dict[str, str]:
+    """Format one year of recycling for a table."""
+    out = {"year": str(row["year"])}
+    out["recycled (t)"] = format_spread(row["recycled_t"])
+    out["requirement (t)"] = format_spread(row["requirement_t"])
+    out["share"] = format_spread(_percent(row["recycled_share"]), "%", 1)
+    for key in [k for k in row if k.startswith("eol_rir_")]:
+        out[f"EoL-RIR {key.removeprefix('eol_rir_')}"] = format_spread(_percent(row[key]), "%", 1)
+    return out
+
+
+def _percent(spread: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: None if v is None else 100.0 * v for k, v in spread.items()}

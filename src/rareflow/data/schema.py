@@ -156,6 +156,20 @@ SECTOR = Column("sector", allowed=_enum(Sector), description="end-use sector")
 MATERIAL = Column("material", references="materials", description="material id")
 EDITION = Column("edition", allowed=("mcs2025", "mcs2026"), description="USGS MCS edition")
 MASS_KINDS = (Kind.MASS, Kind.MASS_RATE)
+IN_USE_PARAMETERS = ("backcast_growth", "cumulative_activity", "share_exported")
+"""Parameters of ``in_use_history``, read by :mod:`rareflow.stocks.in_use`."""
+RECYCLING_ROUTES = ("any", "magnet_to_magnet", "hydromet_to_oxide")
+"""Routes of ``recycling`` rows: 'any' for collection and pre-processing, which come first."""
+RECYCLING_PARAMETERS = (
+    "collection_rate_formal",
+    "share_informal",
+    "preprocessing_yield",
+    "recovery",
+    "lead_time",
+    "reference_capex",
+    "reference_capacity",
+)
+"""Parameters of ``recycling``, read by :mod:`rareflow.scenario.levers.recycling`."""
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -576,6 +590,63 @@ TABLES: tuple[Table, ...] = (
             Kind.FRACTION,
             Kind.AREA,
         ),
+    ),
+    Table(
+        "in_use_history",
+        "How the in-use stock model extends a sector's activity before its earliest cited year "
+        "(a back-cast growth, or a cumulative figure it is calibrated to) and what share of it "
+        "is exported rather than used in the country.",
+        key=("country", "sector", "parameter", "year"),
+        columns=(
+            COUNTRY,
+            SECTOR,
+            Column(
+                "parameter",
+                allowed=IN_USE_PARAMETERS,
+                description="backcast_growth (per year), cumulative_activity (in the activity's "
+                "unit times a year), share_exported (fraction of activity)",
+            ),
+        ),
+        unit_kinds=(Kind.RATE, Kind.FRACTION, Kind.POWER, Kind.COUNT),
+    ),
+    Table(
+        "recycling",
+        "Recycling chain: collection (formal, informal), pre-processing yield by sector; "
+        "recovery, lead time and a reference plant's cost by route.",
+        key=("country", "route", "sector", "parameter"),
+        columns=(
+            Column(
+                "country",
+                references="countries",
+                description="ISO alpha-3 code, or WLD for a technology figure used everywhere",
+            ),
+            Column("route", allowed=RECYCLING_ROUTES, description="route, or 'any'"),
+            Column("sector", allowed=(*_enum(Sector), "all"), description="sector, or 'all'"),
+            Column("parameter", allowed=RECYCLING_PARAMETERS),
+        ),
+        unit_kinds=(Kind.FRACTION, Kind.DURATION, Kind.MONEY, Kind.MASS_RATE),
+    ),
+    Table(
+        "secondary_resources",
+        "Secondary sources of rare earths: e-waste volumes, fly ash and red mud (size, content, "
+        "recovery).",
+        key=("country", "resource", "metric", "year"),
+        columns=(
+            COUNTRY,
+            Column("resource", allowed=("e_waste", "fly_ash", "red_mud")),
+            Column(
+                "metric",
+                allowed=(
+                    "generated",
+                    "collected_formal",
+                    "legacy_stock",
+                    "ree_content",
+                    "sc_content",
+                    "recovery",
+                ),
+            ),
+        ),
+        unit_kinds=(Kind.MASS_RATE, Kind.MASS, Kind.FRACTION),
     ),
     Table(
         "exchange_rates",

@@ -7,7 +7,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.engine.core import Trajectory
-from rareflow.model.network import COMMODITIES, COMMODITY_IDS, Network
+from rareflow.model.network import COMMODITIES, COMMODITY_IDS, TRACKED_ELEMENTS, Network
 
 PROCESS = "process"
 """Dimension of domestic processes (results only)."""
@@ -18,9 +18,12 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
 
     Every variable has ``draw`` and ``time``; per-material variables carry each material's own
     unit in the ``material_unit`` coordinate, since t REO, t oxide, t metal and t magnet are never
-    added together.
+    added together; the ``element_content`` coordinate (material x element, t of element metal
+    per unit of the material) converts them to element mass.
     """
     coords = {
+        dims.ELEMENT: [e.value for e in TRACKED_ELEMENTS],
+        "element_content": ((dims.MATERIAL, dims.ELEMENT), net.content),
         dims.DRAW: net.draws,
         dims.TIME: net.time.astype("datetime64[ns]"),
         dims.SECTOR: [s.value for s in net.sectors],
@@ -99,6 +102,15 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
         np.array(local),
         "per material_unit",
         "domestic supply without a process: mine feed and recycling",
+    )
+    recycled = np.zeros((net.n_draws, net.n_steps, len(COMMODITY_IDS)))
+    for flows in net.recycled_ledger.values():
+        recycled += flows.recovered
+    data["recycled"] = (
+        by_material,
+        recycled,
+        "per material_unit",
+        "recovered from end-of-life magnets (part of local_supply)",
     )
     if traj.shipped_by_partner is not None:
         data["shipped"] = (

@@ -93,6 +93,32 @@ class Process:
         return t_output / per_unit if per_unit > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Recycled:
+    """One recycling lever's flows, part of ``local_supply``.
+
+    Parameters
+    ----------
+    sectors
+        Sectors whose end-of-life magnets it collects.
+    processed
+        (D or 1, T) t of magnet scrap fed to the recycler per step.
+    recovered
+        (D or 1, T, K) material recovered per step, each commodity on its own basis (t magnet
+        for magnet-to-magnet, t oxide for hydrometallurgy).
+    """
+
+    sectors: tuple[Sector, ...]
+    processed: FloatArray
+    recovered: FloatArray
+    online: FloatArray
+    """(D or 1,) step of first output."""
+    lead_months: FloatArray
+    """(D or 1,) months from decision to first output, over which the plant is paid for."""
+    capex_usd_per_t_per_year: FloatArray
+    """(D or 1,) capital cost per t/yr of plant capacity."""
+
+
 DRAW_FIRST = frozenset(
     {
         "draws",
@@ -207,10 +233,10 @@ class Network:
     stockpile_sectors: NDArray[np.bool_]
     """(S,) sectors the stockpile's magnets are released to."""
     contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
-    recycled_ledger: dict[str, FloatArray] = field(default_factory=dict)
-    """Scrap (t of magnet) each recycling lever processes per step: lever path -> (D or 1, T)."""
     """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
     (D or 1, T) volume per step), so a lever's cost counts its own deliveries only."""
+    recycled_ledger: dict[str, Recycled] = field(default_factory=dict)
+    """What each recycling lever processes and recovers: lever path -> :class:`Recycled`."""
 
     def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
         """Return (T,) True for steps in [start, end).
