@@ -44,6 +44,9 @@ from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 
 MAGNET_INDEX = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
+WHOLE_TOLERANCE = 1e-9
+"""Relative slack of the 'market is whole' test that lets the stockpile buy (shared with the
+reference stepper, so that both take the same branch when supply exactly meets need)."""
 
 
 @dataclass
@@ -414,9 +417,11 @@ def _simulate_block(
             pile[:, mag] -= release_mag
             released = release_in.copy()
             released[:, mag] += release_mag
+            # Whole: magnets filled, materials' stock covering this step's need, both to
+            # WHOLE_TOLERANCE (supply that exactly meets need must not flip on a rounding error).
             whole = np.ones((d_n, k_n), dtype=bool)
-            whole[:, mag] = fill_m >= 1.0
-            whole &= stock >= np.where(is_mag[None, :], 0.0, need_now)
+            whole[:, mag] = fill_m >= 1.0 - WHOLE_TOLERANCE
+            whole[:, ~is_mag] &= stock[:, ~is_mag] >= need_now[:, ~is_mag] * (1.0 - WHOLE_TOLERANCE)
             # It buys only what stands above the industry's own stock target.
             bought = np.where(
                 whole,

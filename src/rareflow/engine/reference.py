@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from rareflow.engine.core import Trajectory
+from rareflow.engine.core import WHOLE_TOLERANCE, Trajectory
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 
 Vector = list[float]
@@ -272,7 +272,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
             if is_magnet[k]:
                 need = sum(req[s][k] for s in range(s_n))
                 fill = min(supply[k], need) / need if need > 0 else 1.0
-                whole = fill >= 1.0
+                whole = fill >= 1.0 - WHOLE_TOLERANCE
                 if fill < pile_trigger:
                     unmet = [
                         dem[s][k] - given[s][k] if pile_sectors[s] else 0.0 for s in range(s_n)
@@ -284,7 +284,7 @@ def simulate_reference(net: Network, draw: int) -> Trajectory:
                             given[s][k] += unmet[s] * (out / total)
                     pile[k] -= out
                     released[k] += out
-            elif stock[k] < need_now[k]:
+            elif stock[k] < need_now[k] * (1.0 - WHOLE_TOLERANCE):
                 whole = False
             if whole:
                 # It buys only what stands above the industry's own stock target.
