@@ -29,6 +29,8 @@ def test_twenty_concurrent_sessions(chromium: Any, app_url: str, app_store: Path
         page.goto(app_url)
         preset = presets[i % len(presets)]
         page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+        # Type to filter: the dropdown renders only the options near the top of a long list.
+        page.keyboard.type(preset)
         page.get_by_role("option", name=preset, exact=True).click()
         # Choosing a preset reruns the page and resets its widgets: wait for it to settle.
         expect(page.get_by_text(f"{preset} (IND)")).to_be_visible()
