@@ -19,7 +19,13 @@ from rareflow.analysis.ensemble import (
     run_ensemble,
 )
 from rareflow.analysis.summary import summary_rows
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    CalibrationOption,
+    DataDirOption,
+    DrawsOption,
+    FormatOption,
+    SeedOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text
@@ -36,15 +42,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 20
 """Seconds to wait for a Dask scheduler to answer."""
 
-DrawsOption = Annotated[
-    int | None,
-    typer.Option(
-        "--draws", "-n", min=1, max=10_000_000, help="Ensemble size (default: the scenario's)."
-    ),
-]
-SeedOption = Annotated[
-    int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
-]
 ChunkOption = Annotated[
     int,
     typer.Option(

@@ -10,15 +10,19 @@ from rareflow.analysis.ensemble import DEFAULT_CHUNK, Keep
 from rareflow.analysis.sweep import grid, parse_setting, run_sweep, sweep_rows
 from rareflow.cli.ensemble import (
     ChunkOption,
-    DrawsOption,
     KeepOption,
     LocalClusterOption,
     NoStoreOption,
     SchedulerOption,
-    SeedOption,
     dask_client,
 )
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    CalibrationOption,
+    DataDirOption,
+    DrawsOption,
+    FormatOption,
+    SeedOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, StoreOption, scenario_text

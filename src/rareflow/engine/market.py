@@ -107,7 +107,6 @@ class MarketPath:
     price: FloatArray  # (D, T, K) multiple of the pre-episode price, during each month
     requirement: FloatArray  # (D, T) after substitution and thrifting
     substituted: FloatArray  # (D, T) share of uses moved away for good
-    fill: FloatArray  # (D, T) (cap + other supply) / requirement
     demand: FloatArray  # (D, T) what buyers sought at the reference element's price
     exporter_shipped: FloatArray  # (D, T)
 
@@ -144,7 +143,6 @@ def simulate_market(market: WorldMarket, params: MarketParameters) -> MarketPath
         price=rec,
         requirement=requirement,
         substituted=rec_gone,
-        fill=supply[None, :] / requirement,
         demand=demand,
         exporter_shipped=shipped,
     )

@@ -72,6 +72,8 @@ class Episode2010:
         Observations shown beside the model but not fitted: (series, point, unit).
     inputs
         The input rows used, for provenance.
+    reo_factor
+        How quota and export tonnes (basis not stated) are read as t REO (a labelled assumption).
     growth
         Trend of the requirement at pre-episode prices (fixed, not fitted).
     max_multiple
@@ -79,6 +81,7 @@ class Episode2010:
     """
 
     market: WorldMarket
+    reo_factor: float
     growth: float
     max_multiple: float
     base_price: dict[str, float]
@@ -100,6 +103,12 @@ def _need(rows: pd.DataFrame, series: str) -> pd.DataFrame:
             f"'{series}': the 2010 backtest needs it"
         )
     return got
+
+
+def _value(rows: pd.DataFrame, series: str, unit: str) -> float:
+    """Return the series' (first) value, converted from its row's unit to ``unit``."""
+    row = _need(rows, series).iloc[0]
+    return units.convert(float(row["value"]), str(row["unit"]), unit)
 
 
 def _point(row: pd.Series, where: str) -> Point:
@@ -132,16 +141,14 @@ def load_episode(ds: Dataset) -> Episode2010:
     """
     inputs = _rows(ds, "input")
     grid = np.arange(FIRST_MONTH, LAST_MONTH + np.timedelta64(1, "M"))
-    factor = float(_need(inputs, "quota_tonnes_as_reo")["value"].iloc[0])
+    factor = _value(inputs, "quota_tonnes_as_reo", "fraction")
     # Quotas and exports are stated in plain tonnes; the labelled factor reads them as t REO.
     # Each year's quota is spread over its months (see the export_quota rows' notes).
     quota = _spread(_need(inputs, "export_quota"), grid, "t", factor)
-    exports_2009 = float(_need(inputs, "china_exports")["value"].iloc[0]) * factor
-    world = units.convert(
-        float(_need(inputs, "world_mine_production")["value"].iloc[0]), "t_reo", "t_reo"
+    exports_2009 = _value(inputs, "china_exports", "t") * factor
+    elsewhere_2009 = _value(inputs, "world_mine_production", "t_reo") - _value(
+        inputs, "china_mine_production", "t_reo"
     )
-    china = float(_need(inputs, "china_mine_production")["value"].iloc[0])
-    elsewhere_2009 = world - china
     other = np.full(len(grid), elsewhere_2009 / 12.0)
     for series in ("mountain_pass_supply", "lynas_supply"):
         other += _spread(_need(inputs, series), grid, "t_reo", 1.0)
@@ -152,7 +159,7 @@ def load_episode(ds: Dataset) -> Episode2010:
         other_supply=other,
         elements=ELEMENTS,
     )
-    base = {el: float(_need(inputs, PRICE_SERIES[el])["value"].iloc[0]) for el in ELEMENTS}
+    base = {el: _value(inputs, PRICE_SERIES[el], "usd_per_kg") for el in ELEMENTS}
     targets_rows = _rows(ds, "target")
     targets = {
         el: [
@@ -171,9 +178,9 @@ def load_episode(ds: Dataset) -> Episode2010:
         (str(r["series"]), _point(r, f"episode_series.csv line {r['_line']}"), str(r["unit"]))
         for _, r in _rows(ds, "context").iterrows()
     ]
-    growth = float(_need(inputs, "requirement_growth")["value"].iloc[0])
-    max_multiple = float(_need(inputs, "price_cap")["value"].iloc[0])
-    return Episode2010(market, growth, max_multiple, base, targets, context, inputs)
+    growth = _value(inputs, "requirement_growth", "fraction_per_year")
+    max_multiple = _value(inputs, "price_cap", "index")
+    return Episode2010(market, factor, growth, max_multiple, base, targets, context, inputs)
 
 
 def parameters(ds: Dataset) -> tuple[Parameter, ...]:
@@ -338,7 +345,6 @@ def _span(index: FloatArray, grid: np.ndarray) -> str:
 def _series_rows(episode: Episode2010, path: MarketPath) -> pd.DataFrame:
     """Every target and context observation beside the model over the same period."""
     grid = episode.market.months
-    factor = float(_need(episode.inputs, "quota_tonnes_as_reo")["value"].iloc[0])
     rows = [
         _row(PRICE_SERIES[el], p, "target", "usd_per_kg", model_at(episode, path, el, p.period))
         for el in ELEMENTS
@@ -354,7 +360,7 @@ def _series_rows(episode: Episode2010, path: MarketPath) -> pd.DataFrame:
         model: FloatArray | None = None
         inside = len(p.period.index(grid)) == p.period.months
         if series == "china_exports" and inside:
-            model = over_period(path.exporter_shipped, grid, p.period, "sum") / factor
+            model = over_period(path.exporter_shipped, grid, p.period, "sum") / episode.reo_factor
         rows.append(_row(series, p, "context", unit, model))
     return pd.DataFrame(rows)
 

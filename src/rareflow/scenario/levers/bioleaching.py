@@ -32,8 +32,7 @@ from rareflow.scenario.context import CompileContext, permit_months
 from rareflow.scenario.distributions import Number, bounds
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
-    add_capacity,
-    add_local_supply,
+    add_mined_concentrate,
     per_step,
     ramp,
     spread_before,
@@ -157,9 +156,7 @@ class Bioleaching(LeverBase):
             - s.draw(self.baseline_recovery, f"{path}.baseline_recovery")
         )
         extra = self._ore(ctx.net, s, path) * gain.reshape(-1, 1)
-        add_local_supply(ctx, "concentrate_mixed", extra)
-        if self.add_separation:
-            add_capacity(ctx, "separation_ndpr", extra)
+        add_mined_concentrate(ctx, extra, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Operating cost on ore treated, and capex over the build."""

@@ -75,6 +75,16 @@ def add_local_supply(ctx: CompileContext, material: str, added: FloatArray) -> N
     net.local_supply[:, :, COMMODITY_IDS.index(material)] += added
 
 
+def add_mined_concentrate(ctx: CompileContext, added: FloatArray, add_separation: bool) -> None:
+    """Add (D or 1, T) domestic mine output of mixed concentrate, and separation if asked.
+
+    New mines or blocks that come with their own NdPr separation add that much capacity too.
+    """
+    add_local_supply(ctx, "concentrate_mixed", added)
+    if add_separation:
+        add_capacity(ctx, "separation_ndpr", added)
+
+
 def add_contract(
     ctx: CompileContext, partner: str, material: str, added: FloatArray, path: str
 ) -> None:

@@ -30,8 +30,7 @@ from rareflow.scenario.distributions import Number, Triangular, Uniform
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
-    add_capacity,
-    add_local_supply,
+    add_mined_concentrate,
     binomial,
     per_step,
     ramp,
@@ -177,9 +176,7 @@ class ExplorationPipeline(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add new mines' concentrate to local supply, and separation capacity if asked."""
         out = self._output(ctx.net, ctx.sampler, path)
-        add_local_supply(ctx, "concentrate_mixed", out)
-        if self.add_separation:
-            add_capacity(ctx, "separation_ndpr", out)
+        add_mined_concentrate(ctx, out, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the mission's outlay counted here, mine capex and separation capex."""

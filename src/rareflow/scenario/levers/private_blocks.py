@@ -28,8 +28,7 @@ from rareflow.scenario.context import CompileContext, permit_months, reform_valu
 from rareflow.scenario.distributions import Number, Uniform
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
-    add_capacity,
-    add_local_supply,
+    add_mined_concentrate,
     binomial,
     per_step,
     ramp,
@@ -127,9 +126,7 @@ class PrivateBlocks(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the blocks' concentrate to local supply, and separation capacity if asked."""
         out = self._output(ctx.net, ctx.sampler, path)
-        add_local_supply(ctx, "concentrate_mixed", out)
-        if self.add_separation:
-            add_capacity(ctx, "separation_ndpr", out)
+        add_mined_concentrate(ctx, out, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the cost of handling the thorium brought up, scaled by a reform."""
