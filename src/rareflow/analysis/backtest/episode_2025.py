@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import triang, uniform
 
 from rareflow import dims
 from rareflow.analysis.backtest.result import BacktestResult, Comparison, spread_text
@@ -30,7 +29,7 @@ from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.errors import InputError
 from rareflow.model.demand import sector_demand
-from rareflow.scenario.distributions import Triangular, Uniform
+from rareflow.scenario.distributions import as_distribution
 from rareflow.scenario.load import load_scenario
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks.export_control import ExportControl
@@ -39,6 +38,7 @@ EPISODE = "2025"
 CUTOFF = date(2025, 4, 1)
 PRESET = "backtest-2025-april"
 FIRST, LAST = np.datetime64("2025-04", "M"), np.datetime64("2025-12", "M")
+QUANTILES = np.array([0.05, 0.5, 0.95])
 
 
 def _check_set_up(scenario: Scenario, full: Dataset, past: Dataset) -> list[str]:
@@ -93,11 +93,9 @@ def _licence_comparison(scenario: Scenario, full: Dataset) -> list[Comparison]:
     params = full.chosen("control_parameters")
     later = params[(params["control_id"] == "cn-2025-04") & (params["destination"] == "IND")]
     first = later[later["parameter"].str.contains("first", case=False)]
-    if isinstance(delay, Triangular) and not first.empty:
+    if not first.empty:
         row = first.iloc[0]
-        c = (delay.mode - delay.low) / (delay.high - delay.low)
-        dist = triang(c, loc=delay.low, scale=delay.high - delay.low)
-        lo, mid, hi = dist.ppf([0.05, 0.5, 0.95])
+        lo, mid, hi = as_distribution(delay).ppf(QUANTILES)
         out.append(
             Comparison(
                 "licences for India",
@@ -116,10 +114,9 @@ def _licence_comparison(scenario: Scenario, full: Dataset) -> list[Comparison]:
     cover = scenario.parameters.industry_cover_weeks
     inv = full.chosen("inventories")
     inv = inv[(inv["country"] == "IND") & (inv["holder"] == "industry")]
-    if isinstance(cover, Uniform) and not inv.empty:
+    if cover is not None and not inv.empty:
         row = inv.iloc[0]
-        dist_u = uniform(loc=cover.low, scale=cover.high - cover.low)
-        lo, mid, hi = dist_u.ppf([0.05, 0.5, 0.95])
+        lo, mid, hi = as_distribution(cover).ppf(QUANTILES)
         low = row["low"] if pd.notna(row["low"]) else row["value"]
         high = row["high"] if pd.notna(row["high"]) else row["value"]
         out.append(
