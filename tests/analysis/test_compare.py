@@ -85,7 +85,8 @@ def test_a_shock_shared_by_several_lever_scenarios_runs_once() -> None:
 def test_different_starts_are_refused_with_each_window() -> None:
     a = _scenario("china-2025-april")
     b = a.model_copy(update={"name": "earlier", "start": a.start.replace(year=2024)})
-    with pytest.raises(InputError, match=r"china-2025-april: start 2025-01.*earlier: start 2024-01"):
+    expected = r"china-2025-april: start 2025-01.*earlier: start 2024-01"
+    with pytest.raises(InputError, match=expected):
         common_window([a, b])
 
 
@@ -114,11 +115,12 @@ def test_compare_command_json_and_csv() -> None:
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["window"]["months"] == 36
-    assert [r["scenario"] for r in doc["rows"]] == ["china-2025-april", "china-2025-april+stockpile"]
+    names = [r["scenario"] for r in doc["rows"]]
+    assert names == ["china-2025-april", "china-2025-april+stockpile"]
     assert "avoided_t" in doc["rows"][1]
     assert "avoided_t" not in doc["rows"][0]
     out = subprocess.run([*args, "--format", "csv"], capture_output=True, text=True, env=env,
                          check=False)  # fmt: skip
-    header, first, second = out.stdout.strip().splitlines()
+    header, _first, second = out.stdout.strip().splitlines()
     assert "avoided_t_median" in header.split(",")
     float(second.split(",")[header.split(",").index("avoided_t_p95")])  # numeric

@@ -54,9 +54,7 @@ class Window:
     def label(self) -> str:
         """``YYYY-MM to YYYY-MM (N months)``."""
         last = self.start.year * 12 + self.start.month - 1 + self.months - 1
-        return (
-            f"{self.start:%Y-%m} to {last // 12:04d}-{last % 12 + 1:02d} ({self.months} months)"
-        )
+        return f"{self.start:%Y-%m} to {last // 12:04d}-{last % 12 + 1:02d} ({self.months} months)"
 
 
 def common_window(scenarios: Sequence[Scenario]) -> Window:
@@ -88,7 +86,7 @@ def common_window(scenarios: Sequence[Scenario]) -> Window:
 
 
 def shock_alone(scenario: Scenario) -> Scenario:
-    """The same scenario without its levers: the shock a lever is judged against."""
+    """Return the same scenario without its levers: the shock a lever is judged against."""
     data = scenario.model_dump(mode="json", by_alias=True)
     data["levers"] = []
     data["name"] = f"{scenario.name}-shock-alone"
@@ -96,7 +94,7 @@ def shock_alone(scenario: Scenario) -> Scenario:
 
 
 def on_window(scenario: Scenario, window: Window) -> Scenario:
-    """The scenario run over the shared window (its horizon set to the window's)."""
+    """Return the scenario set to run over the shared window (its horizon)."""
     if scenario.horizon_months == window.months:
         return scenario
     data = scenario.model_dump(mode="json", by_alias=True)
@@ -105,7 +103,7 @@ def on_window(scenario: Scenario, window: Window) -> Scenario:
 
 
 def _shock_key(scenario: Scenario) -> str:
-    """What makes two runs the same: everything but the scenario's name and description."""
+    """Return what makes two runs the same: all but the scenario's name and description."""
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
