@@ -49,13 +49,13 @@ def parse_period(text: str, where: str = "period") -> Period:
     """
     if ".." in text:
         first_text, _, last_text = text.strip().partition("..")
-        first, last = parse_period(first_text, where), parse_period(last_text, where)
-        if first.months != 1 or last.months != 1 or last.first < first.first:
+        begin, end = parse_period(first_text, where), parse_period(last_text, where)
+        if begin.months != 1 or end.months != 1 or end.first < begin.first:
             raise InputError(
                 f"{where}: '{text}' is not a span of months; expected YYYY-MM..YYYY-MM with the "
                 "first month not after the last"
             )
-        return Period(first.first, last.last, text.strip())
+        return Period(begin.first, end.last, text.strip())
     m = _PATTERN.match(text.strip())
     if m is None:
         raise InputError(
