@@ -492,6 +492,7 @@ def compile_scenario(
     req0 = requirement0[None] if req_scale is None else requirement0[None] * req_scale
     use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
     net.stock0 = cover_steps * use0
+    net.check_shapes()
     return Compiled(net, chain, sampler, tuple(notes))
 
 
