@@ -197,9 +197,13 @@ def _root(
 
 
 def main() -> None:
-    """Run the CLI, turning rareflow's own errors into a message and exit code 2."""
+    """Run the CLI, turning rareflow's own errors into a message and exit code 2.
+
+    A command that ends with ``typer.Exit(code)`` (a failed check, a rerun that differs) exits
+    with that code.
+    """
     try:
-        ROOT(standalone_mode=False)
+        code = ROOT(standalone_mode=False)
     except RareflowError as exc:
         typer.echo(f"error: {exc.user_message()}", err=True)
         sys.exit(2)
@@ -215,3 +219,5 @@ def main() -> None:
         else:
             typer.echo(f"error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
+    # Without standalone mode, click returns the exit code of a command that raised Exit.
+    sys.exit(code if isinstance(code, int) else 0)

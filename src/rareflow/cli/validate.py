@@ -114,6 +114,11 @@ def register(app: typer.Typer) -> None:
                         "test_mean_abs_log": e["test"]["mean_abs_log"],
                         "test_median_abs_pct": e["test"]["median_abs_error_pct"],
                         **(
+                            {"in_sample_all_16": e["in_sample_all"]["mean_abs_log"]}
+                            if "in_sample_all" in e
+                            else {}
+                        ),
+                        **(
                             {"loyo_mean_abs_log": e["leave_one_year_out"]["mean_abs_log"]}
                             if "leave_one_year_out" in e
                             else {}

@@ -474,7 +474,12 @@ def _calibration_raw(name: str) -> list[RawTable]:
     return read_raw(calibrations_dir() / name, layer=f"calibration {name}")
 
 
-def load_dataset(user_dir: Path | str | None = None, calibration: str | None = None) -> Dataset:
+def load_dataset(
+    user_dir: Path | str | None = None,
+    calibration: str | None = None,
+    *,
+    from_env: bool = True,
+) -> Dataset:
     """Load the embedded dataset, overlaid with a calibration and a user's tables if given.
 
     Parameters
@@ -486,13 +491,16 @@ def load_dataset(user_dir: Path | str | None = None, calibration: str | None = N
         The name of an embedded calibration (:func:`calibration_names`): tables of fitted
         parameters, written by ``rareflow calibrate``, that overlay the embedded figures they
         replace (kept as alternatives). A user's tables overlay both.
+    from_env
+        Read ``RAREFLOW_DATA`` when ``user_dir`` is None; False loads exactly what is given (a
+        rerun of a run made without user tables).
 
     Raises
     ------
     rareflow.errors.DataError
         Listing every problem found, each with file, row and column.
     """
-    if user_dir is None and os.environ.get(USER_DATA_ENV):
+    if user_dir is None and from_env and os.environ.get(USER_DATA_ENV):
         user_dir = os.environ[USER_DATA_ENV]
     user_path = Path(user_dir) if user_dir is not None else None
     if user_path is not None and not user_path.is_dir():

@@ -36,8 +36,8 @@ from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
+from rareflow.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 NDPR = (Element.Nd, Element.Pr)
 CONTROLLING_DEFAULT = "CHN"
 #: Which chain stage's import shares stand in for each commodity form.
