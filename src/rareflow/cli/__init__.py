@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "stocks",
         "Magnets and Nd, Pr, Dy, Tb in use by sector (median, 5-95%), with every source.",
     ),
-    "runs": ("runs", "Saved runs: list, show, export, verify and delete them."),
+    "runs": ("runs", "Saved runs: list, show, export, verify, repair, rerun and delete them."),
     "run": (
         "run",
         "Run a scenario; print first month, months, peak and cumulative shortfall by sector.",
