@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import qmc
 
 from rareflow.scenario.distributions import FloatArray, Triangular, as_distribution, uniforms
 
@@ -82,6 +81,8 @@ class Sampler:
             return np.asarray((strata[self.draws] + jitter) / self.total, dtype=np.float64)
         if self._sobol is None:
             dim = max(len(self.uncertain_paths), 1)
+            from scipy.stats import qmc  # noqa: PLC0415 - slow import, Sobol' sampling only
+
             engine = qmc.Sobol(d=dim, scramble=True, seed=self.seed)
             points = engine.random(self.total)
             self._sobol = np.clip(points, 1e-12, 1 - 1e-12)

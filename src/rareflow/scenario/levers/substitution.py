@@ -17,12 +17,11 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
@@ -32,6 +31,9 @@ from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.sampling import Sampler
 from rareflow.units import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 SubstituteOption = Literal["ferrite", "iron_nitride", "nd_lean", "magnet_free"]
 NdfebMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded"]
