@@ -51,6 +51,7 @@ import pandas as pd
 from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem, display_path
 from rareflow.ids import Choice
+from rareflow.outputs import output_dir
 
 
 class Layout(StrEnum):
@@ -910,7 +911,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     result
         What :func:`read_trade` returned.
     data_dir
-        The user data directory (created if missing).
+        The user data directory (created if missing; its parent must exist).
 
     Returns
     -------
@@ -924,10 +925,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     rareflow.errors.InputError
         If the directory or a target is not a plain directory or file.
     """
-    data_dir = Path(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise InputError(f"{data_dir}: not a directory")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = output_dir(data_dir, "the user data directory")
     trade_path = _target(data_dir, _TRADE.filename)
     sources_path = _target(data_dir, _SOURCES.filename)
     old_trade = _read_existing(trade_path, TRADE_COLUMNS)
