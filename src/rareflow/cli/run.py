@@ -69,6 +69,7 @@ def register(app: typer.Typer) -> None:
             "code_version": result.code_version,
             "sectors": summary,
             "notes": list(result.notes),
+            "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
@@ -80,6 +81,8 @@ def register(app: typer.Typer) -> None:
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
             )
+        for warning in result.warnings:
+            err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"data: {note}", style="dim")

@@ -413,7 +413,7 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
             srcs = _sources(rows["source_id"])
             computed = metric in FLOW_METRICS
             note = (
-                f"{importer}'s imports of {material} ({metric}"
+                f"import shares from {importer}'s imports of {material} ({metric}"
                 + (" by partner, shares computed" if computed else "")
                 + f", {year}; source {', '.join(srcs)}"
                 + ("; from your data" if from_user else "")

@@ -314,11 +314,9 @@ def validate_2010(ds: Dataset, *, starts: int = 8, leave_one_out: bool = True) -
             months, height, source = peaks[el]
             idx = int(np.argmax(price))
             err = months.error(idx + first)
-            verdict = (
-                "inside"
-                if err == 0
-                else f"outside: model {abs(err):.0f} months " + ("late" if err > 0 else "early")
-            )
+            months_off = f"{abs(err):.0f} month" + ("" if abs(err) == 1 else "s")
+            side = "late" if err > 0 else "early"
+            verdict = "inside" if err == 0 else f"outside: model {months_off} {side}"
             out.rows.append(
                 ScoreRow(
                     EPISODE,
