@@ -12,6 +12,7 @@ from rareflow.analysis.summary import (
     SHORT_THRESHOLD,
     monthly_by_sector,
     sector_summary,
+    summary_columns,
     summary_rows,
 )
 from rareflow.cli.options import (
@@ -109,7 +110,8 @@ def register(app: typer.Typer) -> None:
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile]; a "
             f"month is short above {short_above:g}% of its requirement)"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
@@ -125,6 +127,6 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

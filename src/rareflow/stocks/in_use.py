@@ -59,10 +59,10 @@ import xarray as xr
 from rareflow import dims
 from rareflow.cache import BoundedCache
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import latest_row
+from rareflow.data.query import activity_rows, latest_row, matching
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
-from rareflow.model.demand import ACTIVITY_METRIC_PREFERENCE, INTENSITY_UNIT_FOR_ACTIVITY
+from rareflow.model.demand import INTENSITY_UNIT_FOR_ACTIVITY
 from rareflow.stocks.dynamic import inflow_driven
 from rareflow.stocks.lifetimes import (
     FixedLifetime,
@@ -284,17 +284,13 @@ def _activity_unit(dataset: Dataset, sector: str) -> str:
 def _activity_rows(dataset: Dataset, country: str, sector: str) -> dict[int, dict[str, object]]:
     """Return the chosen activity row of each year (preferred metric), checked for its unit."""
     unit = _activity_unit(dataset, sector)
-    activity = dataset.chosen("sector_activity")
-    rows = records(activity[(activity["country"] == country) & (activity["sector"] == sector)])
-    rank = {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
-    by_year: dict[int, dict[str, object]] = {}
-    for r in sorted(rows, key=lambda r: rank[str(r["metric"])]):
+    every = matching(dataset, "sector_activity", country=country, sector=sector)
+    for r in records(every):
         if r["unit"] != unit:
             raise _problem(
                 r, "unit", f"unit mismatch: {sector} activity is counted in {unit}; got {r['unit']}"
             )
-        by_year.setdefault(int(str(r["year"])), r)
-    return by_year
+    return {int(str(r["year"])): r for r in records(activity_rows(dataset, country, sector))}
 
 
 def _interpolate(years: np.ndarray, cited: dict[int, FloatArray]) -> FloatArray:
