@@ -173,6 +173,8 @@ class Plant:
         What the plant is.
     figure
         Its capacity (or other metric) with unit, source and note.
+    line
+        The row's line in facilities.csv, for messages that name it.
     """
 
     facility: str
