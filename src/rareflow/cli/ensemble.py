@@ -182,7 +182,7 @@ def _report(result: EnsembleResult, fmt: Format, quiet: bool) -> None:
     if quiet or fmt is not Format.TABLE:
         return
     for note in result.notes:
-        err_console.print(f"[dim]data: {note}[/dim]")
+        err_console.print(f"data: {note}", style="dim")
     if result.run_id:
         err_console.print(
             f"stored as run {result.run_id} (see `rareflow runs show {result.run_id}`)"

@@ -85,6 +85,6 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
