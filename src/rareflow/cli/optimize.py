@@ -133,14 +133,22 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.JSON:
             emit([], fmt, document={"run_id": run_id, "scenario": sc.name, **summary})
             return
+        if fmt is Format.CSV:
+            # One CSV holds the four tables: a `table` column says which each row belongs to.
+            rows = [
+                {"table": name, **row}
+                for name in ("mix", "validation", "singles", "pareto")
+                for row in tables[name]
+            ]
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            emit(rows, fmt, columns=columns)
+            return
         emit(
             tables["mix"],
             fmt,
             title=f"{sc.name}: chosen mix within ₹{budget:,.0f} crore to {until}, {risk}, "
             f"{draws:,} draws (seed {decision.in_sample.seed})",
         )
-        if fmt is Format.CSV:
-            return
         emit(tables["validation"], fmt, title="in sample and out of sample (fresh draws)")
         emit(
             tables["singles"],

@@ -71,16 +71,46 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(text: str) -> str:
+    """Return a text cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'`` (which spreadsheets hide), unless it is a plain number such as ``-5`` or ``+1e3``.
+    """
+    if text.startswith(_FORMULA_START) and not _is_number(text):
+        return f"'{text}"
+    return text
+
+
 def _csv_cell(value: Any) -> str:
-    """Return a CSV cell: plain numbers (no thousands separators), nested values as JSON."""
+    """Return a CSV cell: plain numbers (no thousands separators), nested values as JSON.
+
+    Text that a spreadsheet would run as a formula is neutralised (:func:`neutralise`).
+    """
     value = _clean(value)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return format(value, ".10g")
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return neutralise(json.dumps(value, ensure_ascii=False))
+    return neutralise(str(value))
 
 
 def emit(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import sector_summary, summary_columns, summary_rows
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -75,7 +75,8 @@ def register(app: typer.Typer) -> None:
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
