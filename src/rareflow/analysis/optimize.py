@@ -350,7 +350,7 @@ def _engine(scenario: Scenario, dataset: Dataset) -> tuple[Network, xr.Dataset]:
     """Run a scenario as :func:`rareflow.engine.run.run` does, keeping the compiled network."""
     compiled = compile_scenario(scenario, None, dataset)
     res = to_dataset(simulate(compiled.network, keep_partners=False), compiled.network)
-    costs = lever_costs(scenario, compiled.network, res, dataset, compiled.sampler)
+    costs = lever_costs(scenario, compiled, res, dataset)
     if costs is not None:
         res["lever_cost"] = costs
     return compiled.network, res

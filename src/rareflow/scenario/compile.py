@@ -29,9 +29,8 @@ from rareflow.model.network import (
     Network,
     Process,
 )
-from rareflow.scenario.context import CompileContext
+from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, Uniform
-from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
@@ -64,6 +63,7 @@ class Compiled:
     chain: Chain
     sampler: Sampler
     notes: tuple[str, ...]
+    modifiers: Modifiers
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
@@ -457,11 +457,8 @@ def compile_scenario(
         if isinstance(shock, ExportControl):
             control += 1
             controlling.add(shock.exporter)
-    # Regulatory reforms first: they set modifiers (permit times, by-product rules) that the
-    # other levers read from the context, whatever their order in the scenario.
-    for i, lever in sorted(
-        enumerate(scenario.levers), key=lambda il: not isinstance(il[1], RegulatoryReform)
-    ):
+    # Levers by phase (modifiers first, then effects), in scenario order within a phase.
+    for i, lever in sorted(enumerate(scenario.levers), key=lambda il: (il[1].phase, il[0])):
         lever.apply(ctx, f"levers[{i}]")
     req_scale = _scale_network(scenario, ds, sampler, chain, net)
 
@@ -493,7 +490,7 @@ def compile_scenario(
     use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
     net.stock0 = cover_steps * use0
     net.check_shapes()
-    return Compiled(net, chain, sampler, tuple(notes))
+    return Compiled(net, chain, sampler, tuple(notes), ctx.modifiers)
 
 
 def _uncertain_rows(

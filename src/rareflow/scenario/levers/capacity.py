@@ -6,12 +6,11 @@ plants, IREL's NdPr metal expansion) and is the building block of the larger lev
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import field_validator
 
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -61,23 +60,11 @@ class Capacity(LeverBase):
 
     type: Literal["capacity"] = "capacity"
     process: ProcessId
-    t_per_year: Number
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     online: Day
-    ramp_months: Number = 12.0
-    capex_inr_crore: Number = 0.0
-    opex_usd_per_kg: Number = 0.0
-
-    @field_validator("t_per_year")
-    @classmethod
-    def _size(cls, v: Number) -> Number:
-        check_range(v, 0, 1e7, "t_per_year")
-        return v
-
-    @field_validator("ramp_months")
-    @classmethod
-    def _ramp(cls, v: Number) -> Number:
-        check_range(v, 0, 240, "ramp_months")
-        return v
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    opex_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e5)] = 0.0
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the ramped capacity to the process's schedule."""

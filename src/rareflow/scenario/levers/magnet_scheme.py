@@ -10,13 +10,12 @@ lever with other numbers.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.model.network import COMMODITY_IDS
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -52,26 +51,15 @@ class MagnetScheme(LeverBase):
     """
 
     type: Literal["magnet_scheme"] = "magnet_scheme"
-    capacity_t_per_year: Number = 6000.0
+    capacity_t_per_year: Annotated[Number, Spec("t/yr", 0, 1e6)] = 6000.0
     award: Day
-    build_years: Number = 2.0
-    ramp_months: Number = 12.0
-    capital_subsidy_inr_crore: Number = 750.0
-    incentive_inr_per_kg: Number = 2150.0
-    incentive_years: float = 5.0
-    incentive_budget_inr_crore: float = 6450.0
+    build_years: Annotated[Number, Spec("yr", 0, 20)] = 2.0
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    capital_subsidy_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 750.0
+    incentive_inr_per_kg: Annotated[Number, Spec("INR/kg", 0, 1e5)] = 2150.0
+    incentive_years: Annotated[float, Spec("yr", 0, 30)] = 5.0
+    incentive_budget_inr_crore: Annotated[float, Spec("INR crore", 0, 1e6)] = 6450.0
     integrated: bool = True
-
-    @model_validator(mode="after")
-    def _check(self) -> MagnetScheme:
-        check_range(self.capacity_t_per_year, 0, 1e6, "capacity_t_per_year")
-        check_range(self.build_years, 0, 20, "build_years")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.capital_subsidy_inr_crore, 0, 1e6, "capital_subsidy_inr_crore")
-        check_range(self.incentive_inr_per_kg, 0, 1e5, "incentive_inr_per_kg")
-        if not 0 <= self.incentive_years <= 30:
-            raise ValueError("incentive_years must lie in [0, 30]")
-        return self
 
     def _online_step(self, ctx: CompileContext, build: np.ndarray) -> np.ndarray:
         """(D or 1,) step of first output."""

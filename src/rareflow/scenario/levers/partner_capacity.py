@@ -12,14 +12,14 @@ on the partner's reliability, by default from the groupings it shares with the f
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -80,15 +80,15 @@ class PartnerCapacity(LeverBase):
     type: Literal["partner_capacity"] = "partner_capacity"
     partner: CountryCode
     material: PartnerMaterial = "magnet_ndfeb_sintered"
-    t_per_year: Number
-    offtake_share: Number = 1.0
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
+    offtake_share: Annotated[Number, Spec("share", 0, 1)] = 1.0
     investment: Day
-    build_years: Number | None = None
-    ramp_months: Number = 12.0
-    reliability: Number | None = None
-    capex_inr_crore: Number = 0.0
-    premium: Number = 0.0
-    price_usd_per_kg: Number | None = None
+    build_years: Annotated[Number | None, Spec("yr", 0, 40)] = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
+    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    premium: Annotated[Number, Spec("share", 0, 100)] = 0.0
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("partner")
     @classmethod
@@ -96,21 +96,6 @@ class PartnerCapacity(LeverBase):
         if v == "CHN":
             raise ValueError("partner capacity is for a partner other than China")
         return v
-
-    @model_validator(mode="after")
-    def _check(self) -> PartnerCapacity:
-        check_range(self.t_per_year, 0, 1e7, "t_per_year")
-        check_range(self.offtake_share, 0, 1, "offtake_share")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.capex_inr_crore, 0, 1e6, "capex_inr_crore")
-        check_range(self.premium, 0, 100, "premium")
-        if self.build_years is not None:
-            check_range(self.build_years, 0, 40, "build_years")
-        if self.reliability is not None:
-            check_range(self.reliability, 0, 1, "reliability")
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
-        return self
 
     def partners(self) -> tuple[str, ...]:
         """Return the host country, who joins the network."""

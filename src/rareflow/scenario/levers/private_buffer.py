@@ -14,14 +14,13 @@ the buffer is drawn down like any stock.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.model.network import COMMODITY_IDS, FloatArray
-from rareflow.scenario.common import check_range
+from rareflow.scenario.common import Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -58,19 +57,10 @@ class PrivateBuffer(LeverBase):
 
     type: Literal["private_buffer"] = "private_buffer"
     material: BufferMagnet = "magnet_ndfeb_sintered"
-    extra_weeks: Number
-    subsidy_share: Number = 0.5
-    holding_cost_per_year: Number = 0.05
-    price_usd_per_kg: Number | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> PrivateBuffer:
-        check_range(self.extra_weeks, 0, 520, "extra_weeks")
-        check_range(self.subsidy_share, 0, 1, "subsidy_share")
-        check_range(self.holding_cost_per_year, 0, 1, "holding_cost_per_year")
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
-        return self
+    extra_weeks: Annotated[Number, Spec("week", 0, 520)]
+    subsidy_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
+    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Raise the industry's cover of the magnet.

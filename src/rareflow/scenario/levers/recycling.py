@@ -40,7 +40,7 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,7 +51,7 @@ from rareflow.data.load import Dataset, records
 from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import Element, Sector
 from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, Recycled
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Triangular
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -159,35 +159,21 @@ class Recycling(LeverBase):
     route: Route = "magnet_to_magnet"
     start: Day | None = None
     decision: Day | None = None
-    lead_months: Number | None = None
-    ramp_months: Number = 24.0
+    lead_months: Annotated[Number | None, Spec("month", 0, 240)] = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     sectors: list[Sector] | None = None
-    collection_rate: Number | None = None
-    informal_channelled: Number = 0.0
-    preprocessing_yield: Number | None = None
-    recovery: Number | None = None
-    capacity_t_per_year: Number | None = None
-    cost_usd_per_kg: Number = 0.0
-    capex_usd_per_t_per_year: Number | None = None
+    collection_rate: Annotated[Number | None, Spec("share", 0, 1)] = None
+    informal_channelled: Annotated[Number, Spec("share", 0, 1)] = 0.0
+    preprocessing_yield: Annotated[Number | None, Spec("share", 0, 1)] = None
+    recovery: Annotated[Number | None, Spec("share", 0, 1)] = None
+    capacity_t_per_year: Annotated[Number | None, Spec("t scrap/yr", 0, 1e7)] = None
+    cost_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
+    capex_usd_per_t_per_year: Annotated[Number | None, Spec("USD/(t/yr)", 0, 1e9)] = None
 
     @model_validator(mode="after")
     def _check(self) -> Recycling:
         if (self.start is None) == (self.decision is None):
             raise ValueError("give exactly one of start (first output) or decision (plant decided)")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.informal_channelled, 0, 1, "informal_channelled")
-        check_range(self.cost_usd_per_kg, 0, 1e4, "cost_usd_per_kg")
-        for name, high in (
-            ("lead_months", 240.0),
-            ("collection_rate", 1.0),
-            ("preprocessing_yield", 1.0),
-            ("recovery", 1.0),
-            ("capacity_t_per_year", 1e7),
-            ("capex_usd_per_t_per_year", 1e9),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                check_range(value, 0, high, name)
         if self.sectors is not None and not self.sectors:
             raise ValueError("sectors: give at least one sector, or leave it out for all")
         return self

@@ -9,7 +9,7 @@ serves (priority sectors by default), materials to processors short of inputs.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from rareflow.errors import ScenarioError
 from rareflow.ids import Sector
 from rareflow.model.network import COMMODITY_IDS
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -64,39 +64,23 @@ class Stockpile(LeverBase):
 
     type: Literal["stockpile"] = "stockpile"
     material: StockpileMaterial = "magnet_ndfeb_sintered"
-    target_months: Number | None = None
-    target_t: Number | None = None
-    initial_t: Number = 0.0
+    target_months: Annotated[Number | None, Spec("month", 0, 120)] = None
+    target_t: Annotated[Number | None, Spec("t", 0, 1e7)] = None
+    initial_t: Annotated[Number, Spec("t", 0, 1e7)] = 0.0
     start: Day | None = None
-    fill_months: Number = 12.0
-    release_trigger: Number = 0.9
-    release_months: Number = 3.0
+    fill_months: Annotated[Number, Spec("month", 0.1, 240)] = 12.0
+    release_trigger: Annotated[Number, Spec("share", 0, 1)] = 0.9
+    release_months: Annotated[Number, Spec("month", 0.1, 240)] = 3.0
     sectors: list[Sector] | Literal["all"] = Field(
         default_factory=lambda: [Sector.DEFENCE, Sector.MEDICAL]
     )
-    price_usd_per_kg: Number | None = None
-    holding_cost_per_year: Number = 0.05
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
 
     @model_validator(mode="after")
     def _check(self) -> Stockpile:
         if (self.target_months is None) == (self.target_t is None):
             raise ValueError("give exactly one of target_months and target_t")
-        for name, high in (
-            ("target_months", 120),
-            ("target_t", 1e7),
-            ("initial_t", 1e7),
-            ("fill_months", 240),
-            ("release_months", 240),
-            ("holding_cost_per_year", 1),
-            ("release_trigger", 1),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                check_range(value, 0, high, name)
-        for name in ("fill_months", "release_months"):
-            check_range(getattr(self, name), 0.1, 240, name)
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
         return self
 
     def apply(self, ctx: CompileContext, path: str) -> None:

@@ -17,7 +17,7 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -26,7 +26,7 @@ from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.ids import Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
-from rareflow.scenario.common import Day, StrictModel, check_range
+from rareflow.scenario.common import Day, Spec, StrictModel, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -141,11 +141,11 @@ class Substitution(LeverBase):
     option: SubstituteOption
     adoption: dict[Sector, Adoption] = Field(min_length=1)
     magnets: list[NdfebMagnet] = Field(default_factory=lambda: [SINTERED], min_length=1)
-    nd_reduction: Number | None = None
+    nd_reduction: Annotated[Number | None, Spec("share", 0, 1)] = None
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
-    substitute_kg_per_kg: Number | None = None
-    substitute_price_usd_per_kg: Number | None = None
-    price_acceleration: float = 0.0
+    substitute_kg_per_kg: Annotated[Number | None, Spec("kg/kg", 0, 100)] = None
+    substitute_price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    price_acceleration: Annotated[float, Spec("yr")] = 0.0
 
     @field_validator("price_acceleration")
     @classmethod
@@ -160,14 +160,8 @@ class Substitution(LeverBase):
 
     @model_validator(mode="after")
     def _check(self) -> Substitution:
-        if self.nd_reduction is not None:
-            if self.option != "nd_lean":
-                raise ValueError("nd_reduction applies to option nd_lean only")
-            check_range(self.nd_reduction, 0, 1, "nd_reduction")
-        if self.substitute_kg_per_kg is not None:
-            check_range(self.substitute_kg_per_kg, 0, 100, "substitute_kg_per_kg")
-        if self.substitute_price_usd_per_kg is not None:
-            check_range(self.substitute_price_usd_per_kg, 0, 1e5, "substitute_price_usd_per_kg")
+        if self.nd_reduction is not None and self.option != "nd_lean":
+            raise ValueError("nd_reduction applies to option nd_lean only")
         return self
 
     def _cut(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:

@@ -9,14 +9,14 @@ Partnership, Quad: groupings.csv).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import CountryCode, Day, check_dates, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec, check_dates
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -59,13 +59,13 @@ class SupplyContract(LeverBase):
     type: Literal["supply_contract"] = "supply_contract"
     partner: CountryCode
     material: ContractMaterial = "magnet_ndfeb_sintered"
-    t_per_year: Number
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     start: Day
     end: Day | None = None
-    ramp_months: Number = 6.0
-    reliability: Number | None = None
-    premium: Number = 0.2
-    price_usd_per_kg: Number | None = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 6.0
+    reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
+    premium: Annotated[Number, Spec("share", 0, 100)] = 0.2
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("partner")
     @classmethod
@@ -77,11 +77,6 @@ class SupplyContract(LeverBase):
     @model_validator(mode="after")
     def _check(self) -> SupplyContract:
         check_dates(self.start, self.end)
-        check_range(self.t_per_year, 0, 1e7, "t_per_year")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.premium, 0, 100, "premium")
-        if self.reliability is not None:
-            check_range(self.reliability, 0, 1, "reliability")
         return self
 
     def partners(self) -> tuple[str, ...]:
