@@ -9,7 +9,7 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
@@ -149,6 +149,7 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]] | None:
     if get_origin(annotation) is Literal:
         return "choice", tuple(str(a) for a in get_args(annotation))
     options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    options = tuple(get_args(o)[0] if get_origin(o) is Annotated else o for o in options)
     if annotation is float or float in options:
         return "number", ()
     if annotation is int:

@@ -32,6 +32,7 @@ from rareflow.cli import stocks as stocks_cmd
 from rareflow.cli import stress_test as stress_test_cmd
 from rareflow.cli import sweep as sweep_cmd
 from rareflow.cli import trade as trade_cmd
+from rareflow.cli import validate as validate_cmd
 from rareflow.errors import RareflowError
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ optimize_cmd.register(app)
 ensemble_cmd.register(app)
 sweep_cmd.register(app)
 backtest_cmd.register(app)
+validate_cmd.register(app)
 
 
 def _version(value: bool) -> None:

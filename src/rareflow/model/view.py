@@ -13,6 +13,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
+from rareflow.data.query import latest_rows
 from rareflow.ids import KEY_ELEMENTS, Element, Stage
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
@@ -144,7 +145,7 @@ def _imports(chain: Chain, dataset: Dataset, stage: Stage, item: str) -> list[di
             continue
         partners, basis = _partner_shares(links)
         totals = links[(links["partner"] == "WLD") | links["metric"].isin(["quantity", "value"])]
-        totals = totals.sort_values("year").groupby("metric").tail(1)
+        totals = latest_rows(totals, ["metric"])
         out.append(
             {
                 "material": mat,
@@ -169,7 +170,7 @@ def _china_world(dataset: Dataset, stage: Stage) -> dict[str, Any] | None:
     ]
     if rows.empty:
         return None
-    return _figure(rows.sort_values("year").iloc[-1])
+    return _figure(latest_rows(rows).iloc[0])
 
 
 def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str, Any]:
