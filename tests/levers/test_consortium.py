@@ -69,7 +69,8 @@ def test_cost_of_capital_cut_is_recorded_for_later_levers() -> None:
     np.testing.assert_allclose(plain.modifiers.discount_rate_cut, 0.0)
     # Nothing reaches the sampler's drawn values under a made-up key (no phantom Sobol dimension).
     assert all(
-        path.startswith(("levers[", "parameters.", "prices.")) for path in compiled.sampler.drawn
+        path.startswith(("levers[", "shocks[", "parameters.", "prices."))
+        for path in compiled.sampler.drawn
     )
 
 
