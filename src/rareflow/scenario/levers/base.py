@@ -11,7 +11,7 @@ the package, so a new lever needs no other file changed. The class declares:
   high)]``) and its meaning in the class docstring's Parameters section;
   :meth:`LeverBase.field_specs` reads them back for forms, the optimiser and the documentation;
 - its **random streams**: :meth:`LeverBase.draw` draws a field under its own path
-  (``levers[2].t_per_year``);
+  (``levers[2].t_per_year``); any other stream is declared in ``streams``;
 - ``partners()``: partner countries it adds to the network;
 - ``apply(ctx, path)``: write its effect into the network's schedules (capacity, contracts,
   stockpile, demand multipliers, local supply, lead times) or into the modifiers;
@@ -202,6 +202,9 @@ class LeverBase(StrictModel):
     """Base of every lever: subclasses with a ``type`` tag register themselves."""
 
     phase: ClassVar[Phase] = Phase.EFFECTS
+    streams: ClassVar[tuple[str, ...]] = ()
+    """Random streams the lever draws that are not its fields (a uniform it maps itself, a
+    dataset default), each under ``<path>.<stream>``; every other stream is a field's own path."""
     name: str = ""
 
     @classmethod

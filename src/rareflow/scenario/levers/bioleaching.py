@@ -123,9 +123,9 @@ class Bioleaching(LeverBase):
     def _online(
         self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
     ) -> FloatArray:
-        permits = sampler.draw(self.permit_months, f"{path}.permit_months")
-        months = modifiers.permit_months("processing", permits) + sampler.draw(
-            self.build_months, f"{path}.build_months"
+        permits = self.draw(sampler, path, "permit_months")
+        months = modifiers.permit_months("processing", permits) + self.draw(
+            sampler, path, "build_months"
         )
         return step_index(net, self.start) + np.floor(months / net.step_months)
 
@@ -134,16 +134,15 @@ class Bioleaching(LeverBase):
         share = ramp(
             net,
             self._online(net, sampler, modifiers, path),
-            sampler.draw(self.ramp_months, f"{path}.ramp_months"),
+            self.draw(sampler, path, "ramp_months"),
         )
-        return per_step(net, sampler.draw(self.ore_t_per_year, f"{path}.ore_t_per_year"), share)
+        return per_step(net, self.draw(sampler, path, "ore_t_per_year"), share)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the extra REO recovered to domestic concentrate (and separation capacity)."""
         s = ctx.sampler
-        gain = s.draw(self.reo_grade, f"{path}.reo_grade") * (
-            s.draw(self.recovery, f"{path}.recovery")
-            - s.draw(self.baseline_recovery, f"{path}.baseline_recovery")
+        gain = self.draw(s, path, "reo_grade") * (
+            self.draw(s, path, "recovery") - self.draw(s, path, "baseline_recovery")
         )
         extra = self._ore(ctx.net, s, ctx.modifiers, path) * gain.reshape(-1, 1)
         add_mined_concentrate(ctx, extra, self.add_separation)
@@ -154,12 +153,10 @@ class Bioleaching(LeverBase):
         ore = np.broadcast_to(
             self._ore(net, ctx.sampler, ctx.modifiers, path), (net.n_draws, net.n_steps)
         )
-        per_t = ctx.per_draw(
-            ctx.sampler.draw(self.cost_usd_per_t_ore, f"{path}.cost_usd_per_t_ore")
-        )
+        per_t = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_t_ore"))
         online = self._online(net, ctx.sampler, ctx.modifiers, path)
         months = np.maximum((online - step_index(net, self.start)) * net.step_months, 1.0)
-        capex = ctx.sampler.draw(self.capex_usd_million, f"{path}.capex_usd_million") * 1e6
+        capex = self.draw(ctx.sampler, path, "capex_usd_million") * 1e6
         return [
             CostLine("opex", ore * per_t),
             CostLine("capex", spread_before(net, online, months, capex)),

@@ -71,8 +71,8 @@ class Capacity(LeverBase):
         net = ctx.net
         j = [p.id for p in net.processes].index(self.process)
         per_output = net.processes[j].throughput(1.0)  # t_per_year is stated in the output
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        ramp = self.draw(ctx.sampler, path, "ramp_months")
         start = ctx.step_of(self.online)
         on = ctx.active(self.online)
         months_on = (np.arange(net.n_steps) - start) * net.step_months + net.step_months
@@ -89,8 +89,8 @@ class Capacity(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Capex over the twelve months before first output; opex on what the process makes."""
         net = ctx.network
-        capex = ctx.per_draw(ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore"))
-        opex = ctx.per_draw(ctx.sampler.draw(self.opex_usd_per_kg, f"{path}.opex_usd_per_kg"))
+        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
+        opex = ctx.per_draw(self.draw(ctx.sampler, path, "opex_usd_per_kg"))
         online = int(
             np.searchsorted(net.time.astype("datetime64[M]"), np.datetime64(self.online, "M"))
         )

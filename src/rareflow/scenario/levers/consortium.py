@@ -79,7 +79,7 @@ class Consortium(LeverBase):
 
     def _reliability(self, ctx: CompileContext, partner: str, path: str) -> FloatArray:
         if self.reliability is not None:
-            return ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            return self.draw(ctx.sampler, path, "reliability")
         return grouping_reliability(ctx, partner)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -104,7 +104,7 @@ class Consortium(LeverBase):
                 f"{path}: no contracted supply to back from {self.start}; list the consortium "
                 "after the supply_contract or partner_capacity levers it backs"
             )
-        share = ctx.sampler.draw(self.risk_share, f"{path}.risk_share")
+        share = self.draw(ctx.sampler, path, "risk_share")
         for code in backed:
             r = self._reliability(ctx, code, path)
             factor = 1.0 + share * (1.0 - r) / r  # (1 or D,)
@@ -116,18 +116,14 @@ class Consortium(LeverBase):
                     scaled = np.broadcast_to(volume, (factor.shape[0], net.n_steps)).copy()
                     scaled[:, on] *= factor[:, None]
                     net.contract_ledger[lever] = (p, k, scaled)
-        ctx.modifiers.discount_rate_cut = ctx.modifiers.discount_rate_cut + ctx.sampler.draw(
-            self.discount_rate_cut, f"{path}.discount_rate_cut"
+        ctx.modifiers.discount_rate_cut = ctx.modifiers.discount_rate_cut + self.draw(
+            ctx.sampler, path, "discount_rate_cut"
         )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the pooled investment, paid evenly over ``investment_months`` from ``start``."""
         net = ctx.network
-        outlay = ctx.per_draw(
-            ctx.sampler.draw(
-                self.pooled_investment_inr_crore, f"{path}.pooled_investment_inr_crore"
-            )
-        )
+        outlay = ctx.per_draw(self.draw(ctx.sampler, path, "pooled_investment_inr_crore"))
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         paying = (months >= first) & (months < first + self.investment_months)

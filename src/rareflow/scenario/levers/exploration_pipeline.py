@@ -18,7 +18,7 @@ focal country's local supply. Domestic concentrate feeds separation only up to i
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import model_validator
@@ -96,6 +96,7 @@ class ExplorationPipeline(LeverBase):
         Capital cost of separation per t REO/yr of capacity (no cited figure: 0).
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("successes",)
     type: Literal["exploration_pipeline"] = "exploration_pipeline"
     projects: Annotated[Number, Spec("count", 0, 1e5)] = 1200.0
     rare_earth_share: Annotated[Number, Spec("share", 0, 1)] = 100.0 / 240.0
@@ -159,8 +160,8 @@ class ExplorationPipeline(LeverBase):
     ) -> FloatArray:
         """(D, T) new concentrate per step."""
         online = self._online(net, sampler, modifiers, path)
-        size = sampler.draw(self.t_reo_per_mine, f"{path}.t_reo_per_mine")
-        months = sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(sampler, path, "t_reo_per_mine")
+        months = self.draw(sampler, path, "ramp_months")
         out = np.zeros((online.shape[0], net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])
@@ -184,7 +185,7 @@ class ExplorationPipeline(LeverBase):
             table_value(ctx.dataset, "policies", policy="ncmm", parameter=name)
             for name in ("outlay_government", "outlay_psu")
         )
-        share = ctx.sampler.draw(self.rare_earth_share, f"{path}.rare_earth_share")
+        share = self.draw(ctx.sampler, path, "rare_earth_share")
         usd = total * share * INR_CRORE / ctx.inr_per_usd()
         end = step_index(net, self.start) + self.duration_years * MONTHS_PER_YEAR / net.step_months
         months = np.array([self.duration_years * MONTHS_PER_YEAR])
@@ -194,7 +195,7 @@ class ExplorationPipeline(LeverBase):
         """Mine capex before each mine's first output, separation capex with it."""
         net = ctx.network
         online = self._online(net, ctx.sampler, ctx.modifiers, path)
-        per_mine = ctx.sampler.draw(self.mine_capex_usd_million, f"{path}.mine_capex_usd_million")
+        per_mine = self.draw(ctx.sampler, path, "mine_capex_usd_million")
         mine = np.zeros((net.n_draws, net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])
@@ -202,10 +203,8 @@ class ExplorationPipeline(LeverBase):
             mine += spread_before(net, start, np.array([CAPEX_MONTHS]), per_mine * 1e6)
         lines = [CostLine("mine_capex", mine)]
         if self.add_separation:
-            per_t = ctx.sampler.draw(
-                self.separation_capex_usd_per_t, f"{path}.separation_capex_usd_per_t"
-            )
-            size = ctx.sampler.draw(self.t_reo_per_mine, f"{path}.t_reo_per_mine")
+            per_t = self.draw(ctx.sampler, path, "separation_capex_usd_per_t")
+            size = self.draw(ctx.sampler, path, "t_reo_per_mine")
             sep = np.zeros((net.n_draws, net.n_steps))
             for m in range(online.shape[1]):
                 has = ~np.isnan(online[:, m])

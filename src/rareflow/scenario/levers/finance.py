@@ -194,8 +194,8 @@ class Finance(LeverBase):
         """Add the plant's ramped capacity in the draws where the investment rule builds it."""
         net = ctx.net
         plan, online, _ = self._plan(net, ctx.sampler, ctx.dataset, ctx.modifiers, path)
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
         built = plan.build.astype(np.float64)[:, None]
         add_capacity(ctx, self.process, per_step(net, size, share) * built)
 
@@ -220,8 +220,8 @@ class Finance(LeverBase):
 
         # The floor is paid on what the plant makes: its share of the process's production.
         j = [p.id for p in net.processes].index(self.process)
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
         own = np.broadcast_to(per_step(net, size, share) * built, (d_n, net.n_steps))
         total = np.broadcast_to(net.capacity[:, :, j], (d_n, net.n_steps))
         part = np.divide(own, total, out=np.zeros((d_n, net.n_steps)), where=total > 0)

@@ -100,7 +100,7 @@ class MagnetCluster(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the zone's capex, paid evenly over its build from ``start``."""
         net = ctx.network
-        capex = ctx.per_draw(ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore"))
+        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         building = (months >= first) & (months < first + self.build_months)

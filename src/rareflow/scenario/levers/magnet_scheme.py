@@ -69,9 +69,9 @@ class MagnetScheme(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add magnet (and, if integrated, metal) capacity, ramped from first output."""
         net = ctx.net
-        size = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
-        build = ctx.sampler.draw(self.build_years, f"{path}.build_years")
-        ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(ctx.sampler, path, "capacity_t_per_year")
+        build = self.draw(ctx.sampler, path, "build_years")
+        ramp = self.draw(ctx.sampler, path, "ramp_months")
         online = self._online_step(ctx, build)
         steps = np.arange(net.n_steps)[None, :]
         months_on = (steps - online[:, None] + 1) * net.step_months
@@ -92,7 +92,7 @@ class MagnetScheme(LeverBase):
         """Capital subsidy over the build, and the sales incentive on output within its budget."""
         net = ctx.network
         rate = ctx.inr_per_usd()
-        build = ctx.sampler.draw(self.build_years, f"{path}.build_years")
+        build = self.draw(ctx.sampler, path, "build_years")
         award_day = np.datetime64(self.award, "M")
         award = int(np.searchsorted(net.time.astype("datetime64[M]"), award_day))
         online = award + np.round(build * 12.0 / net.step_months)
@@ -100,14 +100,10 @@ class MagnetScheme(LeverBase):
         online_d = np.broadcast_to(online, (net.n_draws,))[:, None]
         building = (steps >= award) & (steps < online_d)
         n_build = np.maximum(online_d - award, 1)
-        subsidy = ctx.per_draw(
-            ctx.sampler.draw(self.capital_subsidy_inr_crore, f"{path}.capital_subsidy_inr_crore")
-        )
+        subsidy = ctx.per_draw(self.draw(ctx.sampler, path, "capital_subsidy_inr_crore"))
         capital = np.where(building, subsidy / n_build, 0.0) * INR_CRORE / rate
         made = ctx.results["production"].sel(process=MAGNET).transpose("draw", "time").to_numpy()
-        per_kg = ctx.per_draw(
-            ctx.sampler.draw(self.incentive_inr_per_kg, f"{path}.incentive_inr_per_kg")
-        )
+        per_kg = ctx.per_draw(self.draw(ctx.sampler, path, "incentive_inr_per_kg"))
         window = (steps >= online_d) & (
             steps < online_d + self.incentive_years * 12 / net.step_months
         )

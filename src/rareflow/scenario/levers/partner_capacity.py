@@ -105,7 +105,7 @@ class PartnerCapacity(LeverBase):
         self, net: Network, sampler: Sampler, build_default: float, path: str
     ) -> FloatArray:
         years = (
-            sampler.draw(self.build_years, f"{path}.build_years")
+            self.draw(sampler, path, "build_years")
             if self.build_years is not None
             else np.array([build_default])
         )
@@ -117,11 +117,11 @@ class PartnerCapacity(LeverBase):
         if self.partner not in ctx.known_countries():
             raise ScenarioError(f"{path}.partner: '{self.partner}' is not in countries.csv")
         online = self._online(net, ctx.sampler, plant_lead_years(ctx.dataset, self.material), path)
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        offtake = ctx.sampler.draw(self.offtake_share, f"{path}.offtake_share")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        offtake = self.draw(ctx.sampler, path, "offtake_share")
         reliable = (
-            ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            self.draw(ctx.sampler, path, "reliability")
             if self.reliability is not None
             else grouping_reliability(ctx, self.partner)
         )
@@ -134,15 +134,15 @@ class PartnerCapacity(LeverBase):
         net = ctx.network
         online = self._online(net, ctx.sampler, plant_lead_years(ctx.dataset, self.material), path)
         start = step_index(net, self.investment)
-        capex = ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore")
+        capex = self.draw(ctx.sampler, path, "capex_inr_crore")
         usd = capex * INR_CRORE / ctx.inr_per_usd()
         months = np.maximum((online - start) * net.step_months, net.step_months)
         capital = spread_before(net, online, months, usd)
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         if not np.any(premium):
             return [CostLine("capex", capital)]
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((net.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():

@@ -17,7 +17,7 @@ handling of the thorium they bring up, scaled by a reform's ``thorium_cost_facto
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
@@ -73,6 +73,7 @@ class PrivateBlocks(LeverBase):
         Also add separation capacity (t REO fed per year) for the blocks' output.
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("licensed",)
     type: Literal["private_blocks"] = "private_blocks"
     blocks: Annotated[Number, Spec("count", 0, 1e4)]
     auction: Day
@@ -116,10 +117,8 @@ class PrivateBlocks(LeverBase):
         """Return the cost of handling the thorium brought up, scaled by a reform."""
         net = ctx.network
         mined = self._output(net, ctx.sampler, ctx.modifiers, path)
-        thorium = ctx.per_draw(ctx.sampler.draw(self.thorium_t_per_t_reo, f"{path}.thorium"))
-        usd = ctx.per_draw(
-            ctx.sampler.draw(self.thorium_handling_usd_per_t, f"{path}.thorium_handling_usd_per_t")
-        )
+        thorium = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_t_per_t_reo"))
+        usd = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_handling_usd_per_t"))
         factor = ctx.modifiers.thorium_cost_factor
         scale = ctx.per_draw(factor) if factor is not None else 1.0
         handled = np.broadcast_to(mined * thorium * usd * scale, (net.n_draws, net.n_steps))

@@ -69,7 +69,7 @@ class PrivateBuffer(LeverBase):
         held.
         """
         net = ctx.net
-        extra = _steps(ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks"), net.step_months)
+        extra = _steps(self.draw(ctx.sampler, path, "extra_weeks"), net.step_months)
         rows = max(net.cover_steps.shape[0], extra.shape[0])
         cover = np.broadcast_to(net.cover_steps, (rows, net.cover_steps.shape[1])).copy()
         cover[:, COMMODITY_IDS.index(self.material)] += extra
@@ -79,7 +79,7 @@ class PrivateBuffer(LeverBase):
         """Subsidy share x holding cost x value of the buffer's share of the stock held."""
         net = ctx.network
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((net.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
@@ -87,13 +87,13 @@ class PrivateBuffer(LeverBase):
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
         k = COMMODITY_IDS.index(self.material)
-        weeks = ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks")
+        weeks = self.draw(ctx.sampler, path, "extra_weeks")
         extra = ctx.per_draw(_steps(weeks, net.step_months))
         cover = ctx.per_draw(np.broadcast_to(net.cover_steps[:, k], (net.n_draws,)).copy())
         buffer_share = np.divide(extra, cover, out=np.zeros_like(extra), where=cover > 0)
         stock = ctx.results["stock"].sel(material=self.material).transpose("draw", "time")
         held = stock.to_numpy() * buffer_share
-        share = ctx.per_draw(ctx.sampler.draw(self.subsidy_share, f"{path}.subsidy_share"))
-        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        share = ctx.per_draw(self.draw(ctx.sampler, path, "subsidy_share"))
+        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
         step_years = net.step_months / 12.0
         return [CostLine("subsidy", held * price * 1000.0 * rate * share * step_years)]

@@ -40,7 +40,7 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -155,6 +155,7 @@ class Recycling(LeverBase):
         (recycling.csv; none for hydrometallurgy: 0).
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("collection_rate_formal", "share_informal", "lead_time")
     type: Literal["recycling"] = "recycling"
     route: Route = "magnet_to_magnet"
     start: Day | None = None
@@ -214,9 +215,7 @@ class Recycling(LeverBase):
                     self._default(ctx, "share_informal", sector.value),
                     f"{path}.share_informal.{sector.value}",
                 )
-                channelled = ctx.sampler.draw(
-                    self.informal_channelled, f"{path}.informal_channelled"
-                )
+                channelled = self.draw(ctx.sampler, path, "informal_channelled")
                 parts.append(np.minimum(formal + channelled * informal, 1.0))
             else:
                 parts.append(
@@ -231,7 +230,7 @@ class Recycling(LeverBase):
         """(D or 1,) step of first output and months of lead time before it."""
         net = ctx.net
         if self.lead_months is not None:
-            lead = ctx.sampler.draw(self.lead_months, f"{path}.lead_months")
+            lead = self.draw(ctx.sampler, path, "lead_months")
         else:
             row = recycling_row(ctx.dataset, ctx.chain.country, self.route, "all", "lead_time")
             if row is None:
@@ -254,11 +253,11 @@ class Recycling(LeverBase):
         collect = self._by_sector(ctx, path, "collection_rate", scrap)
         liberated = self._by_sector(ctx, path, "preprocessing_yield", scrap)
         share = collect * liberated  # (D or 1, S)
-        months = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        months = self.draw(ctx.sampler, path, "ramp_months")
         frac = ramp(net, self.online(ctx, path)[0], months)  # (D or 1, T)
         taken = (share @ scrap.T) * frac
         if self.capacity_t_per_year is not None:
-            cap = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
+            cap = self.draw(ctx.sampler, path, "capacity_t_per_year")
             taken = np.minimum(taken, cap[:, None] / 12.0 * net.step_months)
         return np.asarray(taken)
 
@@ -306,9 +305,7 @@ class Recycling(LeverBase):
     def _capex_per_t(self, ctx: CompileContext, path: str) -> FloatArray:
         """(D or 1,) capital cost per t/yr: the lever's, or the route's reference plant."""
         if self.capex_usd_per_t_per_year is not None:
-            return ctx.sampler.draw(
-                self.capex_usd_per_t_per_year, f"{path}.capex_usd_per_t_per_year"
-            )
+            return self.draw(ctx.sampler, path, "capex_usd_per_t_per_year")
         country = ctx.chain.country
         capex = recycling_row(ctx.dataset, country, self.route, "all", "reference_capex")
         size = recycling_row(ctx.dataset, country, self.route, "all", "reference_capacity")
@@ -325,9 +322,9 @@ class Recycling(LeverBase):
         net = ctx.network
         flows = net.recycled_ledger[path]
         processed = np.broadcast_to(flows.processed, (net.n_draws, net.n_steps))
-        per_kg = ctx.per_draw(ctx.sampler.draw(self.cost_usd_per_kg, f"{path}.cost_usd_per_kg"))
+        per_kg = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_kg"))
         if self.capacity_t_per_year is not None:
-            size = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
+            size = self.draw(ctx.sampler, path, "capacity_t_per_year")
         else:
             size = processed.max(axis=1) * 12.0 / net.step_months
         plant = np.broadcast_to(size, (net.n_draws,)) * np.broadcast_to(

@@ -99,7 +99,7 @@ class SouthSouthCorridor(LeverBase):
         return (self.producer,)
 
     def _online(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
-        years = sampler.draw(self.build_years, f"{path}.build_years")
+        years = self.draw(sampler, path, "build_years")
         return step_index(net, self.investment) + years * MONTHS_PER_YEAR / net.step_months
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -110,14 +110,14 @@ class SouthSouthCorridor(LeverBase):
         share = ramp(
             net,
             self._online(net, ctx.sampler, path),
-            ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"),
+            self.draw(ctx.sampler, path, "ramp_months"),
         )
         reliable = (
-            ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            self.draw(ctx.sampler, path, "reliability")
             if self.reliability is not None
             else grouping_reliability(ctx, self.producer)
         )
-        size = ctx.sampler.draw(self.t_reo_per_year, f"{path}.t_reo_per_year")
+        size = self.draw(ctx.sampler, path, "t_reo_per_year")
         delivered = per_step(net, size * reliable, share)
         add_contract(ctx, self.producer, CONCENTRATE, delivered, path)
         if self.add_separation:
@@ -127,18 +127,16 @@ class SouthSouthCorridor(LeverBase):
         """Return the ports and rail capex, and the premium on deliveries."""
         net = ctx.network
         online = self._online(net, ctx.sampler, path)
-        capex = ctx.sampler.draw(
-            self.infrastructure_capex_usd_million, f"{path}.infrastructure_capex_usd_million"
-        )
+        capex = self.draw(ctx.sampler, path, "infrastructure_capex_usd_million")
         months = np.maximum((online - step_index(net, self.investment)) * net.step_months, 1.0)
         capital = spread_before(net, online, months, capex * 1e6)
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             j = [p.id for p in net.processes].index("separation_ndpr")
             k = COMMODITY_IDS.index("oxide_ndpr")
             price = np.full((net.n_draws, 1), net.proc_out[j, k] * ctx.usd_per_kg("oxide_ndpr"))
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         delivered = delivered_under(net, path)
         return [
             CostLine("capex", capital),

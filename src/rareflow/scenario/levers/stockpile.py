@@ -89,16 +89,16 @@ class Stockpile(LeverBase):
         k = COMMODITY_IDS.index(self.material)
         d_n = net.n_draws
         if self.target_t is not None:
-            target = ctx.sampler.draw(self.target_t, f"{path}.target_t")
+            target = self.draw(ctx.sampler, path, "target_t")
         else:
             assert self.target_months is not None
             use0 = net.requirement0[:, k].sum() + (net.capacity[:, 0] @ net.proc_in)[:, k].max()
-            months = ctx.sampler.draw(self.target_months, f"{path}.target_months")
+            months = self.draw(ctx.sampler, path, "target_months")
             target = months * use0 / net.step_months
-        fill = ctx.sampler.draw(self.fill_months, f"{path}.fill_months")
-        release = ctx.sampler.draw(self.release_months, f"{path}.release_months")
-        initial = ctx.sampler.draw(self.initial_t, f"{path}.initial_t")
-        trigger = ctx.sampler.draw(self.release_trigger, f"{path}.release_trigger")
+        fill = self.draw(ctx.sampler, path, "fill_months")
+        release = self.draw(ctx.sampler, path, "release_months")
+        initial = self.draw(ctx.sampler, path, "initial_t")
+        trigger = self.draw(ctx.sampler, path, "release_trigger")
         on = ctx.active(self.start) if self.start is not None else np.ones(net.n_steps, bool)
 
         def widen(name: str) -> np.ndarray:
@@ -127,7 +127,7 @@ class Stockpile(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Purchases at the purchase price and holding cost on the stock's value."""
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((ctx.network.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
@@ -137,7 +137,7 @@ class Stockpile(LeverBase):
         res = ctx.results
         bought = res["stockpile_in"].sel(material=self.material).transpose("draw", "time")
         level = res["stockpile"].sel(material=self.material).transpose("draw", "time")
-        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
         step_years = ctx.network.step_months / 12.0
         per_t = price * 1000.0
         return [

@@ -169,13 +169,13 @@ class Substitution(LeverBase):
         if self.option != "nd_lean":
             return np.ones(1)
         if self.nd_reduction is not None:
-            return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
+            return self.draw(sampler, path, "nd_reduction")
         return np.array([dataset_parameter(dataset, "nd_lean_nd_reduction", "magnet")])
 
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
-            return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
+            return self.draw(sampler, path, "substitute_kg_per_kg")
         if self.option == "ferrite":
             extra = dataset_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use")
             ratio = dataset_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet")
@@ -221,9 +221,5 @@ class Substitution(LeverBase):
         """Purchase of the substitute magnet, when its price is given."""
         if self.substitute_price_usd_per_kg is None:
             return []
-        price = ctx.per_draw(
-            ctx.sampler.draw(
-                self.substitute_price_usd_per_kg, f"{path}.substitute_price_usd_per_kg"
-            )
-        )
+        price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
         return [CostLine("purchase", self.substitute_tonnes(ctx, path) * price * 1000.0)]

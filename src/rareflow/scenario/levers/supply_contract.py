@@ -85,13 +85,13 @@ class SupplyContract(LeverBase):
 
     def _reliability(self, ctx: CompileContext, path: str) -> FloatArray:
         if self.reliability is not None:
-            return ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            return self.draw(ctx.sampler, path, "reliability")
         return grouping_reliability(ctx, self.partner)
 
     def volume(self, net: Network, reliable: FloatArray, sampler: Sampler, path: str) -> FloatArray:
         """(D or 1, T) tonnes this contract delivers per step, before any supply cut."""
-        size = sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        ramp = sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(sampler, path, "t_per_year")
+        ramp = self.draw(sampler, path, "ramp_months")
         on = net.active(self.start, self.end)
         months_on = (np.arange(net.n_steps) - net.step_of(self.start) + 1) * net.step_months
         frac = np.where(
@@ -110,14 +110,14 @@ class SupplyContract(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the premium paid on delivered volume."""
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((ctx.network.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
             raise ScenarioError(
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         # Only this contract's own deliveries (as any consortium backing scaled them).
         own = delivered_under(ctx.network, path)
         return [CostLine("premium", own * price * 1000.0 * premium)]

@@ -92,8 +92,8 @@ class TechnologyTie(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Upfront fee in the month of signing; royalty on what the tied processes make."""
         net = ctx.network
-        upfront = ctx.per_draw(ctx.sampler.draw(self.upfront_inr_crore, f"{path}.upfront"))
-        royalty = ctx.per_draw(ctx.sampler.draw(self.royalty_usd_per_kg, f"{path}.royalty"))
+        upfront = ctx.per_draw(self.draw(ctx.sampler, path, "upfront_inr_crore"))
+        royalty = ctx.per_draw(self.draw(ctx.sampler, path, "royalty_usd_per_kg"))
         signed = np.datetime64(self.start, "M")
         at = (net.time.astype("datetime64[M]") <= signed) & (
             net.time.astype("datetime64[M]") + net.step_months > signed
