@@ -145,7 +145,7 @@ class Substitution(LeverBase):
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
     substitute_kg_per_kg: Annotated[Number | None, Spec("kg/kg", 0, 100)] = None
     substitute_price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
-    price_acceleration: Annotated[float, Spec("yr")] = 0.0
+    price_acceleration: Annotated[float, Spec("yr", 0, 10)] = 0.0
 
     @field_validator("price_acceleration")
     @classmethod
