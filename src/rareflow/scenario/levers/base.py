@@ -194,6 +194,30 @@ class LinearEffect:
     ready: int = 0
 
 
+@dataclass(frozen=True)
+class EffectProbe:
+    """What a lever's effect model may read: the scenario run without it and with it at a level.
+
+    Parameters
+    ----------
+    base, base_results
+        The network and results of the scenario without the lever.
+    network, results
+        The same with the lever added at ``level``.
+    start
+        The scenario's start.
+    level
+        The lever's level in the probe run (its ``level_field``'s value).
+    """
+
+    base: Network
+    base_results: xr.Dataset
+    network: Network
+    results: xr.Dataset
+    start: date
+    level: float
+
+
 REGISTRY: dict[str, type[LeverBase]] = {}
 """Every lever class by its ``type`` tag, registered when its class is defined."""
 
@@ -261,6 +285,11 @@ class LeverBase(StrictModel):
     def partners(self) -> tuple[str, ...]:
         """Partners this lever adds (none by default)."""
         return ()
+
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return its extra magnet supply per unit of level (None: the optimiser cannot take it)."""
+        del probe
+        return None
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Write the lever's effect into the network."""

@@ -10,10 +10,19 @@ from typing import Annotated, Literal
 
 import numpy as np
 
+from rareflow.dims import DRAW, TIME
+from rareflow.model.network import MAGNETS
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import (
+    INR_CRORE,
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 
 PROCESS_IDS = (
     "separation_ndpr",
@@ -85,6 +94,21 @@ class Capacity(LeverBase):
         if net.capacity.shape[0] == 1 and added.shape[0] > 1:
             net.capacity = np.repeat(net.capacity, added.shape[0], axis=0)
         net.capacity[:, :, j] += added
+
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return the extra magnet output the engine made, per t/yr, inputs permitting.
+
+        Measured at the probe's level and interpolated through zero (a concave response is
+        understated).
+        """
+        if self.process not in MAGNETS:
+            return None
+        made = probe.results["production"].sel(process=self.process) - probe.base_results[
+            "production"
+        ].sel(process=self.process)
+        return LinearEffect(
+            "t_per_year", made.transpose(DRAW, TIME).to_numpy() / max(probe.level, 1e-12)
+        )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Capex over the twelve months before first output; opex on what the process makes."""

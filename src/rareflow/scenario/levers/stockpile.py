@@ -9,6 +9,7 @@ serves (priority sectors by default), materials to processors short of inputs.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -16,11 +17,17 @@ from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import Sector
-from rareflow.model.network import COMMODITY_IDS
+from rareflow.model.network import COMMODITY_IDS, MAGNETS
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.distributions import Number, as_distribution
+from rareflow.scenario.levers.base import (
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 
 StockpileMaterial = Literal[
     "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
@@ -123,6 +130,25 @@ class Stockpile(LeverBase):
         else:
             for s in self.sectors:
                 net.stockpile_sectors[net.sectors.index(s)] = True
+
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return a magnet stockpile's effect per t: full from its fill date, released at a rate.
+
+        Its supply is its releases, which the optimiser chooses (within the release rate, from
+        the step it is full, at most its size); central values of the fill and release months.
+        """
+        if self.material not in MAGNETS:
+            return None
+        step = probe.network.step_months
+        start = self.start or probe.start
+        first = (start.year - probe.start.year) * 12 + start.month - probe.start.month
+        fill = as_distribution(self.fill_months).central
+        return LinearEffect(
+            "target_t",
+            np.zeros((1, probe.network.n_steps)),
+            release_rate=step / as_distribution(self.release_months).central,
+            ready=max(math.ceil((first + fill) / step), 0),
+        )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Purchases at the purchase price and holding cost on the stock's value."""

@@ -15,11 +15,17 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.model.network import FloatArray, Network
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, Spec, check_dates
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import (
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 from rareflow.scenario.levers.build import add_contract, delivered_under, grouping_reliability
 from rareflow.scenario.sampling import Sampler
 
@@ -106,6 +112,29 @@ class SupplyContract(LeverBase):
             raise ScenarioError(f"{path}.partner: '{self.partner}' is not in countries.csv")
         volume = self.volume(net, self._reliability(ctx, path), ctx.sampler, path)
         add_contract(ctx, self.partner, self.material, volume, path)
+
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return a magnet contract's arrivals per t/yr contracted.
+
+        Its volume as compiled (reliability, ramp), less any supply cut, arriving after the
+        partner's lead time (what arrives after the horizon is dropped).
+        """
+        if self.material not in MAGNETS:
+            return None
+        net, base = probe.network, probe.base
+        p = net.partners.index(self.partner)
+        k = COMMODITY_IDS.index(self.material)
+        before = (
+            base.contract[:, :, base.partners.index(self.partner), k]
+            if self.partner in base.partners
+            else np.zeros((1, net.n_steps))
+        )
+        sent = (net.contract[:, :, p, k] - before) * (1.0 - net.cut[:, :, p, k])
+        sent = np.broadcast_to(sent, (net.n_draws, net.n_steps))
+        lead = int(net.lead_steps[p])
+        arrived = np.zeros_like(sent)
+        arrived[:, lead:] = sent[:, : net.n_steps - lead]
+        return LinearEffect("t_per_year", arrived / probe.level)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the premium paid on delivered volume."""
