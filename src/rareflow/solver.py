@@ -14,16 +14,7 @@ from typing import Any
 
 import highspy
 
-from rareflow.errors import RareflowError
-
 _banner_shown = False
-
-
-class SolverError(RareflowError):
-    """The LP solver stopped without an answer (neither an optimum nor a proven infeasibility).
-
-    Shared by every use of HiGHS: the stress test and the policy-mix optimiser.
-    """
 
 
 @contextmanager

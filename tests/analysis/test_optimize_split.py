@@ -18,9 +18,8 @@ from rareflow.analysis.optimize import (
 )
 from rareflow.data.load import Dataset
 from rareflow.engine.run import with_overrides
-from rareflow.errors import InputError, RareflowError
+from rareflow.errors import InputError, RareflowError, SolverError
 from rareflow.scenario.load import load_scenario
-from rareflow.solver import SolverError
 
 
 def test_the_levers_with_an_effect_model_are_the_ones_the_optimiser_takes() -> None:

@@ -294,3 +294,14 @@ def test_bad_scores_file_is_a_clear_error(tmp_path) -> None:
     bad.write_text("[]")
     with pytest.raises(InputError, match="expected an object"):
         validation.stored_scores(bad)
+
+
+def test_a_span_of_months_is_a_period() -> None:
+    half = parse_period("2025-04..2025-09")
+    assert half.months == 6
+    assert str(half.first) == "2025-04"
+    assert str(half.last) == "2025-09"
+    with pytest.raises(InputError, match="not a span of months"):
+        parse_period("2025-09..2025-04", "episode_series.csv, row 3")
+    with pytest.raises(InputError, match="not a span of months"):
+        parse_period("2025-Q2..2025-09")

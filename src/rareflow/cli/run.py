@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import sector_summary, summary_columns, summary_rows
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
     DrawsOption,
     FormatOption,
     SeedOption,
+    StoreOption,
 )
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
@@ -23,12 +24,6 @@ from rareflow.scenario.load import load_scenario, preset_names, preset_text
 from rareflow.store import RunStore
 from rareflow.store.records import record_of_run
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store", help="Run store directory (default: $RAREFLOW_STORE or the user data directory)."
-    ),
-]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes.")]
 
 
@@ -62,7 +57,7 @@ def register(app: typer.Typer) -> None:
         summary = sector_summary(result.results, sc.step_months)
         run_id = None
         if not no_store:
-            record = record_of_run(result, scenario_text(scenario))
+            record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
             run_id = RunStore(store).save(record, result.results)
         document = {
             "run_id": run_id,
@@ -74,19 +69,23 @@ def register(app: typer.Typer) -> None:
             "code_version": result.code_version,
             "sectors": summary,
             "notes": list(result.notes),
+            "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
             )
+        for warning in result.warnings:
+            err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

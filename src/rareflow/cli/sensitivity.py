@@ -9,10 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.sensitivity import COST, RANK_BY, TOTAL, analyse, scenario_model
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import (
+    SEED_MAX,
+    CalibrationOption,
+    DataDirOption,
+    FormatOption,
+    StoreOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.scenario.load import load_scenario
@@ -66,7 +72,13 @@ def register(app: typer.Typer) -> None:
         ] = TOTAL,
         seed: Annotated[
             int | None,
-            typer.Option("--seed", "-s", min=0, help="Seed of the design (default: scenario's)."),
+            typer.Option(
+                "--seed",
+                "-s",
+                min=0,
+                max=SEED_MAX,
+                help="Seed of the design (default: scenario's).",
+            ),
         ] = None,
         fmt: FormatOption = Format.TABLE,
         store: StoreOption = None,
@@ -99,6 +111,7 @@ def register(app: typer.Typer) -> None:
                 given=scenario_text(scenario),
                 data_version=dataset.version,
                 calibration=dataset.calibration,
+                data_dir=dataset.user_dir,
                 started_at=started,
                 summary=summary,
             )

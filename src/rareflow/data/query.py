@@ -46,6 +46,8 @@ from rareflow import units
 from rareflow.data.load import EMBEDDED, LAYER, Dataset, records
 from rareflow.errors import DataError, InputError, Problem
 
+ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed")
+"""Production is what needs magnets; sales or installations stand in where it is not known."""
 OPERATING: tuple[str, ...] = ("operating",)
 """Facility statuses whose capacity counts by default: plants that produce today."""
 SHARE_METRICS: tuple[str, ...] = ("share_of_quantity", "share_of_value")
@@ -250,6 +252,36 @@ def convert(value: float, unit: str, to: str) -> float:
         raise InputError(f"cannot convert {unit} to {to}: {exc}") from None
 
 
+def activity_rows(dataset: Dataset, country: str, sector: str | None = None) -> pd.DataFrame:
+    """Return a country's sector activity: one chosen row per (sector, year), the preferred metric.
+
+    Production is what needs magnets; sales, then installations, stand in where it is not known
+    (:data:`ACTIVITY_METRIC_PREFERENCE`). The engine's demand takes each sector's latest year of
+    these rows and the stock model the whole series, so both rest on one rule.
+    """
+    rows = matching(dataset, "sector_activity", country=country)
+    if sector is not None:
+        rows = rows[rows["sector"] == sector]
+    rank = {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
+    ranked = rows.assign(_rank=rows["metric"].map(rank).fillna(len(rank)))
+    ranked = ranked.sort_values(["sector", "year", "_rank"], kind="stable")
+    return ranked.groupby(["sector", "year"], sort=False).head(1).drop(columns="_rank")
+
+
+def process_parameter(dataset: Dataset, name: str, stage: str) -> Fact:
+    """Return a chosen figure of process_parameters.csv (a yield, loss or ratio of a stage).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the table has no chosen row of that parameter at that stage.
+    """
+    row = latest_row(dataset, "process_parameters", parameter=name, stage=stage)
+    if row is None:
+        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
+    return fact_of(row, "process_parameters")
+
+
 def industry_cover(dataset: Dataset, country: str) -> Fact:
     """Return the weeks of magnet demand a country's industry holds in stock (inventories.csv).
 
@@ -413,7 +445,7 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
             srcs = _sources(rows["source_id"])
             computed = metric in FLOW_METRICS
             note = (
-                f"{importer}'s imports of {material} ({metric}"
+                f"import shares from {importer}'s imports of {material} ({metric}"
                 + (" by partner, shares computed" if computed else "")
                 + f", {year}; source {', '.join(srcs)}"
                 + ("; from your data" if from_user else "")

@@ -41,7 +41,7 @@ from rareflow import dims
 from rareflow.data import query
 from rareflow.data.load import Dataset
 from rareflow.errors import DataError, InputError, Problem
-from rareflow.ids import MAGNET_ELEMENTS, Stage
+from rareflow.ids import MAGNET_ELEMENTS, SINTERED_NDFEB, Stage
 from rareflow.indicators.stress_test import (
     MultiPeriodNetwork,
     Network,
@@ -52,12 +52,10 @@ from rareflow.indicators.stress_test import (
     stress_test,
 )
 from rareflow.model.chain import Chain
+from rareflow.units import WEEKS_PER_YEAR
 
-WEEKS_PER_YEAR = 365.25 / 7
-"""Weeks in a (Julian) year: converts the dataset's yearly figures to weekly ones."""
 MARGIN_PER_TONNE = 1.0
 """Value of one tonne of magnet demand lost. No cited margin exists, so PI is in tonnes."""
-MAGNET_MATERIAL = "magnet_ndfeb_sintered"
 """The magnet the network carries: every sector demand in the dataset is sintered NdFeB."""
 SUPPLY_STAGES: tuple[Stage, ...] = (Stage.MINING, Stage.SEPARATION, Stage.METAL, Stage.MAGNET)
 """Stages with supplier nodes, upstream first (alloy making is folded into magnet making)."""
@@ -90,7 +88,7 @@ _STAGE_UNIT = {
 _FACILITY_MATERIALS = {
     Stage.SEPARATION: {"oxide_ndpr", "oxide_nd", "oxide_pr", "oxide_dy", "oxide_tb"},
     Stage.METAL: {"metal_nd", "metal_pr", "metal_ndpr", "metal_dy", "metal_tb"},
-    Stage.MAGNET: {MAGNET_MATERIAL},
+    Stage.MAGNET: {SINTERED_NDFEB},
 }
 """Facility materials that count as magnet rare-earth capacity at each stage."""
 
@@ -329,13 +327,13 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
     loss = values["oxide_to_metal_loss"]
     proc_sources = _sources([cited["oxide_to_magnet_retention"], cited["oxide_to_metal_loss"]])
     elements = [e.value for e in MAGNET_ELEMENTS]
-    content = chain.magnet_content.sel({dims.MATERIAL: MAGNET_MATERIAL, dims.ELEMENT: elements})
+    content = chain.magnet_content.sel({dims.MATERIAL: SINTERED_NDFEB, dims.ELEMENT: elements})
     re_content = float(content.sum())
     if re_content <= 0:
         raise DataError(
             [
                 Problem(
-                    f"{MAGNET_MATERIAL} holds no {'/'.join(elements)}",
+                    f"{SINTERED_NDFEB} holds no {'/'.join(elements)}",
                     "magnet_composition.csv",
                     column="value",
                 )
@@ -350,7 +348,7 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
     weights = mines.sel({dims.COUNTRY: common})
     world_share = float((ore.sel({dims.COUNTRY: common}) * weights).sum() / weights.sum())
     composition = _table_sources(
-        dataset, "magnet_composition", material=MAGNET_MATERIAL, component=elements
+        dataset, "magnet_composition", material=SINTERED_NDFEB, component=elements
     )
     stoichiometry = _table_sources(dataset, "elements", element=elements)
     mined = chain.nodes[
@@ -541,13 +539,13 @@ def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
     detail = chain.demand.detail
     if detail.empty:
         raise DataError([Problem(f"no sector demand for {chain.country}", "sector_activity.csv")])
-    other = detail[(detail[dims.MATERIAL] != MAGNET_MATERIAL) & (detail["t_magnet_per_year"] > 0)]
+    other = detail[(detail[dims.MATERIAL] != SINTERED_NDFEB) & (detail["t_magnet_per_year"] > 0)]
     if not other.empty:
         raise DataError(
             [
                 Problem(
                     f"sector '{r[dims.SECTOR]}' demands {r[dims.MATERIAL]}; the stress-test "
-                    f"network carries {MAGNET_MATERIAL} only",
+                    f"network carries {SINTERED_NDFEB} only",
                     "intensities.csv",
                     column="material",
                 )

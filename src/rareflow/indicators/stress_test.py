@@ -47,8 +47,9 @@ from typing import Annotated, Any, Self
 import highspy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rareflow.errors import SolverError
 from rareflow.indicators._inputs import load_json_model
-from rareflow.solver import SolverError, new_highs
+from rareflow.solver import new_highs
 
 Var = Any
 """A HiGHS variable, linear expression or constant (highspy's operators are only partly typed)."""

@@ -16,11 +16,9 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import latest_rows
+from rareflow.data.query import activity_rows, latest_rows
 from rareflow.errors import DataError, Problem
 
-ACTIVITY_METRIC_PREFERENCE = ("production", "sales", "installed")
-"""Production is what needs magnets; sales or installations stand in where it is not known."""
 INTENSITY_UNIT_FOR_ACTIVITY = {
     "units_per_year": ("kg_magnet_per_unit", 1e-3),
     "mw_per_year": ("t_magnet_per_mw", 1.0),
@@ -57,14 +55,8 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
         If an intensity's unit does not match its sector's activity unit.
     """
     sectors = dataset.table("sectors").set_index("sector")
-    activity = dataset.chosen("sector_activity")
-    activity = activity[activity["country"] == country].copy()
-    activity["rank"] = activity["metric"].map(
-        {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
-    )
-    # Latest year first, then the preferred metric within it.
-    activity = activity.sort_values(["sector", "year", "rank"], ascending=[True, False, True])
-    activity = activity.groupby("sector", as_index=False).head(1)
+    # Each sector's latest year, at the preferred metric of that year.
+    activity = latest_rows(activity_rows(dataset, country), ["sector"])
 
     intens = dataset.chosen("intensities")
     per_unit = intens[intens["metric"] == "intensity"]

@@ -34,7 +34,14 @@ def losses_figure(paths: list[dict[str, Any]], title: str) -> go.Figure:
         months = pd.to_datetime(p["months"])
         first = i == 0
         fig.add_trace(
-            go.Scatter(x=months, y=p["p95"], line={"width": 0}, showlegend=False, hoverinfo="skip"),
+            go.Scatter(
+                x=months,
+                y=p["p95"],
+                mode="lines",
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            ),
             row=row,
             col=col,
         )
@@ -42,6 +49,7 @@ def losses_figure(paths: list[dict[str, Any]], title: str) -> go.Figure:
             go.Scatter(
                 x=months,
                 y=p["p05"],
+                mode="lines",
                 fill="tonexty",
                 line={"width": 0},
                 fillcolor=rgba(BASELINE, 0.2),
@@ -55,6 +63,7 @@ def losses_figure(paths: list[dict[str, Any]], title: str) -> go.Figure:
             go.Scatter(
                 x=months,
                 y=p["median"],
+                mode="lines",
                 line={"color": BASELINE},
                 name="model median",
                 showlegend=first,
@@ -152,7 +161,7 @@ def _errors_2010(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in errors:
         row: dict[str, Any] = {"variant": e["variant"]}
-        for part in ("fit", "test", "leave_one_year_out"):
+        for part in ("fit", "test", "leave_one_year_out", "in_sample_all"):
             if part in e:
                 row[f"{part} points"] = e[part]["points"]
                 row[f"{part} mean |log|"] = e[part]["mean_abs_log"]

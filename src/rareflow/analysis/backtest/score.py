@@ -247,7 +247,11 @@ def month_verdict(observed: Interval | None, numbers: FloatArray, last: int) -> 
         return "inside band", error
     gap = observed.low - hi if hi < observed.low else lo - observed.high
     side = "early" if hi < observed.low else "late"
-    return f"outside band: model {gap:.0f} months {side}", error
+    return f"outside band: model {_months(gap)} {side}", error
+
+
+def _months(n: float) -> str:
+    return f"{n:.0f} month" + ("" if round(n) == 1 else "s")
 
 
 def value_verdict(observed: float, values: FloatArray, unit: str = "points") -> tuple[str, float]:

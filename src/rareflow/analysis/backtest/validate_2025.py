@@ -1,7 +1,8 @@
 """Episode 2025 scored: the model's monthly losses against what was observed after April 2025.
 
 **Observed** (episode_series.csv, episode 2025, role ``observed``; never used to set anything):
-FADA's monthly retail of electric two-wheelers, passenger vehicles and three-wheelers, MNRE's
+FADA's monthly retail of electric two-wheelers, passenger vehicles and three-wheelers and of all
+passenger vehicles (the conventional-car proxy), MNRE's
 wind additions, China's customs exports of rare-earth magnets, and India's imports of permanent
 magnets. Each is read as a **loss** against the year before, corrected for the trend the series
 showed before the controls:
@@ -75,6 +76,7 @@ SECTOR_SERIES = {
     "ev_car": "retail_epv",
     "three_wheeler": "retail_e3w",
     "wind": "wind_additions",
+    "ice_vehicle": "retail_pv",
 }
 """Which observed series speaks to which sector of the model."""
 CHAIN_SERIES = {

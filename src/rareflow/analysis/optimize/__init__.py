@@ -40,7 +40,7 @@ re-simulated in the full engine, in sample and on fresh draws (:func:`optimise`)
 :mod:`.effects` (the LP's data from engine runs, each option's effect from its lever's own effect
 model), :mod:`.lp` (the programme, its solution with HiGHS, its calibration), :mod:`.decision`
 (the Pareto front, the validation runs and the result's shape). A solver failure raises
-:class:`rareflow.solver.SolverError`, as in the stress test.
+:class:`rareflow.errors.SolverError`, as in the stress test.
 """
 
 from rareflow.analysis.optimize.decision import (

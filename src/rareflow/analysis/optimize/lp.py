@@ -15,8 +15,9 @@ import numpy as np
 import xarray as xr
 
 from rareflow import dims
+from rareflow.errors import SolverError
 from rareflow.model.network import FloatArray
-from rareflow.solver import SolverError, new_highs
+from rareflow.solver import new_highs
 
 WEIGHT_CLASS = "weight_class"
 """Dimension of the LP's sector weight classes (sectors with equal weight pooled)."""

@@ -52,6 +52,8 @@ class Compiled:
     sampler: Sampler
     notes: tuple[str, ...]
     modifiers: Modifiers
+    warnings: tuple[str, ...] = ()
+    """Inputs that cannot act within the horizon (e.g. a plant online after it ends)."""
 
 
 def scenario_sampler(
@@ -107,7 +109,9 @@ def compile_scenario(
         phase(work)
     ctx = work.ctx
     ctx.net.check_shapes()
-    return Compiled(ctx.net, ctx.chain, ctx.sampler, tuple(work.notes), ctx.modifiers)
+    return Compiled(
+        ctx.net, ctx.chain, ctx.sampler, tuple(work.notes), ctx.modifiers, tuple(work.warnings)
+    )
 
 
 __all__ = ["PHASES", "Compiled", "Work", "baseline", "compile_scenario", "price_parameter"]

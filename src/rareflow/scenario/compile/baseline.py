@@ -33,19 +33,15 @@ from rareflow.scenario.distributions import Number, Uniform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
+from rareflow.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 NDPR = (Element.Nd, Element.Pr)
 #: Which chain stage's import shares stand in for each commodity form.
 FORM_STAGE = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
-    rows = ds.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
+    return query.process_parameter(ds, name, stage).value
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:

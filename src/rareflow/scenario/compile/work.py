@@ -44,6 +44,8 @@ class Work:
         Exporters that control exports (their partners' room to add supply is zero).
     requirement_scale
         (D, S, K) scale of the requirement by ``uncertain:`` entries (None if none).
+    warnings
+        Inputs that cannot act within the horizon (e.g. a plant online after it ends).
     """
 
     scenario: Scenario
@@ -54,3 +56,4 @@ class Work:
     proc_in: FloatArray
     controlling: set[str] = field(default_factory=set)
     requirement_scale: FloatArray | None = None
+    warnings: list[str] = field(default_factory=list)

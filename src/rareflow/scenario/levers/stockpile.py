@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.ids import Sector
+from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, MAGNETS
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
@@ -33,7 +33,6 @@ StockpileMaterial = Literal[
     "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
     "oxide_tb", "oxide_sm", "metal_ndpr", "metal_dy", "metal_tb", "metal_sm",
 ]  # fmt: skip
-DAYS_PER_MONTH = 365.25 / 12
 
 
 class Stockpile(LeverBase):
@@ -70,7 +69,7 @@ class Stockpile(LeverBase):
     """
 
     type: Literal["stockpile"] = "stockpile"
-    material: StockpileMaterial = "magnet_ndfeb_sintered"
+    material: StockpileMaterial = SINTERED_NDFEB
     target_months: Annotated[Number | None, Spec("month", 0, 120)] = None
     target_t: Annotated[Number | None, Spec("t", 0, 1e7)] = None
     initial_t: Annotated[Number, Spec("t", 0, 1e7)] = 0.0

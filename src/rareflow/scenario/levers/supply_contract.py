@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, Spec, check_dates
 from rareflow.scenario.context import CompileContext
@@ -64,7 +65,7 @@ class SupplyContract(LeverBase):
 
     type: Literal["supply_contract"] = "supply_contract"
     partner: CountryCode
-    material: ContractMaterial = "magnet_ndfeb_sintered"
+    material: ContractMaterial = SINTERED_NDFEB
     t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     start: Day
     end: Day | None = None
