@@ -115,3 +115,17 @@ def test_preset_runs_and_backs_its_contract() -> None:
     with_consortium = run(_scenario(levers, PRESET)).results
     without = run(_scenario(levers[:1], PRESET)).results
     assert float(with_consortium.shortfall.sum()) <= float(without.shortfall.sum())
+
+
+def test_finance_after_a_consortium_appraises_at_the_cheaper_capital() -> None:
+    finance = load_scenario("china-2025-april+finance").model_dump(mode="json", by_alias=True)
+    plant = finance["levers"][0]
+    cheap = _consortium(discount_rate_cut=0.05)
+    backed = compile_scenario(_scenario([CONTRACT, cheap, plant]))
+    assert backed.modifiers.discount_rate_read
+    plain = compile_scenario(_scenario([CONTRACT, plant]))
+    # A lower discount rate can only raise the plant's NPV, so it is built in at least as many
+    # draws: its capacity is at least as large everywhere.
+    assert np.all(backed.network.capacity >= plain.network.capacity - 1e-9)
+    with pytest.raises(ScenarioError, match="list the consortium before the finance levers"):
+        compile_scenario(_scenario([CONTRACT, plant, cheap]))
