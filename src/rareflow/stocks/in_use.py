@@ -59,10 +59,9 @@ import xarray as xr
 from rareflow import dims
 from rareflow.cache import BoundedCache
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import activity_rows, latest_row, matching
+from rareflow.data.query import activity_rows, latest_row, magnet_intensities, matching
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
-from rareflow.model.demand import INTENSITY_UNIT_FOR_ACTIVITY
 from rareflow.stocks.dynamic import inflow_driven
 from rareflow.stocks.lifetimes import (
     FixedLifetime,
@@ -470,21 +469,19 @@ def _activity(
 def _intensity(
     dataset: Dataset, sector: str, draw: _Draws
 ) -> tuple[dict[str, FloatArray], list[InputUse]]:
-    """(n,) t of each magnet per unit of activity (intensity x share of units), and sources."""
-    wanted, to_tonnes = INTENSITY_UNIT_FOR_ACTIVITY[_activity_unit(dataset, sector)]
-    table = dataset.chosen("intensities")
-    mine = table[(table["sector"] == sector) & (table["unit"] == wanted)]
-    shares = table[(table["sector"] == sector) & (table["metric"] == "share_of_units")]
+    """(n,) t of each magnet per unit of activity (intensity x share of units), and sources.
+
+    The intensities are the engine's (:func:`rareflow.data.query.magnet_intensities`).
+    """
     out: dict[str, FloatArray] = {}
     sources: list[InputUse] = []
-    for r in records(mine[mine["metric"] == "intensity"]):
-        material = str(r["material"])
-        value = draw.row(f"intensities:{sector}:{material}:intensity", r) * to_tonnes
+    for one in magnet_intensities(dataset, sector):
+        material, r = one.material, one.intensity
+        value = draw.row(f"intensities:{sector}:{material}:intensity", r) * one.to_tonnes
         sources.append(_row_use("intensity", sector, "intensities", r, dataset))
-        share = records(shares[shares["material"] == material])
-        if share:
-            value = value * draw.row(f"intensities:{sector}:{material}:share_of_units", share[0])
-            sources.append(_row_use("share of units", sector, "intensities", share[0], dataset))
+        if one.share is not None:
+            value = value * draw.row(f"intensities:{sector}:{material}:share_of_units", one.share)
+            sources.append(_row_use("share of units", sector, "intensities", one.share, dataset))
         out[material] = value
     return out, sources
 
