@@ -8,6 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import dims
+from rareflow.outputs import neutralise
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -57,4 +58,10 @@ def results_csv(results: xr.Dataset) -> bytes:
     table = pd.concat(frames, ignore_index=True)
     first = ["variable", dims.TIME]
     table = table[first + [c for c in table.columns if c not in first]]
+    # Labels come from scenarios (lever names) and data: none may run as a spreadsheet formula.
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(
+            table[column]
+        ):
+            table[column] = table[column].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     return table.to_csv(index=False).encode("utf-8")
