@@ -11,7 +11,7 @@ import types
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, TypeAdapter
@@ -302,9 +302,13 @@ def parameter_docs(model: type) -> dict[str, str]:
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
-    if get_origin(annotation) in (Union, types.UnionType):
-        return get_args(annotation)
-    return (annotation,)
+    """Members of a union (the annotation itself otherwise), with ``Annotated`` unwrapped."""
+    members = (
+        get_args(annotation)
+        if get_origin(annotation) in (Union, types.UnionType)
+        else (annotation,)
+    )
+    return tuple(get_args(m)[0] if get_origin(m) is Annotated else m for m in members)
 
 
 def _literal_values(annotation: Any) -> tuple[str, ...]:

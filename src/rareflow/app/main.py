@@ -302,7 +302,7 @@ def _compute(sc: Scenario, given: str, key: str) -> Shown:
         )
 
     result = run(sc, dataset=ds, progress=shock_progress)
-    record = record_of_run(result, given)
+    record = record_of_run(result, given, ds.user_dir)
     run_id = _store().save(record, result.results)
     shock = from_result(result, run_id)
     baseline = baseline_for(shock, ds, base_progress)

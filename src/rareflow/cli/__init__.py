@@ -32,6 +32,7 @@ from rareflow.cli import stocks as stocks_cmd
 from rareflow.cli import stress_test as stress_test_cmd
 from rareflow.cli import sweep as sweep_cmd
 from rareflow.cli import trade as trade_cmd
+from rareflow.cli import validate as validate_cmd
 from rareflow.errors import RareflowError
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ optimize_cmd.register(app)
 ensemble_cmd.register(app)
 sweep_cmd.register(app)
 backtest_cmd.register(app)
+validate_cmd.register(app)
 
 
 def _version(value: bool) -> None:
@@ -79,9 +81,13 @@ def _root(
 
 
 def main() -> None:
-    """Run the CLI, turning rareflow's own errors into a message and exit code 2."""
+    """Run the CLI, turning rareflow's own errors into a message and exit code 2.
+
+    A command that ends with ``typer.Exit(code)`` (a failed check, a rerun that differs) exits
+    with that code.
+    """
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except RareflowError as exc:
         typer.echo(f"error: {exc.user_message()}", err=True)
         sys.exit(2)
@@ -97,3 +103,5 @@ def main() -> None:
         else:
             typer.echo(f"error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
+    # Without standalone mode, click returns the exit code of a command that raised Exit.
+    sys.exit(code if isinstance(code, int) else 0)

@@ -36,6 +36,12 @@ LINE = "_line"
 """Hidden column: the row's 1-based line in its file, for messages raised after loading."""
 ORIGIN = "_origin"
 """Hidden column: the file a row came from (embedded table or the user's file)."""
+LAYER = "_layer"
+"""Hidden column: the layer a row came from (``embedded``, ``calibration NAME``, ``user data``)."""
+HIDDEN = (LINE, ORIGIN, LAYER)
+"""The hidden bookkeeping columns of every loaded table."""
+EMBEDDED = "embedded"
+"""Layer of the embedded tables."""
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Largest table file accepted: bigger is refused, not parsed."""
 USER_DATA_ENV = "RAREFLOW_DATA"
@@ -53,7 +59,7 @@ class RawTable:
     table: Table
     origin: str
     text: str
-    layer: str = "embedded"
+    layer: str = EMBEDDED
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Dataset:
     def public(self, name: str) -> pd.DataFrame:
         """Return a table without the hidden bookkeeping columns, for display and export."""
         df = self.table(name)
-        return df.drop(columns=[c for c in (LINE, ORIGIN) if c in df.columns])
+        return df.drop(columns=[c for c in HIDDEN if c in df.columns])
 
     def source_of(self, source_id: str) -> Mapping[str, object]:
         """Return the sources row for an id."""
@@ -213,10 +219,11 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
             }
             record[LINE] = line
             record[ORIGIN] = raw.origin
+            record[LAYER] = raw.layer
             records.append(record)
     except csv.Error as exc:
         problems.append(Problem(f"not valid CSV: {exc}", raw.origin, reader.line_num))
-    columns = [*expected, LINE, ORIGIN]
+    columns = [*expected, *HIDDEN]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -379,7 +386,7 @@ def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table, layer: str) -
 
 
 def read_raw(
-    directory: Path, names: Iterable[str] | None = None, layer: str = "embedded"
+    directory: Path, names: Iterable[str] | None = None, layer: str = EMBEDDED
 ) -> list[RawTable]:
     """Read the table files present in a directory (missing ones are skipped)."""
     out = []
@@ -436,7 +443,7 @@ def validate(
 def _version(raws: Iterable[RawTable]) -> str:
     digest = hashlib.sha256()
     for raw in sorted(raws, key=lambda r: (r.table.name, r.origin, r.layer)):
-        if raw.layer != "embedded":  # an overlay's layer is part of the data's identity
+        if raw.layer != EMBEDDED:  # an overlay's layer is part of the data's identity
             digest.update(raw.layer.encode())
         digest.update(raw.table.name.encode())
         digest.update(b"\0")
@@ -467,7 +474,12 @@ def _calibration_raw(name: str) -> list[RawTable]:
     return read_raw(calibrations_dir() / name, layer=f"calibration {name}")
 
 
-def load_dataset(user_dir: Path | str | None = None, calibration: str | None = None) -> Dataset:
+def load_dataset(
+    user_dir: Path | str | None = None,
+    calibration: str | None = None,
+    *,
+    from_env: bool = True,
+) -> Dataset:
     """Load the embedded dataset, overlaid with a calibration and a user's tables if given.
 
     Parameters
@@ -479,13 +491,16 @@ def load_dataset(user_dir: Path | str | None = None, calibration: str | None = N
         The name of an embedded calibration (:func:`calibration_names`): tables of fitted
         parameters, written by ``rareflow calibrate``, that overlay the embedded figures they
         replace (kept as alternatives). A user's tables overlay both.
+    from_env
+        Read ``RAREFLOW_DATA`` when ``user_dir`` is None; False loads exactly what is given (a
+        rerun of a run made without user tables).
 
     Raises
     ------
     rareflow.errors.DataError
         Listing every problem found, each with file, row and column.
     """
-    if user_dir is None and os.environ.get(USER_DATA_ENV):
+    if user_dir is None and from_env and os.environ.get(USER_DATA_ENV):
         user_dir = os.environ[USER_DATA_ENV]
     user_path = Path(user_dir) if user_dir is not None else None
     if user_path is not None and not user_path.is_dir():

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import numpy as np
 import xarray as xr
 
-from rareflow import __version__, dims
+from rareflow import dims
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
 from rareflow.model.network import Network
+from rareflow.provenance import code_version
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.levers import CostContext, LeverBase
 from rareflow.scenario.levers.base import PRICE_YEAR
@@ -155,7 +156,7 @@ def run(
             "seed": scenario.seed,
             "data_version": ds.version,
             "calibration": ds.calibration or "",
-            "code_version": __version__,
+            "code_version": code_version(),
         }
     )
     return RunResult(
@@ -163,7 +164,7 @@ def run(
         results=results,
         data_version=ds.version,
         calibration=ds.calibration,
-        code_version=__version__,
+        code_version=code_version(),
         started_at=started,
         finished_at=datetime.now(UTC),
         notes=compiled.notes,

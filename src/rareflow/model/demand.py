@@ -16,6 +16,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
+from rareflow.data.query import latest_rows
 from rareflow.errors import DataError, Problem
 
 ACTIVITY_METRIC_PREFERENCE = ("production", "sales", "installed")
@@ -45,11 +46,6 @@ class SectorDemand:
     demand: xr.DataArray
     growth: xr.DataArray
     detail: pd.DataFrame
-
-
-def _latest(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Keep the row with the latest year of each group."""
-    return df.sort_values("year").groupby(by, as_index=False).tail(1)
 
 
 def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
@@ -151,7 +147,7 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
     demand.attrs["unit"] = "t_magnet_per_year"
 
     growth_rows = dataset.chosen("demand_growth")
-    growth_rows = _latest(growth_rows[growth_rows["country"] == country], ["sector"])
+    growth_rows = latest_rows(growth_rows[growth_rows["country"] == country], ["sector"])
     g = growth_rows.set_index("sector")["value"].astype(float)
     sector_ids = demand.coords[dims.SECTOR].to_numpy()
     growth = xr.DataArray(

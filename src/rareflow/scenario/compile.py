@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow import units
+from rareflow.data import query
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import Element, Sector
@@ -35,14 +36,12 @@ from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
+from rareflow.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 NDPR = (Element.Nd, Element.Pr)
 CONTROLLING_DEFAULT = "CHN"
 #: Which chain stage's import shares stand in for each commodity form.
 FORM_STAGE = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
-#: Trade classes whose partner shares stand in for magnets, best first.
-MAGNET_TRADE_PREFERENCE = ("magnets_rare_earth", "hs850511_magnets_metal", "magnets_permanent_all")
 #: Facility materials that feed each process's capacity.
 PROCESS_MATERIALS = {
     "separation_ndpr": ("oxide_ndpr",),
@@ -75,55 +74,13 @@ def _parameter(ds: Dataset, name: str, stage: str) -> float:
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Partner shares per commodity form, and notes on where each came from."""
+    """Partner shares per commodity form (:func:`rareflow.data.query.import_shares`), and notes."""
     notes = []
     by_form: dict[str, dict[str, float]] = {}
-    links = chain.links
-    materials = ds.table("materials").set_index("material")
     for form, stage in FORM_STAGE.items():
-        found: dict[str, float] = {}
-        stage_links = links[
-            links["material"].map(lambda m: m in materials.index and materials.loc[m, "stage"])
-            == stage
-        ]
-        candidates = list(dict.fromkeys(stage_links["material"]))
-        if form == "magnet":
-            # Rare-earth magnets proper before ferrite-dominated all-magnet totals.
-            candidates.sort(
-                key=lambda m: (
-                    MAGNET_TRADE_PREFERENCE.index(m)
-                    if m in MAGNET_TRADE_PREFERENCE
-                    else len(MAGNET_TRADE_PREFERENCE)
-                )
-            )
-        for material in candidates:
-            for metric in ("share_of_quantity", "share_of_value"):
-                rows = stage_links[
-                    (stage_links["material"] == material) & (stage_links["metric"] == metric)
-                ]
-                if rows.empty:
-                    continue
-                latest = rows[rows["year"] == rows["year"].max()]
-                found = dict(zip(latest["partner"], latest["value"].astype(float), strict=True))
-                notes.append(
-                    f"{form}: {chain.country}'s import shares of {material} ({metric}, "
-                    f"{int(latest['year'].iloc[0])})"
-                )
-                break
-            if found:
-                break
-        if not found:
-            world = chain.stage_share
-            if stage in world.coords["stage"].to_numpy():
-                row = world.sel(stage=stage)
-                found = {
-                    str(c): float(v)
-                    for c, v in zip(row.coords["country"].to_numpy(), row.to_numpy(), strict=True)
-                    if v > 0
-                }
-                notes.append(f"{form}: no import split for {chain.country}; world {stage} shares")
-        total = sum(found.values())
-        by_form[form] = {p: v / total for p, v in found.items()} if total > 0 else {"ROW": 1.0}
+        found = query.import_shares(ds, chain.country, stage)
+        notes.append(f"{form}: {found.note}")
+        by_form[form] = dict(found.shares)
     return by_form, notes
 
 
@@ -208,41 +165,25 @@ def _processes(
     return tuple(procs), proc_in, proc_out, np.maximum(loss, 0.0)
 
 
-def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
+def _capacities(chain: Chain, ds: Dataset, processes: tuple[Process, ...]) -> FloatArray:
     """Return (J,) operating capacity per year of each process, in throughput.
 
     Plants state their capacity in their output (t oxide, metal, magnet); separation's
     throughput is t REO of concentrate fed.
     """
-    plants = chain.nodes[
-        (chain.nodes["country"] == chain.country)
-        & (chain.nodes["metric"] == "capacity")
-        & (chain.nodes["status"] == "operating")
-    ]
     cap = np.zeros(len(processes))
     for j, p in enumerate(processes):
-        rows = plants[plants["material"].isin(PROCESS_MATERIALS[p.id])]
-        for unit, value in zip(rows["unit"], rows["value"], strict=True):
-            cap[j] += p.throughput(float(value) * units.get(str(unit)).to_base)
+        for plant in query.plants(ds, chain.country, materials=PROCESS_MATERIALS[p.id]):
+            cap[j] += p.throughput(plant.figure.value * units.get(plant.figure.unit).to_base)
     return cap
 
 
 def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
-    inv = ds.chosen("inventories")
-    rows = inv[
-        (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
-    ]
-    if rows.empty:
-        raise InputError(
-            f"the dataset has no industry magnet cover for {country} (inventories.csv): set "
-            "parameters.industry_cover_weeks in the scenario, or add a row to your own "
-            "inventories.csv (see README, 'Your own data')"
-        )
-    row = rows.iloc[0]
-    weeks = units.convert(1.0, str(row["unit"]), "weeks")
-    low = row["low"] if pd.notna(row["low"]) else row["value"]
-    high = row["high"] if pd.notna(row["high"]) else row["value"]
-    return float(low) * weeks, float(high) * weeks
+    """Low and high industry magnet cover in weeks (:func:`rareflow.data.query.industry_cover`)."""
+    cover = query.industry_cover(ds, country)
+    low = cover.low if cover.low is not None else cover.value
+    high = cover.high if cover.high is not None else cover.value
+    return low, high
 
 
 def price_parameter(ds: Dataset, name: str, given: Number | None = None) -> Number:
@@ -277,7 +218,7 @@ def _base_prices(ds: Dataset) -> FloatArray:
     for k, c in enumerate(COMMODITIES):
         rows = prices[(prices["material"] == c.id) & (prices["market"] == "usgs_fob")]
         if not rows.empty:
-            out[k] = float(rows.sort_values("year")["value"].iloc[-1])
+            out[k] = float(query.latest_rows(rows)["value"].iloc[0])
     return out
 
 
@@ -393,7 +334,7 @@ def compile_scenario(
     cover = np.where(is_magnet[None, :], industry_weeks[:, None], upstream_weeks[:, None])
     cover_steps = cover * steps_per_week
 
-    cap_year = _capacities(chain, processes)
+    cap_year = _capacities(chain, ds, processes)
     capacity = np.broadcast_to(cap_year / 12.0 * step, (1, t_n, len(processes))).copy()
 
     n_controls = sum(isinstance(s, ExportControl) for s in scenario.shocks)
@@ -492,6 +433,7 @@ def compile_scenario(
     req0 = requirement0[None] if req_scale is None else requirement0[None] * req_scale
     use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
     net.stock0 = cover_steps * use0
+    net.check_shapes()
     return Compiled(net, chain, sampler, tuple(notes))
 
 
@@ -534,10 +476,9 @@ def _scaled_cover(
     """Industry magnet cover times the scale of ``uncertain:`` entries on inventories.csv."""
     key = ("country", "holder", "material", "metric", "year")
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "inventories"):
-        inv = ds.chosen("inventories")
-        used = inv[
-            (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
-        ].head(1)
+        used = query.latest_rows(
+            query.matching(ds, "inventories", country=country, holder="industry", metric="cover")
+        )
         if scenario.parameters.industry_cover_weeks is not None or not (
             _keys(rows, key) & _keys(used, key)
         ):
@@ -600,7 +541,7 @@ def _scale_network(
         net.demand_multiplier = net.demand_multiplier * req[:, None]
 
     growth = ds.chosen("demand_growth")
-    growth = growth[growth["country"] == country].sort_values("year").groupby("sector").tail(1)
+    growth = query.latest_rows(growth[growth["country"] == country], ("sector",))
     growth = growth[growth["sector"].isin(chain.demand.growth.coords["sector"].to_numpy())]
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "demand_growth"):
         by_sector = ("country", "sector", "year")
@@ -612,21 +553,16 @@ def _scale_network(
             m[:, sector_of[sector]] = factor
         net.growth = net.growth * m
 
-    plants = chain.nodes[
-        (chain.nodes["country"] == country)
-        & (chain.nodes["metric"] == "capacity")
-        & (chain.nodes["status"] == "operating")
-    ]
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "facilities"):
         found = _keys(rows, ("facility", "material", "metric", "year"))
         added = np.zeros((factor.shape[0], len(net.processes)))
         used = False
         for j, process in enumerate(net.processes):
-            mine = plants[plants["material"].isin(PROCESS_MATERIALS[process.id])]
-            for r in mine.to_dict("records"):
-                if tuple(str(r[c]) for c in ("facility", "material", "metric", "year")) in found:
+            for plant in query.plants(ds, country, materials=PROCESS_MATERIALS[process.id]):
+                key = (plant.facility, plant.material, "capacity", str(plant.figure.year))
+                if key in found:
                     used = True
-                    output = float(r["value"]) * units.get(str(r["unit"])).to_base
+                    output = plant.figure.value * units.get(plant.figure.unit).to_base
                     base = process.throughput(output) * net.step_months / 12.0
                     added[:, j] += (factor - 1.0) * base
         if not used:

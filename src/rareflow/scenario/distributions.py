@@ -22,6 +22,15 @@ from scipy import stats
 
 FloatArray = NDArray[np.float64]
 
+MAX_MAGNITUDE = 1e12
+"""Largest magnitude of any number a scenario states. Every quantity rareflow models (tonnes,
+months, days, US$ million, shares) lies far inside it, so a larger one is a typo or an attack:
+refused, like NaN and infinities, before it can make a requirement infinite."""
+Finite = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+"""A finite number within +-:data:`MAX_MAGNITUDE`."""
+Positive = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+"""A positive finite number within :data:`MAX_MAGNITUDE`."""
+
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -55,7 +64,7 @@ def uniforms(seed: int, stream: int, draws: NDArray[np.int64]) -> FloatArray:
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF: map uniforms to values."""
@@ -71,7 +80,7 @@ class Fixed(_Dist):
     """A known value (the same in every draw)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float
+    value: Finite
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Return the value for every uniform."""
@@ -82,8 +91,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
+    low: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> Uniform:
@@ -100,9 +109,9 @@ class Triangular(_Dist):
     """Triangular with ``low``, ``mode`` and ``high``."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float
-    mode: float
-    high: float
+    low: Finite
+    mode: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> Triangular:
@@ -122,10 +131,16 @@ class Normal(_Dist):
     """Normal with ``mean`` and ``sd``, optionally truncated to [``low``, ``high``]."""
 
     dist: Literal["normal"] = "normal"
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Finite
+    sd: Positive
+    low: Finite | None = None
+    high: Finite | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Normal:
+        if self.low is not None and self.high is not None and self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be > low ({self.low})")
+        return self
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF, truncated when bounds are given."""
@@ -140,8 +155,8 @@ class LogNormal(_Dist):
     """Log-normal given by its ``median`` and the ``sigma`` of the log."""
 
     dist: Literal["lognormal"] = "lognormal"
-    median: float = Field(gt=0)
-    sigma: float = Field(gt=0)
+    median: Positive
+    sigma: float = Field(gt=0, le=5, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF."""
@@ -152,8 +167,8 @@ class Beta(_Dist):
     """Beta(``a``, ``b``) on [0, 1], for probabilities and shares."""
 
     dist: Literal["beta"] = "beta"
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
+    a: float = Field(ge=0.01, le=1e4, allow_inf_nan=False)
+    b: float = Field(ge=0.01, le=1e4, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF."""
@@ -165,7 +180,10 @@ Distribution = Annotated[
 ]
 """Any distribution, chosen by its ``dist`` field."""
 
-Number = float | Distribution
+DIST_TAGS = frozenset({"fixed", "uniform", "triangular", "normal", "lognormal", "beta"})
+"""The ``dist`` tags of :data:`Distribution`."""
+
+Number = Finite | Distribution
 """A scenario number: plain, or uncertain."""
 
 

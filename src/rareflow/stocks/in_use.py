@@ -55,6 +55,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
+from rareflow.data.query import latest_row
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
 from rareflow.model.demand import ACTIVITY_METRIC_PREFERENCE, INTENSITY_UNIT_FOR_ACTIVITY
@@ -256,14 +257,6 @@ def check_country(dataset: Dataset, country: str) -> None:
         )
 
 
-def _latest(dataset: Dataset, table: str, **keys: str) -> dict[str, object] | None:
-    """Return the latest chosen row of a table matching ``keys``, or None."""
-    rows = dataset.chosen(table)
-    for column, value in keys.items():
-        rows = rows[rows[column] == value]
-    return records(rows.sort_values("year").tail(1))[0] if not rows.empty else None
-
-
 def _activity_unit(dataset: Dataset, sector: str) -> str:
     return str(dataset.table("sectors").set_index("sector").loc[sector, "activity_unit"])
 
@@ -434,7 +427,7 @@ def _activity(
         )
     after = years > last
     if after.any():
-        growth = _latest(dataset, "demand_growth", country=country, sector=sector)
+        growth = latest_row(dataset, "demand_growth", country=country, sector=sector)
         g = 0.0 if growth is None else _number(growth["value"])
         out[after] = cited[last][None, :] * (1.0 + g) ** (years[after] - last)[:, None]
         source = "rareflow-assumption" if growth is None else str(growth["source_id"])
@@ -548,7 +541,7 @@ def magnet_inflows(
         series, used = _activity(dataset, country, sector, years, draw)
         intensity, used_intensity = _intensity(dataset, sector, draw)
         kept = np.ones(draw.n)
-        exported = _latest(
+        exported = latest_row(
             dataset, "in_use_history", country=country, sector=sector, parameter="share_exported"
         )
         if exported is not None:

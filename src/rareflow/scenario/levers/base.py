@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow.data.load import Dataset
+from rareflow.data.query import latest_rows
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import StrictModel
 from rareflow.scenario.context import CompileContext
@@ -66,7 +67,7 @@ class CostContext:
         rates = self.dataset.chosen("exchange_rates")
         row = rates[rates["year"] == PRICE_YEAR]
         if row.empty:
-            row = rates.sort_values("year").tail(1)
+            row = latest_rows(rates)
         return float(row["value"].iloc[0])
 
     def per_draw(self, values: FloatArray) -> FloatArray:

@@ -49,7 +49,7 @@ from pydantic import model_validator
 from rareflow import dims, units
 from rareflow.data.load import Dataset, records
 from rareflow.errors import InputError, ScenarioError
-from rareflow.ids import Element, Sector
+from rareflow.ids import SINTERED_NDFEB, Element, Sector
 from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, Recycled
 from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext
@@ -58,7 +58,6 @@ from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import ramp, spread_before, step_index
 from rareflow.stocks.in_use import end_of_life as end_of_life_by_year
 
-SINTERED = "magnet_ndfeb_sintered"
 Route = Literal["magnet_to_magnet", "hydromet_to_oxide"]
 WORLD = "WLD"
 """Country code of technology rows that apply everywhere (recycling.csv)."""
@@ -295,10 +294,10 @@ class Recycling(LeverBase):
         recovered_magnet = processed * recovery  # (D or 1, T)
         recovered = np.zeros((recovered_magnet.shape[0], net.n_steps, len(COMMODITY_IDS)))
         if self.route == "magnet_to_magnet":
-            recovered[:, :, COMMODITY_IDS.index(SINTERED)] = recovered_magnet
+            recovered[:, :, COMMODITY_IDS.index(SINTERED_NDFEB)] = recovered_magnet
         else:
             # Leached to oxide: element mass is kept, so oxide = metal in scrap / metal per t oxide.
-            magnet = net.content[COMMODITY_IDS.index(SINTERED)]
+            magnet = net.content[COMMODITY_IDS.index(SINTERED_NDFEB)]
             col = {e: i for i, e in enumerate(TRACKED_ELEMENTS)}
             for oxide, elements in (
                 ("oxide_ndpr", (Element.Nd, Element.Pr)),
