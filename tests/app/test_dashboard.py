@@ -168,9 +168,11 @@ def test_a_link_reproduces_the_view(page: Any, chromium: Any) -> None:
     url = page.url
     assert "run=1" in url
     figure = _metric(page, SHORTFALL_METRIC)
+    page.close()  # one page at a time: the link is opened as a new visitor would
     other = chromium.new_context(viewport={"width": 1400, "height": 1000})
     try:
         second = other.new_page()
+        second.set_default_timeout(120_000)
         second.goto(url)
         expect(second.get_by_role("spinbutton", name="Draws")).to_have_value(DRAWS)
         expect(second.get_by_text("Results: china-2025-april")).to_be_visible()
