@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import sector_summary, summary_columns, summary_rows
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -69,19 +69,23 @@ def register(app: typer.Typer) -> None:
             "code_version": result.code_version,
             "sectors": summary,
             "notes": list(result.notes),
+            "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
             )
+        for warning in result.warnings:
+            err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
