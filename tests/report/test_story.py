@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rareflow import display
-from rareflow.cli import app as root_app
+from rareflow.cli import ROOT
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.report import Report, baseline_for, build_report, from_result
@@ -116,12 +116,12 @@ def test_what_helps_compares_levers_with_the_shock_alone(dataset: Dataset) -> No
 )  # fmt: skip
 def test_report_of_every_run_kind(kind: str, args: list[str], finding: str, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    made = CliRunner().invoke(root_app, [*args, "--store", str(store)])
+    made = CliRunner().invoke(ROOT, [*args, "--store", str(store)])
     assert made.exit_code == 0, made.output
     run_id = re.findall(r"\d{8}T\d{12}Z-[0-9a-f]{8}", made.output)[-1]
     out = tmp_path / f"{kind}.html"
     done = CliRunner().invoke(
-        root_app, ["report", run_id, "--store", str(store), "--out", str(out), "--quiet"]
+        ROOT, ["report", run_id, "--store", str(store), "--out", str(out), "--quiet"]
     )
     assert done.exit_code == 0, done.output
     html = out.read_text(encoding="utf-8")
