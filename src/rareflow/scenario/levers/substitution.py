@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.data.query import process_parameter
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, StrictModel, check_range
@@ -173,6 +172,9 @@ class Substitution(LeverBase):
             return np.ones(1)
         if self.nd_reduction is not None:
             return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
+        # The query layer (and pandas) load when a lever compiles, not when scenarios parse.
+        from rareflow.data.query import process_parameter  # noqa: PLC0415
+
         return np.array([process_parameter(dataset, "nd_lean_nd_reduction", "magnet").value])
 
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
@@ -180,6 +182,8 @@ class Substitution(LeverBase):
         if self.substitute_kg_per_kg is not None:
             return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
         if self.option == "ferrite":
+            from rareflow.data.query import process_parameter  # noqa: PLC0415
+
             extra = process_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use").value
             ratio = process_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet").value
             return np.array([(1.0 + extra) * ratio])
