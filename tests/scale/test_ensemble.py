@@ -152,7 +152,7 @@ def test_cli_ensemble_prints_and_stores(cli: typer.Typer, tmp_path: object) -> N
     assert table.exit_code == 0
     header = table.stdout.splitlines()[0].split(",")
     assert header[0] == "sector"
-    assert header[-1] == "lever cost (US$ m)"
+    assert header[-3:] == ["lever_cost_usd_median", "lever_cost_usd_p5", "lever_cost_usd_p95"]
 
 
 def test_cli_rejects_two_clusters(cli: typer.Typer) -> None:

@@ -201,3 +201,34 @@ def summary_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for s in summary
     ]
+
+
+SPREADS = (
+    "first_month",
+    "months_in_shortfall",
+    "peak_monthly_shortfall_t",
+    "peak_monthly_shortfall_pct",
+    "cumulative_shortfall_t",
+    "cumulative_shortfall_pct",
+)
+"""The summary's spreads (median, 5th and 95th percentile), in table order."""
+
+
+def summary_columns(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Flatten a summary for CSV: one plain value per column (``<spread>_median``, ``_p5``, ...).
+
+    Numbers stay numbers (the share of draws short as a fraction, percentages in percent); a
+    first month short is ``YYYY-MM``; a spread without a value (never short) is empty.
+    """
+    rows = []
+    for s in summary:
+        row: dict[str, Any] = {
+            "sector": s["sector"],
+            "requirement_t": s["requirement_t"],
+            "share_of_draws_short": s["share_of_draws_short"],
+        }
+        for key in SPREADS:
+            for stat in ("median", "p5", "p95"):
+                row[f"{key}_{stat}"] = s[key][stat]
+        rows.append(row)
+    return rows

@@ -9,7 +9,7 @@ import typer
 
 from rareflow.analysis.ensemble import Keep, run_ensemble
 from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import sector_summary, summary_columns, summary_rows
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -91,7 +91,8 @@ def register(app: typer.Typer) -> None:
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
@@ -101,7 +102,7 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
 
@@ -169,10 +170,11 @@ def _run_streamed(
         f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
         "(median [5th..95th percentile])"
     )
-    emit(summary_rows(result.summary), fmt, title=title, document=result.document())
+    rows = summary_columns(result.summary) if fmt is Format.CSV else summary_rows(result.summary)
+    emit(rows, fmt, title=title, document=result.document())
     if not quiet and fmt is Format.TABLE:
         for line in result.notes:
-            err_console.print(f"[dim]data: {line}[/dim]")
+            err_console.print(f"data: {line}", style="dim")
         if result.run_id:
             err_console.print(
                 f"stored as run {result.run_id} (see `rareflow runs show {result.run_id}`)"
