@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.data.query import process_parameter
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, StrictModel, check_range
@@ -173,12 +172,16 @@ class Substitution(LeverBase):
             return np.ones(1)
         if self.nd_reduction is not None:
             return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
+        from rareflow.data.query import process_parameter  # noqa: PLC0415 - pandas, at compile
+
         return np.array([process_parameter(dataset, "nd_lean_nd_reduction", "magnet").value])
 
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
             return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
+        from rareflow.data.query import process_parameter  # noqa: PLC0415 - pandas, at compile
+
         if self.option == "ferrite":
             extra = process_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use").value
             ratio = process_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet").value
