@@ -192,3 +192,29 @@ def test_engine_and_stress_test_read_the_same_facts(dataset: Dataset) -> None:
         cover.value * cn.network.node("ev_car_IND").demand
     )
     assert "industry magnet cover: 2-3 weeks" in " ".join(compiled.notes)
+
+
+def test_ferrite_magnets_never_stand_in_for_rare_earth_magnets(tmp_path: Path) -> None:
+    # HS 8505.19 (other permanent magnets, mostly ferrite) imported alone: the magnet shares stay
+    # the embedded rare-earth magnets' (ICRA 2025), and the note says so.
+    _user_table(
+        tmp_path,
+        "trade",
+        [
+            {
+                "importer": "IND",
+                "partner": "JPN",
+                "material": "hs850519_magnets_other",
+                "metric": "quantity",
+                "value": 900,
+                "unit": "t",
+                "year": 2024,
+                "source_id": "usgs-mcs2026",
+                "choice": "chosen",
+            }
+        ],
+    )
+    magnets = query.import_shares(load_dataset(tmp_path), "IND", "magnet")
+    assert magnets.material == "magnets_rare_earth"
+    assert not magnets.user_data
+    assert "JPN" not in magnets.shares

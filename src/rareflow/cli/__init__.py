@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("runs", "Saved runs: list, show, export, verify, repair, rerun and delete them."),
     "run": (
         "run",
-        "Run a scenario; print first month, months, peak and cumulative shortfall by sector.",
+        "Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.",
     ),
     "scenario": ("scenario", "Scenarios: list presets, show one as YAML, validate a file."),
     "lever": ("lever", "Policy levers: list them, show one's parameters."),

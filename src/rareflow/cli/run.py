@@ -9,7 +9,14 @@ import typer
 
 from rareflow.analysis.ensemble import Keep, run_ensemble
 from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
-from rareflow.analysis.summary import sector_summary, summary_columns, summary_rows
+from rareflow.analysis.production import sector_values
+from rareflow.analysis.summary import (
+    SHORT_THRESHOLD,
+    monthly_by_sector,
+    sector_summary,
+    summary_columns,
+    summary_rows,
+)
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -53,12 +60,32 @@ def register(app: typer.Typer) -> None:
         data: DataDirOption = None,
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
+        short_above: Annotated[
+            float,
+            typer.Option(
+                "--short-above",
+                min=0.0,
+                max=100.0,
+                help="A month counts as short when more than this % of its requirement is "
+                "not delivered.",
+            ),
+        ] = 100 * SHORT_THRESHOLD,
     ) -> None:
-        """Run a scenario; print first month, months, peak and cumulative shortfall by sector."""
+        """Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.
+
+        Physical shortfall (magnets not available) and demand forgone at high prices are shown
+        apart; both become units and value of production lost.
+        """
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
         plan = plan_run(sc, dataset)
         if plan.stream:
+            if short_above != 100 * SHORT_THRESHOLD:
+                raise InputError(
+                    f"--short-above: a run of {sc.draws:,} draws is streamed in chunks (it does "
+                    "not fit in memory in one piece) and its summary uses the default "
+                    f"{100 * SHORT_THRESHOLD:g}%; leave --short-above out, or run fewer draws"
+                )
             _run_streamed(scenario, sc, dataset, plan, fmt, store, no_store=no_store, quiet=quiet)
             return
         try:
@@ -70,11 +97,17 @@ def register(app: typer.Typer) -> None:
                 f"{gib(plan.whole_bytes)}, {gib(available_memory())} available now); "
                 f"stream it: rareflow ensemble {scenario} --draws {sc.draws} --keep full"
             ) from None
-        summary = sector_summary(result.results, sc.step_months)
+        values = sector_values(dataset, sc.country)
+        summary = sector_summary(result.results, sc.step_months, values, short_above / 100)
         run_id = None
         if not no_store:
             record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
             run_id = RunStore(store).save(record, result.results)
+        unvalued = sorted(
+            str(s["sector"])
+            for s in summary
+            if s["sector"] not in values or values[s["sector"]].inr_per_unit is None
+        )
         document = {
             "run_id": run_id,
             "scenario": sc.name,
@@ -83,13 +116,21 @@ def register(app: typer.Typer) -> None:
             "seed": sc.seed,
             "data_version": result.data_version,
             "code_version": result.code_version,
-            "sectors": summary,
+            "short_above_pct": short_above,
+            "sectors": [
+                {**s, "monthly": monthly}
+                for s, monthly in zip(
+                    summary, monthly_by_sector(result.results, values).values(), strict=True
+                )
+            ],
+            "unvalued_sectors": unvalued,
             "notes": list(result.notes),
             "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
-            f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
+            f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile]; a "
+            f"month is short above {short_above:g}% of its requirement)"
         )
         rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
         emit(rows, fmt, title=title, document=document)
@@ -97,6 +138,12 @@ def register(app: typer.Typer) -> None:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
+            )
+        if unvalued and fmt is Format.TABLE:
+            err_console.print(
+                "no value of production in the dataset (unit_values.csv) for: "
+                + ", ".join(unvalued),
+                markup=False,
             )
         for warning in result.warnings:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)

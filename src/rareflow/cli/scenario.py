@@ -56,7 +56,7 @@ def validate(
     draw (countries, partners, table filters, prices a lever needs): what `run` refuses is refused
     here. Levers that cannot act within the horizon are warned about.
     """
-    # The dataset and the engine (pandas, scipy) load here, so that `scenario list` stays light.
+    # The dataset and the engine load here, not with the module: `scenario list` stays light.
     from rareflow.data.load import load_dataset  # noqa: PLC0415
     from rareflow.engine.run import check_scenario  # noqa: PLC0415
 

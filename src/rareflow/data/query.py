@@ -24,7 +24,8 @@ The rules, and why (where the old readers differed, the rule kept is named):
   (materials.csv ``stage``), partner World excluded, in this order of preference: rows from the
   user's own data (``--data DIR``, e.g. written by ``rareflow data import-trade``) before the
   embedded ones; then the material (at the magnet stage rare-earth magnets proper, then HS
-  8505.11, then all permanent magnets, which are mostly ferrite); then the metric
+  8505.11, then all permanent magnets, which are mostly ferrite; never HS 8505.19 alone, other
+  permanent magnets, mostly ferrite: :data:`NOT_RARE_EARTH`); then the metric
   (``share_of_quantity``, ``share_of_value``, then partner ``quantity`` and ``value`` rows, whose
   shares are computed); then the latest year. Without any, the stage's world output shares
   (stage_shares.csv, latest year). The compiler used this order without the user-data rule and
@@ -65,6 +66,9 @@ MATERIAL_PREFERENCE: Mapping[str, tuple[str, ...]] = {
 """Trade classes preferred at a stage, best first (others follow in file order): rare-earth
 magnets proper before HS 8505.11 (all metal magnets) before all permanent magnets (mostly
 ferrite)."""
+NOT_RARE_EARTH: frozenset[str] = frozenset({"hs850519_magnets_other"})
+"""Trade classes that never stand in for a rare-earth stage: HS 8505.19, other permanent magnets,
+is mostly ferrite (no rare earth), so its partners say nothing about where NdFeB comes from."""
 WORLD = "WLD"
 """Partner code of a world total (never a partner share)."""
 REST_OF_WORLD = "ROW"
@@ -462,7 +466,9 @@ def _stage_materials(dataset: Dataset, stage: str, present: Collection[str]) -> 
     """Materials of a stage found in ``present``, in order of preference."""
     materials = dataset.table("materials")
     of_stage = set(materials.loc[materials["stage"] == stage, "material"].astype(str))
-    found = [m for m in dict.fromkeys(map(str, present)) if m in of_stage]
+    found = [
+        m for m in dict.fromkeys(map(str, present)) if m in of_stage and m not in NOT_RARE_EARTH
+    ]
     preferred = MATERIAL_PREFERENCE.get(stage, ())
     rank = {m: i for i, m in enumerate(preferred)}
     return sorted(found, key=lambda m: rank.get(m, len(preferred)))

@@ -172,7 +172,8 @@ class Substitution(LeverBase):
             return np.ones(1)
         if self.nd_reduction is not None:
             return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
-        from rareflow.data.query import process_parameter  # noqa: PLC0415 - pandas, at compile
+        # The query layer (and pandas) load when a lever compiles, not when scenarios parse.
+        from rareflow.data.query import process_parameter  # noqa: PLC0415
 
         return np.array([process_parameter(dataset, "nd_lean_nd_reduction", "magnet").value])
 
@@ -180,9 +181,9 @@ class Substitution(LeverBase):
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
             return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
-        from rareflow.data.query import process_parameter  # noqa: PLC0415 - pandas, at compile
-
         if self.option == "ferrite":
+            from rareflow.data.query import process_parameter  # noqa: PLC0415
+
             extra = process_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use").value
             ratio = process_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet").value
             return np.array([(1.0 + extra) * ratio])
