@@ -71,7 +71,10 @@ def test_streamed_run_equals_the_run_in_one_piece(
     code, out, err = _cli([*args, "--format", "json"])
     assert code == 0, err
     whole = json.loads(out)
-    assert streamed["sectors"] == whole["sectors"]
+    # The run in one piece adds month-by-month figures, which a streamed run does not keep.
+    assert streamed["sectors"] == [
+        {k: v for k, v in sector.items() if k != "monthly"} for sector in whole["sectors"]
+    ]
     runs = RunStore(store)
     a, b = (runs.results(r) for r in (streamed["run_id"], whole["run_id"]))
     assert a.sizes["draw"] == DRAWS
