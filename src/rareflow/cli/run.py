@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import (
+    format_spread,
+    partner_additions,
+    sector_summary,
+    summary_rows,
+)
+from rareflow.cli.focal import FocalCountryOption, focal
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -48,13 +54,16 @@ def register(app: typer.Typer) -> None:
         data: DataDirOption = None,
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
+        country: FocalCountryOption = None,
     ) -> None:
         """Run a scenario; print first month, months, peak and cumulative shortfall by sector."""
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
+        sc, gaps = focal(sc, country, dataset)
         with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
             result = run(sc, dataset=dataset, progress=bar)
         summary = sector_summary(result.results, sc.step_months)
+        added = partner_additions(result.results)
         run_id = None
         if not no_store:
             record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
@@ -68,7 +77,9 @@ def register(app: typer.Typer) -> None:
             "data_version": result.data_version,
             "code_version": result.code_version,
             "sectors": summary,
+            "partners_adding": added,
             "notes": list(result.notes),
+            "data_gaps": gaps,
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
@@ -83,5 +94,17 @@ def register(app: typer.Typer) -> None:
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"[dim]data: {note}[/dim]")
+            for gap in gaps:
+                err_console.print(f"[dim]gap: {gap}[/dim]")
+            adding = [r for r in added if (r["added_t"]["median"] or 0.0) > 0]
+            if adding:
+                err_console.print(
+                    "partners adding magnets above their first month's rate over the horizon "
+                    "(t, median [5th..95th]): "
+                    + "; ".join(
+                        f"{r['partner']} +{format_spread(r['added_t'])} ({r['share']:.0%})"
+                        for r in adding
+                    )
+                )
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
