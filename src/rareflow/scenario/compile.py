@@ -8,6 +8,7 @@ README). Then each shock and lever writes itself into the network's schedules.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from rareflow.model.network import (
 )
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Uniform
+from rareflow.scenario.levers.consortium import Consortium
 from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
@@ -63,14 +65,37 @@ class Compiled:
     chain: Chain
     sampler: Sampler
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Inputs that cannot act within the horizon (e.g. a plant online after it ends)."""
+
+
+def _fingerprint(net: Network) -> list[tuple[str, object]]:
+    """Summarise every network array (shape, sum, sum of squares), to see what a lever changed."""
+    out: list[tuple[str, object]] = []
+    for f in dataclasses.fields(net):
+        value = getattr(net, f.name)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            a = value.astype(np.float64, copy=False)
+            out.append((f.name, (a.shape, float(np.nansum(a)), float(np.nansum(a * a)))))
+        elif isinstance(value, np.ndarray):
+            out.append((f.name, value.shape))
+        else:
+            out.append((f.name, repr(value)))
+    return out
+
+
+def _check_exporters(scenario: Scenario, known: set[str]) -> None:
+    """Refuse a shock on an exporter the dataset does not know: it would change nothing."""
+    for i, shock in enumerate(scenario.shocks):
+        if shock.exporter not in known:
+            raise ScenarioError(
+                f"shocks[{i}].exporter: '{shock.exporter}' is not a country of the dataset "
+                f"(countries.csv: {', '.join(sorted(known))}); a shock on it would change nothing"
+            )
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
-    rows = ds.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
+    return query.process_parameter(ds, name, stage).value
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:
@@ -425,6 +450,7 @@ def compile_scenario(
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
     ctx = CompileContext(net, chain, sampler, magnet_elements, ds)
+    _check_exporters(scenario, ctx.known_countries())
     control = 0
     controlling: set[str] = set()
     for i, shock in enumerate(scenario.shocks):
@@ -434,10 +460,19 @@ def compile_scenario(
             controlling.add(shock.exporter)
     # Regulatory reforms first: they set modifiers (permit times, by-product rules) that the
     # other levers read from the context, whatever their order in the scenario.
+    warnings = []
     for i, lever in sorted(
         enumerate(scenario.levers), key=lambda il: not isinstance(il[1], RegulatoryReform)
     ):
+        before = _fingerprint(net)
         lever.apply(ctx, f"levers[{i}]")
+        if _fingerprint(net) == before and not isinstance(lever, RegulatoryReform | Consortium):
+            end = (time[-1] + step - 1).astype(object)
+            warnings.append(
+                f"levers[{i}] ({lever.type}{f' {lever.name!r}' if lever.name else ''}) changes "
+                f"nothing within the horizon ({scenario.start:%Y-%m} to {end:%Y-%m}): check its "
+                "dates (a plant online, or a contract starting, after the horizon ends)"
+            )
     req_scale = _scale_network(scenario, ds, sampler, chain, net)
 
     surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
@@ -468,7 +503,7 @@ def compile_scenario(
     use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
     net.stock0 = cover_steps * use0
     net.check_shapes()
-    return Compiled(net, chain, sampler, tuple(notes))
+    return Compiled(net, chain, sampler, tuple(notes), tuple(warnings))
 
 
 def _uncertain_rows(
