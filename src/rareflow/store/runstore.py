@@ -192,10 +192,15 @@ class RunStore:
                 "store's directory, or leave it out for the default"
             )
         chosen = Path(path) if path is not None else default_store_path()
-        self.path = chosen.expanduser().resolve()
         self.lock_timeout = lock_timeout
         self.repairs: builtins.list[StoreProblem] = []
-        self._create(explicit=path is not None, repair=repair)
+        try:
+            self.path = chosen.expanduser().resolve()
+            self._create(explicit=path is not None, repair=repair)
+        except (OSError, RuntimeError, ValueError) as exc:  # a loop, a NUL, a name too long
+            raise StoreError(
+                f"cannot use {str(chosen)[:200]!r} as a run store: {str(exc)[:200]}"
+            ) from None
         with self._locked():
             if repair:
                 self.repairs = self._repair_catalogue()
