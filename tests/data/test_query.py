@@ -10,7 +10,14 @@ import pytest
 
 from rareflow.data import query
 from rareflow.data.load import Dataset, embedded_dir, load_dataset
+from rareflow.engine.run import with_overrides
 from rareflow.errors import DataError, InputError
+from rareflow.indicators.chain_network import build_stress_network
+from rareflow.model import build_chain
+from rareflow.model.network import COMMODITY_IDS
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.load import load_scenario
+from rareflow.units import WEEKS_PER_YEAR
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +170,51 @@ def test_user_trade_rows_win_and_flows_become_shares(tmp_path: Path) -> None:
     assert dict(magnets.shares) == pytest.approx({"CHN": 0.6, "JPN": 0.3, "VNM": 0.1})
     assert "from your data" in magnets.note
     assert "shares computed" in magnets.note
+
+
+def test_engine_and_stress_test_read_the_same_facts(dataset: Dataset) -> None:
+    # The compiler and the stress-test network ask the query layer, so they cannot disagree.
+    compiled = compile_scenario(with_overrides(load_scenario("baseline"), draws=2), dataset=dataset)
+    net = compiled.network
+    cn = build_stress_network(build_chain("IND", dataset), dataset)
+    k = COMMODITY_IDS.index("magnet_ndfeb_sintered")
+    china = net.share[list(net.partners).index("CHN"), k]
+    magnets = cn.network.node("magnet_CHN").capacity + cn.network.node("magnet_ROW").capacity
+    assert cn.network.node("magnet_CHN").capacity / magnets == pytest.approx(china)
+    # Nd metal: IREL's 30 t/yr, operating, in both.
+    j = [p.id for p in net.processes].index("metal_ndpr")
+    metal_per_year = net.capacity[0, 0, j] * 12 / net.step_months
+    assert cn.nodes["metal_IND"].figures["capacity"].value * WEEKS_PER_YEAR == pytest.approx(30.0)
+    assert net.processes[j].throughput(30.0) == pytest.approx(metal_per_year)
+    # Industry cover: the engine draws between the range the stress test's figure states.
+    cover = query.industry_cover(dataset, "IND")
+    assert cn.nodes["ev_car_IND"].figures["inventory"].value == pytest.approx(
+        cover.value * cn.network.node("ev_car_IND").demand
+    )
+    assert "industry magnet cover: 2-3 weeks" in " ".join(compiled.notes)
+
+
+def test_ferrite_magnets_never_stand_in_for_rare_earth_magnets(tmp_path: Path) -> None:
+    # HS 8505.19 (other permanent magnets, mostly ferrite) imported alone: the magnet shares stay
+    # the embedded rare-earth magnets' (ICRA 2025), and the note says so.
+    _user_table(
+        tmp_path,
+        "trade",
+        [
+            {
+                "importer": "IND",
+                "partner": "JPN",
+                "material": "hs850519_magnets_other",
+                "metric": "quantity",
+                "value": 900,
+                "unit": "t",
+                "year": 2024,
+                "source_id": "usgs-mcs2026",
+                "choice": "chosen",
+            }
+        ],
+    )
+    magnets = query.import_shares(load_dataset(tmp_path), "IND", "magnet")
+    assert magnets.material == "magnets_rare_earth"
+    assert not magnets.user_data
+    assert "JPN" not in magnets.shares

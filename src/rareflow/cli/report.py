@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from rareflow.cli.options import CalibrationOption, DataDirOption, StoreOption
+from rareflow.cli.options import SEED_MAX, CalibrationOption, DataDirOption, StoreOption
 from rareflow.cli.output import err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
+from rareflow.outputs import output_dir, output_file
 from rareflow.report.build import build_report, write_html
 from rareflow.report.export import ImageFormat, write_figures
 from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
@@ -63,7 +64,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--draws", "-n", min=1, max=10_000_000, help="Draws, for a scenario."),
         ] = None,
         seed: Annotated[
-            int | None, typer.Option("--seed", "-s", min=0, help="Seed, for a scenario.")
+            int | None,
+            typer.Option("--seed", "-s", min=0, max=SEED_MAX, help="Seed, for a scenario."),
         ] = None,
         no_baseline: Annotated[
             bool, typer.Option("--no-baseline", help="Do not run the baseline beside the run.")
@@ -81,10 +83,13 @@ def register(app: typer.Typer) -> None:
         A scenario is run first and stored like `rareflow run` does. The baseline beside it is
         the same scenario without shocks and levers, with the same draws and seed.
         """
+        out = output_file(out, "--out")
+        if figures is not None:
+            output_dir(figures, "--figures", create=False)
         dataset = load_dataset(data, calibration)
         is_run_id = RUN_ID_PATTERN.match(source) is not None and source not in preset_names()
         if is_run_id:
-            shock = from_store(RunStore(store), source)
+            shock = from_store(RunStore(store, create=False), source)
         else:
             shock = _run_and_store(
                 source, draws, seed, None if no_store else RunStore(store), dataset, quiet

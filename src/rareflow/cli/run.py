@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.production import sector_values
+from rareflow.analysis.summary import (
+    SHORT_THRESHOLD,
+    monthly_by_sector,
+    sector_summary,
+    summary_columns,
+    summary_rows,
+)
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -48,17 +55,37 @@ def register(app: typer.Typer) -> None:
         data: DataDirOption = None,
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
+        short_above: Annotated[
+            float,
+            typer.Option(
+                "--short-above",
+                min=0.0,
+                max=100.0,
+                help="A month counts as short when more than this % of its requirement is "
+                "not delivered.",
+            ),
+        ] = 100 * SHORT_THRESHOLD,
     ) -> None:
-        """Run a scenario; print first month, months, peak and cumulative shortfall by sector."""
+        """Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.
+
+        Physical shortfall (magnets not available) and demand forgone at high prices are shown
+        apart; both become units and value of production lost.
+        """
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
         with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
             result = run(sc, dataset=dataset, progress=bar)
-        summary = sector_summary(result.results, sc.step_months)
+        values = sector_values(dataset, sc.country)
+        summary = sector_summary(result.results, sc.step_months, values, short_above / 100)
         run_id = None
         if not no_store:
             record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
             run_id = RunStore(store).save(record, result.results)
+        unvalued = sorted(
+            str(s["sector"])
+            for s in summary
+            if s["sector"] not in values or values[s["sector"]].inr_per_unit is None
+        )
         document = {
             "run_id": run_id,
             "scenario": sc.name,
@@ -67,24 +94,39 @@ def register(app: typer.Typer) -> None:
             "seed": sc.seed,
             "data_version": result.data_version,
             "code_version": result.code_version,
-            "sectors": summary,
+            "short_above_pct": short_above,
+            "sectors": [
+                {**s, "monthly": monthly}
+                for s, monthly in zip(
+                    summary, monthly_by_sector(result.results, values).values(), strict=True
+                )
+            ],
+            "unvalued_sectors": unvalued,
             "notes": list(result.notes),
             "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
-            f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile])"
+            f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile]; a "
+            f"month is short above {short_above:g}% of its requirement)"
         )
-        emit(summary_rows(summary), fmt, title=title, document=document)
+        rows = summary_columns(summary) if fmt is Format.CSV else summary_rows(summary)
+        emit(rows, fmt, title=title, document=document)
         if not summary:
             err_console.print(
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
             )
+        if unvalued and fmt is Format.TABLE:
+            err_console.print(
+                "no value of production in the dataset (unit_values.csv) for: "
+                + ", ".join(unvalued),
+                markup=False,
+            )
         for warning in result.warnings:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
-                err_console.print(f"[dim]data: {note}[/dim]")
+                err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

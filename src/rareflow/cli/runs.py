@@ -51,7 +51,7 @@ def _size(n: int) -> str:
 @app.command("list")
 def list_runs(store: StoreOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the runs in the store, oldest first."""
-    run_store = RunStore(store)
+    run_store = RunStore(store, create=False)
     rows = [_list_row(info) for info in run_store.list()]
     emit(rows, fmt, title=f"Runs in {run_store.path}", columns=_LIST_COLUMNS)
 
@@ -61,7 +61,7 @@ def show(
     run_id: RunIdArgument, store: StoreOption = None, fmt: FormatOption = Format.TABLE
 ) -> None:
     """Show one run's record, results' shape and files."""
-    info = RunStore(store).get(run_id)
+    info = RunStore(store, create=False).get(run_id)
     record = info.record
     fields: dict[str, Any] = {
         "id": info.id,
@@ -95,7 +95,7 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export a run's Parquet files, record and checksums into a directory."""
-    written = RunStore(store).export(run_id, to, overwrite=overwrite)
+    written = RunStore(store, create=False).export(run_id, to, overwrite=overwrite)
     err_console.print(f"exported {len(written)} files of run {run_id} to {to}")
 
 
@@ -124,7 +124,7 @@ def verify(
     rareflow did not write and what `rareflow runs repair` quarantined; changes nothing (unless
     --repair). Exits with status 1 if any error is found (warnings alone exit 0).
     """
-    run_store = RunStore(store, repair=repair)
+    run_store = RunStore(store, repair=repair, create=False)
     if repair:
         _print_repairs(run_store)
     problems = run_store.verify()
@@ -136,21 +136,19 @@ def verify(
         err_console.print(
             f"store has {len(errors)} problem(s); `rareflow runs repair` puts complete runs back "
             "into the catalogue and quarantines leftovers (it deletes nothing)",
-            markup=False,
         )
         raise typer.Exit(code=1)
     err_console.print(
         f"store OK: every file of every run in {run_store.path} matches its checksum"
-        + (f" ({len(problems)} warning(s))" if problems else ""),
-        markup=False,
+        + (f" ({len(problems)} warning(s))" if problems else "")
     )
 
 
 def _print_repairs(run_store: RunStore) -> None:
     for done in run_store.repairs:
-        err_console.print(f"repair: {done}", markup=False)
+        err_console.print(f"repair: {done}")
     if not run_store.repairs:
-        err_console.print(f"repair: nothing to repair in {run_store.path}", markup=False)
+        err_console.print(f"repair: nothing to repair in {run_store.path}")
 
 
 @app.command("repair")
@@ -163,7 +161,7 @@ def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) 
     with a reasons.json. Entries that rareflow did not write are left where they are. Exits with
     status 1 if problems remain (see `rareflow runs verify`).
     """
-    run_store = RunStore(store, repair=True)
+    run_store = RunStore(store, repair=True, create=False)
     rows = [
         {
             "action": "left" if p.severity == "warning" else "done",
@@ -180,13 +178,12 @@ def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) 
         columns=["action", "run_id", "path", "what"],
     )
     if not run_store.repairs:
-        err_console.print(f"nothing to repair in {run_store.path}", markup=False)
+        err_console.print(f"nothing to repair in {run_store.path}")
     remaining = [p for p in run_store.verify() if p.severity == "error"]
     if remaining:
         err_console.print(
             f"{len(remaining)} problem(s) remain (damaged runs are kept as evidence); see "
             "`rareflow runs verify`",
-            markup=False,
         )
         raise typer.Exit(code=1)
 
@@ -198,7 +195,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a run and its files."""
-    run_store = RunStore(store)
+    run_store = RunStore(store, create=False)
     info = run_store.get(run_id)
     if not yes:
         typer.confirm(
@@ -228,7 +225,7 @@ def rerun_command(
     The run is recomputed on the calibration and user data directory it was made with (--data
     gives another copy of that directory). Every kind of stored run can be rerun.
     """
-    report = rerun(RunStore(store), run_id, data_dir=data)
+    report = rerun(RunStore(store, create=False), run_id, data_dir=data)
     row = {
         "run": report.run_id,
         "kind": report.kind,

@@ -18,7 +18,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -69,15 +69,37 @@ class RawTable:
     layer: str = EMBEDDED
 
 
+class FrozenTables(Mapping[str, pd.DataFrame]):
+    """A dataset's tables, immutable once loaded: each lookup hands out a copy.
+
+    The copy is shallow: pandas' copy-on-write (the default from pandas 3) copies a column only
+    when the copy is written to, so a caller that edits what it got never changes the dataset
+    that other callers (and the cached embedded dataset) share, and reading costs no copy of the
+    data. The mapping itself cannot be assigned to.
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._tables = {name: df.copy(deep=False) for name, df in tables.items()}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._tables[name].copy(deep=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """The validated dataset.
+    """The validated dataset, immutable once loaded (:class:`FrozenTables`).
 
     Parameters
     ----------
     tables
-        One DataFrame per table, typed by the schema, with the hidden columns ``_line`` and
-        ``_origin`` naming where each row came from.
+        One DataFrame per table, typed by the schema, with the hidden columns ``_line``,
+        ``_origin`` and ``_layer`` naming where each row came from.
     version
         A hash of every table's content: runs record it, so a result can be traced to its data.
     user_dir
@@ -90,6 +112,10 @@ class Dataset:
     version: str
     user_dir: Path | None = None
     calibration: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tables, FrozenTables):
+            object.__setattr__(self, "tables", FrozenTables(self.tables))
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a table (all rows, alternatives included)."""

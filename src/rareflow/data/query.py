@@ -24,7 +24,8 @@ The rules, and why (where the old readers differed, the rule kept is named):
   (materials.csv ``stage``), partner World excluded, in this order of preference: rows from the
   user's own data (``--data DIR``, e.g. written by ``rareflow data import-trade``) before the
   embedded ones; then the material (at the magnet stage rare-earth magnets proper, then HS
-  8505.11, then all permanent magnets, which are mostly ferrite); then the metric
+  8505.11, then all permanent magnets, which are mostly ferrite; never HS 8505.19 alone, other
+  permanent magnets, mostly ferrite: :data:`NOT_RARE_EARTH`); then the metric
   (``share_of_quantity``, ``share_of_value``, then partner ``quantity`` and ``value`` rows, whose
   shares are computed); then the latest year. Without any, the stage's world output shares
   (stage_shares.csv, latest year). The compiler used this order without the user-data rule and
@@ -46,6 +47,13 @@ from rareflow import units
 from rareflow.data.load import EMBEDDED, LAYER, Dataset, records
 from rareflow.errors import DataError, InputError, Problem
 
+ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed")
+"""Production is what needs magnets; sales or installations stand in where it is not known."""
+INTENSITY_UNIT_FOR_ACTIVITY: Mapping[str, tuple[str, float]] = {
+    "units_per_year": ("kg_magnet_per_unit", 1e-3),
+    "mw_per_year": ("t_magnet_per_mw", 1.0),
+}
+"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet."""
 OPERATING: tuple[str, ...] = ("operating",)
 """Facility statuses whose capacity counts by default: plants that produce today."""
 SHARE_METRICS: tuple[str, ...] = ("share_of_quantity", "share_of_value")
@@ -58,6 +66,9 @@ MATERIAL_PREFERENCE: Mapping[str, tuple[str, ...]] = {
 """Trade classes preferred at a stage, best first (others follow in file order): rare-earth
 magnets proper before HS 8505.11 (all metal magnets) before all permanent magnets (mostly
 ferrite)."""
+NOT_RARE_EARTH: frozenset[str] = frozenset({"hs850519_magnets_other"})
+"""Trade classes that never stand in for a rare-earth stage: HS 8505.19, other permanent magnets,
+is mostly ferrite (no rare earth), so its partners say nothing about where NdFeB comes from."""
 WORLD = "WLD"
 """Partner code of a world total (never a partner share)."""
 REST_OF_WORLD = "ROW"
@@ -166,6 +177,8 @@ class Plant:
         What the plant is.
     figure
         Its capacity (or other metric) with unit, source and note.
+    line
+        The row's line in facilities.csv, for messages that name it.
     """
 
     facility: str
@@ -248,6 +261,102 @@ def convert(value: float, unit: str, to: str) -> float:
         return units.convert(value, unit, to)
     except (KeyError, ValueError) as exc:
         raise InputError(f"cannot convert {unit} to {to}: {exc}") from None
+
+
+def activity_rows(dataset: Dataset, country: str, sector: str | None = None) -> pd.DataFrame:
+    """Return a country's sector activity: one chosen row per (sector, year), the preferred metric.
+
+    Production is what needs magnets; sales, then installations, stand in where it is not known
+    (:data:`ACTIVITY_METRIC_PREFERENCE`). The engine's demand takes each sector's latest year of
+    these rows and the stock model the whole series, so both rest on one rule.
+    """
+    rows = matching(dataset, "sector_activity", country=country)
+    if sector is not None:
+        rows = rows[rows["sector"] == sector]
+    rank = {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
+    ranked = rows.assign(_rank=rows["metric"].map(rank).fillna(len(rank)))
+    ranked = ranked.sort_values(["sector", "year", "_rank"], kind="stable")
+    return ranked.groupby(["sector", "year"], sort=False).head(1).drop(columns="_rank")
+
+
+@dataclass(frozen=True)
+class Intensity:
+    """A sector's magnet intensity, its share of units, and the factor to t magnet per unit.
+
+    Attributes
+    ----------
+    sector, material
+        The sector and the magnet it uses.
+    intensity
+        The intensities.csv row of metric ``intensity`` (hidden columns kept, for messages).
+    share
+        The row of metric ``share_of_units`` for the same magnet, or None (all units use it).
+    to_tonnes
+        Factor from the intensity's unit to t magnet per unit of activity.
+    """
+
+    sector: str
+    material: str
+    intensity: dict[str, object]
+    share: dict[str, object] | None
+    to_tonnes: float
+
+
+def magnet_intensities(dataset: Dataset, sector: str) -> tuple[Intensity, ...]:
+    """Return a sector's magnet intensities in the unit its activity needs (intensities.csv).
+
+    The intensity of a sector counted in units per year is in kg magnet per unit, of one counted
+    in MW per year in t magnet per MW (:data:`INTENSITY_UNIT_FOR_ACTIVITY`); an REO-basis figure
+    (``kg_reo_*``) is kept for reference and skipped. The engine's demand and the stock model
+    both read this, so a row in the wrong unit is refused by both (the stock model used to pass
+    over it).
+
+    Raises
+    ------
+    rareflow.errors.DataError
+        Naming each intensity row whose unit does not fit its sector's activity.
+    """
+    sectors = dataset.table("sectors").set_index("sector")
+    activity_unit = str(sectors.loc[sector, "activity_unit"])
+    wanted, to_tonnes = INTENSITY_UNIT_FOR_ACTIVITY[activity_unit]
+    rows = matching(dataset, "intensities", sector=sector)
+    shares = {str(r["material"]): r for r in records(rows[rows["metric"] == "share_of_units"])}
+    out: list[Intensity] = []
+    problems: list[Problem] = []
+    for it in records(rows[rows["metric"] == "intensity"]):
+        unit = str(it["unit"])
+        if unit.startswith("kg_reo"):
+            continue
+        if unit != wanted:
+            problems.append(
+                Problem(
+                    f"unit mismatch: {sector} activity is in {activity_unit}, so its magnet "
+                    f"intensity must be in {wanted}; got '{unit}'",
+                    str(it["_origin"]),
+                    int(str(it["_line"])),
+                    "unit",
+                )
+            )
+            continue
+        material = str(it["material"])
+        out.append(Intensity(sector, material, it, shares.get(material), to_tonnes))
+    if problems:
+        raise DataError(problems)
+    return tuple(out)
+
+
+def process_parameter(dataset: Dataset, name: str, stage: str) -> Fact:
+    """Return a chosen figure of process_parameters.csv (a yield, loss or ratio of a stage).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the table has no chosen row of that parameter at that stage.
+    """
+    row = latest_row(dataset, "process_parameters", parameter=name, stage=stage)
+    if row is None:
+        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
+    return fact_of(row, "process_parameters")
 
 
 def industry_cover(dataset: Dataset, country: str) -> Fact:
@@ -357,7 +466,9 @@ def _stage_materials(dataset: Dataset, stage: str, present: Collection[str]) -> 
     """Materials of a stage found in ``present``, in order of preference."""
     materials = dataset.table("materials")
     of_stage = set(materials.loc[materials["stage"] == stage, "material"].astype(str))
-    found = [m for m in dict.fromkeys(map(str, present)) if m in of_stage]
+    found = [
+        m for m in dict.fromkeys(map(str, present)) if m in of_stage and m not in NOT_RARE_EARTH
+    ]
     preferred = MATERIAL_PREFERENCE.get(stage, ())
     rank = {m: i for i, m in enumerate(preferred)}
     return sorted(found, key=lambda m: rank.get(m, len(preferred)))

@@ -438,6 +438,14 @@ TABLES: tuple[Table, ...] = (
         unit_kinds=(Kind.COUNT_RATE,),
     ),
     Table(
+        "unit_values",
+        "Value of one unit of a sector's product (a vehicle, a MW of turbines), to value "
+        "production lost.",
+        key=("country", "sector", "year"),
+        columns=(COUNTRY, SECTOR),
+        units=("inr_per_unit", "inr_crore_per_mw"),
+    ),
+    Table(
         "intensities",
         "Magnet use per product (kg per unit or t per MW) and the share of units using it.",
         key=("sector", "material", "metric"),

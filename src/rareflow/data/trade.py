@@ -53,6 +53,7 @@ from rareflow.data.load import MAX_VALUE, RawTable, embedded_dir, read_raw, vali
 from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem, display_path
 from rareflow.ids import Choice
+from rareflow.outputs import output_dir
 
 
 class Layout(StrEnum):
@@ -982,7 +983,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     result
         What :func:`read_trade` returned.
     data_dir
-        The user data directory (created if missing).
+        The user data directory (created if missing; its parent must exist).
 
     Returns
     -------
@@ -996,9 +997,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     rareflow.errors.InputError
         If the directory or a target is not a plain directory or file.
     """
-    data_dir = Path(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise InputError(f"{data_dir}: not a directory")
+    data_dir = output_dir(data_dir, "the user data directory", create=False)
     trade_path = _target(data_dir, _TRADE.filename)
     sources_path = _target(data_dir, _SOURCES.filename)
     old_trade = _read_existing(trade_path, TRADE_COLUMNS)
@@ -1020,8 +1019,8 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     rows = sorted([*kept, *new], key=lambda r: tuple(r[c] for c in key))
 
     _check_merged(data_dir, result, sources, rows)
+    output_dir(data_dir, "the user data directory")
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(sources_path, SOURCES_COLUMNS, sources)
         _write_atomic(trade_path, TRADE_COLUMNS, rows)
     except OSError as exc:  # a full or read-only disk: each file is whole, old or new

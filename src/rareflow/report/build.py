@@ -17,9 +17,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from rareflow import __version__
+from rareflow import __version__, outputs
 from rareflow.data.load import Dataset
-from rareflow.errors import InputError
 from rareflow.report import fan, geo, sankey, tables
 from rareflow.report.source import ReportRun
 
@@ -210,19 +209,15 @@ def render_html(report: Report) -> str:
 def write_text_atomic(text: str, path: Path, what: str = "the report") -> Path:
     """Write a file atomically (a partial file never has the final name).
 
+    See :func:`rareflow.outputs.write_text_atomic`, which checks the path under rareflow's one
+    rule for outputs (the parent folder must exist).
+
     Raises
     ------
     rareflow.errors.InputError
         If the file cannot be written.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {what} to {path}: {exc.strerror}") from None
-    return path
+    return outputs.write_text_atomic(text, path, what)
 
 
 def write_html(report: Report, path: Path) -> Path:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from rareflow.errors import InputError
+from rareflow.outputs import output_dir
 from rareflow.report.geo import geo_assets_js
 
 BROWSER_ENV = "BROWSER_PATH"
@@ -60,7 +61,7 @@ def write_figures(
     figures
         Figures by file name (without extension).
     out_dir
-        Directory to write into; created if missing.
+        Directory to write into; created if missing (its parent must exist).
     fmt
         PNG or SVG.
 
@@ -76,10 +77,7 @@ def write_figures(
     """
     # kaleido finds the browser through this variable; setting it stops any search or download.
     os.environ[BROWSER_ENV] = str(browser_path())
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {out_dir}: {exc.strerror}") from None
+    out_dir = output_dir(out_dir, "the figures folder")
     paths = [out_dir / f"{name}.{fmt.value}" for name in figures]
     with tempfile.TemporaryDirectory(prefix="rareflow-kaleido-") as tmp:
         # kaleido's default page loads MathJax from a CDN and maps fetch their geometry: give it

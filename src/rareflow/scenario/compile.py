@@ -95,11 +95,7 @@ def _check_exporters(scenario: Scenario, known: set[str]) -> None:
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
-    rows = ds.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
+    return query.process_parameter(ds, name, stage).value
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:

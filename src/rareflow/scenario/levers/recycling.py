@@ -40,14 +40,13 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import model_validator
 
 from rareflow import dims, units
-from rareflow.data.load import Dataset, records
 from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import SINTERED_NDFEB, Element, Sector
 from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, Recycled
@@ -56,7 +55,9 @@ from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Triangular
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import ramp, spread_before, step_index
-from rareflow.stocks.in_use import end_of_life as end_of_life_by_year
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 Route = Literal["magnet_to_magnet", "hydromet_to_oxide"]
 WORLD = "WLD"
@@ -80,6 +81,8 @@ def recycling_row(
     ]
     if rows.empty:
         return None
+    from rareflow.data.load import records  # noqa: PLC0415 - pandas, when a lever compiles
+
     ranked = sorted(
         records(rows),
         key=lambda r: (r["country"] != country, r["sector"] != sector, r["route"] != route),
@@ -104,6 +107,9 @@ def end_of_life(ctx: CompileContext) -> FloatArray:
     """
     net = ctx.net
     years = net.time.astype("datetime64[Y]").astype(int) + 1970
+    # stocks (scipy, xarray) load when a recycling lever compiles, not when a scenario parses.
+    from rareflow.stocks.in_use import end_of_life as end_of_life_by_year  # noqa: PLC0415
+
     by_year = end_of_life_by_year(ctx.dataset, ctx.chain.country, int(years.max()))
     out = np.zeros((net.n_steps, len(net.sectors)))
     known = set(map(str, by_year[dims.SECTOR].to_numpy()))

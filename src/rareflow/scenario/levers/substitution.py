@@ -17,13 +17,11 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.data.load import Dataset
-from rareflow.errors import InputError
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, StrictModel, check_range
@@ -32,6 +30,9 @@ from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.sampling import Sampler
 from rareflow.units import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 SubstituteOption = Literal["ferrite", "iron_nitride", "nd_lean", "magnet_free"]
 NdfebMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded"]
@@ -42,15 +43,6 @@ IRON_NITRIDE_KG_PER_KG = 1.0
 """Iron-nitride magnet per kg of NdFeB replaced: an assumption (equal mass); no motor-level
 figure was found (the material's theoretical energy product exceeds NdFeB's, but commercial
 grades are bonded and their performance in a traction motor is not published)."""
-
-
-def dataset_parameter(dataset: Dataset, name: str, stage: str) -> float:
-    """Return a chosen figure of process_parameters.csv."""
-    rows = dataset.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
 
 
 def _sintered() -> list[NdfebMagnet]:
@@ -180,15 +172,20 @@ class Substitution(LeverBase):
             return np.ones(1)
         if self.nd_reduction is not None:
             return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
-        return np.array([dataset_parameter(dataset, "nd_lean_nd_reduction", "magnet")])
+        # The query layer (and pandas) load when a lever compiles, not when scenarios parse.
+        from rareflow.data.query import process_parameter  # noqa: PLC0415
+
+        return np.array([process_parameter(dataset, "nd_lean_nd_reduction", "magnet").value])
 
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
             return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
         if self.option == "ferrite":
-            extra = dataset_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use")
-            ratio = dataset_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet")
+            from rareflow.data.query import process_parameter  # noqa: PLC0415
+
+            extra = process_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use").value
+            ratio = process_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet").value
             return np.array([(1.0 + extra) * ratio])
         if self.option == "iron_nitride":
             return np.array([IRON_NITRIDE_KG_PER_KG])
