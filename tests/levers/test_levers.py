@@ -51,6 +51,7 @@ def _inr_per_usd_2025() -> float:
     return float(rows[0]["value"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", LEVER_PRESETS)
 def test_lever_presets_run_and_state_costs_at_the_2025_rate(preset: str) -> None:
     res = run(_scenario(preset)).results

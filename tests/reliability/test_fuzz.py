@@ -118,6 +118,7 @@ def test_scenario_fuzz_quick(record_property: Callable[[str, object], None]) -> 
 CSV_CHARS = st.sampled_from([*string.printable, "é", "\x00", '"', ",", "\r", "—"])
 
 
+@pytest.mark.slow
 def test_dataset_csv_fuzz(record_property: Callable[[str, object], None]) -> None:
     outcomes = _Outcomes("dataset CSV", record_property)
     rows = read_rows("facilities")
@@ -158,6 +159,7 @@ def _past_header(exc: DataError) -> bool:
     return all(p.row is not None and p.row > 1 for p in exc.problems)
 
 
+@pytest.mark.slow
 def test_trade_csv_fuzz(tmp_path: Path, record_property: Callable[[str, object], None]) -> None:
     outcomes = _Outcomes("trade CSV", record_property)
     past_header = 0
