@@ -74,7 +74,7 @@ def page(chromium: Any, app_url: str) -> Iterator[Any]:
     # A loaded machine (two test workers, streamlit, Chromium on two cores) needs more than 5 s.
     expect.set_options(timeout=60_000)
     pg.goto(app_url)
-    pg.get_by_label("Draws").wait_for()
+    pg.get_by_role("spinbutton", name="Draws").wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield pg
     context.close()

@@ -35,7 +35,7 @@ def test_twenty_concurrent_sessions(chromium: Any, app_url: str, app_store: Path
         # Choosing a preset reruns the page and resets its widgets: wait for it to settle.
         expect(page.get_by_text(f"{preset} (IND)")).to_be_visible()
         expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
-        draws = page.get_by_label("Draws").first
+        draws = page.get_by_role("spinbutton", name="Draws")
         draws.fill(str(5 + i))  # each session asks for its own number of draws
         draws.press("Enter")
         expect(page.get_by_test_id("stStatusWidget")).to_be_hidden()
@@ -58,7 +58,7 @@ def test_twenty_concurrent_sessions(chromium: Any, app_url: str, app_store: Path
         stored_draws = re.search(r"^draws: (\d+)$", record.scenario_resolved, re.MULTILINE)
         seen.append((i, preset, record.name, stored_draws.group(1) if stored_draws else None))
     for i, preset, name, stored in seen:
-        assert name == preset
+        assert name == f"{preset} ({stored} draws)"
         assert stored == str(5 + i), (i, preset, stored)
     assert len(set(run_ids)) == SESSIONS
     for context in contexts:

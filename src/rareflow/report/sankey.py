@@ -22,7 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
-from rareflow import dims
+from rareflow import dims, display
 from rareflow.data.load import Dataset
 from rareflow.dims import PROCESS
 from rareflow.model.network import MAGNETS, Process
@@ -35,10 +35,19 @@ NDPR = ("oxide_ndpr", "metal_ndpr")
 _TINY = 1e-9
 
 
+_RECIPES: dict[tuple[str, str], tuple[Process, ...]] = {}
+"""Recipes by (data version, scenario without draws and seed): compiling takes a second."""
+
+
 def process_recipes(scenario: Scenario, dataset: Dataset) -> tuple[Process, ...]:
     """Return the domestic processes and their recipes, as the engine compiled them."""
     # One draw is enough: recipes come from the dataset, not from the uncertain inputs.
-    return compile_scenario(scenario, np.array([0]), dataset).network.processes
+    key = (dataset.version, scenario.model_dump_json(exclude={"draws", "seed", "name"}))
+    if key not in _RECIPES:
+        if len(_RECIPES) > 64:
+            _RECIPES.clear()
+        _RECIPES[key] = compile_scenario(scenario, np.array([0]), dataset).network.processes
+    return _RECIPES[key]
 
 
 @dataclass
@@ -231,11 +240,12 @@ def magnet_sankey(
         need = unmet + sum(v for k, v in flows.sinks.items() if k in flows.unmet)
         pct = f", {100 * unmet / need:.0f}% of the requirement unmet" if need > 0 else ""
         panels.append((f"{heading}{pct}", flows))
-    horizon = shock.sizes[dims.TIME]
+    times = shock[dims.TIME].to_numpy()
+    span = f"{display.month(times[0])}-{display.month(times[-1])}"
     return _panels(
         panels,
-        f"Magnets in {country}: where they came from and where they went, t magnet over "
-        f"{horizon} steps (mean of draws)",
+        f"Magnets in {country}, {span}: where they came from and where they went "
+        "(t magnet, mean of draws)",
     )
 
 
