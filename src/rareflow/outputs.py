@@ -1,4 +1,4 @@
-"""Where rareflow writes: one rule for every output path, checked before any work is done.
+"""Where and how rareflow writes: one rule for every output path, and CSV cells made safe.
 
 The rule: the folder that holds an output must already exist; rareflow creates the output itself
 (a file, or the one directory an export or a figure set fills) but never the folders above it, so
@@ -129,3 +129,26 @@ def write_text_atomic(text: str, path: Path, what: str = "the report") -> Path:
             tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
     return path
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(text: str) -> str:
+    """Return a text cell that a spreadsheet shows as text, never runs as a formula.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    ``'`` (which spreadsheets hide), unless it is a plain number such as ``-5`` or ``+1e3``.
+    """
+    if text.startswith(_FORMULA_START) and not _is_number(text):
+        return f"'{text}"
+    return text

@@ -7,8 +7,12 @@ import csv
 import io
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 
+from rareflow.app.downloads import results_csv
 from rareflow.cli import main
 from rareflow.cli.output import Format, emit, neutralise
 
@@ -83,3 +87,18 @@ def test_text_cells_never_run_as_formulas(capsys: pytest.CaptureFixture[str]) ->
     ]
     assert {r["number"] for r in out} == {"-1.5"}
     assert neutralise("a=b") == "a=b"
+
+
+def test_dashboard_csv_neutralises_labels_from_scenarios() -> None:
+    lever = '=HYPERLINK("http://example.com","x")'
+    results = xr.Dataset(
+        {"lever_cost": (("draw", "time", "lever"), np.ones((2, 2, 2)), {"unit": "USD"})},
+        coords={
+            "draw": [0, 1],
+            "time": pd.date_range("2025-01-01", periods=2, freq="MS"),
+            "lever": [lever, "stockpile"],
+        },
+    )
+    rows = list(csv.DictReader(io.StringIO(results_csv(results).decode())))
+    assert {r["lever"] for r in rows} == {f"'{lever}", "stockpile"}
+    assert {r["p50"] for r in rows} == {"1.0"}

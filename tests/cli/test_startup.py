@@ -43,6 +43,8 @@ def test_light_commands_stay_light(argv: list[str]) -> None:
         ]
     )
     modules = _imported_after(code)
+    # If this fails, a module on the command's import path imports a heavy library at its top:
+    # import it where it is used instead (see the README, Performance).
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
 

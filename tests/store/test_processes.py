@@ -103,7 +103,10 @@ def test_writer_killed_mid_write_leaves_what_repair_quarantines(tmp_path: Path) 
     assert proc.stdout.readline().strip() == "ready"
     # Wait until the writer has saved a run and is in the middle of the next one.
     assert proc.stdout.readline().startswith("saved")
+    deadline = time.monotonic() + 60
     while not any(p.suffix != ".lock" for p in (path / "tmp").iterdir()):
+        assert proc.poll() is None, "the writer ended before staging a second run"
+        assert time.monotonic() < deadline, "no staging directory within 60 s"
         time.sleep(0.001)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)

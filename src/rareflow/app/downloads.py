@@ -14,22 +14,22 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from rareflow import dims
+from rareflow.outputs import neutralise
 from rareflow.report.build import Report
 from rareflow.report.export import ImageFormat, image_bytes
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""How a cell that a spreadsheet would run as a formula starts (OWASP's CSV injection list)."""
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a table whose text cells cannot run as spreadsheet formulas (a ``'`` is put first)."""
+    """Return a table whose text cells cannot run as spreadsheet formulas (a ``'`` is put first).
+
+    The same rule as the command line's CSV (:func:`rareflow.outputs.neutralise`).
+    """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
-            )
+            out[col] = out[col].map(lambda v: neutralise(v) if isinstance(v, str) else v)
     return out
 
 

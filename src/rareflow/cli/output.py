@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rareflow.outputs import neutralise
+
 # Piped output (make run, CI logs) gets wide tables unless COLUMNS says otherwise. Console markup
 # is off: printed text holds user input (scenario names, YAML, paths) that may contain brackets, so
 # "[/]" or "[oxide, metal]" must print as it is. Style with ``style=``, never with markup tags.
@@ -69,29 +71,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, Mapping):
         return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return str(value)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def neutralise(text: str) -> str:
-    """Return a text cell that a spreadsheet shows as text, never runs as a formula.
-
-    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    ``'`` (which spreadsheets hide), unless it is a plain number such as ``-5`` or ``+1e3``.
-    """
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return f"'{text}"
-    return text
 
 
 def _csv_cell(value: Any) -> str:

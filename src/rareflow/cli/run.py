@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from rareflow.analysis.ensemble import Keep, run_ensemble
+from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
 from rareflow.analysis.production import sector_values
 from rareflow.analysis.summary import (
     SHORT_THRESHOLD,
@@ -25,10 +27,13 @@ from rareflow.cli.options import (
 )
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.data.load import load_dataset
+from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
+from rareflow.errors import InputError
 from rareflow.scenario.load import load_scenario, preset_names, preset_text
+from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_ensemble
 from rareflow.store.records import record_of_run
 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes.")]
@@ -73,8 +78,25 @@ def register(app: typer.Typer) -> None:
         """
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
-        with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
-            result = run(sc, dataset=dataset, progress=bar)
+        plan = plan_run(sc, dataset)
+        if plan.stream:
+            if short_above != 100 * SHORT_THRESHOLD:
+                raise InputError(
+                    f"--short-above: a run of {sc.draws:,} draws is streamed in chunks (it does "
+                    "not fit in memory in one piece) and its summary uses the default "
+                    f"{100 * SHORT_THRESHOLD:g}%; leave --short-above out, or run fewer draws"
+                )
+            _run_streamed(scenario, sc, dataset, plan, fmt, store, no_store=no_store, quiet=quiet)
+            return
+        try:
+            with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
+                result = run(sc, dataset=dataset, progress=bar)
+        except MemoryError:
+            raise InputError(
+                f"ran out of memory running {sc.draws:,} draws in one piece (estimated "
+                f"{gib(plan.whole_bytes)}, {gib(available_memory())} available now); "
+                f"stream it: rareflow ensemble {scenario} --draws {sc.draws} --keep full"
+            ) from None
         values = sector_values(dataset, sc.country)
         summary = sector_summary(result.results, sc.step_months, values, short_above / 100)
         run_id = None
@@ -130,3 +152,77 @@ def register(app: typer.Typer) -> None:
                 err_console.print(f"data: {note}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
+
+
+def _run_streamed(
+    given: str,
+    sc: Scenario,
+    dataset: Dataset,
+    plan: RunPlan,
+    fmt: Format,
+    store: str | None,
+    *,
+    no_store: bool,
+    quiet: bool,
+) -> None:
+    """Run too large for memory in one piece: chunks through the ensemble path, or refuse.
+
+    Stored, every variable is kept (``--keep full``); with ``--no-store``, only the per-draw
+    figures the summary needs.
+    """
+    ensemble = f"rareflow ensemble {given} --draws {sc.draws} --keep summary"
+    if not plan.fits_streamed():
+        raise InputError(
+            f"--draws {sc.draws:,}: even streamed, the per-draw figures take about "
+            f"{gib(plan.scalars_bytes)} and {gib(plan.available_bytes)} is available; run it on "
+            f"a cluster: {ensemble} --scheduler ADDRESS (see the README, Scale)"
+        )
+    note = (
+        f"{sc.draws:,} draws of every variable need about {gib(plan.whole_bytes)} in one piece "
+        f"and {gib(plan.available_bytes)} is available: streaming in chunks of "
+        f"{plan.chunk:,} draws"
+    )
+    label = f"{sc.name}: {sc.draws:,} draws, chunks"
+    if no_store:
+        if not quiet:
+            err_console.print(f"note: {note}, keeping the per-draw summary only (--no-store)")
+        with progress_bar(label, quiet) as bar:
+            result = run_ensemble(
+                sc, dataset=dataset, chunk=plan.chunk, keep=Keep.SUMMARY, progress=bar
+            )
+    else:
+        runs = RunStore(store)
+        fits, need, free = plan.store_fits(runs.path)
+        if not fits:
+            raise InputError(
+                f"--draws {sc.draws:,}: every variable of every draw would take about "
+                f"{gib(need)} in the run store at {runs.path} ({gib(free)} free); keep the "
+                f"per-draw figures only: {ensemble} (or add --no-store)"
+            )
+        if not quiet:
+            err_console.print(f"note: {note} into the store (as `ensemble --keep full`)")
+        with progress_bar(label, quiet) as bar:
+            result = store_ensemble(
+                sc,
+                runs,
+                scenario_given=scenario_text(given),
+                kind="run",
+                dataset=dataset,
+                chunk=plan.chunk,
+                keep=Keep.FULL,
+                progress=bar,
+            )
+    title = (
+        f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
+        f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
+        "(median [5th..95th percentile])"
+    )
+    rows = summary_columns(result.summary) if fmt is Format.CSV else summary_rows(result.summary)
+    emit(rows, fmt, title=title, document=result.document())
+    if not quiet and fmt is Format.TABLE:
+        for line in result.notes:
+            err_console.print(f"data: {line}", style="dim")
+        if result.run_id:
+            err_console.print(
+                f"stored as run {result.run_id} (see `rareflow runs show {result.run_id}`)"
+            )
