@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "stress_test",
         "Disrupt each node in turn: TTS, performance impact, exposure (TTR > TTS).",
     ),
+    "exposure": (
+        "exposure",
+        "Who is short: each sector's magnet routes, grades and buyer groups, with sources.",
+    ),
     "stocks": (
         "stocks",
         "Magnets and Nd, Pr, Dy, Tb in use by sector (median, 5-95%), with every source.",

@@ -597,3 +597,196 @@ def _parts(
             int(mine["year"].iloc[0]),
         )
     return out
+
+
+@dataclass(frozen=True)
+class SectorSplit:
+    """A sector's magnet need split into parts: routes, grade classes or buyer groups.
+
+    Attributes
+    ----------
+    country, sector
+        Whose need.
+    dimension
+        ``route`` (magnet_routes.csv), ``grade`` (magnet_grades.csv) or ``buyer_group``
+        (buyer_groups.csv).
+    parts
+        Part -> its share of the sector's need as a :class:`Fact` (fraction, with range and
+        source), in file order. The shares sum to 1 within the table's stated tolerance (the
+        loader checks it).
+    """
+
+    country: str
+    sector: str
+    dimension: Literal["route", "grade", "buyer_group"]
+    parts: Mapping[str, Fact]
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Part -> share (fraction)."""
+        return {k: f.value for k, f in self.parts.items()}
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Distinct source ids of the parts, in first-seen order."""
+        return _sources([s for f in self.parts.values() for s in f.sources])
+
+
+@dataclass(frozen=True)
+class BuyerGroup:
+    """One buyer group of a sector (buyer_groups.csv).
+
+    Attributes
+    ----------
+    country, sector, group
+        Which group.
+    route
+        Its main route (a route of magnet_routes.csv).
+    share
+        Its share of the sector's magnet need (fraction).
+    cover
+        Its stock cover when a control starts, in weeks (None: no row).
+    adaptation_lag
+        Time to its main adaptation, in months (None: no row).
+    """
+
+    country: str
+    sector: str
+    group: str
+    route: str
+    share: Fact
+    cover: Fact | None
+    adaptation_lag: Fact | None
+
+
+def _splits(
+    dataset: Dataset,
+    table: str,
+    country: str,
+    part: str,
+    dimension: Literal["route", "grade", "buyer_group"],
+    **where: object,
+) -> dict[str, SectorSplit]:
+    """Sector -> its split over ``part``: the latest chosen row of each (sector, part)."""
+    rows = latest_rows(matching(dataset, table, country=country, **where), ("sector", part))
+    out: dict[str, dict[str, Fact]] = {}
+    for r in records(rows.sort_index()):
+        out.setdefault(str(r["sector"]), {})[str(r[part])] = fact_of(r, table)
+    return {s: SectorSplit(country, s, dimension, parts) for s, parts in out.items()}
+
+
+def magnet_routes(dataset: Dataset, country: str) -> dict[str, SectorSplit]:
+    """Return how each sector's magnet need arrives (magnet_routes.csv), by sector.
+
+    Routes are ``bare_import`` (magnets imported as such), ``embedded_import`` (inside imported
+    motors, sub-assemblies and modules) and ``domestic``. For India the bare shares weighted by
+    the bottom-up requirement come near the 870 t of bare rare-earth magnets imported in
+    FY2024-25 (commerce data reported in October 2025); the shares themselves are labelled
+    assumptions with ranges. Sectors without rows are absent.
+    """
+    return _splits(dataset, "magnet_routes", country, "route", "route")
+
+
+def magnet_grades(dataset: Dataset, country: str) -> dict[str, SectorSplit]:
+    """Return each sector's magnet need by grade class (magnet_grades.csv ``share_of_need``).
+
+    Classes: ``ndfeb_heavy`` (Dy and/or Tb, high operating temperature), ``ndfeb_light``
+    (Dy/Tb-free), ``ndfeb_bonded`` and ``smco``.
+    """
+    return _splits(dataset, "magnet_grades", country, "grade", "grade", metric="share_of_need")
+
+
+def grade_content(dataset: Dataset, grade: str, element: str, country: str = WORLD) -> Fact:
+    """Return the Dy or Tb mass fraction of a grade class (magnet_grades.csv, sector ``all``).
+
+    The country's own row is used where it has one, else the world (``WLD``) row.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the element is not Dy or Tb, or no row gives the content.
+    """
+    metric = f"content_{element.lower()}"
+    if element not in ("Dy", "Tb"):
+        raise InputError(f"magnet_grades.csv gives Dy and Tb content only; got '{element}'")
+    for where in dict.fromkeys((country, WORLD)):
+        row = latest_row(
+            dataset, "magnet_grades", country=where, sector="all", grade=grade, metric=metric
+        )
+        if row is not None:
+            return fact_of(row, "magnet_grades")
+    raise InputError(
+        f"magnet_grades.csv has no chosen {metric} row of grade {grade} (country {country} or "
+        f"{WORLD}, sector all)"
+    )
+
+
+def buyer_groups(dataset: Dataset, country: str) -> dict[str, tuple[BuyerGroup, ...]]:
+    """Return each sector's buyer groups with share, route, cover and lag (buyer_groups.csv).
+
+    Each group's latest chosen row of each metric; cover in weeks and lag in months (any time
+    unit converted). Groups without a ``share_of_sector`` row are left out, since a group with
+    no share of the need takes no part in an allocation.
+    """
+    rows = latest_rows(
+        matching(dataset, "buyer_groups", country=country), ("sector", "group", "metric")
+    ).sort_index()
+    found: dict[tuple[str, str], dict[str, dict[str, object]]] = {}
+    for r in records(rows):
+        found.setdefault((str(r["sector"]), str(r["group"])), {})[str(r["metric"])] = r
+    out: dict[str, list[BuyerGroup]] = {}
+    for (sector, group), metrics in found.items():
+        share = metrics.get("share_of_sector")
+        if share is None:
+            continue
+        cover = metrics.get("cover")
+        lag = metrics.get("adaptation_lag")
+        out.setdefault(sector, []).append(
+            BuyerGroup(
+                country,
+                sector,
+                group,
+                str(share["route"]),
+                fact_of(share, "buyer_groups"),
+                None if cover is None else fact_of(cover, "buyer_groups").to("weeks"),
+                None if lag is None else fact_of(lag, "buyer_groups").to("months"),
+            )
+        )
+    return {s: tuple(g) for s, g in out.items()}
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One adaptation mechanism's figures (adaptation.csv).
+
+    Attributes
+    ----------
+    country, mechanism
+        Which mechanism.
+    figures
+        (sector or ``all``, parameter) -> figure, in file order.
+    """
+
+    country: str
+    mechanism: str
+    figures: Mapping[tuple[str, str], Fact]
+
+    def get(self, parameter: str, sector: str) -> Fact | None:
+        """Return a parameter for a sector, falling back to the ``all`` row, or None."""
+        return self.figures.get((sector, parameter), self.figures.get(("all", parameter)))
+
+
+def adaptation(dataset: Dataset, country: str) -> dict[str, Mechanism]:
+    """Return the adaptation mechanisms of a country (adaptation.csv), by mechanism.
+
+    Each (mechanism, sector, parameter)'s latest chosen row: lag, capacity, max_share,
+    cost_premium, performance_penalty, subsidy_forgone (see the schema).
+    """
+    rows = latest_rows(
+        matching(dataset, "adaptation", country=country), ("mechanism", "sector", "parameter")
+    ).sort_index()
+    found: dict[str, dict[tuple[str, str], Fact]] = {}
+    for r in records(rows):
+        key = (str(r["sector"]), str(r["parameter"]))
+        found.setdefault(str(r["mechanism"]), {})[key] = fact_of(r, "adaptation")
+    return {m: Mechanism(country, m, figures) for m, figures in found.items()}

@@ -17,14 +17,14 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
-from rareflow.scenario.common import Day, StrictModel, check_range
+from rareflow.scenario.common import Day, Spec, StrictModel, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -137,11 +137,11 @@ class Substitution(LeverBase):
     option: SubstituteOption
     adoption: dict[Sector, Adoption] = Field(min_length=1)
     magnets: list[NdfebMagnet] = Field(default_factory=_sintered, min_length=1)
-    nd_reduction: Number | None = None
+    nd_reduction: Annotated[Number | None, Spec("share", 0, 1)] = None
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
-    substitute_kg_per_kg: Number | None = None
-    substitute_price_usd_per_kg: Number | None = None
-    price_acceleration: float = 0.0
+    substitute_kg_per_kg: Annotated[Number | None, Spec("kg/kg", 0, 100)] = None
+    substitute_price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    price_acceleration: Annotated[float, Spec("yr", 0, 10)] = 0.0
 
     @field_validator("price_acceleration")
     @classmethod
@@ -156,14 +156,8 @@ class Substitution(LeverBase):
 
     @model_validator(mode="after")
     def _check(self) -> Substitution:
-        if self.nd_reduction is not None:
-            if self.option != "nd_lean":
-                raise ValueError("nd_reduction applies to option nd_lean only")
-            check_range(self.nd_reduction, 0, 1, "nd_reduction")
-        if self.substitute_kg_per_kg is not None:
-            check_range(self.substitute_kg_per_kg, 0, 100, "substitute_kg_per_kg")
-        if self.substitute_price_usd_per_kg is not None:
-            check_range(self.substitute_price_usd_per_kg, 0, 1e5, "substitute_price_usd_per_kg")
+        if self.nd_reduction is not None and self.option != "nd_lean":
+            raise ValueError("nd_reduction applies to option nd_lean only")
         return self
 
     def _cut(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
@@ -171,7 +165,7 @@ class Substitution(LeverBase):
         if self.option != "nd_lean":
             return np.ones(1)
         if self.nd_reduction is not None:
-            return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
+            return self.draw(sampler, path, "nd_reduction")
         # The query layer (and pandas) load when a lever compiles, not when scenarios parse.
         from rareflow.data.query import process_parameter  # noqa: PLC0415
 
@@ -180,7 +174,7 @@ class Substitution(LeverBase):
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
-            return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
+            return self.draw(sampler, path, "substitute_kg_per_kg")
         if self.option == "ferrite":
             from rareflow.data.query import process_parameter  # noqa: PLC0415
 
@@ -228,9 +222,5 @@ class Substitution(LeverBase):
         """Purchase of the substitute magnet, when its price is given."""
         if self.substitute_price_usd_per_kg is None:
             return []
-        price = ctx.per_draw(
-            ctx.sampler.draw(
-                self.substitute_price_usd_per_kg, f"{path}.substitute_price_usd_per_kg"
-            )
-        )
+        price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
         return [CostLine("purchase", self.substitute_tonnes(ctx, path) * price * 1000.0)]
