@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest bench-quick
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
@@ -45,6 +45,16 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m rareflow.data.doccounts README.md docs/dataset.md || true
 	$(BIN)/python -m rareflow.analysis.supply_table docs/levers-supply.md
+
+# Every benchmark at a small size, so that none can rot (part of `make test`; under a minute).
+bench-quick: $(STAMP)
+	cd bench && ../$(BIN)/python engine.py --draws 200 --months 12 --reference-draws 2
+	cd bench && ../$(BIN)/python store.py --draws 200 --months 12
+	cd bench && ../$(BIN)/python startup.py --draws 100 --repeats 1
+	cd bench && ../$(BIN)/python stocks.py --quick --repeats 1
+	cd bench && ../$(BIN)/python optimize.py --draws 20 --until 2025
+	cd bench && ../$(BIN)/python scaling.py --draws 200 --months 12 --chunk 100
+	cd bench && ../$(BIN)/python million.py --draws 2000 --workers 1 --chunk 1000
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
