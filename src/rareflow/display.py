@@ -104,6 +104,12 @@ UNITS: dict[str, str] = {
     "weeks": "weeks",
     "days": "days",
     "years": "years",
+    "month": "months",
+    "share": "share, 0-1",
+    "share/yr": "share a year",
+    "USD/kg": "US$/kg",
+    "t/yr": "t a year",
+    "INR crore": "₹ crore",
 }
 """Display units by unit id (units.py); a unit not listed is written with spaces for ``_``."""
 

@@ -18,6 +18,7 @@ from rareflow.cli.app import streamlit_command
 from rareflow.store.runstore import STORE_ENV
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+_SERVER_PIDS: dict[str, int] = {}
 
 
 def _free_port() -> int:
@@ -45,6 +46,7 @@ def app_url(
             streamlit_command(port, "127.0.0.1"), env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
+    _SERVER_PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -64,6 +66,12 @@ def app_url(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def app_pid(app_url: str) -> int:
+    """The streamlit server's process id (the load test measures its memory)."""
+    return _SERVER_PIDS[app_url]
 
 
 @pytest.fixture

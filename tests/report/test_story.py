@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from rareflow import display
@@ -128,3 +129,13 @@ def test_report_of_every_run_kind(kind: str, args: list[str], finding: str, tmp_
     assert f"rareflow {kind}" in html
     assert finding in html
     assert "Key findings" in html
+    exported = CliRunner().invoke(
+        ROOT,
+        ["runs", "export", run_id, "--store", str(store), "--to", str(tmp_path / "x"),
+         "--format", "xlsx"],
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    book = load_workbook(tmp_path / "x" / f"{run_id}.xlsx")
+    assert {"About", "Scenario", "Sources"} <= set(book.sheetnames)
+    about = [c.value for c in book["About"]["A"]]
+    assert "Key findings" in about

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticUndefined
 
+from rareflow import display
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.scenario.compile import price_parameter
 from rareflow.scenario.distributions import Number, bounds
@@ -210,6 +211,8 @@ class FieldSpec:
         Whether the lever needs a value.
     nested
         The fields asked for each key of a ``keyed_form``.
+    low, high
+        Bounds of a number, as the lever declares them (None: none declared).
     """
 
     name: str
@@ -221,6 +224,12 @@ class FieldSpec:
     help: str = ""
     required: bool = False
     nested: tuple[FieldSpec, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+def _bound(value: float | None) -> str:
+    return "any" if value is None else f"{value:,g}"
 
 
 def lever_models() -> list[type[BaseModel]]:
@@ -377,6 +386,9 @@ def _plain(value: Any, kind: str, start: date) -> Any:
 
 def _specs(model: type[BaseModel], start: date, example: dict[str, Any]) -> list[FieldSpec] | None:
     docs = parameter_docs(model)
+    # The lever protocol declares each number's unit and bounds (LeverBase.field_specs);
+    # nested models (a substitution's adoption) fall back to the field's name and docstring.
+    declared = {f.name: f for f in getattr(model, "field_specs", tuple)()}
     specs = []
     for name, info in model.model_fields.items():
         if name in {"type", "name"}:
@@ -399,7 +411,17 @@ def _specs(model: type[BaseModel], start: date, example: dict[str, Any]) -> list
             inner = get_args(info.annotation)[1]
             first: dict[str, Any] = next(iter(example.get(key, {}).values()), {})
             nested = tuple(_specs(inner, start, dict(first)) or [])
+        protocol = declared.get(name)
         unit = field_unit(name)
+        low = high = None
+        if protocol is not None:
+            unit = display.unit(protocol.unit) if protocol.unit else unit
+            low, high = protocol.low, protocol.high
+        helptext = protocol.help if protocol is not None and protocol.help else docs.get(name, "")
+        if low is not None or high is not None:
+            helptext += f" Allowed: {_bound(low)} to {_bound(high)}" + (
+                f" {unit}." if unit else "."
+            )
         specs.append(
             FieldSpec(
                 name=key,
@@ -408,9 +430,11 @@ def _specs(model: type[BaseModel], start: date, example: dict[str, Any]) -> list
                 choices=kind[1],
                 label=name.replace("_", " ") + (f" ({unit})" if unit else ""),
                 unit=unit,
-                help=docs.get(name, ""),
+                help=helptext,
                 required=required,
                 nested=nested,
+                low=low,
+                high=high,
             )
         )
     return specs

@@ -57,7 +57,7 @@ MAX_DRAWS = 5000
 CHART_CONFIG = {**FIGURE_CONFIG, "topojsonURL": "app/static/"}
 
 
-SHORTFALL_METRIC = "Magnet shortfall over the horizon, median (t magnet)"
+SHORTFALL_METRIC = "Shortfall over the horizon (t magnet, median)"
 TAB_OF = {
     "fan_shortfall": "Shortfall",
     "sector_shortfall": "Shortfall",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 
 from rareflow.cli.options import FormatOption, StoreOption
 from rareflow.cli.output import Format, emit, err_console
+from rareflow.errors import InputError
 from rareflow.store import RunInfo, RunStore, StoreProblem
 from rareflow.store.rerun import rerun
 
@@ -85,6 +87,13 @@ def show(
     emit(rows, fmt, title=f"Run {info.id}", document=info.model_dump(mode="json"))
 
 
+class ExportFormat(StrEnum):
+    """What ``runs export`` writes."""
+
+    PARQUET = "parquet"
+    XLSX = "xlsx"
+
+
 @app.command("export")
 def export(
     run_id: RunIdArgument,
@@ -93,9 +102,32 @@ def export(
         bool, typer.Option("--overwrite", help="Replace files that already exist there.")
     ] = False,
     store: StoreOption = None,
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="parquet: the run's files, record and checksums; xlsx: one Excel workbook "
+            "(monthly paths, costs, tables, the scenario and the sources).",
+        ),
+    ] = ExportFormat.PARQUET,
 ) -> None:
-    """Export a run's Parquet files, record and checksums into a directory."""
-    written = RunStore(store, create=False).export(run_id, to, overwrite=overwrite)
+    """Export a run's Parquet files, record and checksums, or an Excel workbook, to a directory."""
+    run_store = RunStore(store, create=False)
+    if export_format is ExportFormat.XLSX:
+        from rareflow.data.load import load_dataset  # noqa: PLC0415 (only this format needs it)
+        from rareflow.outputs import output_dir  # noqa: PLC0415
+        from rareflow.report.build import write_bytes_atomic  # noqa: PLC0415
+        from rareflow.report.workbook import stored_run_workbook  # noqa: PLC0415
+
+        target = output_dir(to, "--to") / f"{run_id}.xlsx"
+        if target.exists() and not overwrite:
+            raise InputError(f"{target} exists; use --overwrite to replace it")
+        data = stored_run_workbook(run_store, run_id, load_dataset())
+        write_bytes_atomic(data, target, "the workbook")
+        err_console.print(f"exported run {run_id} as an Excel workbook to {target}")
+        return
+    written = run_store.export(run_id, to, overwrite=overwrite)
     err_console.print(f"exported {len(written)} files of run {run_id} to {to}")
 
 

@@ -19,6 +19,7 @@ from plotly.offline import get_plotlyjs
 
 from rareflow import __version__, display, outputs
 from rareflow.data.load import Dataset
+from rareflow.errors import InputError
 from rareflow.report import fan, geo, sankey, story, tables
 from rareflow.report.source import ReportRun
 from rareflow.scenario.levers.base import PRICE_YEAR
@@ -348,3 +349,22 @@ def write_html(report: Report, path: Path) -> Path:
         If the file cannot be written.
     """
     return write_text_atomic(render_html(report), path)
+
+
+def write_bytes_atomic(data: bytes, path: Path, what: str) -> Path:
+    """Write bytes to a file atomically (a partial file never has the final name).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the file cannot be written.
+    """
+    target = outputs.output_file(path, what)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {what} to {target}: {exc.strerror}") from None
+    return target

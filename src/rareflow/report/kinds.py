@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from rareflow import dims, display
-from rareflow.analysis.summary import summarise_draws, summary_rows
+from rareflow.analysis.summary import DRAW_SCALARS, summarise_draws, summary_rows
 from rareflow.errors import InputError
 from rareflow.report import style
 from rareflow.report.build import Report
@@ -71,7 +71,16 @@ def summary_report(info: RecordInfo, results: xr.Dataset) -> Report:
             f"run {info.run_id} ({info.kind}) keeps no per-draw shortfall "
             f"({', '.join(sorted(missing))}): nothing to report"
         )
-    rows = summarise_draws(results)
+    # The summary recorded with the run is what it printed; a run from an older rareflow may
+    # lack a figure the current summary has, so the record is read first.
+    summary = info.record.summary if isinstance(info.record.summary, dict) else {}
+    recorded = summary.get("sectors")
+    if isinstance(recorded, list):
+        rows = [r for r in recorded if isinstance(r, dict)]
+    elif set(DRAW_SCALARS) <= set(results.data_vars):
+        rows = summarise_draws(results)
+    else:
+        rows = []
     pct = results["cumulative_shortfall_pct"]
     req = results["requirement_t"].median(dims.DRAW)
     sectors = [str(s) for s in results[dims.SECTOR].to_numpy() if float(req.sel(sector=s)) > 0]
@@ -121,14 +130,21 @@ def summary_report(info: RecordInfo, results: xr.Dataset) -> Report:
     ]
     if sectors:
         report.messages.insert(0, Message(title + " (median of draws).", "sectors"))
-    grid = info.record.summary.get("grid") if isinstance(info.record.summary, dict) else None
+    grid = summary.get("grid")
     if grid:
         report.messages.append(Message(f"Sweep point: {_grid_text(grid)}.", "sectors"))
-    report.tables = {
-        "Shortfall by sector (median [5th..95th percentile] over draws)": pd.DataFrame(
-            summary_rows(rows)
+    try:
+        table = pd.DataFrame(summary_rows(rows))
+    except KeyError as exc:  # a run from an older rareflow: its summary lacks a figure
+        report.messages.append(
+            Message(
+                f"The per-sector table is left out: this run's summary has no {exc} (a run "
+                "made by an older rareflow); the charts use its stored per-draw figures.",
+                "sectors",
+            )
         )
-    }
+    else:
+        report.tables = {"Shortfall by sector (median [5th..95th percentile] over draws)": table}
     _finish(report, info, results)
     return report
 

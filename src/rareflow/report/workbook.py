@@ -21,7 +21,10 @@ from openpyxl.utils import get_column_letter
 
 from rareflow import dims, display
 from rareflow.data.load import Dataset
-from rareflow.report.build import Report
+from rareflow.report.build import Report, build_report
+from rareflow.report.kinds import RecordInfo, kind_report
+from rareflow.report.source import from_store
+from rareflow.store import RunStore
 
 FORMULA_START = ("=", "+", "-", "@")
 MAX_WIDTH = 60
@@ -133,3 +136,19 @@ def workbook_bytes(report: Report, results: xr.Dataset, dataset: Dataset | None 
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
+
+
+def stored_run_workbook(store: RunStore, run_id: str, dataset: Dataset) -> bytes:
+    """Return the workbook of a stored run of any kind (its report's tables and paths).
+
+    A ``run`` gets the monthly paths, prices, headline and sector tables and lever costs; the
+    other kinds get their own report's tables (:mod:`rareflow.report.kinds`). Both get the
+    scenario and the sources.
+    """
+    info = store.get(run_id)
+    if info.record.kind == "run":
+        shock = from_store(store, run_id)
+        report = build_report(shock, None, dataset)
+        return workbook_bytes(report, shock.results, dataset)
+    results = store.results(run_id)
+    return workbook_bytes(kind_report(RecordInfo(run_id, info.record), results), results, dataset)

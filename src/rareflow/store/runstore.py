@@ -199,15 +199,26 @@ class RunStore:
                 "store's directory, or leave it out for the default"
             )
         chosen = Path(path) if path is not None else default_store_path()
-        self.path = chosen.expanduser().resolve()
         self.lock_timeout = lock_timeout
         self.repairs: builtins.list[StoreProblem] = []
-        if not create and not self.path.exists():
+        try:
+            self.path = chosen.expanduser().resolve()
+            exists = self.path.exists()
+        except (OSError, RuntimeError, ValueError) as exc:  # a loop, a NUL, a name too long
+            raise StoreError(
+                f"cannot use {str(chosen)[:200]!r} as a run store: {str(exc)[:200]}"
+            ) from None
+        if not create and not exists:
             raise StoreError(
                 f"there is no run store at {self.path}: nothing has been stored there (give the "
                 "store's directory with --store, or store a run first)"
             )
-        self._create(explicit=path is not None, repair=repair)
+        try:
+            self._create(explicit=path is not None, repair=repair)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise StoreError(
+                f"cannot use {str(chosen)[:200]!r} as a run store: {str(exc)[:200]}"
+            ) from None
         with self._locked():
             if repair:
                 self.repairs = self._repair_catalogue()
