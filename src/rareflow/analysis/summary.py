@@ -324,3 +324,43 @@ def summary_columns(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row[f"{key}_{stat}"] = s[key][stat]
         rows.append(row)
     return rows
+
+
+def partner_additions(results: xr.Dataset) -> list[dict[str, Any]]:
+    """Magnets each partner ships above its first-step rate, summed over the horizon.
+
+    Which partners fill a gap, and by how much: for each partner, the magnets shipped (t magnet,
+    all magnet kinds) above what it shipped in the run's first step, summed over the steps and
+    given as the median and 5th-95th percentiles over draws; ``share`` is the partner's part of
+    all partners' medians. A partner whose shipments fell (the controlling exporter) adds
+    nothing. Empty when the run kept no shipments by partner.
+    """
+    if "shipped" not in results or dims.PARTNER not in results.coords:
+        return []
+    units = results.coords["material_unit"].to_numpy()
+    magnets = [
+        m
+        for m, u in zip(results.coords[dims.MATERIAL].to_numpy(), units, strict=True)
+        if u == "t_magnet"
+    ]
+    shipped = results["shipped"].sel({dims.MATERIAL: magnets}).sum(dims.MATERIAL)
+    values = shipped.transpose(dims.DRAW, dims.PARTNER, dims.TIME).to_numpy()
+    above = np.maximum(values - values[:, :, :1], 0.0)
+    added = np.zeros(above.shape[:2])
+    for t in range(above.shape[2]):
+        added += above[:, :, t]
+    medians = {}
+    spreads = {}
+    for p, partner in enumerate(results.coords[dims.PARTNER].to_numpy()):
+        spreads[str(partner)] = spread(added[:, p])
+        medians[str(partner)] = spreads[str(partner)]["median"] or 0.0
+    total = sum(medians.values())
+    order = sorted(medians, key=lambda p: -medians[p])
+    return [
+        {
+            "partner": p,
+            "added_t": spreads[p],
+            "share": medians[p] / total if total > 0 else 0.0,
+        }
+        for p in order
+    ]

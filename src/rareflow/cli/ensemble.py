@@ -19,6 +19,7 @@ from rareflow.analysis.ensemble import (
     run_ensemble,
 )
 from rareflow.analysis.summary import summary_columns, summary_rows
+from rareflow.cli.focal import FocalCountryOption, focal
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -151,10 +152,12 @@ def register(app: typer.Typer) -> None:
         data: DataDirOption = None,
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
+        country: FocalCountryOption = None,
     ) -> None:
         """Run a large ensemble in chunks (here or on Dask); print shortfall by sector."""
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
+        sc, gaps = focal(sc, country, dataset)
         label = f"{sc.name}: {sc.draws:,} draws, chunks"
         with dask_client(scheduler, local_cluster) as client, progress_bar(label, quiet) as bar:
             if no_store:
@@ -178,6 +181,9 @@ def register(app: typer.Typer) -> None:
             "(median [5th..95th percentile])"
         )
         emit(ensemble_rows(result, fmt), fmt, title=title, document=result.document())
+        if not quiet and fmt is Format.TABLE:
+            for gap in gaps:
+                err_console.print(f"gap: {gap}", style="dim", markup=False)
         _report(result, fmt, quiet)
 
 

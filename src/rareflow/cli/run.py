@@ -12,11 +12,14 @@ from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
 from rareflow.analysis.production import sector_values
 from rareflow.analysis.summary import (
     SHORT_THRESHOLD,
+    format_spread,
     monthly_by_sector,
+    partner_additions,
     sector_summary,
     summary_columns,
     summary_rows,
 )
+from rareflow.cli.focal import FocalCountryOption, focal
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -70,6 +73,7 @@ def register(app: typer.Typer) -> None:
                 "not delivered.",
             ),
         ] = 100 * SHORT_THRESHOLD,
+        country: FocalCountryOption = None,
     ) -> None:
         """Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.
 
@@ -78,6 +82,7 @@ def register(app: typer.Typer) -> None:
         """
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
+        sc, gaps = focal(sc, country, dataset)
         plan = plan_run(sc, dataset)
         if plan.stream:
             if short_above != 100 * SHORT_THRESHOLD:
@@ -87,6 +92,9 @@ def register(app: typer.Typer) -> None:
                     f"{100 * SHORT_THRESHOLD:g}%; leave --short-above out, or run fewer draws"
                 )
             _run_streamed(scenario, sc, dataset, plan, fmt, store, no_store=no_store, quiet=quiet)
+            if not quiet and fmt is Format.TABLE:
+                for gap in gaps:
+                    err_console.print(f"gap: {gap}", style="dim", markup=False)
             return
         try:
             with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
@@ -99,6 +107,7 @@ def register(app: typer.Typer) -> None:
             ) from None
         values = sector_values(dataset, sc.country)
         summary = sector_summary(result.results, sc.step_months, values, short_above / 100)
+        added = partner_additions(result.results)
         run_id = None
         if not no_store:
             record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
@@ -124,7 +133,9 @@ def register(app: typer.Typer) -> None:
                 )
             ],
             "unvalued_sectors": unvalued,
+            "partners_adding": added,
             "notes": list(result.notes),
+            "data_gaps": gaps,
             "warnings": list(result.warnings),
         }
         title = (
@@ -150,6 +161,19 @@ def register(app: typer.Typer) -> None:
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"data: {note}", style="dim")
+            for gap in gaps:
+                err_console.print(f"gap: {gap}", style="dim", markup=False)
+            adding = [r for r in added if (r["added_t"]["median"] or 0.0) > 0]
+            if adding:
+                err_console.print(
+                    "partners adding magnets above their first month's rate over the horizon "
+                    "(t, median [5th..95th]): "
+                    + "; ".join(
+                        f"{r['partner']} +{format_spread(r['added_t'])} ({r['share']:.0%})"
+                        for r in adding
+                    ),
+                    markup=False,
+                )
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
 

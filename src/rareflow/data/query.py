@@ -28,10 +28,13 @@ The rules, and why (where the old readers differed, the rule kept is named):
   permanent magnets, mostly ferrite: :data:`NOT_RARE_EARTH`); then the metric
   (``share_of_quantity``, ``share_of_value``, then partner ``quantity`` and ``value`` rows, whose
   shares are computed); then the latest year. Without any, the stage's world output shares
-  (stage_shares.csv, latest year). The compiler used this order without the user-data rule and
-  without the computed shares, so imported Comtrade or BACI rows never reached the engine; the
-  stress-test network read ``magnets_rare_earth`` alone at the magnet stage and world shares
-  upstream. Both now read this, and on the embedded data both get what they got before.
+  (stage_shares.csv, latest year), the importer's own output left out. Where the import rows
+  name only some partners and a rest (``ROW``, e.g. ICRA's "85% from China"), the rest is split
+  over the stage's other world producers in proportion to their world output (issue 18: the
+  engine sees Japan, Malaysia, the US... rather than one rest of the world). The compiler used
+  this order without the user-data rule and without the computed shares, so imported Comtrade
+  or BACI rows never reached the engine; the stress-test network read ``magnets_rare_earth``
+  alone at the magnet stage and world shares upstream. Both now read this.
 """
 
 from __future__ import annotations
@@ -514,6 +517,7 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 continue  # flows in different units cannot be shared out
             from_user = bool((rows[LAYER] != EMBEDDED).any()) if LAYER in rows.columns else False
             candidates.append(((0 if from_user else 1, m_rank, k_rank), rows, material, metric))
+    world = _world_shares(dataset, importer, stage)
     if candidates:
         _, rows, material, metric = min(candidates, key=lambda c: c[0])
         values = _shares_of(rows)
@@ -530,10 +534,14 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 + ("; from your data" if from_user else "")
                 + ")"
             )
+            parts = _parts(rows, values, total, note)
+            shares = {p: v / total for p, v in values.items()}
+            if REST_OF_WORLD in shares and world is not None:
+                shares, parts, note, srcs = _split_rest(shares, parts, note, srcs, world)
             return Shares(
                 importer,
                 stage,
-                {p: v / total for p, v in values.items()},
+                shares,
                 "imports",
                 srcs,
                 note,
@@ -541,37 +549,28 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 metric,
                 year,
                 from_user,
-                _parts(rows, values, total, note),
+                parts,
             )
-    world = matching(dataset, "stage_shares", stage=stage, metric="share_of_output")
-    if not world.empty:
-        world = world[world["year"] == world["year"].max()]
-        values = {
-            str(c): float(v)
-            for c, v in zip(world["country"], world["value"], strict=True)
-            if float(v) > 0
-        }
-        total = math.fsum(values.values())
-        if total > 0:
-            year = int(world["year"].iloc[0])
-            srcs = _sources(world["source_id"])
-            note = (
-                f"no import split for {importer}; world {stage} shares ({year}, {', '.join(srcs)})"
-            )
-            world = world[world["value"] > 0].rename(columns={"country": "partner"})
-            return Shares(
-                importer,
-                stage,
-                {p: v / total for p, v in values.items()},
-                "world output",
-                srcs,
-                note,
-                None,
-                "share_of_output",
-                year,
-                False,
-                _parts(world, values, total, note),
-            )
+    if world is not None:
+        rows, values, total = world
+        year = int(rows["year"].iloc[0])
+        srcs = _sources(rows["source_id"])
+        note = f"no import split for {importer}; world {stage} shares ({year}, {', '.join(srcs)})"
+        if importer in set(rows["partner"].astype(str)):
+            note += f"; {importer}'s own output left out"
+        return Shares(
+            importer,
+            stage,
+            {p: v / total for p, v in values.items()},
+            "world output",
+            srcs,
+            note,
+            None,
+            "share_of_output",
+            year,
+            False,
+            _parts(rows, values, total, note),
+        )
     return Shares(
         importer,
         stage,
@@ -580,6 +579,72 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
         (),
         f"no import or world shares of the {stage} stage in the dataset: all from ROW",
     )
+
+
+def _world_shares(
+    dataset: Dataset, importer: str, stage: str
+) -> tuple[pd.DataFrame, dict[str, float], float] | None:
+    """Return the stage's world output shares of the latest year, the importer's own left out.
+
+    Returns the rows (``country`` renamed ``partner``), partner -> share (positive only) and
+    their sum; None if the dataset has none (or only the importer's own).
+    """
+    world = matching(dataset, "stage_shares", stage=stage, metric="share_of_output")
+    if world.empty:
+        return None
+    world = world[world["year"] == world["year"].max()]
+    world = world[world["value"] > 0].rename(columns={"country": "partner"})
+    values = {
+        str(c): float(v)
+        for c, v in zip(world["partner"], world["value"], strict=True)
+        if str(c) != importer
+    }
+    total = math.fsum(values.values())
+    if total <= 0:
+        return None
+    return world, values, total
+
+
+def _split_rest(
+    shares: Mapping[str, float],
+    parts: Mapping[str, Fact],
+    note: str,
+    sources: tuple[str, ...],
+    world: tuple[pd.DataFrame, dict[str, float], float],
+) -> tuple[dict[str, float], dict[str, Fact], str, tuple[str, ...]]:
+    """Split an import split's unnamed rest (``ROW``) over the stage's other world producers.
+
+    The rule (rareflow's): the rest of an importer's supply comes from the producers its trade
+    rows do not name, in proportion to their share of world output at the stage (stage_shares.csv,
+    latest year), the importer's own output left out; the world's own residual stays ``ROW``.
+    Where every world producer is named, ``ROW`` is kept as it is.
+    """
+    rows, values, _ = world
+    others = {p: v for p, v in values.items() if p not in shares or p == REST_OF_WORLD}
+    others_total = math.fsum(others.values())
+    if others_total <= 0 or set(others) == {REST_OF_WORLD}:
+        return dict(shares), dict(parts), note, sources
+    rest = shares[REST_OF_WORLD]
+    out = {p: v for p, v in shares.items() if p != REST_OF_WORLD}
+    out_parts = {p: f for p, f in parts.items() if p != REST_OF_WORLD}
+    year = int(rows["year"].iloc[0])
+    split_note = (
+        f"{note}; the rest ({rest:.3g}) split over the other producers by world output shares "
+        f"({year}, stage_shares.csv)"
+    )
+    for partner, value in others.items():
+        share = rest * value / others_total
+        out[partner] = out.get(partner, 0.0) + share
+        mine = rows[rows["partner"].astype(str) == partner]
+        out_parts[partner] = Fact(
+            share,
+            "fraction",
+            (*parts[REST_OF_WORLD].sources, *_sources(mine["source_id"])),
+            split_note,
+            year,
+        )
+    world_srcs = _sources(rows.loc[rows["partner"].astype(str).isin(list(others)), "source_id"])
+    return out, out_parts, split_note, _sources((*sources, *world_srcs))
 
 
 def _parts(
@@ -597,6 +662,84 @@ def _parts(
             int(mine["year"].iloc[0]),
         )
     return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the dataset holds for a focal country, as the engine needs it.
+
+    Attributes
+    ----------
+    country
+        The focal country.
+    missing
+        Figures without which the country cannot be run, each naming its table (empty: it can).
+    gaps
+        Figures the run goes without, each naming its table and what the run assumes instead.
+    """
+
+    country: str
+    missing: tuple[str, ...]
+    gaps: tuple[str, ...]
+
+
+def coverage(dataset: Dataset, country: str, *, cover_given: bool = False) -> Coverage:
+    """Return what the dataset lacks to run ``country`` as a focal country.
+
+    A focal country needs: a row of countries.csv; the activity of at least one sector
+    (sector_activity.csv) whose magnets have an intensity (intensities.csv); its industry's magnet
+    cover (inventories.csv, unless the scenario sets ``parameters.industry_cover_weeks``:
+    ``cover_given``). Sectors without activity, sectors without growth (demand_growth.csv: the
+    run holds their requirement flat) and stages without import shares (the world's output shares
+    stand in) are gaps, not refusals.
+    """
+    missing: list[str] = []
+    gaps: list[str] = []
+    if country not in set(dataset.table("countries")["country"].astype(str)):
+        missing.append(f"countries.csv: no row for {country} (ISO 3166-1 alpha-3 codes)")
+    sectors = [str(s) for s in dataset.table("sectors")["sector"]]
+    activity = matching(dataset, "sector_activity", country=country)
+    with_activity = set(activity["sector"].astype(str))
+    intensities = dataset.chosen("intensities")
+    with_intensity = set(
+        intensities.loc[intensities["metric"] == "intensity", "sector"].astype(str)
+    )
+    usable = with_activity & with_intensity
+    if not usable:
+        missing.append(
+            f"sector_activity.csv: no chosen activity of any magnet-using sector of {country} "
+            f"(sectors: {', '.join(sectors)})"
+        )
+    else:
+        absent = [s for s in sectors if s not in with_activity]
+        if absent:
+            gaps.append(
+                f"sector_activity.csv: no activity of {', '.join(absent)} in {country}: "
+                "those sectors are left out"
+            )
+    growth = set(matching(dataset, "demand_growth", country=country)["sector"].astype(str))
+    flat = sorted(usable - growth)
+    if flat:
+        gaps.append(
+            f"demand_growth.csv: no growth of {', '.join(flat)} in {country}: requirement held flat"
+        )
+    if not cover_given:
+        cover = matching(dataset, "inventories", country=country, holder="industry", metric="cover")
+        if cover.empty:
+            missing.append(
+                f"inventories.csv: no industry magnet cover (holder industry, metric cover) for "
+                f"{country}; or set parameters.industry_cover_weeks in the scenario"
+            )
+    trade = matching(dataset, "trade", importer=country)
+    for stage in ("mining", "separation", "metal", "magnet"):
+        materials = _stage_materials(dataset, stage, trade["material"])
+        rows = trade[trade["material"].isin(materials) & (trade["partner"] != WORLD)]
+        if rows.empty:
+            gaps.append(
+                f"trade.csv: no partner split of {country}'s {stage} imports: world output "
+                "shares (stage_shares.csv) stand in"
+            )
+    return Coverage(country, tuple(missing), tuple(gaps))
 
 
 @dataclass(frozen=True)

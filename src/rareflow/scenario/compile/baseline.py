@@ -55,6 +55,36 @@ def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float
     return by_form, notes
 
 
+def _pooled(
+    shares: dict[str, dict[str, float]], keep: set[str], min_share: float
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Pool small partners into ``ROW`` (``parameters.partner_min_share``).
+
+    A partner is pooled when its share is below ``min_share`` in every form's split and no shock
+    or lever names it. Returns the shares with the pooled partners' summed into ``ROW``, and the
+    pooled partners (sorted).
+    """
+    largest: dict[str, float] = {}
+    for split in shares.values():
+        for p, v in split.items():
+            largest[p] = max(largest.get(p, 0.0), v)
+    small = sorted(
+        p
+        for p, v in largest.items()
+        if v < min_share and p not in keep and p != query.REST_OF_WORLD
+    )
+    if not small:
+        return shares, []
+    out: dict[str, dict[str, float]] = {}
+    for form, split in shares.items():
+        kept = {p: v for p, v in split.items() if p not in small}
+        pooled = sum(v for p, v in split.items() if p in small)
+        if pooled > 0:
+            kept[query.REST_OF_WORLD] = kept.get(query.REST_OF_WORLD, 0.0) + pooled
+        out[form] = kept
+    return out, small
+
+
 def _content(chain: Chain, ds: Dataset, ndpr_split: dict[Element, float]) -> FloatArray:
     """(K, E) t of element metal per unit of each commodity."""
     mf = chain.metal_fraction
@@ -223,11 +253,15 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
     processes, proc_in, proc_out, proc_loss = _processes(content, ds)
 
     shares, notes = _import_shares(chain, ds)
-    partner_set = {p for s in shares.values() for p in s}
-    for shock in scenario.shocks:
-        partner_set.update(shock.partners())
-    for lever in scenario.levers:
-        partner_set.update(lever.partners())
+    named = {p for shock in scenario.shocks for p in shock.partners()}
+    named.update(p for lever in scenario.levers for p in lever.partners())
+    shares, small = _pooled(shares, named, scenario.parameters.partner_min_share)
+    if small:
+        notes.append(
+            f"partners pooled into ROW (below {scenario.parameters.partner_min_share:g} of every "
+            f"stage's supply; parameters.partner_min_share): {', '.join(small)}"
+        )
+    partner_set = {p for s in shares.values() for p in s} | named
     partners = tuple(sorted(partner_set))
     share = np.zeros((len(partners), len(COMMODITIES)))
     for k, c in enumerate(COMMODITIES):

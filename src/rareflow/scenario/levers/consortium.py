@@ -91,7 +91,11 @@ class Consortium(LeverBase):
                 "see its cut in the cost of capital"
             )
         if self.backs != "all":
-            unknown = [p for p in self.backs if p not in net.partners]
+            unknown = [
+                p
+                for p in self.backs
+                if p not in net.partners or not np.any(net.contract[:, :, ctx.partner(p)] > 0)
+            ]
             if unknown:
                 raise ScenarioError(
                     f"{path}.backs: {', '.join(unknown)} supply nothing under contract here"
