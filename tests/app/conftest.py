@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from rareflow.cli.app import streamlit_command
+from rareflow.cli.dashboard import streamlit_command
 from rareflow.store.runstore import STORE_ENV
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"

@@ -26,7 +26,7 @@ from rareflow.app.controls import (
     run_name,
 )
 from rareflow.app.urlstate import UrlState
-from rareflow.cli.app import streamlit_command
+from rareflow.cli.dashboard import streamlit_command
 from rareflow.errors import ScenarioError
 from rareflow.scenario.distributions import Triangular
 from rareflow.scenario.levers import LEVER_TYPES

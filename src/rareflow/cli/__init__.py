@@ -67,7 +67,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write a self-contained HTML report (opens offline) of a run or a scenario.",
     ),
     "app": (
-        "app",
+        "dashboard",
         "Start the dashboard: open http://ADDRESS:PORT in a browser; stop it with Ctrl-C.",
     ),
     "sensitivity": (
@@ -109,8 +109,6 @@ def load_command(name: str) -> click.Command:
     if name not in _LOADED:
         module_name = COMMANDS[name][0]
         module = importlib.import_module(f"rareflow.cli.{module_name}")
-        # Importing rareflow.cli.app binds this package's ``app`` to that module: bind it back.
-        globals()["app"] = ROOT
         holder = typer.Typer(add_completion=False)
         if hasattr(module, "register"):
             module.register(holder)
