@@ -33,6 +33,12 @@ PROCESS: Final = "process"
 """A domestic conversion process of the focal country (separation, metal, magnet making)."""
 CONTROL: Final = "control"
 """An export control of a scenario, in the order of its shocks."""
+SEGMENT: Final = "segment"
+"""A demand segment of the focal country: one buyer group of one sector (``sector/group``)."""
+GRADE: Final = "grade"
+"""A magnet grade class: heavy-rare-earth (Dy/Tb) or light sintered NdFeB, bonded NdFeB, SmCo."""
+ROUTE: Final = "route"
+"""How magnets reach a buyer: bare (imported or made at home) or inside imported components."""
 
 ALL: Final = (
     TIME,
@@ -49,4 +55,7 @@ ALL: Final = (
     LEVER,
     PROCESS,
     CONTROL,
+    SEGMENT,
+    GRADE,
+    ROUTE,
 )

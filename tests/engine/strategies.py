@@ -10,6 +10,7 @@ that the edges of every rule are hit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -21,6 +22,7 @@ from rareflow.ids import Sector
 from rareflow.model.network import (
     COMMODITY_IDS,
     DRAW_FIRST,
+    GRADES,
     MAGNETS,
     NETWORK_AXES,
     TRACKED_ELEMENTS,
@@ -93,6 +95,10 @@ def networks(draw: st.DrawFn) -> Network:
     lead = draw(st.lists(st.integers(0, 2), min_size=p_n, max_size=p_n), label="lead steps")
     proportional_only = draw(st.booleans(), label="proportional only")
     step_months = draw(st.sampled_from((1, 3)), label="step months")
+    per_sector = draw(
+        st.lists(st.integers(1, 3), min_size=len(Sector), max_size=len(Sector)),
+        label="segments per sector",
+    )
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
 
     j_n = len(base.processes)
@@ -106,6 +112,9 @@ def networks(draw: st.DrawFn) -> Network:
         dims.CONTROL: c_n,
         dims.ELEMENT: len(TRACKED_ELEMENTS),
     }
+    segment_sector = np.array([s for s in range(s_n) for _ in range(per_sector[s])], dtype=np.int64)
+    sizes[dims.SEGMENT] = len(segment_sector)
+    sizes[dims.GRADE] = len(GRADES)
 
     def shape(name: str) -> tuple[int, ...]:
         """The array's declared shape, with one draw unless it varies by draw."""
@@ -151,6 +160,7 @@ def networks(draw: st.DrawFn) -> Network:
         processes=base.processes,
         content=base.content,
         requirement0=requirement0,
+        need_scale=_mixed(rng, shape("need_scale"), 0.5, 1.5, (1.0, 0.0), 0.2),
         growth=_mixed(rng, shape("growth"), -0.2, 0.5, (0.0,)),
         demand_multiplier=_mixed(
             rng, shape("demand_multiplier"), 0.5, 1.5, (1.0, 0.0), p_special=0.1
@@ -186,4 +196,32 @@ def networks(draw: st.DrawFn) -> Network:
         stockpile_release=_sparse(rng, shape("stockpile_release"), 0.6, 60.0),
         stockpile_trigger=_mixed(rng, shape("stockpile_trigger"), 0.0, 1.2, (0.0, 1.0)),
         stockpile_sectors=rng.random(s_n) < 0.5,
+        **_segments(rng, shape, segment_sector, sectors),
     )
+
+
+def _segments(
+    rng: np.random.Generator,
+    shape: Callable[[str], tuple[int, ...]],
+    segment_sector: NDArray[np.int64],
+    sectors: tuple[Sector, ...],
+) -> dict[str, object]:
+    """Random segments: shares summing to 1 per sector, routes, grades, reach and exemptions."""
+    share = _mixed(rng, shape("segment_share"), 0.0, 1.0, (0.0, 1.0), 0.2)
+    for s in range(len(sectors)):
+        cols = segment_sector == s
+        total = share[:, cols].sum(axis=1, keepdims=True)
+        share[:, cols] = np.where(total > 0, share[:, cols] / np.where(total > 0, total, 1.0), 0.0)
+        zero = total[:, 0] == 0
+        share[zero, np.flatnonzero(cols)[0]] = 1.0
+    return {
+        "segments": tuple(f"{sectors[s].value}/g{g}" for g, s in enumerate(segment_sector)),
+        "segment_sector": segment_sector,
+        "segment_share": share,
+        "segment_cover": _mixed(rng, shape("segment_cover"), 0.0, 4.0, (0.0,)),
+        "embedded_share": _mixed(rng, shape("embedded_share"), 0.0, 1.0, (0.0, 1.0), 0.4),
+        "heavy_share": _mixed(rng, shape("heavy_share"), 0.0, 1.0, (0.0, 1.0), 0.4),
+        "exempt": _sparse(rng, shape("exempt"), 0.2, 1.0),
+        "grade_reach": (rng.random(shape("grade_reach")) < 0.6).astype(np.float64),
+        "embedded_reach": _mixed(rng, shape("embedded_reach"), 0.0, 1.0, (0.0, 1.0)),
+    }

@@ -10,11 +10,18 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from tests.engine.strategies import base_network, networks
 
-import rareflow.engine.core as core
+import rareflow.engine.exposure as exposure
 from rareflow import dims
 from rareflow.engine.balance import MassBalanceError
 from rareflow.engine.core import simulate
-from rareflow.model.network import COMMODITY_IDS, MAGNETS, NETWORK_AXES, FloatArray, Network
+from rareflow.model.network import (
+    COMMODITY_IDS,
+    MAGNETS,
+    NETWORK_AXES,
+    FloatArray,
+    Network,
+    sector_segments,
+)
 
 RTOL = 1e-9
 MAG = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -45,8 +52,13 @@ def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
     np.testing.assert_array_less(
         np.abs(change - (inflow - outflow))[..., OTHER], RTOL * scale[..., OTHER] + 1e-300
     )
-    # Deliveries are recorded by sector, not by magnet, so magnets balance as one t_magnet pool.
-    delivered = traj.delivered.sum(axis=2) - traj.stockpile_out[..., MAG].sum(axis=2)
+    # Deliveries are recorded by sector, not by magnet, so magnets balance as one t_magnet pool;
+    # magnets used inside imported components never entered the pool.
+    delivered = (
+        traj.delivered.sum(axis=2)
+        - traj.segment_components.sum(axis=2)
+        - traj.stockpile_out[..., MAG].sum(axis=2)
+    )
     magnets = (change - (inflow - outflow))[..., MAG].sum(axis=2) + delivered
     np.testing.assert_array_less(
         np.abs(magnets), RTOL * (scale[..., MAG].sum(axis=2) + delivered) + 1e-300
@@ -146,6 +158,7 @@ def _exhausting_network() -> tuple[Network, int]:
         delay_steps=np.zeros((1, 0, t_n)),
         cut=np.ones((1, t_n, p_n, k_n)),  # nothing arrives: the opening stock is all there is
         local_supply=np.zeros((1, t_n, k_n)),
+        **sector_segments(base.sectors, t_n, 0, np.zeros(1)),
     )
     return net, k
 
@@ -178,10 +191,10 @@ class _Leaky:
 
 def test_a_corrupted_step_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     net = base_network()
-    monkeypatch.setattr(core, "np", _Leaky(1.0))
+    monkeypatch.setattr(exposure, "np", _Leaky(1.0))
     simulate(net, check=True)  # the stand-in for numpy is harmless by itself
-    # Allocation now hands out 1% more magnet than it takes from stock.
-    monkeypatch.setattr(core, "np", _Leaky(1.01))
+    # Allocation now hands segments 1% more magnet than the pool has to give.
+    monkeypatch.setattr(exposure, "np", _Leaky(1.01))
     with pytest.raises(MassBalanceError, match="stock"):
         simulate(net, check=True)
     simulate(net, check=False)  # and only the check notices

@@ -134,3 +134,55 @@ class BalanceCheck:
         _check("stock", step, before + inflow, outflow + after, scale)
         if np.any(after < -RTOL * np.maximum(scale, 1e-300)):
             raise MassBalanceError(f"negative stock at step {step}")
+
+    def holdings(
+        self,
+        step: int,
+        before: FloatArray,
+        inflow: FloatArray,
+        outflow: FloatArray,
+        after: FloatArray,
+        node: str = "segment holdings",
+        pool: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+    ) -> None:
+        """Check a segment stock (per draw, segment, grade): before + in = out + after, never < 0.
+
+        ``pool``, (held per magnet, the focal stock of that magnet, the scale of its flows):
+        segments hold part of the focal stock, never more than it.
+        """
+        if not self.enabled:
+            return
+        scale = np.maximum.reduce([before, inflow, outflow, after])
+        _check(node, step, before + inflow, outflow + after, scale)
+        if np.any(after < -RTOL * np.maximum(scale, 1e-300)):
+            raise MassBalanceError(f"negative {node} at step {step}")
+        if pool is not None:
+            held, stock, flows = pool
+            if np.any(held > stock + RTOL * np.maximum(np.abs(stock), flows) + 1e-300):
+                raise MassBalanceError(f"{node} exceed the focal stock at step {step}")
+
+    def components(
+        self,
+        step: int,
+        queued: tuple[FloatArray | None, FloatArray, FloatArray, FloatArray],
+        stocks: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    ) -> None:
+        """Components: their licence queues and the segments' component stocks balance.
+
+        ``queued`` is (before, applied, decided, queue), ``stocks`` (before, arrived, used,
+        after).
+        """
+        if not self.enabled:
+            return
+        before, applied, decided, queue = queued
+        if before is not None:
+            after = np.einsum("dqan->dn", queue)
+            scale = np.maximum.reduce([before, applied, decided, after])
+            _check("component licence queue", step, before + applied, decided + after, scale)
+        self.holdings(step, *stocks, node="component stocks")
+
+    def split(self, step: int, whole: FloatArray, parts: FloatArray) -> None:
+        """Routes and grades: a sector's need per magnet = the sum of its segments' parts."""
+        if not self.enabled:
+            return
+        _check("segments (routes and grades)", step, whole, parts, np.abs(whole))

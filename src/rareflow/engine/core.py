@@ -41,9 +41,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rareflow.dims import DRAW, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
+from rareflow.dims import DRAW, MATERIAL, PARTNER, PROCESS, SECTOR, SEGMENT, TIME
 from rareflow.engine.balance import BalanceCheck
 from rareflow.engine.events import EVENTS
+from rareflow.engine.exposure import Segments
 from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.model.state import axes, declared, shape_of
@@ -147,6 +148,41 @@ class Trajectory:
             unit="usd",
             label="import_cost",
             description="value of arrivals of priced materials at the scarcity price",
+        )
+    )
+    segment_requirement: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, SEGMENT, unit="t_magnet", description="segment's magnet need, all routes"
+        )
+    )
+    segment_demand: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            SEGMENT,
+            unit="t_magnet",
+            description="segment's magnet sought after the price response",
+        )
+    )
+    segment_delivered: FloatArray = field(
+        metadata=axes(DRAW, TIME, SEGMENT, unit="t_magnet", description="magnet the segment used")
+    )
+    segment_components: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            SEGMENT,
+            unit="t_magnet",
+            description="magnet the segment used inside imported components (part of delivered)",
+        )
+    )
+    segment_refused: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            SEGMENT,
+            unit="t_magnet",
+            description="magnet inside components whose licence was refused",
         )
     )
     shipped_by_partner: FloatArray | None = field(
@@ -313,7 +349,10 @@ class _Block:
         self.act_s = act_s = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=1))
         act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
         self.mag = mag = MAGNET_INDEX[act_m]
-        self.requirement0 = requirement0 = net.requirement0[np.ix_(act_s, mag)]
+        self.requirement0 = requirement0 = (
+            net.requirement0[np.ix_(act_s, mag)][None]
+            * _at(net.need_scale, d_n)[:, act_s[:, None], mag]
+        )  # (D, S, M)
         # One fancy index: chained indexing copied the whole (D, T, S, K) array first.
         self.multiplier = multiplier = _at(
             net.demand_multiplier[:, :, act_s[:, None], mag], d_n
@@ -325,6 +364,7 @@ class _Block:
             np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
         )
         self.pile_sectors = net.stockpile_sectors[act_s]
+        self.segs = segs = Segments(net, act_s, mag, self.tiers, balance)
 
         self.stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
         self.pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
@@ -340,7 +380,7 @@ class _Block:
         # A material with no use at any step and no stockpile to fill is never ordered (its
         # desired order is <= 0), so only the others can enter a queue.
         ever_used = (capacity.max(axis=(0, 1)) @ net.proc_in) > 0
-        ever_used[mag] |= (requirement0 > 0).any(axis=0)
+        ever_used[mag] |= (requirement0 > 0).any(axis=(0, 1))
         ever_used |= (net.stockpile_target > 0).any(axis=(0, 1)) & (net.stockpile_fill > 0).any(
             axis=0
         )
@@ -360,7 +400,10 @@ class _Block:
         # shipments for the coming lead time already at sea.
         self.last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
         use0 = capacity[:, 0] @ net.proc_in
-        use0[:, mag] += (requirement0[None] * multiplier[:, 0]).sum(axis=1)
+        req_first = requirement0 * multiplier[:, 0]
+        segs.split(0, req_first, req_first)
+        use0[:, mag] += segs.pool_use()
+        segs.open(self.stock[:, mag])
         baseline_imports = np.maximum(use0 - self.last_out, 0.0)
         # (K,) share-weighted lead
         self.pipeline_steps = net.share.T @ net.lead_steps.astype(np.float64)
@@ -373,17 +416,24 @@ class _Block:
     def requirement(self, t: int) -> None:
         """1. Requirement and price-responsive demand, (D, S, M)."""
         grow = (1.0 + self.growth) ** (t * self.years_per_step)
-        self.req = self.requirement0[None] * grow[:, :, None] * self.multiplier[:, t]
+        self.req = self.requirement0 * grow[:, :, None] * self.multiplier[:, t]
         # Sectors in a priority tier must run at any price; the rest answer the price.
         response = demand_response(self.price[:, None, self.mag], self.elasticity[:, None, None])
         self.dem = self.req * np.where(self.elastic[None, :, None], response, 1.0)
+        self.segs.split(t, self.req, self.dem)
+
+    def check_split(self, t: int) -> None:
+        """Routes and grades: each sector's need = its segments' parts."""
+        self.segs.check_split(t, self.req)
 
     def orders(self, t: int) -> None:
         """2. Orders: expected use plus a share of the gap to the stock target."""
         net, d_n, p_n, k_n, c_n = self.net, self.d_n, self.p_n, self.k_n, self.c_n
         approval, delay, scale = self.approval, self.delay, self.scale
         use = np.zeros((d_n, k_n))
-        use[:, self.mag] = self.req.sum(axis=1)
+        use[:, self.mag] = self.segs.pool_use()
+        # Of a magnet's order, a control takes only the share in grades it reaches.
+        reach = self.segs.reach_share(t, use[:, self.mag])  # (D, C, M)
         use += self.capacity[:, t] @ net.proc_in
         self.use = use
         # Share of a unit order from each partner that each control takes, controls in order
@@ -391,8 +441,10 @@ class _Block:
         lic = net.licensed[:, t]  # (C, P, K)
         left = np.ones((d_n, p_n, k_n))
         fractions = []
+        gate = np.ones((d_n, k_n))
         for c in range(c_n):
-            f = left * lic[c][None] * scale[:, c, :, None]
+            gate[:, self.mag] = reach[:, c]
+            f = left * lic[c][None] * (scale[:, c, :, None] * gate[:, None, :])
             left = left - f
             fractions.append(f)
         via = [np.einsum("dpk,pk->dk", f, net.share) for f in fractions]  # per unit desired
@@ -538,42 +590,45 @@ class _Block:
         """Each process: element mass in = element mass out + losses."""
         self.balance.processes(t, self.runs, self.net)
 
+    def components(self, t: int) -> None:
+        """Magnets inside imported components: orders, licences for the reached part, use."""
+        self.segs.components(t)
+
+    def check_components(self, t: int) -> None:
+        """Component licence queues and component stocks."""
+        self.segs.check_components(t)
+
+    def _unassigned(self) -> FloatArray:
+        """(D, K) stock no segment holds: all of a material's, the pool's rest of a magnet's."""
+        free = self.stock.copy()
+        held = self.segs.held.sum(axis=1) @ self.segs.to_m
+        free[:, self.mag] = np.maximum(free[:, self.mag] - held, 0.0)
+        return free
+
     def allocation(self, t: int) -> None:
-        """7. Magnets to sectors; the stockpile releases or buys; domestic surplus is exported."""
-        stock, pile, mag, dem = self.stock, self.pile, self.mag, self.dem
-        avail = stock[:, mag].copy()
-        self.supply = supply = avail.copy()
-        given = np.zeros_like(dem)
-        for tier in self.tiers:
-            members = np.ones(len(self.act_s), dtype=bool) if tier == -1 else self.tier_of == tier
-            wanted = dem[:, members].sum(axis=1)
-            give = np.minimum(avail, wanted)
-            fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
-            given[:, members] = dem[:, members] * fill[:, None, :]
-            avail -= give
-        stock[:, mag] = avail
+        """7. Magnets to segments; the stockpile releases or buys; domestic surplus is exported."""
+        stock, pile, mag, segs = self.stock, self.pile, self.mag, self.segs
+        self.supply = supply = stock[:, mag].copy()
+        used = segs.allocate(t, supply)
+        stock[:, mag] -= used
         self.delivered_k = np.zeros((self.d_n, self.k_n))
-        self.delivered_k[:, mag] = given.sum(axis=1)
+        self.delivered_k[:, mag] = used
 
         # When supply falls below the trigger, the stockpile releases magnets to the sectors it
         # serves, up to what they still seek; while the market is whole, it buys.
-        need_m = self.req.sum(axis=1)
+        need_m = segs.pool_use()
         self.fill_m = fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
         self.released, self.bought = self.no_flow, self.no_flow
         if self.has_pile:
-            unmet = np.where(self.pile_sectors[None, :, None], dem - given, 0.0)
-            unmet_total = unmet.sum(axis=1)
+            unmet_total = segs.unmet_served()
             release_mag = np.where(
                 fill_m < self.pile_trigger[:, None],
                 np.minimum(np.minimum(pile[:, mag], self.pile_release[:, mag]), unmet_total),
                 0.0,
             )
-            share_out = np.divide(
-                release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
-            )
-            given += unmet * share_out[:, None, :]
+            segs.release(release_mag, unmet_total)
             pile[:, mag] -= release_mag
             self.released = self.release_in.copy()
             self.released[:, mag] += release_mag
@@ -583,25 +638,30 @@ class _Block:
             whole = np.ones((self.d_n, self.k_n), dtype=bool)
             whole[:, mag] = fill_m >= 1.0 - WHOLE_TOLERANCE
             whole[:, ~is_mag] &= stock[:, ~is_mag] >= need_now[:, ~is_mag] * (1.0 - WHOLE_TOLERANCE)
-            # It buys only what stands above the industry's own stock target.
+            # It buys only what stands above the industry's own stock target, and no segment's.
             self.bought = np.where(
                 whole,
                 np.minimum(
                     np.minimum(self.pile_fill, np.maximum(self.pile_target[:, t] - pile, 0.0)),
-                    np.maximum(stock - self.cover * self.use, 0.0),
+                    np.minimum(np.maximum(stock - self.cover * self.use, 0.0), self._unassigned()),
                 ),
                 0.0,
             )
             self.whole_prev = whole
             stock -= self.bought
             pile += self.bought
-        self.given = given
         # Domestic surplus above the stock target is sold abroad (e.g. IREL's NdPr oxide).
         self.domestic = domestic = self.made + self.extra
         self.exported = np.where(
-            domestic > self.use, np.maximum(stock - self.cover * self.use, 0.0), 0.0
+            domestic > self.use,
+            np.minimum(np.maximum(stock - self.cover * self.use, 0.0), self._unassigned()),
+            0.0,
         )
         stock -= self.exported
+
+    def check_holdings(self, t: int) -> None:
+        """Segments' holdings of pool magnets: before + intake = used + after."""
+        self.segs.check_holdings(t, self.stock[:, self.mag])
 
     def check_stockpile(self, t: int) -> None:
         """Government stockpile: bought = released + change in level; never negative."""
@@ -630,10 +690,16 @@ class _Block:
 
     def record(self, t: int, rec: dict[str, FloatArray], shipped: FloatArray | None) -> None:
         """Write step ``t`` into the time-major records."""
-        act_s = self.act_s
-        rec["requirement"][t][:, act_s] = self.req.sum(axis=2)
-        rec["demand"][t][:, act_s] = self.dem.sum(axis=2)
-        rec["delivered"][t][:, act_s] = self.given.sum(axis=2)
+        act_s, segs = self.act_s, self.segs
+        need_g, want_g, got_g = segs.need.sum(axis=2), segs.want.sum(axis=2), segs.delivered()
+        rec["requirement"][t][:, act_s] = need_g @ segs.to_s
+        rec["demand"][t][:, act_s] = want_g @ segs.to_s
+        rec["delivered"][t][:, act_s] = got_g @ segs.to_s
+        rec["segment_requirement"][t][:, segs.seg] = need_g
+        rec["segment_demand"][t][:, segs.seg] = want_g
+        rec["segment_delivered"][t][:, segs.seg] = got_g
+        rec["segment_components"][t][:, segs.seg] = segs.used_inside.sum(axis=2)
+        rec["segment_refused"][t][:, segs.seg] = segs.refused.sum(axis=2)
         rec["stock"][t] = self.stock
         rec["imports"][t] = self.arrived
         if shipped is not None:

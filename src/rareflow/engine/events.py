@@ -36,13 +36,16 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "requirement",
         "each sector's requirement grows with demand; sectors outside the priority tiers answer "
-        "the price",
+        "the price; each sector's need splits into its segments (buyer groups), their grades "
+        "and routes (bare magnets from the national pool, or inside imported components)",
+        ("split",),
     ),
     Event(
         "orders",
-        "buyers order their plan plus a share of the gap to their target position, split by "
-        "partner share; licensed parts join each control's queue; expected refusals are sought "
-        "from partners with room",
+        "buyers order their plan (the bare route's need) plus a share of the gap to their "
+        "target position, split by partner share; of a magnet, a control licenses the share in "
+        "grades it reaches; licensed parts join each control's queue; expected refusals are "
+        "sought from partners with room",
     ),
     Event(
         "licences",
@@ -66,10 +69,19 @@ EVENTS: tuple[Event, ...] = (
         ("processes",),
     ),
     Event(
+        "components",
+        "segments order components for their embedded need; the part a control reaches (a "
+        "content rule, in reached grades) waits for its licence, the rest arrives; each segment "
+        "uses the components it holds",
+        ("components",),
+    ),
+    Event(
         "allocation",
-        "magnets go to sectors tier by tier; the stockpile releases to the sectors it serves "
-        "below its trigger or buys while the market is whole; domestic surplus is exported",
-        ("stockpile", "stock"),
+        "the pool's unassigned magnets go to segments: needs no control reaches first, then "
+        "reached needs tier by tier, in proportion to what each seeks; segments use what they "
+        "hold; the stockpile releases to the sectors it serves below its trigger or buys while "
+        "the market is whole; domestic surplus is exported",
+        ("holdings", "stockpile", "stock"),
     ),
     Event(
         "prices",

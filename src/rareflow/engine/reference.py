@@ -16,7 +16,7 @@ import numpy as np
 
 from rareflow.engine.core import WHOLE_TOLERANCE, Trajectory
 from rareflow.engine.events import EVENTS
-from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.model.network import COMMODITY_IDS, GRADES, MAGNETS, FloatArray, Network
 
 Vector = list[float]
 Matrix = list[list[float]]
@@ -38,6 +38,15 @@ def _add_due(
     if due not in book:
         book[due] = _zeros(*shape)
     book[due][p][k] += amount
+
+
+def _add_due_grade(
+    book: dict[int, Matrix], due: int, g: int, q: int, amount: float, shape: tuple[int, int]
+) -> None:
+    """Add ``amount`` of segment ``g``'s grade ``q`` in components to what falls due at ``due``."""
+    if due not in book:
+        book[due] = _zeros(*shape)
+    book[due][g][q] += amount
 
 
 def simulate_reference(net: Network, draw: int) -> Trajectory:
@@ -98,8 +107,41 @@ class _Draw:
         self.pile_release: Vector = _of_draw(net.stockpile_release, draw).tolist()
         self.pile_trigger = float(_of_draw(net.stockpile_trigger, draw))
         self.pile_sectors = [bool(v) for v in net.stockpile_sectors.tolist()]
+        # Segments (buyer groups), their grades and routes.
+        self.g_n, self.q_n = g_n, q_n = len(net.segments), len(GRADES)
+        self.seg_sector = [int(v) for v in net.segment_sector.tolist()]
+        self.seg_share: Vector = _of_draw(net.segment_share, draw).tolist()
+        self.seg_cover: Vector = _of_draw(net.segment_cover, draw).tolist()
+        self.emb: Matrix = _of_draw(net.embedded_share, draw).tolist()
+        self.heavy: Matrix = _of_draw(net.heavy_share, draw).tolist()
+        self.exempt: Matrix = _of_draw(net.exempt, draw).tolist()
+        self.emb_reach: Vector = _of_draw(net.embedded_reach, draw).tolist()
+        self.grade_reach: Matrix = net.grade_reach.tolist()
+        self.grade_k = [COMMODITY_IDS.index(g.material) for g in GRADES]
+        self.heavy_q = [g.heavy for g in GRADES]
+        heavy_mats = {g.material for g in GRADES if g.heavy}
+        self.light_q = [not g.heavy and g.material in heavy_mats for g in GRADES]
+        # A control reaches grade q at t when it licenses q's commodity from some partner.
+        licensed_at: list[list[Matrix]] = net.licensed.tolist()
+        self.act_q = [
+            [
+                [
+                    (1.0 if any(licensed_at[c][t][p][self.grade_k[q]] for p in range(p_n)) else 0.0)
+                    * self.grade_reach[c][q]
+                    for q in range(q_n)
+                ]
+                for t in range(t_n)
+            ]
+            for c in range(self.c_n)
+        ]
+        self.held = _zeros(g_n, q_n)
+        self.inside = _zeros(g_n, q_n)
+        self.pending = _zeros(g_n, q_n)
+        self.comp_ok: dict[int, Matrix] = {}
+        self.comp_no: dict[int, Matrix] = {}
         self.whole_prev = [True] * k_n
-        self.req0: Matrix = net.requirement0.tolist()
+        scale = _of_draw(net.need_scale, draw)
+        self.req0: Matrix = (net.requirement0 * scale).tolist()
         self.multiplier: list[Matrix] = _of_draw(net.demand_multiplier, draw).tolist()
         self.proc_in: Matrix = net.proc_in.tolist()
         self.proc_out: Matrix = net.proc_out.tolist()
@@ -118,6 +160,9 @@ class _Draw:
             self.groups = [[s for s in range(s_n) if tier[s] == lv] for lv in sorted(set(tier))]
             # Sectors in no priority tier answer the price; priority sectors take their need.
             self.elastic = [bool(v) for v in net.elastic.tolist()]
+        self.seg_rounds = [
+            [g for g in range(g_n) if self.seg_sector[g] in members] for members in self.groups
+        ]
 
         # Warm start: last step's domestic output is full-capacity output plus local supply,
         # and every partner's share of the baseline imports is at sea for each step of its lead.
@@ -127,10 +172,15 @@ class _Draw:
             for k in range(k_n)
         ]
         self.at_sea_book: dict[int, Vector] = {}
+        first = [
+            [self.req0[s][k] * self.multiplier[0][s][k] for k in range(k_n)] for s in range(s_n)
+        ]
+        self._split(0, first, first)
+        pool0 = self._pool_use()
         for k in range(k_n):
             use0 = sum(capacity[0][j] * proc_in[j][k] for j in range(j_n))
             if is_magnet[k]:
-                use0 += sum(self.req0[s][k] * self.multiplier[0][s][k] for s in range(s_n))
+                use0 += pool0[k]
             baseline = max(use0 - self.last_out[k], 0.0)
             for p in range(p_n):
                 for due in range(self.lead[p]):
@@ -142,7 +192,26 @@ class _Draw:
         self.pending_ok: dict[int, Matrix] = {}
         self.pending_no: dict[int, Matrix] = {}
         self.price = [1.0] * k_n
+        # Opening holdings: the pool's stock held by segments up to their cover of need.
+        target = [
+            [self.seg_cover[g] * self.pool_need[g][q] for q in range(q_n)] for g in range(g_n)
+        ]
+        for k in mags:
+            total = sum(
+                target[g][q] for g in range(g_n) for q in range(q_n) if self.grade_k[q] == k
+            )
+            fit = min(self.stock[k] / total if total > 0 else 0.0, 1.0)
+            for g in range(g_n):
+                for q in range(q_n):
+                    if self.grade_k[q] == k:
+                        self.held[g][q] = target[g][q] * fit
+        for g in range(g_n):
+            for q in range(q_n):
+                self.inside[g][q] = self.seg_cover[g] * self.emb_need[g][q]
 
+        self.rec_seg_req, self.rec_seg_dem = _zeros(t_n, g_n), _zeros(t_n, g_n)
+        self.rec_seg_del, self.rec_seg_refused = _zeros(t_n, g_n), _zeros(t_n, g_n)
+        self.rec_seg_components = _zeros(t_n, g_n)
         self.rec_req, self.rec_dem = _zeros(t_n, s_n), _zeros(t_n, s_n)
         self.rec_del = _zeros(t_n, s_n)
         self.rec_stock, self.rec_imports = _zeros(t_n, k_n), _zeros(t_n, k_n)
@@ -164,6 +233,37 @@ class _Draw:
                 dem[s][m] = (
                     req[s][m] * self.price[m] ** self.elasticity if self.elastic[s] else req[s][m]
                 )
+        self._split(t, req, dem)
+
+    def _split(self, t: int, req: Matrix, dem: Matrix) -> None:
+        """Each segment's need and demand by grade, split into the bare and component routes."""
+        g_n, q_n = self.g_n, self.q_n
+        self.need, self.want = _zeros(g_n, q_n), _zeros(g_n, q_n)
+        self.pool_need, self.pool_dem = _zeros(g_n, q_n), _zeros(g_n, q_n)
+        self.emb_need, self.emb_dem = _zeros(g_n, q_n), _zeros(g_n, q_n)
+        for g in range(g_n):
+            s, e = self.seg_sector[g], self.emb[t][g]
+            for q in range(q_n):
+                k = self.grade_k[q]
+                if not self.is_magnet[k]:
+                    continue
+                h = self.heavy[t][g]
+                w = h if self.heavy_q[q] else (1.0 - h if self.light_q[q] else 1.0)
+                weight = w * self.seg_share[g]
+                self.need[g][q] = req[s][k] * weight
+                self.want[g][q] = dem[s][k] * weight
+                self.pool_need[g][q] = self.need[g][q] * (1.0 - e)
+                self.pool_dem[g][q] = self.want[g][q] * (1.0 - e)
+                self.emb_need[g][q] = self.need[g][q] * e
+                self.emb_dem[g][q] = self.want[g][q] * e
+
+    def _pool_use(self) -> Vector:
+        """Return the bare route's need per commodity: what the national pool orders for."""
+        use = [0.0] * self.k_n
+        for g in range(self.g_n):
+            for q in range(self.q_n):
+                use[self.grade_k[q]] += self.pool_need[g][q]
+        return use
 
     def orders(self, t: int) -> None:
         """2. Orders: the plan net of domestic output plus a share of the gap to the target.
@@ -172,13 +272,25 @@ class _Draw:
         pending; licensed parts join the queues, due after their delay (a fraction of a step
         splits an application between the two steps around it); the rest ships freely.
         """
-        s_n, k_n, p_n, j_n, c_n = self.s_n, self.k_n, self.p_n, self.j_n, self.c_n
+        k_n, p_n, j_n, c_n = self.k_n, self.p_n, self.j_n, self.c_n
         share, licensed, scale = self.share, self.licensed, self.licence_scale
         approval, delay = self.approval, self.delay
         self.use = use = [0.0] * k_n
+        pool = self._pool_use()
+        # Of a magnet's order, a control licenses the share of the pool's need in grades it
+        # reaches, less what named-user licences let through.
+        gate = [[1.0] * k_n for _ in range(c_n)]
         for k in range(k_n):
             if self.is_magnet[k]:
-                use[k] = sum(self.req[s][k] for s in range(s_n))
+                use[k] = pool[k]
+                for c in range(c_n):
+                    reached = sum(
+                        self.pool_need[g][q] * (1.0 - self.exempt[t][g]) * self.grade_reach[c][q]
+                        for g in range(self.g_n)
+                        for q in range(self.q_n)
+                        if self.grade_k[q] == k
+                    )
+                    gate[c][k] = reached / use[k] if use[k] > 0 else 1.0
             use[k] += sum(self.capacity[t][j] * self.proc_in[j][k] for j in range(j_n))
         orders = _zeros(p_n, k_n)
         for k in range(k_n):
@@ -191,7 +303,7 @@ class _Draw:
             for p in range(p_n):
                 left = share[p][k]
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * scale[c][p]
+                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
                     left -= part
                     pending_steps += part * approval[c][t] * delay[c][t]
             imported = max(use[k] - self.last_out[k], 0.0)
@@ -215,7 +327,7 @@ class _Draw:
             for k in range(k_n):
                 left = orders[p][k]
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * scale[c][p]
+                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
                     left -= part
                     expected_refused[k] += part * (1.0 - approval[c][t])
         # They are sought from partners with surge room, in proportion to that room.
@@ -234,7 +346,7 @@ class _Draw:
             for k in range(k_n):
                 left = orders[p][k]
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * scale[c][p]
+                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
                     left -= part
                     a = approval[c][t]
                     first = math.floor(delay[c][t])
@@ -300,45 +412,133 @@ class _Draw:
                 made[k] += x * proc_out[j][k]
             runs[j] = x
 
+    def components(self, t: int) -> None:
+        """Components: orders, reached parts queued for a licence, decisions, arrivals, use.
+
+        Each segment orders for its embedded need; reached parts wait for a licence decision
+        (due after the control's delay), the rest arrives; it uses what it holds.
+        """
+        g_n, q_n, c_n = self.g_n, self.q_n, self.c_n
+        shape = (g_n, q_n)
+        order, free = _zeros(g_n, q_n), _zeros(g_n, q_n)
+        for g in range(g_n):
+            keep = 1.0 - self.exempt[t][g]
+            for q in range(q_n):
+                gap = (
+                    self.seg_cover[g] * self.emb_need[g][q] - self.inside[g][q] - self.pending[g][q]
+                )
+                order[g][q] = max(self.emb_dem[g][q] + gap / self.restock, 0.0)
+                left = 1.0
+                for c in range(c_n):
+                    f = left * (self.act_q[c][t][q] * self.emb_reach[c] * keep)
+                    left -= f
+                    part = order[g][q] * f
+                    ok = part * self.approval[c][t]
+                    first = math.floor(self.delay[c][t])
+                    late = self.delay[c][t] - first
+                    _add_due_grade(self.comp_ok, t + first, g, q, ok * (1.0 - late), shape)
+                    _add_due_grade(self.comp_ok, t + first + 1, g, q, ok * late, shape)
+                    _add_due_grade(self.comp_no, t + first, g, q, (part - ok) * (1.0 - late), shape)
+                    _add_due_grade(self.comp_no, t + first + 1, g, q, (part - ok) * late, shape)
+                    self.pending[g][q] += ok
+                free[g][q] = order[g][q] * left
+        approved = self.comp_ok.pop(t, _zeros(g_n, q_n))
+        self.comp_refused = self.comp_no.pop(t, _zeros(g_n, q_n))
+        self.used_inside = used = _zeros(g_n, q_n)
+        for g in range(g_n):
+            for q in range(q_n):
+                self.pending[g][q] -= approved[g][q]
+                self.inside[g][q] += free[g][q] + approved[g][q]
+                used[g][q] = min(self.emb_dem[g][q], self.inside[g][q])
+                self.inside[g][q] -= used[g][q]
+
+    def _unassigned(self, k: int) -> float:
+        """Stock of ``k`` no segment holds."""
+        if not self.is_magnet[k]:
+            return self.stock[k]
+        held = sum(
+            self.held[g][q]
+            for g in range(self.g_n)
+            for q in range(self.q_n)
+            if self.grade_k[q] == k
+        )
+        return max(self.stock[k] - held, 0.0)
+
     def allocation(self, t: int) -> None:
-        """7. Allocation tier by tier; the stockpile releases or buys; surplus is exported."""
-        s_n, k_n, stock, pile = self.s_n, self.k_n, self.stock, self.pile
-        req, dem, mags = self.req, self.dem, self.mags
+        """7. The pool's unassigned magnets to segments; the stockpile releases or buys.
+
+        Unreached needs first, then reached ones tier by tier; segments use what they hold;
+        surplus is exported.
+        """
+        k_n, stock, pile = self.k_n, self.stock, self.pile
+        g_n, q_n, mags = self.g_n, self.q_n, self.mags
         self.supply = supply = {m: stock[m] for m in mags}
-        self.given = given = _zeros(s_n, k_n)
-        for members in self.groups:
+        free = {m: self._unassigned(m) for m in mags}
+        seek, reached = _zeros(g_n, q_n), _zeros(g_n, q_n)
+        for g in range(g_n):
+            for q in range(q_n):
+                gap = self.seg_cover[g] * self.pool_need[g][q] - self.held[g][q]
+                seek[g][q] = max(self.pool_dem[g][q] + gap / self.restock, 0.0)
+                reached[g][q] = min(sum(self.act_q[c][t][q] for c in range(self.c_n)), 1.0) * (
+                    1.0 - self.exempt[t][g]
+                )
+        rounds = [[[seek[g][q] * (1.0 - reached[g][q]) for q in range(q_n)] for g in range(g_n)]]
+        rounds += [
+            [
+                [seek[g][q] * reached[g][q] if g in members else 0.0 for q in range(q_n)]
+                for g in range(g_n)
+            ]
+            for members in self.seg_rounds
+        ]
+        intake = _zeros(g_n, q_n)
+        for wanted_q in rounds:
             for m in mags:
-                wanted = sum(dem[s][m] for s in members)
-                give = min(stock[m], wanted)
+                cells = [(g, q) for g in range(g_n) for q in range(q_n) if self.grade_k[q] == m]
+                wanted = sum(wanted_q[g][q] for g, q in cells)
+                give = min(free[m], wanted)
                 fill = give / wanted if wanted > 0 else 0.0
-                for s in members:
-                    given[s][m] = dem[s][m] * fill
-                stock[m] -= give
+                for g, q in cells:
+                    intake[g][q] += wanted_q[g][q] * fill
+                free[m] -= give
+        self.used_pool = used = _zeros(g_n, q_n)
+        for g in range(g_n):
+            for q in range(q_n):
+                self.held[g][q] += intake[g][q]
+                used[g][q] = min(self.pool_dem[g][q], self.held[g][q])
+                self.held[g][q] -= used[g][q]
+                stock[self.grade_k[q]] -= used[g][q]
+        self.seg_released = _zeros(g_n, q_n)
         # Below the trigger the stockpile releases magnets to the sectors it serves, up to what
         # they still seek; while the market is whole it buys.
         self.bought = bought = [0.0] * k_n
+        pool = self._pool_use()
         for k in range(k_n):
             whole = True
             if self.is_magnet[k]:
-                need = sum(req[s][k] for s in range(s_n))
+                need = pool[k]
                 fill = min(supply[k], need) / need if need > 0 else 1.0
                 whole = fill >= 1.0 - WHOLE_TOLERANCE
                 if fill < self.pile_trigger:
-                    unmet = [
-                        dem[s][k] - given[s][k] if self.pile_sectors[s] else 0.0 for s in range(s_n)
-                    ]
-                    total = sum(unmet)
+                    cells = [(g, q) for g in range(g_n) for q in range(q_n) if self.grade_k[q] == k]
+                    unmet = {
+                        (g, q): self.pool_dem[g][q] - used[g][q]
+                        if self.pile_sectors[self.seg_sector[g]]
+                        else 0.0
+                        for g, q in cells
+                    }
+                    total = sum(unmet.values())
                     out = min(pile[k], self.pile_release[k], total)
                     if total > 0:
-                        for s in range(s_n):
-                            given[s][k] += unmet[s] * (out / total)
+                        for g, q in cells:
+                            self.seg_released[g][q] = unmet[g, q] * (out / total)
                     pile[k] -= out
                     self.released[k] += out
             elif stock[k] < self.need_now[k] * (1.0 - WHOLE_TOLERANCE):
                 whole = False
             if whole:
-                # It buys only what stands above the industry's own stock target.
-                above = max(stock[k] - self.cover[k] * self.use[k], 0.0)
+                # It buys only what stands above the industry's own stock target, and no
+                # segment's.
+                above = min(max(stock[k] - self.cover[k] * self.use[k], 0.0), self._unassigned(k))
                 bought[k] = min(
                     self.pile_fill[k], max(self.pile_target[t][k] - pile[k], 0.0), above
                 )
@@ -350,14 +550,17 @@ class _Draw:
         self.exported = exported = [0.0] * k_n
         for k in range(k_n):
             if domestic[k] > self.use[k]:
-                exported[k] = max(stock[k] - self.cover[k] * self.use[k], 0.0)
+                exported[k] = min(
+                    max(stock[k] - self.cover[k] * self.use[k], 0.0), self._unassigned(k)
+                )
                 stock[k] -= exported[k]
 
     def prices(self, t: int) -> None:
         """8. Each magnet's price moves toward the multiple that clears supply against need."""
         del t
+        pool = self._pool_use()
         for m in self.mags:
-            need = sum(self.req[s][m] for s in range(self.s_n))
+            need = pool[m]
             fill = min(self.supply[m], need) / need if need > 0 else 1.0
             clearing = 1.0
             if fill < 1.0:
@@ -368,10 +571,22 @@ class _Draw:
     def record(self, t: int) -> None:
         """Keep step ``t``'s results."""
         mags, k_n, p_n = self.mags, self.k_n, self.p_n
-        for s in range(self.s_n):
-            self.rec_req[t][s] = sum(self.req[s][m] for m in mags)
-            self.rec_dem[t][s] = sum(self.dem[s][m] for m in mags)
-            self.rec_del[t][s] = sum(self.given[s][m] for m in mags)
+        del mags
+        for g in range(self.g_n):
+            s, q_n = self.seg_sector[g], self.q_n
+            need = sum(self.need[g][q] for q in range(q_n))
+            want = sum(self.want[g][q] for q in range(q_n))
+            got = sum(
+                self.used_pool[g][q] + self.seg_released[g][q] + self.used_inside[g][q]
+                for q in range(q_n)
+            )
+            self.rec_seg_req[t][g], self.rec_seg_dem[t][g] = need, want
+            self.rec_seg_del[t][g] = got
+            self.rec_seg_refused[t][g] = sum(self.comp_refused[g][q] for q in range(q_n))
+            self.rec_seg_components[t][g] = sum(self.used_inside[g][q] for q in range(q_n))
+            self.rec_req[t][s] += need
+            self.rec_dem[t][s] += want
+            self.rec_del[t][s] += got
         for k in range(k_n):
             self.rec_stock[t][k] = self.stock[k]
             self.rec_imports[t][k] = self.arrived[k]
@@ -408,4 +623,9 @@ class _Draw:
             stockpile_in=one(self.rec_pile_in),
             stockpile_out=one(self.rec_pile_out),
             import_cost_usd=one(self.rec_cost),
+            segment_requirement=one(self.rec_seg_req),
+            segment_demand=one(self.rec_seg_dem),
+            segment_delivered=one(self.rec_seg_del),
+            segment_refused=one(self.rec_seg_refused),
+            segment_components=one(self.rec_seg_components),
         )

@@ -35,6 +35,11 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
         "material_unit": (dims.MATERIAL, [c.unit for c in COMMODITIES]),
         dims.PARTNER: list(net.partners),
         dims.PROCESS: [p.id for p in net.processes],
+        dims.SEGMENT: list(net.segments),
+        "segment_sector": (
+            dims.SEGMENT,
+            [net.sectors[int(s)].value for s in net.segment_sector],
+        ),
     }
     by_material = (dims.DRAW, dims.TIME, dims.MATERIAL)
     data: dict[str, tuple[tuple[str, ...], FloatArray, str, str]] = {}

@@ -14,11 +14,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rareflow.dims import CONTROL, DRAW, ELEMENT, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
+from rareflow.dims import (
+    CONTROL,
+    DRAW,
+    ELEMENT,
+    GRADE,
+    MATERIAL,
+    PARTNER,
+    PROCESS,
+    SECTOR,
+    SEGMENT,
+    TIME,
+)
 from rareflow.ids import Element, Sector
 from rareflow.model.state import axes, check_shapes, declared, draw_first, take_draws
 
@@ -64,6 +76,42 @@ COMMODITIES: tuple[Commodity, ...] = (
 )
 COMMODITY_IDS: tuple[str, ...] = tuple(c.id for c in COMMODITIES)
 MAGNETS: tuple[str, ...] = tuple(c.id for c in COMMODITIES if c.form == "magnet")
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A magnet grade class: what an export control reaches, within a magnet commodity.
+
+    Parameters
+    ----------
+    id
+        Grade id (magnet_grades.csv).
+    material
+        The commodity it is made of (its mass basis).
+    heavy
+        True for the Dy/Tb-bearing high-temperature class; its share of the commodity's need is
+        the segment's ``heavy_share``, the light class takes the rest. Commodities with one grade
+        give it the whole need.
+    """
+
+    id: str
+    material: str
+    heavy: bool = False
+
+
+GRADES: tuple[Grade, ...] = (
+    Grade("ndfeb_heavy", "magnet_ndfeb_sintered", heavy=True),
+    Grade("ndfeb_light", "magnet_ndfeb_sintered"),
+    Grade("ndfeb_bonded", "magnet_ndfeb_bonded"),
+    Grade("smco", "magnet_smco"),
+)
+"""Grade classes of the magnets (magnet_grades.csv): sintered NdFeB splits into heavy and light."""
+GRADE_IDS: tuple[str, ...] = tuple(g.id for g in GRADES)
+HEAVY_GRADES: tuple[str, ...] = tuple(g.id for g in GRADES if g.heavy)
+LIGHT_GRADES: tuple[str, ...] = tuple(
+    g.id for g in GRADES if not g.heavy and any(h.material == g.material for h in GRADES if h.heavy)
+)
+"""Grades that take the rest of a commodity whose need also has a heavy grade."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +190,9 @@ class Network:
     """(K, E) t of element metal per unit of each commodity."""
     requirement0: FloatArray = field(metadata=axes(SECTOR, MATERIAL))
     """(S, K) magnet requirement per step at the first step, before growth."""
+    need_scale: FloatArray = field(metadata=axes(DRAW, SECTOR, MATERIAL))
+    """(D, S, K) drawn scale of the base requirement: magnet intensity and the split of a
+    sector's need between magnets (grade shares)."""
     growth: FloatArray = field(metadata=axes(DRAW, SECTOR))
     """(D, S) growth of requirement per year."""
     demand_multiplier: FloatArray = field(metadata=axes(DRAW, TIME, SECTOR, MATERIAL))
@@ -208,6 +259,30 @@ class Network:
     """(D,) supply ratio below which the stockpile releases."""
     stockpile_sectors: NDArray[np.bool_] = field(metadata=axes(SECTOR))
     """(S,) sectors the stockpile's magnets are released to."""
+    segments: tuple[str, ...]
+    """Demand segments, ``sector/group``: each sector's buyer groups (one per sector without)."""
+    segment_sector: IntArray = field(metadata=axes(SEGMENT))
+    """(G,) position of each segment's sector in ``sectors``."""
+    segment_share: FloatArray = field(metadata=axes(DRAW, SEGMENT))
+    """(D, G) share of its sector's need; the segments of a sector sum to 1."""
+    segment_cover: FloatArray = field(metadata=axes(DRAW, SEGMENT))
+    """(D, G) the segment's own magnet stock target, in steps of its need."""
+    embedded_share: FloatArray = field(metadata=axes(DRAW, TIME, SEGMENT))
+    """(D, T, G) share of the segment's need that arrives inside imported components (motors,
+    sub-assemblies, modules); the rest is bare magnet from the national pool (imported bare or
+    made at home)."""
+    heavy_share: FloatArray = field(metadata=axes(DRAW, TIME, SEGMENT))
+    """(D, T, G) share of the segment's sintered NdFeB need in heavy-rare-earth (Dy/Tb) grades;
+    the light grade takes the rest (a switch to light grades lowers it)."""
+    exempt: FloatArray = field(metadata=axes(DRAW, TIME, SEGMENT))
+    """(D, T, G) share of the segment's reached need that a named-user licence lets through
+    without the queue."""
+    grade_reach: FloatArray = field(metadata=axes(CONTROL, GRADE))
+    """(C, Q) 1 where control C covers grade Q (it names an element the grade contains), within
+    the commodities ``licensed`` names."""
+    embedded_reach: FloatArray = field(metadata=axes(DRAW, CONTROL))
+    """(D, C) share of covered grades inside imported components that control C reaches (a
+    content rule on foreign-made goods); 0 for a control on materials and bare magnets only."""
     contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
     """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
     (D or 1, T) volume per step), so a lever's cost counts its own deliveries only."""
@@ -248,6 +323,8 @@ class Network:
             PROCESS: len(self.processes),
             CONTROL: int(self.licensed.shape[0]),
             ELEMENT: len(TRACKED_ELEMENTS),
+            SEGMENT: len(self.segments),
+            GRADE: len(GRADES),
         }
 
     def check_shapes(self) -> None:
@@ -274,6 +351,42 @@ class Network:
     def max_lead(self) -> int:
         """Length of the transit pipeline."""
         return int(self.lead_steps.max(initial=0)) + 1
+
+
+def sector_segments(
+    sectors: tuple[Sector, ...], t_n: int, n_controls: int, cover_steps: FloatArray
+) -> dict[str, Any]:
+    """Network fields for one segment per sector: all bare, all heavy where sintered.
+
+    Every grade of a licensed commodity is reached (the licence applies by commodity), and no
+    control reaches components.
+
+    Parameters
+    ----------
+    sectors
+        The network's sectors.
+    t_n
+        Steps.
+    n_controls
+        Export controls.
+    cover_steps
+        (D or 1,) the segments' stock target in steps of need.
+    """
+    s_n = len(sectors)
+    return {
+        "need_scale": np.ones((1, s_n, len(COMMODITIES))),
+        "segments": tuple(s.value for s in sectors),
+        "segment_sector": np.arange(s_n, dtype=np.int64),
+        "segment_share": np.ones((1, s_n)),
+        "segment_cover": np.broadcast_to(
+            np.asarray(cover_steps, dtype=np.float64)[:, None], (len(cover_steps), s_n)
+        ).copy(),
+        "embedded_share": np.zeros((1, t_n, s_n)),
+        "heavy_share": np.ones((1, t_n, s_n)),
+        "exempt": np.zeros((1, t_n, s_n)),
+        "grade_reach": np.ones((n_controls, len(GRADES))),
+        "embedded_reach": np.zeros((1, n_controls)),
+    }
 
 
 NETWORK_AXES = declared(Network)

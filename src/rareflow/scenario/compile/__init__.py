@@ -4,9 +4,10 @@
 :data:`PHASES` in order, each a function of the shared :class:`~.work.Work`:
 
 1. ``shocks``: export controls and supply cuts (:mod:`.shocks`);
-2. ``levers``: levers by their declared phase, modifiers first (:mod:`.levers`);
-3. ``uncertain inputs``: ``uncertain:`` scalings of the dataset's rows (:mod:`.uncertain`);
-4. ``partner room``, ``mine feed``, ``opening stocks``: what depends on the network the levers
+2. ``segments``: buyer groups, routes, grades and what each control reaches (:mod:`.segments`);
+3. ``levers``: levers by their declared phase, modifiers first (:mod:`.levers`);
+4. ``uncertain inputs``: ``uncertain:`` scalings of the dataset's rows (:mod:`.uncertain`);
+5. ``partner room``, ``mine feed``, ``opening stocks``: what depends on the network the levers
    left (:mod:`.after`).
 
 A new step of compilation is a new function in this list; no phase reaches into another.
@@ -25,6 +26,7 @@ from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.compile.after import mine_feed, opening_stocks, partner_room
 from rareflow.scenario.compile.baseline import baseline, price_parameter
 from rareflow.scenario.compile.levers import apply_levers
+from rareflow.scenario.compile.segments import apply_segments
 from rareflow.scenario.compile.shocks import apply_shocks
 from rareflow.scenario.compile.uncertain import scale_inputs, uncertain_paths
 from rareflow.scenario.compile.work import Work
@@ -34,6 +36,7 @@ from rareflow.scenario.schema import Scenario
 
 PHASES: tuple[tuple[str, Callable[[Work], None]], ...] = (
     ("shocks", apply_shocks),
+    ("segments", apply_segments),
     ("levers", apply_levers),
     ("uncertain inputs", scale_inputs),
     ("partner room", partner_room),

@@ -48,8 +48,19 @@ def mine_feed(work: Work) -> None:
 
 
 def opening_stocks(work: Work) -> None:
-    """Open with the cover of the requirement as drawn (uncertain activity or intensity)."""
+    """Open with the cover of the requirement as drawn (uncertain activity or intensity).
+
+    Of a magnet, only the need of segments buying bare from the pool counts: magnets inside
+    imported components are held by their buyers (the engine opens those stocks itself).
+    """
     net, scale = work.ctx.net, work.requirement_scale
-    req0 = work.requirement0[None] if scale is None else work.requirement0[None] * scale
-    use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ work.proc_in).max(axis=0)
+    req0 = net.requirement0[None] * net.need_scale
+    req0 = req0 if scale is None else req0 * scale
+    pool = net.segment_share * (1.0 - net.embedded_share[:, 0])  # (1 or D, G)
+    owner = np.zeros((len(net.segments), len(net.sectors)))
+    owner[np.arange(len(net.segments)), net.segment_sector] = 1.0
+    by_sector = pool @ owner
+    use0 = (req0 * by_sector[:, :, None]).sum(axis=1) + (net.capacity[:, 0] @ work.proc_in).max(
+        axis=0
+    )
     net.stock0 = work.cover_steps * use0

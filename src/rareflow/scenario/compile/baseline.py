@@ -25,6 +25,7 @@ from rareflow.model.network import (
     FloatArray,
     Network,
     Process,
+    sector_segments,
 )
 from rareflow.scenario.compile.uncertain import scaled_cover
 from rareflow.scenario.compile.work import PROCESS_MATERIALS, Work
@@ -363,6 +364,7 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
         stockpile_release=np.zeros((1, len(COMMODITIES))),
         stockpile_trigger=np.zeros(1),
         stockpile_sectors=np.zeros(len(sectors), dtype=bool),
+        **sector_segments(sectors, t_n, n_controls, industry_weeks * steps_per_week),
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
     ctx = CompileContext(net, chain, sampler, magnet_elements, ds)

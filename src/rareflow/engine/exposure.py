@@ -1,0 +1,268 @@
+"""Who is short: demand segments, their routes and grades, vectorised over draws.
+
+Each sector's magnet need is split into segments (its buyer groups, ``Network.segments``), and
+each segment's need into grade classes (:data:`rareflow.model.network.GRADES`: heavy-rare-earth
+and light sintered NdFeB, bonded NdFeB, SmCo) and two routes: bare magnets from the national
+pool (imported bare, or made at home) and magnets inside imported components. Each segment holds
+its own stock of each grade (its cover), so a buyer group with twelve weeks of magnets keeps
+producing while one with four runs dry.
+
+The mechanism, used by :mod:`rareflow.engine.core` at four of the month's events (the plain-loop
+twin is in :mod:`rareflow.engine.reference`):
+
+- **requirement**: the segment's need is its sector's requirement times its share, split by
+  grade (``heavy_share`` of sintered NdFeB is heavy, the rest light) and by route
+  (``embedded_share`` arrives in components);
+- **orders**: the national pool orders the bare route's need only; a control's licence takes,
+  of each commodity's order, the share of its bare need in grades the control reaches
+  (``grade_reach``), less what named-user licences let through (``exempt``);
+- **components**: each segment orders components for its embedded need and stock gap; the part
+  a control reaches (``embedded_reach``: a content rule on foreign-made goods, in reached grades)
+  waits for that control's licence decision, the rest arrives;
+- **allocation**: the pool's unassigned magnets go first to needs no control reaches (those
+  magnets were ordered and shipped unhindered), then to reached needs tier by tier, in
+  proportion to what each segment seeks (its demand plus a share of the gap to its cover);
+  each segment then uses what it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rareflow.engine.balance import BalanceCheck
+from rareflow.model.network import (
+    COMMODITY_IDS,
+    GRADES,
+    FloatArray,
+    IntArray,
+    Network,
+)
+
+
+def _at(arr: FloatArray, n: int) -> FloatArray:
+    """Broadcast a leading draw axis of length 1 to ``n``."""
+    return np.broadcast_to(arr, (n, *arr.shape[1:])) if arr.shape[0] == 1 else arr
+
+
+def _ratio(part: FloatArray, whole: FloatArray, empty: float = 0.0) -> FloatArray:
+    """``part / whole`` where ``whole > 0``, else ``empty``."""
+    return np.divide(part, whole, out=np.full_like(part, empty), where=whole > 0)
+
+
+class Segments:
+    """The segments of a block of draws: their holdings, component queues and records.
+
+    Parameters
+    ----------
+    net
+        The block's network.
+    act_s
+        Positions of the sectors stepped (those with a requirement).
+    mag
+        Commodity indices of the magnets stepped.
+    tiers
+        The allocation rounds of reached needs: tier numbers, or ``[-1]`` for one round.
+    balance
+        The mass-balance checks.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        act_s: IntArray,
+        mag: IntArray,
+        tiers: list[int],
+        balance: BalanceCheck,
+    ) -> None:
+        d_n = net.n_draws
+        self.balance, self.d_n = balance, d_n
+        pos = {int(s): i for i, s in enumerate(act_s)}
+        self.seg = seg = np.array(
+            [g for g, s in enumerate(net.segment_sector) if int(s) in pos], dtype=np.int64
+        )
+        self.sidx = np.array([pos[int(net.segment_sector[g])] for g in seg], dtype=np.int64)
+        mag_list = [int(k) for k in mag]
+        self.q_idx = q_idx = np.array(
+            [q for q, g in enumerate(GRADES) if COMMODITY_IDS.index(g.material) in mag_list],
+            dtype=np.int64,
+        )
+        self.gm = gm = np.array(
+            [mag_list.index(COMMODITY_IDS.index(GRADES[q].material)) for q in q_idx],
+            dtype=np.int64,
+        )
+        g_n, q_n, m_n = len(seg), len(q_idx), len(mag_list)
+        self.g_n, self.qa_n = g_n, q_n
+        self.to_m = np.zeros((q_n, m_n))
+        self.to_m[np.arange(q_n), gm] = 1.0
+        self.to_s = np.zeros((g_n, len(act_s)))
+        self.to_s[np.arange(g_n), self.sidx] = 1.0
+        self.heavy_q = np.array([GRADES[q].heavy for q in q_idx], dtype=bool)
+        heavy_mats = {GRADES[q].material for q in q_idx if GRADES[q].heavy}
+        self.light_q = np.array(
+            [not GRADES[q].heavy and GRADES[q].material in heavy_mats for q in q_idx], dtype=bool
+        )
+        self.share = _at(net.segment_share, d_n)[:, seg]
+        self.cover = _at(net.segment_cover, d_n)[:, seg]
+        self.emb = _at(net.embedded_share, d_n)[:, :, seg]
+        self.heavy = _at(net.heavy_share, d_n)[:, :, seg]
+        self.exempt = _at(net.exempt, d_n)[:, :, seg]
+        self.restock = _at(net.restock_steps, d_n)
+        self.emb_reach = _at(net.embedded_reach, d_n)
+        self.approval, self.delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
+        # (C, T, Qa): control c covers grade q's commodity at t (from any partner) and the grade.
+        active_k = np.asarray(net.licensed[:, :, :, mag].any(axis=2), dtype=np.float64)
+        self.c_n = net.licensed.shape[0]
+        self.act_q = active_k[:, :, gm] * net.grade_reach[:, q_idx][:, None, :]
+        self.reached_q = np.minimum(self.act_q.sum(axis=0), 1.0)  # (T, Qa)
+        self.reach = net.grade_reach[:, q_idx]  # (C, Qa)
+        tier_of = net.tier[act_s][self.sidx]
+        self.rounds = [
+            np.ones(g_n, dtype=bool) if tier == -1 else tier_of == tier for tier in tiers
+        ]
+        self.served = net.stockpile_sectors[act_s][self.sidx]
+        self.qlen = net.max_queue
+        self.queue = np.zeros((d_n, self.qlen, 2, g_n * q_n))
+        self.queue_rows = self.queue.reshape(d_n * self.qlen, 2 * g_n * q_n)
+        self.rows = np.arange(d_n)
+        self.pending = np.zeros((d_n, g_n, q_n))
+        self.held = np.zeros((d_n, g_n, q_n))
+        self.inside = np.zeros((d_n, g_n, q_n))
+        self.no_release = np.zeros((d_n, g_n, q_n))
+
+    def split(self, t: int, req: FloatArray, dem: FloatArray) -> None:
+        """Segment needs and demands by grade and route, from the sectors' (D, S, M)."""
+        h = self.heavy[:, t, :, None]
+        w = np.where(self.heavy_q, h, np.where(self.light_q, 1.0 - h, 1.0))
+        weight = w * self.share[:, :, None]
+        need = req[:, self.sidx][:, :, self.gm] * weight
+        want = dem[:, self.sidx][:, :, self.gm] * weight
+        e = self.emb[:, t, :, None]
+        self.need, self.want = need, want
+        self.pool_need, self.pool_dem = need * (1.0 - e), want * (1.0 - e)
+        self.emb_need, self.emb_dem = need * e, want * e
+
+    def check_split(self, t: int, req: FloatArray) -> None:
+        """Each sector's need per magnet = its segments' bare and component needs, all grades."""
+        parts = np.zeros_like(req)
+        by_grade = self.pool_need + self.emb_need  # (D, G, Qa)
+        for g in range(self.g_n):
+            parts[:, self.sidx[g]] += by_grade[:, g] @ self.to_m
+        self.balance.split(t, req, parts)
+
+    def pool_use(self) -> FloatArray:
+        """(D, M) the bare route's need per magnet: what the national pool orders for."""
+        used: FloatArray = self.pool_need.sum(axis=1) @ self.to_m
+        return used
+
+    def open(self, stock_mag: FloatArray) -> None:
+        """Open the holdings: the pool's stock held by segments up to their cover of need."""
+        target = self.cover[:, :, None] * self.pool_need
+        scale = np.minimum(_ratio(stock_mag, target.sum(axis=1) @ self.to_m), 1.0)
+        self.held = target * scale[:, None, self.gm]
+        self.inside = self.cover[:, :, None] * self.emb_need
+
+    def reach_share(self, t: int, use_mag: FloatArray) -> FloatArray:
+        """(D, C, M) share of each magnet's pool order in grades control c reaches now."""
+        free = (self.pool_need * (1.0 - self.exempt[:, t, :, None])).sum(axis=1)  # (D, Qa)
+        reached = (free[:, None, :] * self.reach[None]) @ self.to_m  # (D, C, M)
+        return _ratio(reached, use_mag[:, None, :], empty=1.0)
+
+    def components(self, t: int) -> None:
+        """Components: orders, reached parts queued for a licence, decisions, arrivals, use."""
+        d_n, g_n, q_n = self.d_n, self.g_n, self.qa_n
+        n = g_n * q_n
+        self.inside_before = self.inside.copy()
+        gap = self.cover[:, :, None] * self.emb_need - self.inside - self.pending
+        order = np.maximum(self.emb_dem + gap / self.restock[:, None, None], 0.0)
+        keep = 1.0 - self.exempt[:, t, :, None]
+        left = np.ones((d_n, g_n, q_n))
+        self.queued_before = self.balance.held(self.queue)
+        applied = np.zeros((d_n, n))
+        qlen, rows = self.qlen, self.rows
+        for c in range(self.c_n):
+            f = left * (self.act_q[c, t][None, None, :] * self.emb_reach[:, c, None, None] * keep)
+            left = left - f
+            part = (order * f).reshape(d_n, n)
+            a = self.approval[:, c, t][:, None]
+            ok = part * a
+            lo = np.floor(self.delay[:, c, t]).astype(np.int64)
+            late = (self.delay[:, c, t] - lo)[:, None]
+            both = np.concatenate([ok, part - ok], axis=1)
+            self.queue_rows[rows * qlen + (t + lo) % qlen] += both * (1.0 - late)
+            self.queue_rows[rows * qlen + (t + lo + 1) % qlen] += both * late
+            self.pending += ok.reshape(d_n, g_n, q_n)
+            applied += part
+        self.applied = applied
+        head = t % qlen
+        self.decided = self.queue[:, head].copy()
+        self.queue[:, head] = 0.0
+        approved = self.decided[:, 0].reshape(d_n, g_n, q_n)
+        self.refused = self.decided[:, 1].reshape(d_n, g_n, q_n)
+        self.pending -= approved
+        self.came = order * left + approved
+        self.inside += self.came
+        self.used_inside = np.minimum(self.emb_dem, self.inside)
+        self.inside -= self.used_inside
+
+    def check_components(self, t: int) -> None:
+        """Component licence queues and the segments' component stocks balance."""
+        self.balance.components(
+            t,
+            (self.queued_before, self.applied, self.decided.sum(axis=1), self.queue),
+            (self.inside_before, self.came, self.used_inside, self.inside),
+        )
+
+    def allocate(self, t: int, stock_mag: FloatArray) -> FloatArray:
+        """Give the pool's unassigned magnets to segments by the rules; return (D, M) used."""
+        held = self.held
+        self.held_before = held.copy()
+        free = np.maximum(stock_mag - held.sum(axis=1) @ self.to_m, 0.0)
+        gap = self.cover[:, :, None] * self.pool_need - held
+        seek = np.maximum(self.pool_dem + gap / self.restock[:, None, None], 0.0)
+        reached = self.reached_q[t][None, None, :] * (1.0 - self.exempt[:, t, :, None])
+        intake = np.zeros_like(seek)
+        rounds = [seek * (1.0 - reached)]
+        rounds += [seek * reached * member[None, :, None] for member in self.rounds]
+        for wanted_q in rounds:
+            wanted = wanted_q.sum(axis=1) @ self.to_m
+            give = np.minimum(free, wanted)
+            intake += wanted_q * _ratio(give, wanted)[:, None, self.gm]
+            free = free - give
+        self.intake = intake
+        held += intake
+        self.used_pool = used = np.minimum(self.pool_dem, held)
+        held -= used
+        self.released = self.no_release
+        out: FloatArray = used.sum(axis=1) @ self.to_m
+        return out
+
+    def release(self, release_mag: FloatArray, unmet_total: FloatArray) -> None:
+        """Give the stockpile's magnets to the unmet demand of the sectors it serves."""
+        share_out = _ratio(release_mag, unmet_total)
+        self.released = self.unmet * share_out[:, None, self.gm]
+
+    def unmet_served(self) -> FloatArray:
+        """(D, M) pool demand unmet in the sectors the stockpile serves."""
+        self.unmet = np.where(self.served[None, :, None], self.pool_dem - self.used_pool, 0.0)
+        total: FloatArray = self.unmet.sum(axis=1) @ self.to_m
+        return total
+
+    def check_holdings(self, t: int, stock_mag: FloatArray) -> None:
+        """Segments' pool holdings: before + intake = used + after, within the focal stock."""
+        self.balance.holdings(
+            t,
+            self.held_before,
+            self.intake,
+            self.used_pool,
+            self.held,
+            pool=(
+                self.held.sum(axis=1) @ self.to_m,
+                stock_mag,
+                (self.held_before + self.intake).sum(axis=1) @ self.to_m,
+            ),
+        )
+
+    def delivered(self) -> FloatArray:
+        """(D, G) magnet each segment used: from its holdings, the stockpile and components."""
+        out: FloatArray = (self.used_pool + self.released + self.used_inside).sum(axis=2)
+        return out
