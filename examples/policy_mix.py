@@ -65,8 +65,8 @@ def faster_licences(d):  # the first phase decided in 45-90 days, half to 90% ap
     }
 
 
-def more_non_china(d):  # other partners can double their deliveries
-    d["parameters"]["nonchina_surge"] = 1.0
+def more_non_china(d):  # partners outside the control can double their headroom
+    d["uncertain"] = [*d.get("uncertain", []), {"table": "supplier_headroom", "scale": 2.0}]
 
 
 def all_three(d):
