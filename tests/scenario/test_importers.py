@@ -10,7 +10,7 @@ import yaml
 
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import with_overrides
-from rareflow.errors import InputError, ScenarioError
+from rareflow.errors import ScenarioError
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.compile.importers import importers, region_of
 from rareflow.scenario.load import load_scenario, parse_scenario
@@ -111,20 +111,36 @@ def test_focal_regions(dataset: Dataset) -> None:
     assert region_of(dataset, "VNM", codes) == "ROW"
 
 
-def test_an_importer_without_a_metric_is_refused(dataset: Dataset) -> None:
-    with pytest.raises(InputError, match="has no chosen 'first_licence_delay' row"):
-        importers(_without(dataset, "importers", "first_licence_delay"))
+def test_an_importer_without_a_metric_is_left_out_and_named(
+    april: Scenario, dataset: Dataset
+) -> None:
+    reduced = _without(dataset, "importers", "first_licence_delay")
+    assert all(r.missing == ("first_licence_delay",) for r in importers(reduced))
+    notes = " ".join(compile_scenario(april, dataset=reduced).notes)
+    assert "IND competes as IND with no one" in notes
+    assert "USA left out (no chosen first_licence_delay row in importers.csv)" in notes
+    # Without its own weight the focal country competes alone: while short, its room at a
+    # partner is that partner's whole headroom, one value per draw (0.1-0.5 for Japan).
+    bare = _without(dataset, "importers", None)
+    compiled = compile_scenario(april, dataset=bare)
+    assert "no chosen share_of_china_magnet_exports row" in " ".join(compiled.notes)
+    room = compiled.network.surge[:, :, compiled.network.partners.index("JPN")]
+    for row in room:
+        values = np.unique(row[row > 0])
+        assert len(values) == 1
+        assert 0.1 <= values[0] <= 0.5
 
 
-def _without(ds: Dataset, table: str, metric: str) -> Dataset:
-    """The dataset with a metric's rows of a table taken out (chosen rows only)."""
+def _without(ds: Dataset, table: str, metric: str | None) -> Dataset:
+    """The dataset with a metric's rows of a table taken out (all its rows if None)."""
     chosen = ds.chosen(table)
+    kept = chosen.iloc[0:0] if metric is None else chosen[chosen["metric"] != metric]
 
     class Reduced:
         def __getattr__(self, name: str) -> object:
             return getattr(ds, name)
 
         def chosen(self, name: str) -> object:
-            return chosen[chosen["metric"] != metric] if name == table else ds.chosen(name)
+            return kept if name == table else ds.chosen(name)
 
     return Reduced()  # type: ignore[return-value]

@@ -7,13 +7,14 @@ same suppliers outside the control. The rule, explicit and vectorised over draws
 - **Headroom.** A partner outside every control can raise output by its headroom, a share of
   its output (supplier_headroom.csv: Lynas Malaysia 0.3-0.6 from its capacity and FY2025
   output; an assumption of 0.1-0.5 for any other partner, the ``ROW`` row).
-- **Shortness.** Importer ``i`` is short at step ``t`` of an active control when its industry's
-  stocks are spent (``t - start >= cover_i``), by the share of its Chinese supply not licensed:
-  ``x_i(t) = 1 - reached_i(t) * approval(t)``, where ``reached_i`` turns on when its first
-  licences arrive (``first_licence_delay``: in 2025 the EU, the USA and Japan had approvals
-  within 61-75 days, India after 209) and ``approval`` is the control's approval share. The
-  focal country uses its own drawn stock cover and its scenario's licence phases (first
-  decisions after the first phase's delay). A control aimed at the focal country alone leaves
+- **Shortness.** Importer ``i``'s claim at step ``t`` of an active control is the share of its
+  Chinese supply not licensed, ``1 - reached_i(t) * approval(t)``, net of stocks: times the
+  share of its stock cover run down, ``min(1, (t - start + 1) / cover_i)`` (buyers seek other
+  suppliers from the first month, more as their stocks run out), where ``reached_i`` turns on
+  when its first licences arrive (``first_licence_delay``: in 2025 the EU, the USA and Japan
+  had approvals within 61-75 days, India after 209) and ``approval`` is the control's approval
+  share. The focal country uses its own drawn stock cover and its scenario's licence phases
+  (first decisions after the first phase's delay). A control aimed at the focal country alone leaves
   the others whole (``x_i = 0``).
 - **Allocation.** The headroom goes to importers in proportion to their need net of stocks,
   ``w_i x_i`` (``w_i``: share of China's magnet exports, importers.csv). Taking each importer's
@@ -55,40 +56,50 @@ class Importer:
     """An importing region's figures (importers.csv), each in its unit of :data:`UNITS`."""
 
     code: str
-    weight: query.Fact
-    cover: query.Fact
-    first_licence: query.Fact
+    weight: query.Fact | None
+    cover: query.Fact | None
+    first_licence: query.Fact | None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The metrics this importer has no chosen row of."""
+        facts = (self.weight, self.cover, self.first_licence)
+        return tuple(m for m, f in zip(METRICS, facts, strict=True) if f is None)
 
 
 def importers(ds: Dataset) -> tuple[Importer, ...]:
     """Return the importer regions of importers.csv with their three figures (latest chosen).
 
-    Raises
-    ------
-    rareflow.errors.InputError
-        If the table is empty or an importer lacks one of the three metrics.
+    A figure without a chosen row is None (a backtest's dataset as of a date may lack some).
     """
     rows = ds.chosen("importers")
-    codes = list(dict.fromkeys(str(c) for c in rows["importer"]))
-    if query.REST_OF_WORLD not in codes:
-        raise InputError(
-            "importers.csv has no chosen rows for ROW (the rest of the world): importer "
-            "competition needs every region's share of China's magnet exports, cover and first "
-            "licence delay, the rest included"
-        )
     out = []
-    for code in codes:
+    for code in dict.fromkeys(str(c) for c in rows["importer"]):
         figures = {}
         for metric in METRICS:
             fact = query.latest(ds, "importers", importer=code, metric=metric)
-            if fact is None:
-                raise InputError(
-                    f"importers.csv: importer {code} has no chosen '{metric}' row; each importer "
-                    f"needs {', '.join(METRICS)}"
-                )
-            figures[metric] = fact.to(UNITS[metric])
+            figures[metric] = None if fact is None else fact.to(UNITS[metric])
         out.append(Importer(code, *(figures[m] for m in METRICS)))
     return tuple(out)
+
+
+def _competing(regions: tuple[Importer, ...], focal: str) -> tuple[tuple[Importer, ...], list[str]]:
+    """Return the regions that compete (the focal one needs only its weight), notes on the rest."""
+    notes = [
+        f"{r.code} left out (no chosen {', '.join(r.missing)} row in importers.csv)"
+        for r in regions
+        if r.code != focal and r.missing
+    ]
+    others = tuple(r for r in regions if r.code != focal and not r.missing)
+    mine = next((r for r in regions if r.code == focal and r.weight is not None), None)
+    if mine is None:
+        notes.append(
+            f"{focal} has no chosen share_of_china_magnet_exports row in importers.csv: it "
+            "competes with no one (its room is each partner's whole headroom)"
+        )
+        alone = query.Fact(1.0, "fraction", (), "competes alone")
+        return (Importer(focal, alone, None, None),), notes
+    return (mine, *others), notes
 
 
 def region_of(ds: Dataset, country: str, codes: tuple[str, ...]) -> str:
@@ -105,6 +116,13 @@ def _drawn(sampler: Sampler, fact: query.Fact, path: str) -> FloatArray:
     if fact.low is not None and fact.high is not None and fact.high > fact.low:
         return sampler.draw(Uniform(low=fact.low, high=fact.high), path)
     return np.array([fact.value])
+
+
+def _figure(sampler: Sampler, fact: query.Fact | None, path: str) -> FloatArray:
+    """Draw a figure :func:`_competing` made sure exists."""
+    if fact is None:  # pragma: no cover - _competing keeps only complete regions
+        raise InputError(f"{path}: no figure")
+    return _drawn(sampler, fact, path)
 
 
 def headroom(
@@ -166,9 +184,10 @@ def importer_competition(work: Work) -> None:
     """Set the focal country's room at each partner outside the controls (``net.surge``)."""
     ctx, scenario = work.ctx, work.scenario
     net, ds, sampler = ctx.net, ctx.dataset, ctx.sampler
-    regions = importers(ds)
+    every = importers(ds)
+    focal = region_of(ds, ctx.chain.country, tuple(r.code for r in every))
+    regions, left_out = _competing(every, focal)
     codes = tuple(r.code for r in regions)
-    focal = region_of(ds, ctx.chain.country, codes)
     scales = _importer_scales(scenario, ds, sampler, codes, focal)
     steps_per_day = 1.0 / (DAYS_PER_MONTH * net.step_months)
     t = np.arange(net.n_steps)
@@ -179,7 +198,7 @@ def importer_competition(work: Work) -> None:
     weights = np.stack(
         [
             np.broadcast_to(
-                _drawn(sampler, r.weight, f"importers.{r.code}.weight")
+                _figure(sampler, r.weight, f"importers.{r.code}.weight")
                 * scales.get((r.code, METRICS[0]), 1.0),
                 (d_n,),
             )
@@ -201,16 +220,18 @@ def importer_competition(work: Work) -> None:
             elif control.destinations == "focal":
                 continue
             else:
-                weeks = _drawn(
+                weeks = _figure(
                     sampler, region.cover, f"importers.{region.code}.cover"
                 ) * scales.get((region.code, METRICS[1]), 1.0)
-                days = _drawn(
+                days = _figure(
                     sampler, region.first_licence, f"importers.{region.code}.licence"
                 ) * scales.get((region.code, METRICS[2]), 1.0)
                 cover, lag = weeks * 7.0 * steps_per_day, days * steps_per_day
-            spent = since >= cover[:, None]
+            # The claim grows as stocks run down: a share (months since the start + 1) / cover,
+            # whole once they are spent.
+            run_down = np.clip((since + 1.0) / np.maximum(cover[:, None], 1e-9), 0.0, 1.0)
             reached = since >= lag[:, None]
-            x = on[None, :] * spent * (1.0 - reached * approval)
+            x = on[None, :] * run_down * (1.0 - reached * approval)
             short[i] = np.maximum(short[i], x)
     need = (weights[:, :, None] * short).sum(axis=0)  # (D, T)
     mine = short[codes.index(focal)]
@@ -218,9 +239,23 @@ def importer_competition(work: Work) -> None:
     free = np.array([p not in work.controlling for p in net.partners], dtype=np.float64)
     room = headroom(scenario, ds, sampler, net.partners) * free[None, :]  # (D or 1, P)
     net.surge = factor[:, :, None] * room[:, None, :]
-    others = ", ".join(c for c in codes if c != focal)
+    others = ", ".join(c for c in codes if c != focal) or "no one"
     work.notes.append(
         f"importer competition: {ctx.chain.country} competes as {focal} with {others} for the "
         "headroom of partners outside the controls, in proportion to need net of stocks "
-        "(importers.csv, supplier_headroom.csv)"
+        f"(importers.csv, supplier_headroom.csv){_factor_note(mine, factor)}"
+        + "".join(f"; {n}" for n in left_out)
+    )
+
+
+def _factor_note(mine: FloatArray, factor: FloatArray) -> str:
+    """Describe the focal country's mean factor over the months it is short (empty if never)."""
+    months = (mine > 0).sum(axis=1)
+    if not months.any():
+        return ""
+    mean = factor.sum(axis=1)[months > 0] / months[months > 0]
+    low, mid, high = np.percentile(mean, [5, 50, 95])
+    return (
+        f"; while short it gets {mid:.2f} [{low:.2f}..{high:.2f}] times each partner's headroom "
+        "(median [5th..95th] over draws; 1 when every importer is as short)"
     )
