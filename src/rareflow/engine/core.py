@@ -475,7 +475,8 @@ class _Block:
             expected_refused += via[c] * (1.0 - approval[:, c, t])[:, None]
         expected_refused *= desired
         open_room = self.surge[:, t]  # (D, P)
-        room_total = desired * (open_room @ net.share)
+        # einsum, not a matrix product: BLAS rounds differently with the rows in a block.
+        room_total = desired * np.einsum("dp,pk->dk", open_room, net.share)
         take = np.divide(
             np.minimum(expected_refused, room_total),
             room_total,
@@ -601,7 +602,7 @@ class _Block:
     def _unassigned(self) -> FloatArray:
         """(D, K) stock no segment holds: all of a material's, the pool's rest of a magnet's."""
         free = self.stock.copy()
-        held = self.segs.held.sum(axis=1) @ self.segs.to_m
+        held = self.segs.by_magnet(self.segs.held.sum(axis=1))
         free[:, self.mag] = np.maximum(free[:, self.mag] - held, 0.0)
         return free
 
@@ -692,14 +693,14 @@ class _Block:
         """Write step ``t`` into the time-major records."""
         act_s, segs = self.act_s, self.segs
         need_g, want_g, got_g = segs.need.sum(axis=2), segs.want.sum(axis=2), segs.delivered()
-        rec["requirement"][t][:, act_s] = need_g @ segs.to_s
-        rec["demand"][t][:, act_s] = want_g @ segs.to_s
-        rec["delivered"][t][:, act_s] = got_g @ segs.to_s
+        rec["requirement"][t][:, act_s] = segs.by_sector(need_g)
+        rec["demand"][t][:, act_s] = segs.by_sector(want_g)
+        rec["delivered"][t][:, act_s] = segs.by_sector(got_g)
         rec["segment_requirement"][t][:, segs.seg] = need_g
         rec["segment_demand"][t][:, segs.seg] = want_g
         rec["segment_delivered"][t][:, segs.seg] = got_g
-        rec["segment_components"][t][:, segs.seg] = segs.used_inside.sum(axis=2)
-        rec["segment_refused"][t][:, segs.seg] = segs.refused.sum(axis=2)
+        rec["segment_components"][t][:, segs.seg] = segs.by_segment(segs.used_inside)
+        rec["segment_refused"][t][:, segs.seg] = segs.by_segment(segs.refused)
         rec["stock"][t] = self.stock
         rec["imports"][t] = self.arrived
         if shipped is not None:

@@ -92,21 +92,28 @@ class Segments:
         )
         g_n, q_n, m_n = len(seg), len(q_idx), len(mag_list)
         self.g_n, self.qa_n = g_n, q_n
-        self.to_m = np.zeros((q_n, m_n))
-        self.to_m[np.arange(q_n), gm] = 1.0
-        self.to_s = np.zeros((g_n, len(act_s)))
-        self.to_s[np.arange(g_n), self.sidx] = 1.0
+        # Grades of each magnet and segments of each sector, to sum over (a matrix product
+        # would round differently with the number of draws in a block).
+        self.of_m = [np.flatnonzero(gm == m) for m in range(m_n)]
+        self.of_s = [np.flatnonzero(self.sidx == s) for s in range(len(act_s))]
         self.heavy_q = np.array([GRADES[q].heavy for q in q_idx], dtype=bool)
         heavy_mats = {GRADES[q].material for q in q_idx if GRADES[q].heavy}
         self.light_q = np.array(
             [not GRADES[q].heavy and GRADES[q].material in heavy_mats for q in q_idx], dtype=bool
         )
         self.share = _at(net.segment_share, d_n)[:, seg]
-        self.cover = _at(net.segment_cover, d_n)[:, seg]
-        self.emb = _at(net.embedded_share, d_n)[:, :, seg]
+        emb = _at(net.embedded_share, d_n)[:, :, seg]
+        # Segments ever buying bare from the pool, and ever buying components: each route's
+        # arrays hold only its own segments.
+        self.pc = pc = np.flatnonzero((emb < 1.0).any(axis=(0, 1)))
+        self.ec = ec = np.flatnonzero((emb > 0.0).any(axis=(0, 1)))
+        cover = _at(net.segment_cover, d_n)[:, seg]
+        exempt = _at(net.exempt, d_n)[:, :, seg]
+        self.cover_p, self.cover_e = cover[:, pc, None], cover[:, ec, None]
+        self.exempt_p, self.exempt_e = exempt[:, :, pc], exempt[:, :, ec]
+        self.emb_p, self.emb_e = emb[:, :, pc], emb[:, :, ec]
         self.heavy = _at(net.heavy_share, d_n)[:, :, seg]
-        self.exempt = _at(net.exempt, d_n)[:, :, seg]
-        self.restock = _at(net.restock_steps, d_n)
+        self.restock = _at(net.restock_steps, d_n)[:, None, None]
         self.emb_reach = _at(net.embedded_reach, d_n)
         self.approval, self.delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
         # (C, T, Qa): control c covers grade q's commodity at t (from any partner) and the grade.
@@ -115,91 +122,130 @@ class Segments:
         self.act_q = active_k[:, :, gm] * net.grade_reach[:, q_idx][:, None, :]
         self.reached_q = np.minimum(self.act_q.sum(axis=0), 1.0)  # (T, Qa)
         self.reach = net.grade_reach[:, q_idx]  # (C, Qa)
+        # Steps at which a control reaches components at all (its content rule in force).
+        reaches = np.asarray(self.emb_reach.any(axis=0), dtype=bool)  # (C,)
+        self.comp_on = (self.act_q.any(axis=2) & reaches[:, None]).T  # (T, C)
         tier_of = net.tier[act_s][self.sidx]
         self.rounds = [
-            np.ones(g_n, dtype=bool) if tier == -1 else tier_of == tier for tier in tiers
+            np.ones(len(pc), dtype=bool) if tier == -1 else tier_of[pc] == tier for tier in tiers
         ]
-        self.served = net.stockpile_sectors[act_s][self.sidx]
-        self.qlen = net.max_queue
-        self.queue = np.zeros((d_n, self.qlen, 2, g_n * q_n))
-        self.queue_rows = self.queue.reshape(d_n * self.qlen, 2 * g_n * q_n)
+        self.served = net.stockpile_sectors[act_s][self.sidx][pc]
+        self.qlen = qlen = net.max_queue
+        e_n = len(ec) * q_n
+        self.queue = np.zeros((d_n, qlen, 2, e_n))
+        self.queue_rows = self.queue.reshape(d_n * qlen, 2 * e_n)
+        self.queue_used = False
         self.rows = np.arange(d_n)
-        self.pending = np.zeros((d_n, g_n, q_n))
-        self.held = np.zeros((d_n, g_n, q_n))
-        self.inside = np.zeros((d_n, g_n, q_n))
-        self.no_release = np.zeros((d_n, g_n, q_n))
+        self.pending = np.zeros((d_n, len(ec), q_n))
+        self.held = np.zeros((d_n, len(pc), q_n))
+        self.inside = np.zeros((d_n, len(ec), q_n))
+        self.no_release = np.zeros((d_n, len(pc), q_n))
+        self.no_refused = np.zeros((d_n, len(ec), q_n))
+        self.no_applied = np.zeros((d_n, e_n))
+        self.no_decided = np.zeros((d_n, 2, e_n))
+
+    def by_magnet(self, x: FloatArray) -> FloatArray:
+        """Sum the last axis, grades, into magnets (in a fixed order)."""
+        out = np.zeros((*x.shape[:-1], len(self.of_m)))
+        for m, cols in enumerate(self.of_m):
+            for q in cols:
+                out[..., m] += x[..., q]
+        return out
+
+    def by_sector(self, x: FloatArray) -> FloatArray:
+        """Sum (D, G) over each sector's segments into (D, S)."""
+        out = np.zeros((x.shape[0], len(self.of_s)))
+        for s, cols in enumerate(self.of_s):
+            for g in cols:
+                out[:, s] += x[:, g]
+        return out
 
     def split(self, t: int, req: FloatArray, dem: FloatArray) -> None:
         """Segment needs and demands by grade and route, from the sectors' (D, S, M)."""
-        h = self.heavy[:, t, :, None]
-        w = np.where(self.heavy_q, h, np.where(self.light_q, 1.0 - h, 1.0))
+        h = self.heavy[:, t]
+        w = np.ones((self.d_n, self.g_n, self.qa_n))
+        w[:, :, self.heavy_q] = h[:, :, None]
+        w[:, :, self.light_q] = 1.0 - h[:, :, None]
         weight = w * self.share[:, :, None]
-        need = req[:, self.sidx][:, :, self.gm] * weight
-        want = dem[:, self.sidx][:, :, self.gm] * weight
-        e = self.emb[:, t, :, None]
-        self.need, self.want = need, want
-        self.pool_need, self.pool_dem = need * (1.0 - e), want * (1.0 - e)
-        self.emb_need, self.emb_dem = need * e, want * e
+        cells = (slice(None), self.sidx[:, None], self.gm[None, :])
+        self.need = need = req[cells] * weight
+        self.want = want = dem[cells] * weight
+        pool = 1.0 - self.emb_p[:, t, :, None]
+        self.pool_need, self.pool_dem = need[:, self.pc] * pool, want[:, self.pc] * pool
+        e = self.emb_e[:, t, :, None]
+        self.emb_need, self.emb_dem = need[:, self.ec] * e, want[:, self.ec] * e
 
     def check_split(self, t: int, req: FloatArray) -> None:
         """Each sector's need per magnet = its segments' bare and component needs, all grades."""
         parts = np.zeros_like(req)
-        by_grade = self.pool_need + self.emb_need  # (D, G, Qa)
+        by_grade = np.zeros_like(self.need)  # (D, G, Qa)
+        by_grade[:, self.pc] += self.pool_need
+        by_grade[:, self.ec] += self.emb_need
         for g in range(self.g_n):
-            parts[:, self.sidx[g]] += by_grade[:, g] @ self.to_m
+            parts[:, self.sidx[g]] += self.by_magnet(by_grade[:, g])
         self.balance.split(t, req, parts)
 
     def pool_use(self) -> FloatArray:
         """(D, M) the bare route's need per magnet: what the national pool orders for."""
-        used: FloatArray = self.pool_need.sum(axis=1) @ self.to_m
+        used: FloatArray = self.by_magnet(self.pool_need.sum(axis=1))
         return used
 
     def open(self, stock_mag: FloatArray) -> None:
         """Open the holdings: the pool's stock held by segments up to their cover of need."""
-        target = self.cover[:, :, None] * self.pool_need
-        scale = np.minimum(_ratio(stock_mag, target.sum(axis=1) @ self.to_m), 1.0)
+        target = self.cover_p * self.pool_need
+        scale = np.minimum(_ratio(stock_mag, self.by_magnet(target.sum(axis=1))), 1.0)
         self.held = target * scale[:, None, self.gm]
-        self.inside = self.cover[:, :, None] * self.emb_need
+        self.inside = self.cover_e * self.emb_need
 
     def reach_share(self, t: int, use_mag: FloatArray) -> FloatArray:
         """(D, C, M) share of each magnet's pool order in grades control c reaches now."""
-        free = (self.pool_need * (1.0 - self.exempt[:, t, :, None])).sum(axis=1)  # (D, Qa)
-        reached = (free[:, None, :] * self.reach[None]) @ self.to_m  # (D, C, M)
+        free = (self.pool_need * (1.0 - self.exempt_p[:, t, :, None])).sum(axis=1)  # (D, Qa)
+        reached = self.by_magnet(free[:, None, :] * self.reach[None])  # (D, C, M)
         return _ratio(reached, use_mag[:, None, :], empty=1.0)
 
     def components(self, t: int) -> None:
         """Components: orders, reached parts queued for a licence, decisions, arrivals, use."""
-        d_n, g_n, q_n = self.d_n, self.g_n, self.qa_n
-        n = g_n * q_n
+        d_n, q_n = self.d_n, self.qa_n
+        e_n = len(self.ec) * q_n
         self.inside_before = self.inside.copy()
-        gap = self.cover[:, :, None] * self.emb_need - self.inside - self.pending
-        order = np.maximum(self.emb_dem + gap / self.restock[:, None, None], 0.0)
-        keep = 1.0 - self.exempt[:, t, :, None]
-        left = np.ones((d_n, g_n, q_n))
-        self.queued_before = self.balance.held(self.queue)
-        applied = np.zeros((d_n, n))
-        qlen, rows = self.qlen, self.rows
-        for c in range(self.c_n):
-            f = left * (self.act_q[c, t][None, None, :] * self.emb_reach[:, c, None, None] * keep)
-            left = left - f
-            part = (order * f).reshape(d_n, n)
-            a = self.approval[:, c, t][:, None]
-            ok = part * a
-            lo = np.floor(self.delay[:, c, t]).astype(np.int64)
-            late = (self.delay[:, c, t] - lo)[:, None]
-            both = np.concatenate([ok, part - ok], axis=1)
-            self.queue_rows[rows * qlen + (t + lo) % qlen] += both * (1.0 - late)
-            self.queue_rows[rows * qlen + (t + lo + 1) % qlen] += both * late
-            self.pending += ok.reshape(d_n, g_n, q_n)
-            applied += part
-        self.applied = applied
-        head = t % qlen
-        self.decided = self.queue[:, head].copy()
-        self.queue[:, head] = 0.0
-        approved = self.decided[:, 0].reshape(d_n, g_n, q_n)
-        self.refused = self.decided[:, 1].reshape(d_n, g_n, q_n)
-        self.pending -= approved
-        self.came = order * left + approved
+        gap = self.cover_e * self.emb_need - self.inside
+        if self.queue_used:
+            gap -= self.pending
+        order = np.maximum(self.emb_dem + gap / self.restock, 0.0)
+        on = np.flatnonzero(self.comp_on[t])
+        self.queued_before = self.balance.held(self.queue) if self.queue_used else None
+        self.applied, self.decided = self.no_applied, self.no_decided
+        self.refused: FloatArray = self.no_refused
+        if not len(on) and not self.queue_used:
+            self.came = order
+        else:
+            self.queue_used = True
+            keep = 1.0 - self.exempt_e[:, t, :, None]
+            left = np.ones_like(order)
+            applied = np.zeros((d_n, e_n))
+            qlen, rows = self.qlen, self.rows
+            for c in on:
+                f = left * (
+                    self.act_q[c, t][None, None, :] * self.emb_reach[:, c, None, None] * keep
+                )
+                left = left - f
+                part = (order * f).reshape(d_n, e_n)
+                ok = part * self.approval[:, c, t][:, None]
+                lo = np.floor(self.delay[:, c, t]).astype(np.int64)
+                late = (self.delay[:, c, t] - lo)[:, None]
+                both = np.concatenate([ok, part - ok], axis=1)
+                self.queue_rows[rows * qlen + (t + lo) % qlen] += both * (1.0 - late)
+                self.queue_rows[rows * qlen + (t + lo + 1) % qlen] += both * late
+                self.pending += ok.reshape(order.shape)
+                applied += part
+            self.applied = applied
+            head = t % qlen
+            self.decided = self.queue[:, head].copy()
+            self.queue[:, head] = 0.0
+            approved = self.decided[:, 0].reshape(order.shape)
+            self.refused = self.decided[:, 1].reshape(order.shape)
+            self.pending -= approved
+            self.came = order * left + approved
         self.inside += self.came
         self.used_inside = np.minimum(self.emb_dem, self.inside)
         self.inside -= self.used_inside
@@ -214,17 +260,21 @@ class Segments:
 
     def allocate(self, t: int, stock_mag: FloatArray) -> FloatArray:
         """Give the pool's unassigned magnets to segments by the rules; return (D, M) used."""
-        held = self.held
+        # Holdings are part of the stock: where rounding left them a crumb above it, they are
+        # trimmed to it (the stock's own balance is untouched).
+        held_m = self.by_magnet(self.held.sum(axis=1))
+        trim = np.where(held_m > stock_mag, _ratio(np.maximum(stock_mag, 0.0), held_m), 1.0)
+        self.held = held = self.held * trim[:, None, self.gm]
         self.held_before = held.copy()
-        free = np.maximum(stock_mag - held.sum(axis=1) @ self.to_m, 0.0)
-        gap = self.cover[:, :, None] * self.pool_need - held
-        seek = np.maximum(self.pool_dem + gap / self.restock[:, None, None], 0.0)
-        reached = self.reached_q[t][None, None, :] * (1.0 - self.exempt[:, t, :, None])
+        free = np.maximum(stock_mag - self.by_magnet(held.sum(axis=1)), 0.0)
+        gap = self.cover_p * self.pool_need - held
+        seek = np.maximum(self.pool_dem + gap / self.restock, 0.0)
+        reached = self.reached_q[t][None, None, :] * (1.0 - self.exempt_p[:, t, :, None])
         intake = np.zeros_like(seek)
         rounds = [seek * (1.0 - reached)]
         rounds += [seek * reached * member[None, :, None] for member in self.rounds]
         for wanted_q in rounds:
-            wanted = wanted_q.sum(axis=1) @ self.to_m
+            wanted = self.by_magnet(wanted_q.sum(axis=1))
             give = np.minimum(free, wanted)
             intake += wanted_q * _ratio(give, wanted)[:, None, self.gm]
             free = free - give
@@ -233,7 +283,7 @@ class Segments:
         self.used_pool = used = np.minimum(self.pool_dem, held)
         held -= used
         self.released = self.no_release
-        out: FloatArray = used.sum(axis=1) @ self.to_m
+        out: FloatArray = self.by_magnet(used.sum(axis=1))
         return out
 
     def release(self, release_mag: FloatArray, unmet_total: FloatArray) -> None:
@@ -244,7 +294,7 @@ class Segments:
     def unmet_served(self) -> FloatArray:
         """(D, M) pool demand unmet in the sectors the stockpile serves."""
         self.unmet = np.where(self.served[None, :, None], self.pool_dem - self.used_pool, 0.0)
-        total: FloatArray = self.unmet.sum(axis=1) @ self.to_m
+        total: FloatArray = self.by_magnet(self.unmet.sum(axis=1))
         return total
 
     def check_holdings(self, t: int, stock_mag: FloatArray) -> None:
@@ -256,13 +306,21 @@ class Segments:
             self.used_pool,
             self.held,
             pool=(
-                self.held.sum(axis=1) @ self.to_m,
+                self.by_magnet(self.held.sum(axis=1)),
                 stock_mag,
-                (self.held_before + self.intake).sum(axis=1) @ self.to_m,
+                self.by_magnet((self.held_before + self.intake).sum(axis=1)),
             ),
         )
 
     def delivered(self) -> FloatArray:
         """(D, G) magnet each segment used: from its holdings, the stockpile and components."""
-        out: FloatArray = (self.used_pool + self.released + self.used_inside).sum(axis=2)
+        out = np.zeros((self.d_n, self.g_n))
+        out[:, self.pc] += (self.used_pool + self.released).sum(axis=2)
+        out[:, self.ec] += self.used_inside.sum(axis=2)
+        return out
+
+    def by_segment(self, x: FloatArray) -> FloatArray:
+        """(D, G) a component-route quantity (D, Ge, Qa) summed over grades, 0 elsewhere."""
+        out = np.zeros((self.d_n, self.g_n))
+        out[:, self.ec] = x.sum(axis=2)
         return out

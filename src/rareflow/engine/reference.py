@@ -470,6 +470,14 @@ class _Draw:
         k_n, stock, pile = self.k_n, self.stock, self.pile
         g_n, q_n, mags = self.g_n, self.q_n, self.mags
         self.supply = supply = {m: stock[m] for m in mags}
+        # Holdings trimmed to the stock where rounding left them a crumb above it.
+        for m in mags:
+            cells = [(g, q) for g in range(g_n) for q in range(q_n) if self.grade_k[q] == m]
+            held_m = sum(self.held[g][q] for g, q in cells)
+            if held_m > stock[m]:
+                trim = max(stock[m], 0.0) / held_m
+                for g, q in cells:
+                    self.held[g][q] *= trim
         free = {m: self._unassigned(m) for m in mags}
         seek, reached = _zeros(g_n, q_n), _zeros(g_n, q_n)
         for g in range(g_n):
