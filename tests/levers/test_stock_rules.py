@@ -61,19 +61,19 @@ def test_the_stockpile_never_buys_while_a_sector_it_serves_is_short() -> None:
 
 
 def test_a_priority_sector_is_served_from_the_stockpile_first() -> None:
-    """Under a full embargo, vehicles in a priority tier: while they are still short after the
-    stockpile's release, nothing of the release reaches the other sectors."""
+    """Under the 2029 repeat, vehicles in a priority tier: while they are still short after the
+    stockpile's slow release, nothing of the release reaches the other sectors."""
     tier = ["two_wheeler", "three_wheeler", "ice_vehicle"]
     pile = load_scenario("repeat-2029+stockpile").model_dump(mode="json", by_alias=True)["levers"]
     pile[0].update({"sectors": "all", "start": "2025-01", "release_months": 120})
     sc = _scenario(
-        "china-embargo-full",
+        "repeat-2029",
         draws=4,
         levers=pile,
         allocation={"priority": [tier]},
     )
     with_pile = run(sc).results
-    alone = run(_scenario("china-embargo-full", draws=4, allocation=sc.allocation)).results
+    alone = run(_scenario("repeat-2029", draws=4, allocation=sc.allocation)).results
     extra = with_pile.delivered - alone.delivered
     released = with_pile.stockpile_out.sel(SINTERED) > 0
     first_short = (_short(with_pile).sel(sector=tier) > 1e-6).any("sector")
