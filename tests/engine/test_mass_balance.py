@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,11 @@ from tests.engine.strategies import base_network, networks
 
 import rareflow.engine.core as core
 from rareflow import dims
-from rareflow.engine.balance import MassBalanceError
+from rareflow.engine.balance import BalanceCheck, MassBalanceError
 from rareflow.engine.core import simulate
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, NETWORK_AXES, FloatArray, Network
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.load import load_scenario
 
 RTOL = 1e-9
 MAG = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -188,3 +191,68 @@ def test_a_corrupted_step_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(MassBalanceError, match="stock"):
         simulate(net, check=True)
     simulate(net, check=False)  # and only the check notices
+
+
+def _controlled_network() -> Network:
+    """China's April 2025 controls for two draws: licence queues and goods at sea both fill."""
+    return compile_scenario(
+        load_scenario("china-2025-april").model_copy(update={"draws": 2})
+    ).network
+
+
+def _after(
+    monkeypatch: pytest.MonkeyPatch, event: str, corrupt: Callable[[core._Block], None]
+) -> None:
+    """Run ``corrupt`` on the block's state right after ``event``, at every step."""
+    original = getattr(core._Block, event)
+
+    def corrupted(self: core._Block, t: int) -> None:
+        original(self, t)
+        corrupt(self)
+
+    monkeypatch.setattr(core._Block, event, corrupted)
+
+
+@pytest.mark.parametrize(
+    ("event", "corrupt", "node"),
+    [
+        # A licence decision loses 1% of what stays pending.
+        ("licences", lambda b: b.queue.__imul__(0.99), "licence queue"),
+        # Goods at sea grow by 1% on their way.
+        ("shipping", lambda b: b.transit.__imul__(1.01), "transit"),
+        # Processing makes 1% more than its recipe, out of nothing.
+        ("processing", lambda b: b.stock.__imul__(1.01), "stock"),
+    ],
+)
+def test_a_leak_at_each_node_fails_its_check(
+    monkeypatch: pytest.MonkeyPatch,
+    event: str,
+    corrupt: Callable[[core._Block], None],
+    node: str,
+) -> None:
+    net = _controlled_network()
+    simulate(net, check=True)  # the real engine passes
+    _after(monkeypatch, event, corrupt)
+    with pytest.raises(MassBalanceError, match=node):
+        simulate(net, check=True)
+    simulate(net, check=False)  # and only the check notices
+
+
+def test_a_recipe_that_creates_mass_fails_the_process_check() -> None:
+    net = base_network()
+    ran = int(np.flatnonzero(per_draw(net.capacity, 1)[0].any(axis=0))[0])
+    proc_out = net.proc_out.copy()
+    proc_out[ran] *= 1.01
+    with pytest.raises(MassBalanceError, match=f"process.*{net.processes[ran].id}"):
+        simulate(dataclasses.replace(net, proc_out=proc_out), check=True)
+
+
+def test_a_negative_run_fails_the_process_check() -> None:
+    net = base_network()
+    runs = np.zeros((2, len(net.processes)))
+    runs[1, 0] = -1.0
+    with pytest.raises(MassBalanceError, match="non-negative"):
+        BalanceCheck().processes(3, runs, net)
+    runs[1, 0] = np.nan
+    with pytest.raises(MassBalanceError, match="non-negative"):
+        BalanceCheck().processes(3, runs, net)
