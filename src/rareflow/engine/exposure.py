@@ -28,6 +28,7 @@ twin is in :mod:`rareflow.engine.reference`):
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from rareflow.engine.balance import BalanceCheck
 from rareflow.model.network import (
@@ -282,20 +283,44 @@ class Segments:
         held += intake
         self.used_pool = used = np.minimum(self.pool_dem, held)
         held -= used
-        self.released = self.no_release
+        self.released = self.buffered = self.no_release
         out: FloatArray = self.by_magnet(used.sum(axis=1))
         return out
 
-    def release(self, release_mag: FloatArray, unmet_total: FloatArray) -> None:
-        """Give the stockpile's magnets to the unmet demand of the sectors it serves."""
-        share_out = _ratio(release_mag, unmet_total)
-        self.released = self.unmet * share_out[:, None, self.gm]
+    def _serve(self, short: FloatArray, room: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Give up to ``room`` (D, M) to the pool segments' ``short``, priority tiers first.
 
-    def unmet_served(self) -> FloatArray:
-        """(D, M) pool demand unmet in the sectors the stockpile serves."""
-        self.unmet = np.where(self.served[None, :, None], self.pool_dem - self.used_pool, 0.0)
-        total: FloatArray = self.by_magnet(self.unmet.sum(axis=1))
-        return total
+        Within a tier, in proportion to what each is short; returns what each got and what is
+        left of ``room``.
+        """
+        got = np.zeros_like(short)
+        left = room.copy()
+        for member in self.rounds:
+            wanted_q = short * member[None, :, None]
+            wanted = self.by_magnet(wanted_q.sum(axis=1))
+            give = np.minimum(left, wanted)
+            got += wanted_q * _ratio(give, wanted)[:, None, self.gm]
+            left -= give
+        return got, left
+
+    def serve_buffer(self, room: FloatArray) -> FloatArray:
+        """Serve what the price rationed away from a private buffer; return the room left."""
+        self.buffered, left = self._serve(np.maximum(self.pool_need - self.used_pool, 0.0), room)
+        return left
+
+    def serve_stockpile(self, room: FloatArray) -> FloatArray:
+        """Release the stockpile to the served sectors' segments short of need; return the rest."""
+        short = np.maximum(self.pool_need - self.used_pool - self.buffered, 0.0)
+        short = np.where(self.served[None, :, None], short, 0.0)
+        self.released, left = self._serve(short, room)
+        return left
+
+    def served_short(self, tolerance: float) -> NDArray[np.bool_]:
+        """(D, M) whether a segment of a sector the stockpile serves got less than its need."""
+        got = self.used_pool + self.buffered + self.released
+        short = self.served[None, :, None] & (got < self.pool_need * (1.0 - tolerance))
+        count = self.by_magnet(np.asarray(short.any(axis=1), dtype=np.float64))
+        return np.asarray(count > 0)
 
     def check_holdings(self, t: int, stock_mag: FloatArray) -> None:
         """Segments' pool holdings: before + intake = used + after, within the focal stock."""
@@ -315,7 +340,7 @@ class Segments:
     def delivered(self) -> FloatArray:
         """(D, G) magnet each segment used: from its holdings, the stockpile and components."""
         out = np.zeros((self.d_n, self.g_n))
-        out[:, self.pc] += (self.used_pool + self.released).sum(axis=2)
+        out[:, self.pc] += (self.used_pool + self.buffered + self.released).sum(axis=2)
         out[:, self.ec] += self.used_inside.sum(axis=2)
         return out
 

@@ -106,6 +106,7 @@ class _Draw:
         self.pile_release: Vector = _of_draw(net.stockpile_release, draw).tolist()
         self.pile_trigger = float(_of_draw(net.stockpile_trigger, draw))
         self.pile_sectors = [bool(v) for v in net.stockpile_sectors.tolist()]
+        self.buffer: Vector = _of_draw(net.buffer_steps, draw).tolist()
         # Segments (buyer groups), their grades and routes.
         self.g_n, self.q_n = g_n, q_n = len(net.segments), len(GRADES)
         self.seg_sector = [int(v) for v in net.segment_sector.tolist()]
@@ -170,12 +171,12 @@ class _Draw:
             sum(capacity[0][j] * proc_out[j][k] for j in range(j_n)) + local[0][k]
             for k in range(k_n)
         ]
-        self.at_sea_book: dict[int, Vector] = {}
         first = [
             [self.req0[s][k] * self.multiplier[0][s][k] for k in range(k_n)] for s in range(s_n)
         ]
         self._split(0, first, first)
         pool0 = self._pool_use()
+        self.at_sea_book: dict[int, Vector] = {}
         for k in range(k_n):
             use0 = sum(capacity[0][j] * proc_in[j][k] for j in range(j_n))
             if is_magnet[k]:
@@ -276,8 +277,9 @@ class _Draw:
         approval, delay = self.approval, self.delay
         self.use = use = [0.0] * k_n
         pool = self._pool_use()
-        # Of a magnet's order, a control licenses the share of the pool's need in grades it
-        # reaches, less what named-user licences let through.
+        # Of the share of a magnet's order a control takes, only the part in grades it reaches
+        # (the pool's need there, less what named-user licences let through) queues for its
+        # licence; the rest ships free.
         gate = [[1.0] * k_n for _ in range(c_n)]
         for k in range(k_n):
             if self.is_magnet[k]:
@@ -302,9 +304,9 @@ class _Draw:
             for p in range(p_n):
                 left = share[p][k]
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
-                    left -= part
-                    pending_steps += part * approval[c][t] * delay[c][t]
+                    taken = left * licensed[c][t][p][k] * scale[c][p]
+                    left -= taken
+                    pending_steps += taken * gate[c][k] * approval[c][t] * delay[c][t]
             imported = max(use[k] - self.last_out[k], 0.0)
             gap = (
                 self.cover[k] * use[k]
@@ -326,9 +328,9 @@ class _Draw:
             for k in range(k_n):
                 left = orders[p][k]
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
-                    left -= part
-                    expected_refused[k] += part * (1.0 - approval[c][t])
+                    taken = left * licensed[c][t][p][k] * scale[c][p]
+                    left -= taken
+                    expected_refused[k] += taken * gate[c][k] * (1.0 - approval[c][t])
         # They are sought from partners with surge room, in proportion to that room.
         for k in range(k_n):
             room = [self.surge[t][p] * orders[p][k] for p in range(p_n)]
@@ -342,9 +344,12 @@ class _Draw:
         for p in range(p_n):
             for k in range(k_n):
                 left = orders[p][k]
+                unreached = 0.0
                 for c in range(c_n):
-                    part = left * licensed[c][t][p][k] * (scale[c][p] * gate[c][k])
-                    left -= part
+                    taken = left * licensed[c][t][p][k] * scale[c][p]
+                    left -= taken
+                    part = taken * gate[c][k]
+                    unreached += taken - part
                     a = approval[c][t]
                     first = math.floor(delay[c][t])
                     late = delay[c][t] - first
@@ -353,7 +358,7 @@ class _Draw:
                     _add_due(ok, t + first + 1, p, k, part * a * late, shape)
                     _add_due(no, t + first, p, k, part * (1.0 - a) * (1.0 - late), shape)
                     _add_due(no, t + first + 1, p, k, part * (1.0 - a) * late, shape)
-                free[p][k] = left
+                free[p][k] = left + unreached
 
     def licences(self, t: int) -> None:
         """3. Licence decisions falling due now."""
@@ -461,11 +466,33 @@ class _Draw:
         )
         return max(self.stock[k] - held, 0.0)
 
+    def _serve(
+        self, short: Matrix, room: dict[int, float], rounds: list[list[int]] | None = None
+    ) -> tuple[Matrix, dict[int, float]]:
+        """Give up to ``room`` per magnet to the segments' ``short``, priority tiers first.
+
+        Within a tier (or one of ``rounds``), in proportion to what each is short; returns what
+        each got and what is left of ``room``.
+        """
+        g_n, q_n = self.g_n, self.q_n
+        got = _zeros(g_n, q_n)
+        left = dict(room)
+        for members in self.seg_rounds if rounds is None else rounds:
+            for m in self.mags:
+                cells = [(g, q) for g in members for q in range(q_n) if self.grade_k[q] == m]
+                wanted = sum(short[g][q] for g, q in cells)
+                give = min(left[m], wanted)
+                fill = give / wanted if wanted > 0 else 0.0
+                for g, q in cells:
+                    got[g][q] += short[g][q] * fill
+                left[m] -= give
+        return got, left
+
     def allocation(self, t: int) -> None:
         """7. The pool's unassigned magnets to segments; the stockpile releases or buys.
 
-        Unreached needs first, then reached ones tier by tier; segments use what they hold;
-        surplus is exported.
+        Unreached needs first, then reached ones tier by tier; segments use what they hold; a
+        private buffer serves what the price rationed away; surplus is exported.
         """
         k_n, stock, pile = self.k_n, self.stock, self.pile
         g_n, q_n, mags = self.g_n, self.q_n, self.mags
@@ -487,57 +514,62 @@ class _Draw:
                 reached[g][q] = min(sum(self.act_q[c][t][q] for c in range(self.c_n)), 1.0) * (
                     1.0 - self.exempt[t][g]
                 )
-        rounds = [[[seek[g][q] * (1.0 - reached[g][q]) for q in range(q_n)] for g in range(g_n)]]
-        rounds += [
-            [
-                [seek[g][q] * reached[g][q] if g in members else 0.0 for q in range(q_n)]
-                for g in range(g_n)
-            ]
-            for members in self.seg_rounds
-        ]
-        intake = _zeros(g_n, q_n)
-        for wanted_q in rounds:
-            for m in mags:
-                cells = [(g, q) for g in range(g_n) for q in range(q_n) if self.grade_k[q] == m]
-                wanted = sum(wanted_q[g][q] for g, q in cells)
-                give = min(free[m], wanted)
-                fill = give / wanted if wanted > 0 else 0.0
-                for g, q in cells:
-                    intake[g][q] += wanted_q[g][q] * fill
-                free[m] -= give
+        unreached = [[seek[g][q] * (1.0 - reached[g][q]) for q in range(q_n)] for g in range(g_n)]
+        intake, free = self._serve(unreached, free, [list(range(g_n))])
+        tiered, _ = self._serve(
+            [[seek[g][q] * reached[g][q] for q in range(q_n)] for g in range(g_n)], free
+        )
         self.used_pool = used = _zeros(g_n, q_n)
         for g in range(g_n):
             for q in range(q_n):
-                self.held[g][q] += intake[g][q]
+                self.held[g][q] += intake[g][q] + tiered[g][q]
                 used[g][q] = min(self.pool_dem[g][q], self.held[g][q])
                 self.held[g][q] -= used[g][q]
                 stock[self.grade_k[q]] -= used[g][q]
-        self.seg_released = _zeros(g_n, q_n)
-        # Below the trigger the stockpile releases magnets to the sectors it serves, up to what
-        # they still seek; while the market is whole it buys.
-        self.bought = bought = [0.0] * k_n
         pool = self._pool_use()
+        # A private buffer serves, from the stock no segment holds, what the price rationed
+        # away, up to each segment's need, tier by tier.
+        room = {m: min(self._unassigned(m), self.buffer[m] * pool[m]) for m in mags}
+        short = [
+            [max(self.pool_need[g][q] - used[g][q], 0.0) for q in range(q_n)] for g in range(g_n)
+        ]
+        self.buffered, left = self._serve(short, room)
+        for m in mags:
+            stock[m] -= room[m] - left[m]
+        # Below the trigger the stockpile releases magnets to the sectors it serves, up to their
+        # segments' need, priority tiers first; it buys only while the market is whole and no
+        # sector it serves is short.
+        fill = {m: min(supply[m], pool[m]) / pool[m] if pool[m] > 0 else 1.0 for m in mags}
+        room = {
+            m: min(pile[m], self.pile_release[m]) if fill[m] < self.pile_trigger else 0.0
+            for m in mags
+        }
+        short = [
+            [
+                max(self.pool_need[g][q] - used[g][q] - self.buffered[g][q], 0.0)
+                if self.pile_sectors[self.seg_sector[g]]
+                else 0.0
+                for q in range(q_n)
+            ]
+            for g in range(g_n)
+        ]
+        self.seg_released, left = self._serve(short, room)
+        for m in mags:
+            pile[m] -= room[m] - left[m]
+            self.released[m] += room[m] - left[m]
+        self.bought = bought = [0.0] * k_n
         for k in range(k_n):
             whole = True
             if self.is_magnet[k]:
-                need = pool[k]
-                fill = min(supply[k], need) / need if need > 0 else 1.0
-                whole = fill >= 1.0 - WHOLE_TOLERANCE
-                if fill < self.pile_trigger:
-                    cells = [(g, q) for g in range(g_n) for q in range(q_n) if self.grade_k[q] == k]
-                    unmet = {
-                        (g, q): self.pool_dem[g][q] - used[g][q]
-                        if self.pile_sectors[self.seg_sector[g]]
-                        else 0.0
-                        for g, q in cells
-                    }
-                    total = sum(unmet.values())
-                    out = min(pile[k], self.pile_release[k], total)
-                    if total > 0:
-                        for g, q in cells:
-                            self.seg_released[g][q] = unmet[g, q] * (out / total)
-                    pile[k] -= out
-                    self.released[k] += out
+                served_short = any(
+                    self.pile_sectors[self.seg_sector[g]]
+                    and used[g][q] + self.buffered[g][q] + self.seg_released[g][q]
+                    < self.pool_need[g][q] * (1.0 - WHOLE_TOLERANCE)
+                    for g in range(g_n)
+                    for q in range(q_n)
+                    if self.grade_k[q] == k
+                )
+                whole = fill[k] >= 1.0 - WHOLE_TOLERANCE and not served_short
             elif stock[k] < self.need_now[k] * (1.0 - WHOLE_TOLERANCE):
                 whole = False
             if whole:
@@ -575,14 +607,16 @@ class _Draw:
 
     def record(self, t: int) -> None:
         """Keep step ``t``'s results."""
-        mags, k_n, p_n = self.mags, self.k_n, self.p_n
-        del mags
+        k_n, p_n = self.k_n, self.p_n
         for g in range(self.g_n):
             s, q_n = self.seg_sector[g], self.q_n
             need = sum(self.need[g][q] for q in range(q_n))
             want = sum(self.want[g][q] for q in range(q_n))
             got = sum(
-                self.used_pool[g][q] + self.seg_released[g][q] + self.used_inside[g][q]
+                self.used_pool[g][q]
+                + self.buffered[g][q]
+                + self.seg_released[g][q]
+                + self.used_inside[g][q]
                 for q in range(q_n)
             )
             self.rec_seg_req[t][g], self.rec_seg_dem[t][g] = need, want

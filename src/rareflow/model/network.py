@@ -259,6 +259,9 @@ class Network:
     """(D,) supply ratio below which the stockpile releases."""
     stockpile_sectors: NDArray[np.bool_] = field(metadata=axes(SECTOR))
     """(S,) sectors the stockpile's magnets are released to."""
+    buffer_steps: FloatArray = field(metadata=axes(DRAW, MATERIAL))
+    """(D, K) private buffers: the part of ``cover_steps`` that magnet users hold for their own
+    production (released up to their requirement when the market rations them by price)."""
     segments: tuple[str, ...]
     """Demand segments, ``sector/group``: each sector's buyer groups (one per sector without)."""
     segment_sector: IntArray = field(metadata=axes(SEGMENT))
