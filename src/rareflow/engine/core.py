@@ -364,6 +364,8 @@ class _Block:
             np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
         )
         self.pile_sectors = net.stockpile_sectors[act_s]
+        self.buffer = _at(net.buffer_steps, d_n)[:, mag]
+        self.has_buffer = bool((net.buffer_steps[:, mag] > 0).any())
 
         self.stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
         self.pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
@@ -640,41 +642,55 @@ class _Block:
         """Each process: element mass in = element mass out + losses."""
         self.balance.processes(t, self.runs, self.net)
 
+    def _by_tier(self, given: FloatArray, short: FloatArray, room: FloatArray) -> FloatArray:
+        """Give up to ``room`` (D, M) to the sectors' ``short`` (D, S, M), priority tiers first.
+
+        Within a tier, in proportion to what each sector is short; returns what is left of
+        ``room``.
+        """
+        left = room.copy()
+        for members in self.members:
+            wanted = short[:, members].sum(axis=1)
+            give = np.minimum(left, wanted)
+            fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
+            given[:, members] += short[:, members] * fill[:, None, :]
+            left -= give
+        return left
+
     def allocation(self, t: int) -> None:
         """7. Magnets to sectors; the stockpile releases or buys; domestic surplus is exported."""
         stock, pile, mag, dem = self.stock, self.pile, self.mag, self.dem
         avail = stock[:, mag].copy()
         self.supply = supply = avail.copy()
         given = np.zeros_like(dem)
-        for members in self.members:
-            wanted = dem[:, members].sum(axis=1)
-            give = np.minimum(avail, wanted)
-            fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
-            given[:, members] = dem[:, members] * fill[:, None, :]
-            avail -= give
+        avail = self._by_tier(given, dem, avail)
+        # A private buffer is held by the magnet users for their own production: what the price
+        # rationed away is served from it, up to each sector's requirement, tier by tier.
+        if self.has_buffer:
+            room = np.minimum(avail, self.buffer * self.req.sum(axis=1))
+            avail -= room - self._by_tier(given, np.maximum(self.req - given, 0.0), room)
         stock[:, mag] = avail
         self.delivered_k = np.zeros((self.d_n, self.k_n))
         self.delivered_k[:, mag] = given.sum(axis=1)
 
         # When supply falls below the trigger, the stockpile releases magnets to the sectors it
-        # serves, up to what they still seek; while the market is whole, it buys.
+        # serves, up to their requirement, priority tiers first; it buys only while the market
+        # is whole and no sector it serves is short.
         need_m = self.req.sum(axis=1)
         self.fill_m = fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
         self.released, self.bought = self.no_flow, self.no_flow
         if self.has_pile:
-            unmet = np.where(self.pile_sectors[None, :, None], dem - given, 0.0)
-            unmet_total = unmet.sum(axis=1)
-            release_mag = np.where(
+            unmet = np.where(
+                self.pile_sectors[None, :, None], np.maximum(self.req - given, 0.0), 0.0
+            )
+            room = np.where(
                 fill_m < self.pile_trigger[:, None],
-                np.minimum(np.minimum(pile[:, mag], self.pile_release[:, mag]), unmet_total),
+                np.minimum(pile[:, mag], self.pile_release[:, mag]),
                 0.0,
             )
-            share_out = np.divide(
-                release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
-            )
-            given += unmet * share_out[:, None, :]
+            release_mag = room - self._by_tier(given, unmet, room)
             pile[:, mag] -= release_mag
             self.released = self.release_in.copy()
             self.released[:, mag] += release_mag
@@ -682,7 +698,10 @@ class _Block:
             # WHOLE_TOLERANCE (supply that exactly meets need must not flip on a rounding error).
             is_mag, need_now = self.is_mag, self.need_now
             whole = np.ones((self.d_n, self.k_n), dtype=bool)
-            whole[:, mag] = fill_m >= 1.0 - WHOLE_TOLERANCE
+            served_short = (
+                self.pile_sectors[None, :, None] & (given < self.req * (1.0 - WHOLE_TOLERANCE))
+            ).any(axis=1)
+            whole[:, mag] = (fill_m >= 1.0 - WHOLE_TOLERANCE) & ~served_short
             whole[:, ~is_mag] &= stock[:, ~is_mag] >= need_now[:, ~is_mag] * (1.0 - WHOLE_TOLERANCE)
             # It buys only what stands above the industry's own stock target.
             self.bought = np.where(
