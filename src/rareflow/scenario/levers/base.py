@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_
 
 import numpy as np
 
+from rareflow.errors import DataError, Problem
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Spec, StrictModel
 from rareflow.scenario.context import CompileContext, Modifiers
@@ -84,13 +85,13 @@ class CostContext:
 
     def inr_per_usd(self) -> float:
         """Exchange rate of the price year (exchange_rates.csv)."""
-        rates = self.dataset.chosen("exchange_rates")
-        row = rates[rates["year"] == PRICE_YEAR]
-        if row.empty:
-            from rareflow.data.query import latest_rows  # noqa: PLC0415 - pandas, used rarely
+        from rareflow.data.query import inr_per_usd  # noqa: PLC0415 - pandas, used rarely
 
-            row = latest_rows(rates)
-        return float(row["value"].iloc[0])
+        rate = inr_per_usd(self.dataset, PRICE_YEAR)
+        if rate is None:
+            problem = Problem("no exchange rate: lever costs need one", "exchange_rates.csv")
+            raise DataError([problem])
+        return rate
 
     def per_draw(self, values: FloatArray) -> FloatArray:
         """Broadcast a (1,) or (D,) array of drawn values to (D, 1)."""
