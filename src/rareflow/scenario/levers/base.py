@@ -11,7 +11,10 @@ the package, so a new lever needs no other file changed. The class declares:
   high)]``) and its meaning in the class docstring's Parameters section;
   :meth:`LeverBase.field_specs` reads them back for forms, the optimiser and the documentation;
 - its **random streams**: :meth:`LeverBase.draw` draws a field under its own path
-  (``levers[2].t_per_year``); any other stream is declared in ``streams``;
+  (``levers[2].t_per_year``), whose stream is keyed by the lever's type and its index among the
+  scenario's levers of that type (``levers.stockpile[0].t_per_year``, :func:`stream_paths`), so
+  adding, removing or reordering levers of other types leaves its draws alone; any other stream
+  is declared in ``streams``;
 - ``partners()``: partner countries it adds to the network;
 - ``apply(ctx, path)``: write its effect into the network's schedules (capacity, contracts,
   stockpile, demand multipliers, local supply, lead times) or into the modifiers;
@@ -28,6 +31,7 @@ Costs are reported in US$ and in ₹ crore at the dataset's exchange rate for th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, IntEnum
@@ -332,3 +336,19 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "choice", tuple(str(m.value) for m in annotation)
     return _SIMPLE.get(annotation, "other"), ()
+
+
+def stream_paths(levers: Sequence[LeverBase]) -> dict[str, str]:
+    """Return the name each lever's random streams are keyed by, by the lever's path.
+
+    ``levers[i]`` (its position, the path in messages) -> ``levers.<type>[k]``, ``k`` counting
+    the levers of that type in scenario order: a lever's draws depend on its type and on the
+    levers of its own type before it, never on its position among levers of other types.
+    """
+    seen: dict[str, int] = {}
+    out = {}
+    for i, lever in enumerate(levers):
+        tag = lever.type_tag()
+        out[f"levers[{i}]"] = f"levers.{tag}[{seen.get(tag, 0)}]"
+        seen[tag] = seen.get(tag, 0) + 1
+    return out
