@@ -51,8 +51,8 @@ def test_industry_cover_in_weeks_with_range_and_source(dataset: Dataset) -> None
     assert (cover.value, cover.low, cover.high, cover.unit) == (2.5, 2.0, 3.0, "weeks")
     assert cover.sources == ("indianexpress-2025-magnets",)
     assert cover.year == 2025
-    with pytest.raises(InputError, match="no industry magnet cover for JPN"):
-        query.industry_cover(dataset, "JPN")
+    with pytest.raises(InputError, match="no industry magnet cover for KOR"):
+        query.industry_cover(dataset, "KOR")
 
 
 def test_industry_cover_takes_the_latest_year_and_converts_its_unit(tmp_path: Path) -> None:
@@ -200,12 +200,12 @@ def test_user_trade_rows_win_and_flows_become_shares(tmp_path: Path) -> None:
 
 
 def test_coverage_names_every_missing_table_of_a_focal_country(dataset: Dataset) -> None:
-    japan = query.coverage(dataset, "JPN")
-    assert len(japan.missing) == 2
-    assert any(m.startswith("sector_activity.csv") for m in japan.missing)
-    assert any(m.startswith("inventories.csv") for m in japan.missing)
+    korea = query.coverage(dataset, "KOR")
+    assert len(korea.missing) == 2
+    assert any(m.startswith("sector_activity.csv") for m in korea.missing)
+    assert any(m.startswith("inventories.csv") for m in korea.missing)
     # A scenario that sets the cover itself needs no inventories row.
-    assert len(query.coverage(dataset, "JPN", cover_given=True).missing) == 1
+    assert len(query.coverage(dataset, "KOR", cover_given=True).missing) == 1
     assert query.coverage(dataset, "XYZ").missing[0].startswith("countries.csv")
     # The US runs (Cox/KBB electric cars, ACP wind), with its gaps named.
     usa = query.coverage(dataset, "USA")

@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "indicators",
         "Import concentration, China's share and import reliance, without and with levers.",
     ),
+    "partners": (
+        "partners",
+        "Import HHI, top-3 and China's share, GeoPolRisk and supply risk by stage and partner.",
+    ),
     "report": (
         "report",
         "Write a self-contained HTML report (opens offline) of a run or a scenario.",
