@@ -33,8 +33,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest bench-quick
 
+# The quick loop while developing: no slow tests, no browser tests (make test runs both).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not browser"
 
 # Property tests with fresh random examples, ten times as many (tests/conftest.py profiles).
 test-long: $(STAMP)
