@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lever": ("lever", "Policy levers: list them, show one's parameters."),
     "compare": (
         "compare",
-        "Each scenario against its shock alone, on one window: tonnes avoided and their cost.",
+        "Each scenario against its shock alone, on one window: what its levers buy, at what cost.",
     ),
     "indicators": (
         "indicators",
