@@ -809,7 +809,7 @@ class _Block:
     def record(self, t: int, rec: dict[str, FloatArray]) -> None:
         """Write step ``t`` into the time-major records (shipments are already in theirs)."""
         act_s, segs = self.act_s, self.segs
-        need_g, want_g, got_g = segs.need.sum(axis=2), segs.want.sum(axis=2), segs.delivered()
+        need_g, want_g, got_g = segs.need.sum(axis=2), segs.sought(), segs.delivered()
         rec["requirement"][t][:, act_s] = segs.by_sector(need_g)
         rec["demand"][t][:, act_s] = segs.by_sector(want_g)
         rec["delivered"][t][:, act_s] = segs.by_sector(got_g)

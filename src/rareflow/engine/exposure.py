@@ -170,11 +170,13 @@ class Segments:
         weight = w * self.share[:, :, None]
         cells = (slice(None), self.sidx[:, None], self.gm[None, :])
         self.need = need = req[cells] * weight
-        self.want = want = dem[cells] * weight
+        want = dem[cells] * weight
         pool = 1.0 - self.emb_p[:, t, :, None]
         self.pool_need, self.pool_dem = need[:, self.pc] * pool, want[:, self.pc] * pool
+        # Magnets inside imported components are bought with them: the bare magnets' price does
+        # not ration them.
         e = self.emb_e[:, t, :, None]
-        self.emb_need, self.emb_dem = need[:, self.ec] * e, want[:, self.ec] * e
+        self.emb_need = self.emb_dem = need[:, self.ec] * e
 
     def check_split(self, t: int, req: FloatArray) -> None:
         """Each sector's need per magnet = its segments' bare and component needs, all grades."""
@@ -342,6 +344,13 @@ class Segments:
         out = np.zeros((self.d_n, self.g_n))
         out[:, self.pc] += (self.used_pool + self.buffered + self.released).sum(axis=2)
         out[:, self.ec] += self.used_inside.sum(axis=2)
+        return out
+
+    def sought(self) -> FloatArray:
+        """(D, G) magnet each segment sought: bare after the price response, and components."""
+        out = np.zeros((self.d_n, self.g_n))
+        out[:, self.pc] += self.pool_dem.sum(axis=2)
+        out[:, self.ec] += self.emb_dem.sum(axis=2)
         return out
 
     def by_segment(self, x: FloatArray) -> FloatArray:

@@ -254,8 +254,11 @@ class _Draw:
                 self.want[g][q] = dem[s][k] * weight
                 self.pool_need[g][q] = self.need[g][q] * (1.0 - e)
                 self.pool_dem[g][q] = self.want[g][q] * (1.0 - e)
+                # Magnets inside components are bought with them: the bare price does not
+                # ration them.
                 self.emb_need[g][q] = self.need[g][q] * e
-                self.emb_dem[g][q] = self.want[g][q] * e
+                self.emb_dem[g][q] = self.emb_need[g][q]
+                self.want[g][q] = self.pool_dem[g][q] + self.emb_dem[g][q]
 
     def _pool_use(self) -> Vector:
         """Return the bare route's need per commodity: what the national pool orders for."""
