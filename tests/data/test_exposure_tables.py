@@ -170,7 +170,7 @@ def test_cli_table_prints_each_sector_and_the_engine_note(monkeypatch: pytest.Mo
     # Sectors by their display names in the table (the JSON keeps the ids).
     for sector in ("two_wheeler", "three_wheeler", "ev_car", "ice_vehicle", "wind", "electronics"):
         assert display.name(sector) in result.output
-    assert "The engine does not use routes, grades or buyer groups yet" in result.output
+    assert "The engine steps these buyer groups, routes and grades" in result.output
     assert "large_multi_source" in result.output
     assert "bs-2025-light-re" in result.output
 

@@ -102,16 +102,13 @@ def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
     # stockpile's releases and a private buffer serve what the price rationed away, up to the
     # requirement.
     tol = RTOL * max(float(traj.requirement.max(initial=0.0)), 1e-300)
-    price = np.concatenate([np.ones((d_n, 1, len(COMMODITY_IDS))), traj.price_multiple[:, :-1]], 1)
-    response = (price[..., MAG] ** per_draw(net.elasticity, d_n)[:, None, None]).max(axis=2)
     elastic = np.ones(len(net.sectors), bool) if net.proportional_only else net.elastic
     assert np.all(traj.delivered >= 0.0)
     serves_need = (net.buffer_steps[:, MAG] > 0).any() or (traj.stockpile_out[..., MAG] > 0).any()
     ceiling = np.maximum(traj.demand, traj.requirement) if serves_need else traj.demand
     assert np.all(traj.delivered <= ceiling + tol)
-    assert np.all(
-        traj.demand[..., elastic] <= traj.requirement[..., elastic] * response[..., None] + tol
-    )
+    # Magnets inside components are not rationed by the bare price: demand is at most the need.
+    assert np.all(traj.demand[..., elastic] <= traj.requirement[..., elastic] + tol)
     np.testing.assert_allclose(
         traj.demand[..., ~elastic], traj.requirement[..., ~elastic], rtol=RTOL, atol=tol
     )

@@ -364,3 +364,34 @@ def partner_additions(results: xr.Dataset) -> list[dict[str, Any]]:
         }
         for p in order
     ]
+
+
+def buyer_groups_view(
+    results: xr.Dataset, values: Mapping[str, SectorValue] | None = None
+) -> tuple[xr.Dataset, dict[str, SectorValue]]:
+    """Lay the run's segment records out as sectors, one per buyer group (``sector/group``).
+
+    The per-sector summaries then apply to buyer groups unchanged; each group takes its sector's
+    units per tonne and value per unit.
+
+    Returns
+    -------
+    tuple
+        The results with ``requirement``, ``demand``, ``delivered`` and ``shortfall`` by buyer
+        group on the ``sector`` dimension, and the values by group.
+    """
+    rename = {dims.SEGMENT: dims.SECTOR}
+    data = {
+        name: results[f"segment_{name}"].rename(rename).drop_vars("segment_sector")
+        for name in ("requirement", "demand", "delivered")
+    }
+    view = xr.Dataset(data)
+    view["shortfall"] = np.maximum(view["requirement"] - view["delivered"], 0.0)
+    owner = results["segment_sector"].to_numpy()
+    known = values or {}
+    by_group = {
+        str(g): known[str(s)]
+        for g, s in zip(results[dims.SEGMENT].to_numpy(), owner, strict=True)
+        if str(s) in known
+    }
+    return view, by_group

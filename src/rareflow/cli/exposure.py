@@ -21,8 +21,10 @@ from rareflow.errors import InputError
 from rareflow.model.demand import sector_demand
 
 ENGINE_NOTE = (
-    "The engine does not use routes, grades or buyer groups yet: `rareflow run` still shares one "
-    "national pool of bare magnets pro rata (issue 16). These figures are shown for analysis."
+    "The engine steps these buyer groups, routes and grades (`rareflow run ... --by buyer`): "
+    "each group holds its own cover, only bare magnets in grades a control reaches wait for "
+    "its licence, and components are reached only by a content rule. Shares, covers, grades "
+    "and intensities are drawn over their ranges in every ensemble."
 )
 BARE = "bare_import"
 GRADES_WITH_CONTENT = ("ndfeb_heavy", "ndfeb_light")

@@ -13,6 +13,7 @@ from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
 from rareflow.analysis.production import sector_values
 from rareflow.analysis.summary import (
     SHORT_THRESHOLD,
+    buyer_groups_view,
     format_spread,
     monthly_by_sector,
     partner_additions,
@@ -75,12 +76,22 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 100 * SHORT_THRESHOLD,
         country: FocalCountryOption = None,
+        by: Annotated[
+            str,
+            typer.Option(
+                "--by",
+                help="Summarise by 'sector' or by 'buyer' group (sector/group: each group's "
+                "route, grades and own cover).",
+            ),
+        ] = "sector",
     ) -> None:
         """Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.
 
         Physical shortfall (magnets not available) and demand forgone at high prices are shown
         apart; both become units and value of production lost.
         """
+        if by not in ("sector", "buyer"):
+            raise InputError(f"--by: expected 'sector' or 'buyer', got '{by}'")
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
         sc, gaps = focal(sc, country, dataset)
@@ -91,6 +102,11 @@ def register(app: typer.Typer) -> None:
                     f"--short-above: a run of {sc.draws:,} draws is streamed in chunks (it does "
                     "not fit in memory in one piece) and its summary uses the default "
                     f"{100 * SHORT_THRESHOLD:g}%; leave --short-above out, or run fewer draws"
+                )
+            if by != "sector":
+                raise InputError(
+                    f"--by {by}: a run of {sc.draws:,} draws is streamed in chunks and summarised "
+                    "by sector only; run fewer draws"
                 )
             _run_streamed(scenario, sc, dataset, plan, fmt, store, no_store=no_store, quiet=quiet)
             if not quiet and fmt is Format.TABLE:
@@ -107,7 +123,10 @@ def register(app: typer.Typer) -> None:
                 f"stream it: rareflow ensemble {scenario} --draws {sc.draws} --keep full"
             ) from None
         values = sector_values(dataset, sc.country)
-        summary = sector_summary(result.results, sc.step_months, values, short_above / 100)
+        shown = result.results
+        if by == "buyer":
+            shown, values = buyer_groups_view(result.results, values)
+        summary = sector_summary(shown, sc.step_months, values, short_above / 100)
         added = partner_additions(result.results)
         run_id = None
         if not no_store:
@@ -130,7 +149,7 @@ def register(app: typer.Typer) -> None:
             "sectors": [
                 {**s, "monthly": monthly}
                 for s, monthly in zip(
-                    summary, monthly_by_sector(result.results, values).values(), strict=True
+                    summary, monthly_by_sector(shown, values).values(), strict=True
                 )
             ],
             "unvalued_sectors": unvalued,
@@ -140,7 +159,8 @@ def register(app: typer.Typer) -> None:
             "warnings": list(result.warnings),
         }
         title = (
-            f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
+            f"{sc.name}: shortfall by {'buyer group' if by == 'buyer' else 'sector'} in "
+            f"{sc.country}, {sc.horizon_months} months "
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws (median [5th..95th percentile]; a "
             f"month is short above {short_above:g}% of its requirement)"
         )
