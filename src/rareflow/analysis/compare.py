@@ -110,6 +110,11 @@ def _shock_key(scenario: Scenario) -> str:
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
+def is_shock_alone(alone: Scenario, scenario: Scenario) -> bool:
+    """Whether ``alone`` is ``scenario`` without its levers: the same shock, draws and seed."""
+    return bool(scenario.levers) and _shock_key(alone) == _shock_key(shock_alone(scenario))
+
+
 def _total(results: xr.Dataset, name: str) -> np.ndarray:
     """Return a (draw, time, sector) variable summed over sectors and the window, per draw."""
     return results[name].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
