@@ -21,7 +21,7 @@ The network (period = one week; quantities in tonnes per week):
   stage (India's import shares at magnet, world shares upstream) times what the focal country
   needs from abroad at that stage. No spare capacity is assumed: the dataset has none by country,
   and a shortfall abroad would be shared with every other importer;
-- **inventories**: industry's magnet cover (inventories.csv, 2-3 weeks) at the end products;
+- **inventories**: industry's magnet cover (inventories.csv, 11-16 weeks on 4 April 2025) at the end products;
   none elsewhere (no data);
 - **time-to-recover** of a node = the time to build a substitute plant of its stage
   (lead_times.csv): magnet plant 2 years, processing plant 8 years (used for separation and metal),
@@ -261,7 +261,8 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
 def magnet_cover_weeks(chain: Chain) -> Figure:
     """Return the focal country's industry stock of magnets, in weeks of demand (inventories.csv).
 
-    For India: 2-3 weeks (Indian Express 2025), chosen value 2.5.
+    For India: 11-16 weeks on 4 April 2025, chosen value 13.5 (an assumption read from the run-out
+    dates that 2025 reports imply; the reported 'weeks left' in June-July are alternatives).
 
     Raises
     ------
