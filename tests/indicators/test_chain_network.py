@@ -82,8 +82,9 @@ def test_nodes_follow_the_chain(cn: ChainNetwork, chain: Chain) -> None:
 
 
 def test_units_are_weeks_and_tonnes_per_week(cn: ChainNetwork, chain: Chain) -> None:
-    # lead_times.csv: magnet_plant 2 years (pib-repm-2025), processing_plant 8 years (IEA 2025).
-    assert cn.network.recovery["magnet_CHN"] == pytest.approx(2 * 365.25 / 7)
+    # lead_times.csv: magnet_plant 2.2 years (Neo Narva, groundbreaking to opening), processing
+    # plant 8 years (IEA 2025).
+    assert cn.network.recovery["magnet_CHN"] == pytest.approx(2.2 * 365.25 / 7)
     assert cn.network.recovery["separation_CHN"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["metal_ROW"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["mining_CHN"] == pytest.approx(15.7 * 365.25 / 7)

@@ -24,7 +24,7 @@ The network (period = one week; quantities in tonnes per week):
 - **inventories**: industry's magnet cover (inventories.csv, 11-16 weeks on 4 April 2025) at the end products;
   none elsewhere (no data);
 - **time-to-recover** of a node = the time to build a substitute plant of its stage
-  (lead_times.csv): magnet plant 2 years, processing plant 8 years (used for separation and metal),
+  (lead_times.csv): magnet plant 2.2 years (one observed plant), processing plant 8 years (used for separation and metal),
   mine 15.7 years.
 """
 
@@ -203,7 +203,7 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
     """Return the time-to-recover of each supplier stage, in weeks, from lead_times.csv.
 
     A node's TTR is the time until it or a substitute is back; rareflow takes the time to build a
-    substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2 years,
+    substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2.2 years,
     PIB 2025; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production`` 15.7 years,
     S&P Global 2023). Metal making has no lead time of its own: the processing-plant figure is used
     (an assumption).
