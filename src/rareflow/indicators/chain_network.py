@@ -204,7 +204,7 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
 
     A node's TTR is the time until it or a substitute is back; rareflow takes the time to build a
     substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2.2 years,
-    PIB 2025; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production`` 15.7 years,
+    Neo's Narva plant; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production`` 15.7 years,
     S&P Global 2023). Metal making has no lead time of its own: the processing-plant figure is used
     (an assumption).
 
