@@ -16,8 +16,9 @@
 #
 # On 4 April 2025 China made seven rare earths, and magnets containing them, subject to export
 # licences. India's industry held magnets for 11-16 weeks (inventories.csv), and the first
-# licences for Indian buyers came 209 days later. This notebook runs the `china-2025-april` preset beside its baseline and
-# looks at the shortfall by sector and month, prices, stocks and the chain's flows.
+# licences for Indian buyers came 209 days later. This notebook runs the `china-2025-april`
+# preset beside its baseline and looks at the shortfall by sector and month, prices, stocks and
+# the chain's flows.
 #
 # Open it in Jupyter with `jupytext --to notebook examples/india_april_2025.py`, or run it as a
 # script. `RAREFLOW_EXAMPLE_DRAWS` sets the ensemble size (default 1,000).

@@ -69,8 +69,11 @@ def test_nodes_follow_the_chain(cn: ChainNetwork, chain: Chain) -> None:
     assert parts["magnet_CHN", "metal"] == ["metal_CHN", "metal_ROW"]
     assert parts["metal_CHN", "oxide"] == ["separation_CHN", "separation_ROW"]
     assert parts["separation_CHN", "concentrate"] == ["mining_CHN", "mining_ROW"]
-    # Home plants buy at home first and may buy abroad; plants abroad never buy from home.
-    assert parts["magnet_IND", "metal"] == ["metal_IND", "metal_CHN", "metal_ROW"]
+    # Home plants buy at home first and may buy abroad; plants abroad never buy from home. India
+    # makes no metal (IREL's 'neodymium' is stored as oxide), so its magnet plant buys abroad.
+    assert "metal_IND" not in ids
+    assert parts["magnet_IND", "metal"] == ["metal_CHN", "metal_ROW"]
+    assert parts["metal_CHN", "oxide"][0] == "separation_CHN"
     assert all("IND" not in s for (n, _), sup in parts.items() if "IND" not in n for s in sup)
     assert parts[f"{sectors[0]}_IND", "magnet"] == ["magnet_CHN", "magnet_ROW", "magnet_IND"]
     # Every supplier node is stressed; end products are not.
@@ -78,7 +81,7 @@ def test_nodes_follow_the_chain(cn: ChainNetwork, chain: Chain) -> None:
         n for n, i in cn.nodes.items() if i.stage in ("mining", "separation", "metal", "magnet")
     }
     assert set(cn.network.recovery) == supply
-    assert {"mining_IND", "separation_IND", "metal_IND", "magnet_IND"} <= supply
+    assert {"mining_IND", "separation_IND", "magnet_IND"} <= supply
 
 
 def test_units_are_weeks_and_tonnes_per_week(cn: ChainNetwork, chain: Chain) -> None:
@@ -137,9 +140,9 @@ def test_exposure_is_ttr_above_tts(cn: ChainNetwork) -> None:
 
 def test_home_nodes_feed_nothing_without_a_home_magnet_plant(operating: ChainNetwork) -> None:
     rows = {r["node"]: r for r in stress_rows(operating)}
-    assert rows["metal_IND"]["tts_weeks"] == math.inf
-    assert not rows["metal_IND"]["exposed"]
-    assert rows["metal_IND"]["performance_impact"] == 0
+    assert rows["separation_IND"]["tts_weeks"] == math.inf
+    assert not rows["separation_IND"]["exposed"]
+    assert rows["separation_IND"]["performance_impact"] == 0
 
 
 def test_every_figure_traces_to_a_source_or_a_labelled_assumption(
@@ -203,7 +206,7 @@ def test_cli_country_table_and_json() -> None:
     doc = json.loads(result.output)
     assert doc["period"] == "week"
     assert {r["node"] for r in doc["nodes"]} >= {"magnet_CHN", "separation_CHN"}
-    assert doc["provenance"]["nodes"]["magnet_CHN"]["ttr"]["sources"] == ["pib-repm-2025"]
+    assert doc["provenance"]["nodes"]["magnet_CHN"]["ttr"]["sources"] == ["rareflow-derived"]
     table = runner.invoke(_app(), ["stress-test", "--country", "IND"])
     assert table.exit_code == 0, table.output
     assert "tts_weeks" in table.output

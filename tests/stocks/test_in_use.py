@@ -63,7 +63,7 @@ def test_latest_inflow_equals_the_engine_requirement(dataset: Dataset) -> None:
 
 def test_wind_backcast_reproduces_cumulative_capacity(dataset: Dataset) -> None:
     inflow = magnet_inflows(dataset, "IND", 2025).inflow.sel({SECTOR: "wind"}).sum("material")
-    t_per_mw = 0.7375 * 0.15  # intensities.csv: 0.7375 t/MW on 15% of new MW with PM generators
+    t_per_mw = 0.2 * 0.15  # intensities.csv: 0.2 t/MW (medium speed) on 15% of new MW with PM
     cumulative_mw = float(inflow.sel({YEAR: slice(FIRST_YEAR, 2016)}).sum()) / t_per_mw
     assert cumulative_mw == pytest.approx(26904.16, rel=1e-9)  # IWTMA, end of FY2015-16
     assert float(inflow.sel({YEAR: 2016})) / t_per_mw == pytest.approx(3423.0)

@@ -21,11 +21,11 @@ The network (period = one week; quantities in tonnes per week):
   stage (India's import shares at magnet, world shares upstream) times what the focal country
   needs from abroad at that stage. No spare capacity is assumed: the dataset has none by country,
   and a shortfall abroad would be shared with every other importer;
-- **inventories**: industry's magnet cover (inventories.csv, 11-16 weeks on 4 April 2025) at the end products;
-  none elsewhere (no data);
+- **inventories**: industry's magnet cover (inventories.csv, 11-16 weeks on 4 April 2025) at the
+  end products; none elsewhere (no data);
 - **time-to-recover** of a node = the time to build a substitute plant of its stage
-  (lead_times.csv): magnet plant 2.2 years (one observed plant), processing plant 8 years (used for separation and metal),
-  mine 15.7 years.
+  (lead_times.csv): magnet plant 2.2 years (one observed plant), processing plant 8 years (used
+  for separation and metal), mine 15.7 years.
 """
 
 from __future__ import annotations
@@ -204,9 +204,9 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
 
     A node's TTR is the time until it or a substitute is back; rareflow takes the time to build a
     substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2.2 years,
-    Neo's Narva plant; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production`` 15.7 years,
-    S&P Global 2023). Metal making has no lead time of its own: the processing-plant figure is used
-    (an assumption).
+    Neo's Narva plant; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production``
+    15.7 years, S&P Global 2023). Metal making has no lead time of its own: the processing-plant
+    figure is used (an assumption).
 
     Raises
     ------
