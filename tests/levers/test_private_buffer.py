@@ -43,9 +43,11 @@ def test_a_larger_buffer_raises_stock_before_the_shock_and_cuts_shortfall() -> N
     small, large = (run(_scenario([_lever(w)])).results for w in (2.0, 8.0))
     march = small.time.dt.strftime("%Y-%m") == "2025-03"
     k_stock = {"material": "magnet_ndfeb_sintered"}
-    assert float(large.stock.sel(k_stock).where(march, drop=True).min()) > float(
-        small.stock.sel(k_stock).where(march, drop=True).max()
+    # Draw by draw (same seed, same cover drawn from inventories.csv's 11-16 weeks).
+    gain = large.stock.sel(k_stock).where(march, drop=True) - small.stock.sel(k_stock).where(
+        march, drop=True
     )
+    assert float(gain.min()) > 0.0
     assert float(large.shortfall.sum()) < float(small.shortfall.sum())
 
 

@@ -17,14 +17,12 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.scenario.compile import price_parameter
+from rareflow.scenario.compile import industry_cover, price_parameter
 from rareflow.scenario.distributions import bounds
 from rareflow.scenario.levers import Lever
 from rareflow.scenario.load import parse_scenario
 from rareflow.scenario.schema import Scenario
 
-DEFAULT_COVER_WEEKS = (2.0, 3.0)
-"""Industry magnet cover when the scenario leaves it to the dataset (inventories.csv)."""
 Range = tuple[float, float]
 
 
@@ -71,12 +69,12 @@ def _mid(value: Any) -> float:
 def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None = None) -> Controls:
     """Return the controls as the scenario sets them (draws capped for an interactive run).
 
-    A price elasticity the scenario leaves empty is the dataset's (embedded unless given).
+    A price elasticity or industry cover the scenario leaves empty is the dataset's (embedded
+    unless given).
     """
     cover = scenario.parameters.industry_cover_weeks
-    elasticity = price_parameter(
-        dataset or load_dataset(), "elasticity", scenario.prices.elasticity
-    )
+    data = dataset or load_dataset()
+    elasticity = price_parameter(data, "elasticity", scenario.prices.elasticity)
     approval = {}
     for i, shock in enumerate(scenario.shocks):
         for j, phase in enumerate(getattr(shock, "licence", [])):
@@ -84,7 +82,7 @@ def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None =
     return Controls(
         draws=min(scenario.draws, max_draws),
         seed=scenario.seed,
-        cover_weeks=DEFAULT_COVER_WEEKS if cover is None else _range(cover),
+        cover_weeks=industry_cover(data, scenario.country) if cover is None else _range(cover),
         approval=approval,
         nonchina_surge=_mid(scenario.parameters.nonchina_surge),
         elasticity=_mid(elasticity),

@@ -227,7 +227,14 @@ def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
     return cap
 
 
-def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
+def industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
+    """Return the dataset's industry magnet cover (low, high) in weeks (inventories.csv).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the dataset has no industry cover row for the country.
+    """
     inv = ds.chosen("inventories")
     rows = inv[
         (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
@@ -378,7 +385,7 @@ def compile_scenario(
     params = scenario.parameters
     steps_per_week = 7.0 / (DAYS_PER_MONTH * step)
     if params.industry_cover_weeks is None:
-        low, high = _industry_cover(ds, chain.country)
+        low, high = industry_cover(ds, chain.country)
         industry_weeks = sampler.draw(
             Uniform(low=low, high=high), "parameters.industry_cover_weeks"
         )
