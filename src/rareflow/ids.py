@@ -75,6 +75,7 @@ class Sector(StrEnum):
     INDUSTRIAL_MOTORS = "industrial_motors"
     MEDICAL = "medical"
     DEFENCE = "defence"
+    APPLIANCES = "appliances"
 
 
 class Choice(StrEnum):

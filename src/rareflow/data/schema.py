@@ -277,7 +277,13 @@ TABLES: tuple[Table, ...] = (
         columns=(
             SECTOR,
             Column("name"),
-            Column("activity_unit", allowed=("units_per_year", "mw_per_year")),
+            Column(
+                "activity_unit",
+                allowed=("units_per_year", "mw_per_year", "t_magnet_per_year"),
+                description="units or MW a year; t_magnet_per_year where no unit count exists "
+                "and the sector's magnet need is given directly (its intensities are then the "
+                "split by magnet type, as fractions)",
+            ),
             Column("description"),
             SOURCE,
             NOTE,
@@ -435,7 +441,7 @@ TABLES: tuple[Table, ...] = (
             SECTOR,
             Column("metric", allowed=("production", "sales", "installed")),
         ),
-        unit_kinds=(Kind.COUNT_RATE,),
+        unit_kinds=(Kind.COUNT_RATE, Kind.MASS_RATE),
     ),
     Table(
         "intensities",
@@ -450,9 +456,18 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "demand_growth",
-        "Growth of each sector's activity per year.",
+        "Growth of each sector's activity per year; a country's 'all' row is the fallback for a "
+        "sector without its own.",
         key=("country", "sector", "year"),
-        columns=(COUNTRY, SECTOR),
+        columns=(
+            COUNTRY,
+            Column(
+                "sector",
+                allowed=(*_enum(Sector), "all"),
+                description="end-use sector, or 'all': the economy-wide rate used for a sector "
+                "without its own row",
+            ),
+        ),
         units=("fraction_per_year",),
         allow_negative=True,
     ),

@@ -8,7 +8,9 @@ magnet intensity.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +25,14 @@ ACTIVITY_METRIC_PREFERENCE = ("production", "sales", "installed")
 INTENSITY_UNIT_FOR_ACTIVITY = {
     "units_per_year": ("kg_magnet_per_unit", 1e-3),
     "mw_per_year": ("t_magnet_per_mw", 1.0),
+    "t_magnet_per_year": ("fraction", 1.0),
 }
-"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet."""
+"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet.
+
+A sector counted directly in t of magnet a year (no unit count published, e.g. defence) splits
+that need by magnet type with fractions."""
+ALL_SECTORS = "all"
+"""``demand_growth.csv`` sector of a country's economy-wide rate, the fallback of every sector."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,26 @@ class SectorDemand:
 def _latest(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Keep the row with the latest year of each group."""
     return df.sort_values("year").groupby(by, as_index=False).tail(1)
+
+
+def growth_rows(dataset: Dataset, country: str, sectors: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return the growth row each sector uses: its own latest chosen row, else the country's 'all'.
+
+    ``demand_growth.csv`` holds each sector's rate (observed years, and a forward rate in the
+    latest year); a sector without a row of its own grows at the country's economy-wide rate, the
+    row with sector ``all`` (for India, magnet consumption doubling 2025-2030, PIB 2025: 14.87% a
+    year). A sector with neither is left out (the caller holds it constant and says so).
+    """
+    table = dataset.chosen("demand_growth")
+    table = _latest(table[table["country"] == country], ["sector"])
+    by_sector = {str(r["sector"]): r for r in records(table)}
+    fallback = by_sector.get(ALL_SECTORS)
+    out: dict[str, dict[str, Any]] = {}
+    for sector in sectors:
+        row = by_sector.get(sector, fallback)
+        if row is not None:
+            out[sector] = row
+    return out
 
 
 def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
@@ -150,12 +178,10 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
         )
     demand.attrs["unit"] = "t_magnet_per_year"
 
-    growth_rows = dataset.chosen("demand_growth")
-    growth_rows = _latest(growth_rows[growth_rows["country"] == country], ["sector"])
-    g = growth_rows.set_index("sector")["value"].astype(float)
     sector_ids = demand.coords[dims.SECTOR].to_numpy()
+    rows = growth_rows(dataset, country, map(str, sector_ids))
     growth = xr.DataArray(
-        [float(g.get(s, 0.0)) for s in sector_ids],
+        [float(rows[s]["value"]) if s in rows else 0.0 for s in map(str, sector_ids)],
         coords={dims.SECTOR: sector_ids},
         dims=[dims.SECTOR],
     )

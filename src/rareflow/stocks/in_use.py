@@ -57,7 +57,11 @@ from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
-from rareflow.model.demand import ACTIVITY_METRIC_PREFERENCE, INTENSITY_UNIT_FOR_ACTIVITY
+from rareflow.model.demand import (
+    ACTIVITY_METRIC_PREFERENCE,
+    INTENSITY_UNIT_FOR_ACTIVITY,
+    growth_rows,
+)
 from rareflow.stocks.dynamic import inflow_driven
 from rareflow.stocks.lifetimes import (
     FixedLifetime,
@@ -434,7 +438,7 @@ def _activity(
         )
     after = years > last
     if after.any():
-        growth = _latest(dataset, "demand_growth", country=country, sector=sector)
+        growth = growth_rows(dataset, country, [sector]).get(sector)
         g = 0.0 if growth is None else _number(growth["value"])
         out[after] = cited[last][None, :] * (1.0 + g) ** (years[after] - last)[:, None]
         source = "rareflow-assumption" if growth is None else str(growth["source_id"])
