@@ -60,7 +60,9 @@ def _latest(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return df.sort_values("year").groupby(by, as_index=False).tail(1)
 
 
-def growth_rows(dataset: Dataset, country: str, sectors: Iterable[str]) -> dict[str, dict[str, Any]]:
+def growth_rows(
+    dataset: Dataset, country: str, sectors: Iterable[str]
+) -> dict[str, dict[str, Any]]:
     """Return the growth row each sector uses: its own latest chosen row, else the country's 'all'.
 
     ``demand_growth.csv`` holds each sector's rate (observed years, and a forward rate in the
@@ -179,9 +181,9 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
     demand.attrs["unit"] = "t_magnet_per_year"
 
     sector_ids = demand.coords[dims.SECTOR].to_numpy()
-    rows = growth_rows(dataset, country, map(str, sector_ids))
+    by_sector = growth_rows(dataset, country, map(str, sector_ids))
     growth = xr.DataArray(
-        [float(rows[s]["value"]) if s in rows else 0.0 for s in map(str, sector_ids)],
+        [float(by_sector[s]["value"]) if s in by_sector else 0.0 for s in map(str, sector_ids)],
         coords={dims.SECTOR: sector_ids},
         dims=[dims.SECTOR],
     )
