@@ -44,6 +44,7 @@ def _headline_column(results: xr.Dataset) -> dict[str, str]:
     ratio = (short / req.where(req > 0)).fillna(0.0)
     months_short = (ratio > 1e-3).sum(dims.TIME).to_numpy()
     cost = results["import_cost"].sum(dims.TIME).to_numpy() / 1e6
+    unpriced = str(results["import_cost"].attrs.get("unpriced", ""))
     return {
         "magnet requirement, cumulative (t)": spread(cum_req),
         "shortfall, cumulative (t)": spread(cum_short),
@@ -51,6 +52,7 @@ def _headline_column(results: xr.Dataset) -> dict[str, str]:
         "peak monthly shortfall (t)": spread(short.max(dims.TIME).to_numpy(), 1),
         "steps with a shortfall": spread(months_short.astype(float)),
         "import bill at scarcity prices (USD million)": spread(cost, 1),
+        "imports the bill leaves out (no price in prices.csv)": unpriced or "none",
     }
 
 
