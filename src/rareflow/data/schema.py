@@ -171,6 +171,42 @@ RECYCLING_PARAMETERS = (
 )
 """Parameters of ``recycling``, read by :mod:`rareflow.scenario.levers.recycling`."""
 
+LEVERS = (
+    "bioleaching",
+    "capacity",
+    "consortium",
+    "exploration_pipeline",
+    "finance",
+    "magnet_cluster",
+    "magnet_scheme",
+    "partner_capacity",
+    "private_blocks",
+    "private_buffer",
+    "recycling",
+    "regulatory_reform",
+    "south_south_corridor",
+    "stockpile",
+    "substitution",
+    "supply_contract",
+    "technology_tie",
+)
+"""Lever types of ``lever_costs``: the ``type`` of each lever of :mod:`rareflow.scenario.levers`."""
+LEVER_COST_PARAMETERS = (
+    "capex",
+    "reference_capacity",
+    "opex",
+    "unit_cost",
+    "programme_cost",
+    "premium",
+    "holding_cost",
+    "lead_time",
+    "life",
+)
+"""Parameters of ``lever_costs``: capital cost of a reference project and the capacity it buys;
+operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
+a premium over the market price; a yearly holding cost (share of the value held); years from
+decision to output; years of operation."""
+
 TABLES: tuple[Table, ...] = (
     Table(
         "sources",
@@ -662,6 +698,31 @@ TABLES: tuple[Table, ...] = (
             ),
         ),
         unit_kinds=(Kind.MASS_RATE, Kind.MASS, Kind.FRACTION),
+    ),
+    Table(
+        "lever_costs",
+        "Costs and timing of each policy lever: capital cost of a reference project and what it "
+        "buys, operating and unit costs, programme outlays, premiums, holding costs, lead time "
+        "and life. Each row is cited or a labelled assumption with a range, so no lever is free "
+        "by default.",
+        key=("lever", "parameter"),
+        columns=(
+            Column("lever", allowed=LEVERS, description="lever type"),
+            Column(
+                "parameter",
+                allowed=LEVER_COST_PARAMETERS,
+                description="capex, reference_capacity, opex, unit_cost, programme_cost, "
+                "premium, holding_cost, lead_time or life",
+            ),
+        ),
+        unit_kinds=(
+            Kind.MONEY,
+            Kind.PRICE,
+            Kind.MASS_RATE,
+            Kind.FRACTION,
+            Kind.RATE,
+            Kind.DURATION,
+        ),
     ),
     Table(
         "exchange_rates",
