@@ -29,6 +29,10 @@ COHORT: Final = "cohort"
 """Year (or month) in which a product cohort entered use."""
 LEVER: Final = "lever"
 """A policy lever instance of a scenario."""
+PROCESS: Final = "process"
+"""A domestic conversion process of the focal country (separation, metal, magnet making)."""
+CONTROL: Final = "control"
+"""An export control of a scenario, in the order of its shocks."""
 
 ALL: Final = (
     TIME,
@@ -43,4 +47,6 @@ ALL: Final = (
     YEAR,
     COHORT,
     LEVER,
+    PROCESS,
+    CONTROL,
 )

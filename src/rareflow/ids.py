@@ -8,6 +8,10 @@ them, so a typo fails when data is loaded, not in the middle of a run.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
+
+SINTERED_NDFEB: Final = "magnet_ndfeb_sintered"
+"""Material id of sintered NdFeB magnets (materials.csv), the magnet most sectors use."""
 
 
 class Element(StrEnum):

@@ -73,6 +73,14 @@ def _u(symbol: str, kind: Kind, basis: Basis, to_base: float, description: str) 
     return Unit(symbol, kind, basis, to_base, description)
 
 
+DAYS_PER_YEAR = 365.25
+"""Days in a (Julian) year: the model's year, month and week are fixed fractions of it."""
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+"""Days in an average month of the Julian year."""
+DAYS_PER_WEEK = 7.0
+WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
+"""Weeks in a (Julian) year."""
+
 _ALL: tuple[Unit, ...] = (
     _u("t_reo", Kind.MASS, Basis.REO, 1.0, "tonnes of rare-earth oxide equivalent"),
     _u("t_oxide", Kind.MASS, Basis.OXIDE, 1.0, "tonnes of a separated oxide"),
@@ -99,9 +107,9 @@ _ALL: tuple[Unit, ...] = (
     _u("inr_per_usd", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per US dollar"),
     _u("fraction", Kind.FRACTION, Basis.NONE, 1.0, "a share between 0 and 1"),
     _u("fraction_per_year", Kind.RATE, Basis.NONE, 1.0, "growth rate per year (0.1 = 10%)"),
-    _u("years", Kind.DURATION, Basis.NONE, 365.25, "years"),
-    _u("months", Kind.DURATION, Basis.NONE, 365.25 / 12, "months"),
-    _u("weeks", Kind.DURATION, Basis.NONE, 7.0, "weeks"),
+    _u("years", Kind.DURATION, Basis.NONE, DAYS_PER_YEAR, "years"),
+    _u("months", Kind.DURATION, Basis.NONE, DAYS_PER_MONTH, "months"),
+    _u("weeks", Kind.DURATION, Basis.NONE, DAYS_PER_WEEK, "weeks"),
     _u("days", Kind.DURATION, Basis.NONE, 1.0, "days"),
     _u("count", Kind.COUNT, Basis.NONE, 1.0, "a number of things"),
     _u("units_per_year", Kind.COUNT_RATE, Basis.NONE, 1.0, "products (vehicles, devices) per year"),

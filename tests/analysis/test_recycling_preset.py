@@ -15,12 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from rareflow.analysis.recycling import first_month_reaching, recycling_indicators
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.scenario.load import load_scenario
+from rareflow.scenario.sampling import Sampler
 from rareflow.stocks.in_use import in_use_stocks
 
 GOLDEN = Path(__file__).parent / "data" / "recycling_quarter_2035.json"
@@ -29,13 +31,18 @@ DRAWS = 40
 STOCK_DRAWS = 200
 
 
+def draws(n: int, seed: int) -> Sampler:
+    """The scenario sampler over ``n`` random draws (the stocks model draws through it)."""
+    return Sampler(seed, "random", n, np.arange(n))
+
+
 def compute() -> dict[str, Any]:
     """The figures the golden file holds, from a fresh run."""
     dataset = load_dataset()
     scenario = with_overrides(load_scenario("recycling-quarter-2035"), draws=DRAWS)
     results = run(scenario, dataset=dataset, keep_partners=False).results
     yearly = recycling_indicators(results, yearly=True).median("draw")
-    stocks = in_use_stocks(dataset, "IND", 2025, draws=STOCK_DRAWS, seed=0).stocks
+    stocks = in_use_stocks(dataset, "IND", 2025, draws(STOCK_DRAWS, 0)).stocks
     total = stocks.sum("sector").median("draw")
     return {
         "command": "run recycling-quarter-2035 with 40 draws (seed 1); stocks IND 2025, 200 draws",

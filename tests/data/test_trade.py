@@ -420,6 +420,18 @@ def test_write_merges_and_replaces(plus_file: Path, tmp_path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(TRADE_COLUMNS))
         writer.writeheader()
         writer.writerows([other, stale])
+    mine = dict.fromkeys(SOURCES_COLUMNS, "") | {
+        "source_id": "mine",
+        "kind": "dataset",
+        "author": "A user",
+        "title": "My own figures",
+        "publisher": "none",
+        "year": "2025",
+    }
+    with (data_dir / "sources.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(SOURCES_COLUMNS))
+        writer.writeheader()
+        writer.writerow(mine)
     result = read_trade(plus_file, source_id="user-comtrade-2025", citation_year=2025)
     report = write_user_trade(result, data_dir)
     assert report.replaced == 1
@@ -437,13 +449,13 @@ def test_write_merges_and_replaces(plus_file: Path, tmp_path: Path) -> None:
     assert any(r["note"] == "typed in by hand" for r in rows)
     sources = read_csv(data_dir / "sources.csv")
     assert list(sources[0]) == list(SOURCES_COLUMNS)
-    assert [s["source_id"] for s in sources] == ["user-comtrade-2025"]
-    assert sources[0]["year"] == "2025"
+    assert [s["source_id"] for s in sources] == ["mine", "user-comtrade-2025"]
+    assert sources[1]["year"] == "2025"
     # A second import with the same source replaces its rows and its citation.
     again = write_user_trade(result, data_dir)
     assert again.added == 0
     assert again.total == report.total
-    assert len(read_csv(data_dir / "sources.csv")) == 1
+    assert len(read_csv(data_dir / "sources.csv")) == 2
     # Atomic writes leave no temporary files behind.
     assert sorted(p.name for p in data_dir.iterdir()) == ["sources.csv", "trade.csv"]
 

@@ -16,20 +16,26 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from rareflow import dims
 from rareflow.ids import Sector
-from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.model.network import (
+    COMMODITY_IDS,
+    DRAW_FIRST,
+    MAGNETS,
+    NETWORK_AXES,
+    TRACKED_ELEMENTS,
+    FloatArray,
+    Network,
+)
+from rareflow.model.state import shape_of
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.load import load_scenario
 
 K = len(COMMODITY_IDS)
 MAGNET_COLUMNS = [COMMODITY_IDS.index(m) for m in MAGNETS]
-#: Inputs with a leading draw axis, which a network may give per draw or once for all draws.
-PER_DRAW = (
-    "growth", "stock0", "cover_steps", "restock_steps", "capacity", "surge", "row_pressure",
-    "licence_scale", "approval", "delay_steps", "cut", "elasticity", "adjustment", "local_supply",
-    "contract", "demand_multiplier", "stockpile0", "stockpile_target", "stockpile_fill",
-    "stockpile_release", "stockpile_trigger",
-)  # fmt: skip
+#: Inputs with a leading draw axis, which a network may give per draw or once for all draws
+#: (from the network's declared axes; ``draws`` itself always has one entry per draw).
+PER_DRAW = tuple(sorted(DRAW_FIRST - {"draws"}))
 
 
 @cache
@@ -89,13 +95,26 @@ def networks(draw: st.DrawFn) -> Network:
     step_months = draw(st.sampled_from((1, 3)), label="step months")
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
 
-    def n(name: str) -> int:
-        return d_n if name in varying else 1
-
     j_n = len(base.processes)
+    sizes = {
+        dims.DRAW: d_n,
+        dims.TIME: t_n,
+        dims.SECTOR: s_n,
+        dims.MATERIAL: K,
+        dims.PARTNER: p_n,
+        dims.PROCESS: j_n,
+        dims.CONTROL: c_n,
+        dims.ELEMENT: len(TRACKED_ELEMENTS),
+    }
+
+    def shape(name: str) -> tuple[int, ...]:
+        """The array's declared shape, with one draw unless it varies by draw."""
+        full = shape_of(NETWORK_AXES[name], sizes)
+        return (d_n if name in varying else 1, *full[1:]) if name in DRAW_FIRST else full
+
     # Real requirement for the sectors drawn, perturbed, and spread over all three magnets.
     index = [base.sectors.index(s) for s in sectors]
-    requirement0 = np.zeros((s_n, K))
+    requirement0 = np.zeros(shape("requirement0"))
     requirement0[:, MAGNET_COLUMNS] = base.requirement0[index][:, MAGNET_COLUMNS] * rng.uniform(
         0.0, 2.0, size=(s_n, 1)
     ) + _sparse(rng, (s_n, len(MAGNET_COLUMNS)), 0.5, 40.0)
@@ -104,20 +123,20 @@ def networks(draw: st.DrawFn) -> Network:
         rng, (j_n,), 0.5, 30.0
     )
     base_capacity[~conserving_processes()] = 0.0
-    capacity = base_capacity * _mixed(rng, (n("capacity"), t_n, j_n), 0.0, 1.5, (0.0, 1.0))
+    capacity = base_capacity * _mixed(rng, shape("capacity"), 0.0, 1.5, (0.0, 1.0))
 
-    share = _mixed(rng, (p_n, K), 0.0, 1.0, (0.0,), p_special=0.3)
+    share = _mixed(rng, shape("share"), 0.0, 1.0, (0.0,), p_special=0.3)
     share[0, share.sum(axis=0) == 0.0] = 1.0
     share /= share.sum(axis=0, keepdims=True)
 
     # Each control covers some commodities from some partners over a window of steps.
-    licensed = np.zeros((c_n, t_n, p_n, K))
+    licensed = np.zeros(shape("licensed"))
     for c in range(c_n):
         start, end = np.sort(rng.integers(0, t_n + 1, size=2))
         partners = rng.random(p_n) < 0.6
         kinds = rng.random(K) < 0.6
         licensed[c, start:end] = np.outer(partners, kinds)
-    delay_steps = _mixed(rng, (n("delay_steps"), c_n, t_n), 0.0, 4.0, (0.0, 1.0, 2.0, 3.0))
+    delay_steps = _mixed(rng, shape("delay_steps"), 0.0, 4.0, (0.0, 1.0, 2.0, 3.0))
 
     price = base.base_price.copy()
     priced_magnets = rng.random(len(MAGNET_COLUMNS)) < 0.5
@@ -132,39 +151,39 @@ def networks(draw: st.DrawFn) -> Network:
         processes=base.processes,
         content=base.content,
         requirement0=requirement0,
-        growth=_mixed(rng, (n("growth"), s_n), -0.2, 0.5, (0.0,)),
+        growth=_mixed(rng, shape("growth"), -0.2, 0.5, (0.0,)),
         demand_multiplier=_mixed(
-            rng, (n("demand_multiplier"), t_n, s_n, K), 0.5, 1.5, (1.0, 0.0), p_special=0.1
+            rng, shape("demand_multiplier"), 0.5, 1.5, (1.0, 0.0), p_special=0.1
         ),
-        stock0=_mixed(rng, (n("stock0"), K), 0.0, 300.0, (0.0,), p_special=0.3),
-        cover_steps=_mixed(rng, (n("cover_steps"), K), 0.0, 3.0, (0.0,)),
-        restock_steps=_mixed(rng, (n("restock_steps"),), 0.5, 6.0, (1.0,)),
+        stock0=_mixed(rng, shape("stock0"), 0.0, 300.0, (0.0,), p_special=0.3),
+        cover_steps=_mixed(rng, shape("cover_steps"), 0.0, 3.0, (0.0,)),
+        restock_steps=_mixed(rng, shape("restock_steps"), 0.5, 6.0, (1.0,)),
         proc_in=base.proc_in,
         proc_out=base.proc_out,
         proc_loss=base.proc_loss,
         capacity=capacity,
         share=share,
         lead_steps=np.array(lead, dtype=np.int64),
-        surge=_mixed(rng, (n("surge"), t_n, p_n), 0.0, 2.0, (0.0,)),
-        row_pressure=_mixed(rng, (n("row_pressure"), t_n), 0.0, 1.0, (0.0, 1.0)),
+        surge=_mixed(rng, shape("surge"), 0.0, 2.0, (0.0,)),
+        row_pressure=_mixed(rng, shape("row_pressure"), 0.0, 1.0, (0.0, 1.0)),
         licensed=licensed,
-        licence_scale=_mixed(rng, (n("licence_scale"), c_n, p_n), 0.0, 1.0, (0.0, 1.0), 0.5),
-        approval=_mixed(rng, (n("approval"), c_n, t_n), 0.0, 1.0, (0.0, 1.0)),
+        licence_scale=_mixed(rng, shape("licence_scale"), 0.0, 1.0, (0.0, 1.0), 0.5),
+        approval=_mixed(rng, shape("approval"), 0.0, 1.0, (0.0, 1.0)),
         delay_steps=delay_steps,
-        cut=_sparse(rng, (n("cut"), t_n, p_n, K), 0.2, 1.0),
+        cut=_sparse(rng, shape("cut"), 0.2, 1.0),
         tier=rng.integers(0, 4, size=s_n).astype(np.int64),
         elastic=rng.random(s_n) < 0.6,
         proportional_only=proportional_only,
-        elasticity=_mixed(rng, (n("elasticity"),), -1.2, -0.05),
-        adjustment=_mixed(rng, (n("adjustment"),), 0.0, 1.0, (0.0, 1.0)),
+        elasticity=_mixed(rng, shape("elasticity"), -1.2, -0.05),
+        adjustment=_mixed(rng, shape("adjustment"), 0.0, 1.0, (0.0, 1.0)),
         max_multiple=float(rng.uniform(1.5, 10.0)),
         base_price=price,
-        local_supply=_sparse(rng, (n("local_supply"), t_n, K), 0.3, 50.0),
-        contract=_sparse(rng, (n("contract"), t_n, p_n, K), 0.15, 30.0),
-        stockpile0=_sparse(rng, (n("stockpile0"), K), 0.5, 200.0),
-        stockpile_target=_sparse(rng, (n("stockpile_target"), t_n, K), 0.4, 300.0),
-        stockpile_fill=_sparse(rng, (n("stockpile_fill"), K), 0.6, 40.0),
-        stockpile_release=_sparse(rng, (n("stockpile_release"), K), 0.6, 60.0),
-        stockpile_trigger=_mixed(rng, (n("stockpile_trigger"),), 0.0, 1.2, (0.0, 1.0)),
+        local_supply=_sparse(rng, shape("local_supply"), 0.3, 50.0),
+        contract=_sparse(rng, shape("contract"), 0.15, 30.0),
+        stockpile0=_sparse(rng, shape("stockpile0"), 0.5, 200.0),
+        stockpile_target=_sparse(rng, shape("stockpile_target"), 0.4, 300.0),
+        stockpile_fill=_sparse(rng, shape("stockpile_fill"), 0.6, 40.0),
+        stockpile_release=_sparse(rng, shape("stockpile_release"), 0.6, 60.0),
+        stockpile_trigger=_mixed(rng, shape("stockpile_trigger"), 0.0, 1.2, (0.0, 1.0)),
         stockpile_sectors=rng.random(s_n) < 0.5,
     )

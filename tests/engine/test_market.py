@@ -55,7 +55,7 @@ def test_price_follows_the_engine_rule_by_hand() -> None:
     a=st.floats(0.01, 1.0),
     thrift=st.floats(0.0, 2.0),
 )
-def test_shipments_are_conserved_and_more_supply_never_raises_prices(
+def test_shipments_are_conserved_and_more_supply_lowers_prices_without_thrift(
     cap: float, other: float, extra: float, e: float, a: float, thrift: float
 ) -> None:
     params = _params(e, a, thrift)
@@ -66,9 +66,25 @@ def test_shipments_are_conserved_and_more_supply_never_raises_prices(
     assert np.all(path.exporter_shipped >= 0.0)
     assert np.all((path.substituted >= 0.0) & (path.substituted < 1.0))
     assert np.all(np.diff(path.substituted, axis=1) >= -1e-15)  # substitution is for good
-    more = simulate_market(_market(cap + extra, other), params)
-    assert np.all(more.price <= path.price + 1e-9)
     assert np.all((path.price >= 1.0 - 1e-12) & (path.price <= 50.0 + 1e-9))
+    more = simulate_market(_market(cap + extra, other), params)
+    # More supply means lower prices, so buyers thrift no more than they would have.
+    assert np.all(more.substituted <= path.substituted + 1e-12)
+    # Without thrift, prices never rise with supply. With it they may, later: cheaper magnets
+    # mean less thrifting for good, so more demand remains to meet (hypothesis found such a case:
+    # cap 0, other 4, extra 1, e -0.5, a 1, thrift 1.5, month 9).
+    rigid = _params(e, a, 0.0)
+    more_rigid = simulate_market(_market(cap + extra, other), rigid)
+    assert np.all(more_rigid.price <= simulate_market(_market(cap, other), rigid).price + 1e-9)
+
+
+def test_more_supply_can_raise_later_prices_when_buyers_thrift_for_good() -> None:
+    """The case hypothesis found: the path dependence is the model's, not a bug."""
+    params = _params(-0.5, 1.0, 1.5)
+    less, more = (simulate_market(_market(cap, 4.0), params) for cap in (0.0, 1.0))
+    assert np.all(more.substituted <= less.substituted)
+    assert np.any(more.price[0, 9:] > less.price[0, 9:])
+    assert np.all(more.price[0, :9] <= less.price[0, :9])
 
 
 def test_draws_are_independent_rows() -> None:

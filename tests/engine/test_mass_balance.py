@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from tests.engine.strategies import base_network, networks
 
 import rareflow.engine.core as core
+from rareflow import dims
 from rareflow.engine.balance import MassBalanceError
 from rareflow.engine.core import simulate
-from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, NETWORK_AXES, FloatArray, Network
 
 RTOL = 1e-9
 MAG = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -105,10 +106,21 @@ def test_checked_run_raises_nothing_on_random_scenarios(net: Network) -> None:
     simulate(net, check=True)
 
 
+def _first_steps(net: Network, t_n: int) -> Network:
+    """The network cut to its first ``t_n`` steps, along every array's declared time axis."""
+    changes = {
+        name: getattr(net, name)[tuple(slice(t_n) if a == dims.TIME else slice(None) for a in ax)]
+        for name, ax in NETWORK_AXES.items()
+        if dims.TIME in ax
+    }
+    return dataclasses.replace(net, **changes)
+
+
 def _exhausting_network() -> tuple[Network, int]:
     """A one-draw network whose Dy metal process uses up an oxide stock that rounds below zero."""
-    base = base_network()
-    k_n, p_n, t_n = len(COMMODITY_IDS), len(base.partners), 2
+    t_n = 2
+    base = _first_steps(base_network(), t_n)
+    k_n, p_n = len(COMMODITY_IDS), len(base.partners)
     k = COMMODITY_IDS.index("oxide_dy")
     j = [p.id for p in base.processes].index("metal_dy")
     need = float(base.proc_in[j, k])
@@ -120,10 +132,8 @@ def _exhausting_network() -> tuple[Network, int]:
     capacity[0, :, j] = 100.0
     net = dataclasses.replace(
         base,
-        time=base.time[:t_n],
         draws=np.arange(1),
         requirement0=np.zeros_like(base.requirement0),
-        demand_multiplier=base.demand_multiplier[:t_n],
         stock0=stock0,
         capacity=capacity,
         cover_steps=np.zeros((1, k_n)),

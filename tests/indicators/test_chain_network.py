@@ -40,12 +40,24 @@ def chain(dataset: Dataset) -> Chain:
 
 @pytest.fixture(scope="module")
 def cn(chain: Chain, dataset: Dataset) -> ChainNetwork:
-    return build_stress_network(chain, dataset)
+    # Midwest's NdFeB plant (under construction) counted, so India has a home magnet node.
+    return build_stress_network(chain, dataset, statuses=("operating", "under_construction"))
 
 
 @pytest.fixture(scope="module")
 def operating(chain: Chain, dataset: Dataset) -> ChainNetwork:
-    return build_stress_network(chain, dataset, statuses=("operating",))
+    return build_stress_network(chain, dataset)
+
+
+def test_default_counts_operating_plants_only_as_the_engine(operating: ChainNetwork) -> None:
+    # The engine and the stress test count the same plants (rareflow.data.query.plants): a plant
+    # under construction (Midwest, 500 t/yr) makes nothing during a disruption today.
+    assert "magnet_IND" not in operating.nodes
+    assert "metal_IND" in operating.nodes
+    counted = build_stress_network(
+        build_chain("IND", load_dataset()), load_dataset(), statuses=("operating",)
+    )
+    assert set(counted.nodes) == set(operating.nodes)
 
 
 def _app() -> typer.Typer:

@@ -78,8 +78,12 @@ def _id(m: dict[str, Any]) -> str:
 
 
 def _hhi(shares: dict[str, list[float]]) -> float:
+    # Published shares adding up to a little over 100 % (rounding) are scaled to 100 %, as
+    # `rareflow criticality eu-sr` does; the published SR (one decimal) is reproduced either way.
+    total = sum(s for s, _ in shares.values())
+    scale = 100.0 / total if total > 100.0 + 1e-9 else 1.0
     return hhi_wgi_t(
-        {c: s for c, (s, _) in shares.items()},
+        {c: s * scale for c, (s, _) in shares.items()},
         WGI_SCALED,
         {c: t for c, (_, t) in shares.items()},
     )

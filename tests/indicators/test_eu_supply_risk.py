@@ -212,3 +212,33 @@ def test_cli_missing_file_is_input_error(tmp_path: Path) -> None:
 
 def test_model_forbids_extra_fields() -> None:
     assert MaterialInput.model_config.get("extra") == "forbid"
+
+
+def test_shares_over_100_by_rounding_are_scaled_and_noted(tmp_path: Path) -> None:
+    # The EU's published shares reach 101 % after rounding (issue 21, item 5).
+    rounded = {**_valid(), "global_shares": {"CN": 60.6, "AU": 40.4}, "eu_shares": None}
+    exact = {**_valid(), "global_shares": {"CN": 60.0, "AU": 40.0}, "eu_shares": None}
+    item = load_materials(_write(tmp_path, [rounded]))[0]
+    assert item.global_shares == pytest.approx({"CN": 60.0, "AU": 40.0})
+    got = eu_supply_risk(item)
+    want = eu_supply_risk(load_materials(_write(tmp_path, [exact]))[0])
+    assert got.supply_risk == pytest.approx(want.supply_risk)
+    assert (
+        got.note == "global_shares added up to 101 %: scaled to 100 % (rounding tolerance 2 points)"
+    )
+    assert want.note == ""
+
+
+def test_shares_beyond_the_rounding_tolerance_are_refused(tmp_path: Path) -> None:
+    item = {**_valid(), "global_shares": {"CN": 60.0, "AU": 42.5}}
+    with pytest.raises(InputError, match=r"add up to 102.5 %.*up to 2 points over 100"):
+        load_materials(_write(tmp_path, [item]))
+
+
+def test_cli_shows_the_note(tmp_path: Path) -> None:
+    path = _write(tmp_path, [{**_valid(), "global_shares": {"CN": 60.6, "AU": 40.4}}])
+    result = CliRunner().invoke(
+        _app(), ["criticality", "eu-sr", "--input", str(path), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "scaled to 100 %" in json.loads(result.output)[0]["note"]

@@ -132,7 +132,7 @@ def test_compare_and_lever_commands() -> None:
         env=env,
     )
     assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    doc = json.loads(out.stdout)["rows"]
     assert [d["scenario"] for d in doc] == ["china-2025-april", "china-2025-april+stockpile"]
     assert doc[1]["costs"]
     assert not doc[0]["costs"]

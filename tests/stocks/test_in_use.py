@@ -14,6 +14,7 @@ from rareflow.data.load import Dataset, load_dataset
 from rareflow.dims import DRAW, ELEMENT, SECTOR, YEAR
 from rareflow.errors import DataError, InputError
 from rareflow.model.demand import sector_demand
+from rareflow.scenario.sampling import Sampler, design_sampler
 from rareflow.stocks.in_use import (
     FIRST_YEAR,
     end_of_life,
@@ -23,8 +24,13 @@ from rareflow.stocks.in_use import (
 )
 
 
+def draws(n: int, seed: int) -> Sampler:
+    """The scenario sampler over ``n`` random draws (the stocks model draws through it)."""
+    return Sampler(seed, "random", n, np.arange(n))
+
+
 def test_stocks_cover_sectors_elements_and_draws_with_sources(dataset: Dataset) -> None:
-    result = in_use_stocks(dataset, "IND", 2025, draws=40, seed=3)
+    result = in_use_stocks(dataset, "IND", 2025, draws(40, 3))
     stock = result.stocks["element_stock"]
     assert stock.dims == (SECTOR, ELEMENT, DRAW)
     assert list(stock[ELEMENT].to_numpy()) == ["Nd", "Pr", "Dy", "Tb"]
@@ -39,7 +45,7 @@ def test_stocks_cover_sectors_elements_and_draws_with_sources(dataset: Dataset) 
 
 
 def test_nd_share_of_magnet_stock_stays_in_the_composition_range(dataset: Dataset) -> None:
-    stocks = in_use_stocks(dataset, "IND", 2025, draws=200, seed=1).stocks
+    stocks = in_use_stocks(dataset, "IND", 2025, draws(200, 1)).stocks
     nd = stocks["element_stock"].sel({ELEMENT: "Nd"}) / stocks["magnet_stock"]
     # Defence also holds SmCo (no Nd): the range holds for the sectors using NdFeB alone.
     nd = nd.drop_sel({SECTOR: "defence"})
@@ -82,8 +88,8 @@ def test_years_between_cited_ones_are_interpolated_log_linearly(dataset: Dataset
 
 def test_a_draw_does_not_depend_on_how_many_run() -> None:
     ds = load_dataset()
-    few = in_use_stocks(ds, "IND", 2025, draws=4, seed=9).stocks
-    many = in_use_stocks(ds, "IND", 2025, draws=9, seed=9).stocks
+    few = in_use_stocks(ds, "IND", 2025, draws(4, 9)).stocks
+    many = in_use_stocks(ds, "IND", 2025, draws(9, 9)).stocks
     np.testing.assert_allclose(
         few["element_stock"], many["element_stock"].isel({DRAW: slice(0, 4)}), rtol=1e-12
     )
@@ -99,7 +105,7 @@ def test_outflows_never_exceed_inflows_and_stocks_stay_non_negative(year: int) -
     # What entered and has not left is still in use: never negative, year after year.
     in_use = (inflow - eol).cumsum(YEAR)
     assert float(in_use.min()) >= -1e-9 * float(inflow.max())
-    stocks = in_use_stocks(ds, "IND", year, draws=2, seed=year).stocks
+    stocks = in_use_stocks(ds, "IND", year, draws(2, year)).stocks
     assert float(stocks["magnet_stock"].min()) >= 0.0
     assert float(stocks["element_stock"].min()) >= 0.0
 
@@ -112,7 +118,7 @@ def test_long_lived_magnets_stay_in_use_and_phone_magnets_leave(dataset: Dataset
 
 
 def test_summary_rows_add_a_total_over_sectors_per_draw(dataset: Dataset) -> None:
-    stocks = in_use_stocks(dataset, "IND", 2025, draws=20, seed=0).stocks
+    stocks = in_use_stocks(dataset, "IND", 2025, draws(20, 0)).stocks
     by = {r["sector"]: r for r in summary_rows(stocks)}
     per_draw = stocks["element_stock"].sel({ELEMENT: "Nd"}).sum(SECTOR)
     assert by["total"]["Nd"]["median"] == pytest.approx(float(per_draw.median()))
@@ -122,13 +128,13 @@ def test_summary_rows_add_a_total_over_sectors_per_draw(dataset: Dataset) -> Non
 
 def test_bad_country_year_and_draws_are_input_errors(dataset: Dataset) -> None:
     with pytest.raises(InputError, match="unknown country 'XYZ'"):
-        in_use_stocks(dataset, "XYZ", 2025)
+        in_use_stocks(dataset, "XYZ", 2025, draws(1, 0))
     with pytest.raises(InputError, match="no sector activity for USA"):
-        in_use_stocks(dataset, "USA", 2025)
+        in_use_stocks(dataset, "USA", 2025, draws(1, 0))
     with pytest.raises(InputError, match="outside 1983"):
-        in_use_stocks(dataset, "IND", 1970)
+        in_use_stocks(dataset, "IND", 1970, draws(1, 0))
     with pytest.raises(InputError, match="draws"):
-        in_use_stocks(dataset, "IND", 2025, draws=0)
+        in_use_stocks(dataset, "IND", 2025, draws(0, 0))
 
 
 def _history_with(tmp_path: Path, extra: dict[str, str]) -> Dataset:
@@ -170,3 +176,35 @@ def test_backcast_rules_that_conflict_or_cannot_fit_are_named(tmp_path: Path) ->
     write_table(tmp_path / "small", "in_use_history", rows)
     with pytest.raises(DataError, match="is not above the activity cited"):
         magnet_inflows(load_dataset(tmp_path / "small"), "IND", 2025)
+
+
+def test_stock_inputs_draw_through_the_scenario_sampler(dataset: Dataset) -> None:
+    # Every uncertain stock input is a number of the scenario sampler, with its own path ...
+    sampler = draws(16, 5)
+    base = in_use_stocks(dataset, "IND", 2025, sampler).stocks["magnet_stock"].sum("sector")
+    paths = [p for p in sampler.distributions if p.startswith("stocks.")]
+    assert any(p.startswith("stocks.lifetimes:") for p in paths)
+    assert any(p.startswith("stocks.intensities:") for p in paths)
+    # ... so a design matrix (sensitivity analysis) moves it: every draw at the top of its range.
+    path = next(p for p in paths if p.startswith("stocks.intensities:two_wheeler"))
+    top = Sampler(5, "random", 16, np.arange(16), design_matrix={path: np.full(16, 1 - 1e-12)})
+    high = in_use_stocks(dataset, "IND", 2025, top).stocks["magnet_stock"].sum("sector")
+    assert (high.to_numpy() >= base.to_numpy() - 1e-9).all()
+    assert float(high.mean()) > float(base.mean())
+
+
+def test_stock_inputs_take_part_in_lhs_and_sobol(dataset: Dataset) -> None:
+    n = 8
+    lhs = design_sampler(3, "lhs", n, lambda s: in_use_stocks(dataset, "IND", 2025, s))
+    in_use_stocks(dataset, "IND", 2025, lhs)
+    path = next(p for p in lhs.distributions if p.startswith("stocks.intensities:"))
+    dist = lhs.distributions[path]
+    edges = dist.ppf(np.arange(n + 1) / n)  # type: ignore[attr-defined]
+    edges[0], edges[-1] = -np.inf, np.inf
+    # Latin hypercube: one draw in each of the n equal-probability strata.
+    assert sorted(np.searchsorted(edges, lhs.drawn[path]) - 1) == list(range(n))
+    sobol = design_sampler(3, "sobol", n, lambda s: in_use_stocks(dataset, "IND", 2025, s))
+    assert path in sobol.uncertain_paths
+    assert all(p.startswith("stocks.") for p in sobol.uncertain_paths)
+    in_use_stocks(dataset, "IND", 2025, sobol)
+    assert set(sobol.distributions) == set(sobol.uncertain_paths)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import xarray as xr
@@ -16,6 +17,7 @@ from hypothesis.extra.numpy import arrays
 
 from rareflow.errors import StoreError
 from rareflow.store import RunRecord, RunStore
+from rareflow.store.codec import read_dataset
 
 MakeRecord = Callable[..., RunRecord]
 
@@ -112,18 +114,84 @@ def test_round_trip_many_dtypes(store: RunStore, make_record: MakeRecord) -> Non
     assert_same(ds, store.results(run_id))
 
 
-def test_parquet_files_are_long_form(
+def test_parquet_files_spread_the_last_dimension_into_columns(
     store: RunStore, make_record: MakeRecord, dataset: xr.Dataset
 ) -> None:
     run_id = store.save(make_record(), dataset)
-    table = pq.read_table(store.path / "runs" / run_id / "data" / "supply.parquet")
-    assert table.column_names == ["time", "country", "value"]
-    assert table.num_rows == 18
+    run_dir = store.path / "runs" / run_id
+    table = pq.read_table(run_dir / "data" / "supply.parquet")
+    countries = [str(c) for c in dataset.country.values]
+    assert table.column_names == ["time", *countries]
+    assert table.num_rows == 6
     assert str(table.schema.field("time").type) == "timestamp[ns]"
     frame = table.to_pandas()
-    first = frame.iloc[1]
-    assert first["country"] == "IND"
-    assert first["value"] == dataset.supply.values[0, 1]
+    assert frame.iloc[0][countries[1]] == dataset.supply.values[0, 1]
+    assert list(frame["time"]) == list(dataset.time.values)
+    # A one-dimensional variable keeps a dimension column and a value column.
+    price = pq.read_table(run_dir / "data" / "price.parquet")
+    assert price.column_names == ["time", "value"]
+
+
+def test_clashing_column_labels_fall_back_to_a_value_column(
+    store: RunStore, make_record: MakeRecord
+) -> None:
+    ds = xr.Dataset(
+        {
+            "twice": (("t", "c"), np.arange(4.0).reshape(2, 2)),
+            "clash": (("t", "k"), np.arange(4.0).reshape(2, 2)),
+        },
+        coords={"c": ["a", "a"], "k": ["t", "x"]},
+    )
+    run_id = store.save(make_record(), ds)
+    run_dir = store.path / "runs" / run_id
+    assert pq.read_table(run_dir / "data" / "twice.parquet").column_names == ["t", "c", "value"]
+    assert pq.read_table(run_dir / "data" / "clash.parquet").column_names == ["t", "k", "value"]
+    assert_same(ds, store.results(run_id))
+
+
+def test_format_1_long_form_runs_are_still_read(tmp_path: Path) -> None:
+    ds = xr.Dataset(
+        {"supply": (("time", "country"), np.arange(6.0).reshape(3, 2), {"units": "t"})},
+        coords={"time": np.arange(3), "country": ["CHN", "IND"]},
+    )
+    (tmp_path / "data").mkdir()
+    (tmp_path / "coords").mkdir()
+    pq.write_table(
+        pa.table(
+            {"time": [0, 0, 1, 1, 2, 2], "country": ["CHN", "IND"] * 3, "value": np.arange(6.0)}
+        ),
+        tmp_path / "data" / "supply.parquet",
+    )
+    pq.write_table(pa.table({"time": np.arange(3)}), tmp_path / "coords" / "time.parquet")
+    pq.write_table(pa.table({"country": ["CHN", "IND"]}), tmp_path / "coords" / "country.parquet")
+
+    def spec(name: str, role: str, dims: list[str], dtype: str, column: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "role": role,
+            "file": f"{role}s/{name}.parquet" if role == "coord" else f"data/{name}.parquet",
+            "dims": dims,
+            "file_dims": dims,
+            "dtype": dtype,
+            "attrs": {},
+            "value_column": column,
+        }
+
+    layout = {
+        "format": 1,
+        "dims": {"time": 3, "country": 2},
+        "append_dim": None,
+        "attrs": {},
+        "variables": [
+            spec("time", "coord", ["time"], "<i8", "time"),
+            spec("country", "coord", ["country"], "<U3", "country"),
+            {
+                **spec("supply", "data", ["time", "country"], "<f8", "value"),
+                "attrs": {"units": "t"},
+            },
+        ],
+    }
+    assert_same(ds, read_dataset(tmp_path, layout))
 
 
 def test_hostile_variable_names_stay_in_the_run_directory(

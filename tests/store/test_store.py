@@ -160,7 +160,8 @@ def test_verify_detects_corruption_and_results_refuse_it(
     with pytest.raises(StoreError, match="failed verification"):
         store.results(bad)
     # Corrupt runs are evidence: repair does not remove them.
-    assert len(store.verify(repair=True)) == 3
+    assert store.repair() == []
+    assert len(store.verify()) == 3
     assert len(store.list()) == 2
 
 
@@ -176,32 +177,46 @@ def test_delete(store: RunStore, make_record: MakeRecord, dataset: xr.Dataset) -
     assert store.verify() == []
 
 
-def test_crash_leftovers_are_invisible_and_cleaned(
+def test_crash_leftovers_are_invisible_reported_and_quarantined(
     tmp_path: Path, make_record: MakeRecord, dataset: xr.Dataset
 ) -> None:
     path = tmp_path / "s"
     store = RunStore(path)
     run_id = store.save(make_record(), dataset)
     # What a writer killed at each step leaves: a staging dir (with and without its lock file),
-    # a run renamed into place but never catalogued, and half a deletion.
-    (path / "tmp" / "a" / "data").mkdir(parents=True)
-    (path / "tmp" / "a.lock").touch()
-    (path / "tmp" / "b").mkdir()
-    (path / "tmp" / "c.lock").touch()
-    (path / "tmp" / "deleted-x").mkdir()
-    uncatalogued = "20261130T050904123456Z-1a2b3c4d"
-    (path / "runs" / uncatalogued).mkdir()
+    # a lock file alone, and half a deletion.
+    leftovers = {
+        "tmp/" + "a" * 32: "dir",
+        "tmp/" + "a" * 32 + ".lock": "file",
+        "tmp/" + "b" * 32: "dir",
+        "tmp/" + "c" * 32 + ".lock": "file",
+        "tmp/deleted-20261130T050904123456Z-1a2b3c4d": "dir",
+    }
+    for rel, what in leftovers.items():
+        if what == "dir":
+            (path / rel / "data").mkdir(parents=True)
+        else:
+            (path / rel).touch()
+    before = sorted(p.relative_to(path).as_posix() for p in path.rglob("*"))
     assert [i.id for i in store.list()] == [run_id]
+    RunStore(path)  # opening changes nothing
+    assert sorted(p.relative_to(path).as_posix() for p in path.rglob("*")) == before
     problems = store.verify()
-    assert len(problems) == 6
-    assert all("interrupted write" in p.message for p in problems)
-    assert store.verify(repair=True) == []
+    assert {p.path for p in problems} == set(leftovers)
+    assert all(p.severity == "error" and "interrupted" in p.message for p in problems)
+    repairs = store.repair()
+    assert {r.path for r in repairs} == set(leftovers)
     assert list((path / "tmp").iterdir()) == []
-    assert [p.name for p in (path / "runs").iterdir()] == [run_id]
-    # Opening the store also cleans.
-    (path / "tmp" / "d").mkdir()
-    RunStore(path)
-    assert list((path / "tmp").iterdir()) == []
+    [batch] = (path / "quarantine").iterdir()
+    for rel in leftovers:
+        assert (batch / rel).exists(), rel
+    reasons = json.loads((batch / "reasons.json").read_text())
+    assert set(reasons["entries"]) == set(leftovers)
+    # Quarantined entries stay reported, as warnings, until a person deletes them.
+    [warning] = store.verify()
+    assert warning.severity == "warning"
+    assert warning.path == f"quarantine/{batch.name}"
+    assert [i.id for i in store.list()] == [run_id]
 
 
 def test_open_keeps_a_live_writers_staging(
@@ -209,7 +224,8 @@ def test_open_keeps_a_live_writers_staging(
 ) -> None:
     with store.begin_run(make_record(), append_dim="time") as writer:
         writer.append(dataset.isel(time=slice(0, 3)))
-        other = RunStore(store.path)  # cleans leftovers, but this staging is locked
+        other = RunStore(store.path, repair=True)  # this staging is locked: a live writer's
+        assert other.repairs == []
         assert other.verify() == []
         writer.append(dataset.isel(time=slice(3, None)))
         run_id = writer.commit()

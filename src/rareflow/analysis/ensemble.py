@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from rareflow import __version__, dims
+from rareflow import dims
 from rareflow.analysis.summary import draw_scalars, spread, summarise_draws
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run
 from rareflow.errors import InputError
+from rareflow.provenance import code_version
 from rareflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -374,7 +375,7 @@ def run_ensemble(
         lever_cost=lever_cost,
         chunks=len(chunks),
         data_version=ds.version,
-        code_version=__version__,
+        code_version=code_version(),
         started_at=started,
         finished_at=datetime.now(UTC),
         notes=notes,

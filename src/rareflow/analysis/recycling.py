@@ -37,10 +37,9 @@ from rareflow.analysis.summary import spread
 from rareflow.data.load import Dataset, records
 from rareflow.engine.run import run, with_overrides
 from rareflow.errors import InputError, ScenarioError
-from rareflow.ids import MAGNET_ELEMENTS
+from rareflow.ids import MAGNET_ELEMENTS, SINTERED_NDFEB
 from rareflow.scenario.schema import Scenario
 
-REFERENCE_MAGNET = "magnet_ndfeb_sintered"
 """The magnet whose rare-earth content converts recovered rare earths into magnet-equivalents."""
 WINDOW = 12
 """Steps over which :func:`first_month_reaching` counts a share (a year of monthly steps)."""
@@ -85,7 +84,7 @@ def recycling_flows(results: xr.Dataset) -> xr.Dataset:
     elements = _magnet_elements(results)
     per_magnet = float(
         results["element_content"]
-        .sel({dims.MATERIAL: REFERENCE_MAGNET, dims.ELEMENT: elements})
+        .sel({dims.MATERIAL: SINTERED_NDFEB, dims.ELEMENT: elements})
         .sum()
     )
     recycled = _element_mass(results, "recycled")

@@ -9,15 +9,16 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from rareflow.data import query
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.scenario.compile import industry_cover, price_parameter
+from rareflow.scenario.compile import price_parameter
 from rareflow.scenario.distributions import bounds
 from rareflow.scenario.levers import Lever
 from rareflow.scenario.load import parse_scenario
@@ -66,6 +67,14 @@ def _mid(value: Any) -> float:
     return round((low + high) / 2, 4)
 
 
+def _dataset_cover(dataset: Dataset, country: str) -> Range:
+    """Return the dataset's industry cover range in weeks (inventories.csv)."""
+    cover = query.industry_cover(dataset, country)
+    low = cover.low if cover.low is not None else cover.value
+    high = cover.high if cover.high is not None else cover.value
+    return (low, high)
+
+
 def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None = None) -> Controls:
     """Return the controls as the scenario sets them (draws capped for an interactive run).
 
@@ -82,7 +91,7 @@ def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None =
     return Controls(
         draws=min(scenario.draws, max_draws),
         seed=scenario.seed,
-        cover_weeks=industry_cover(data, scenario.country) if cover is None else _range(cover),
+        cover_weeks=_dataset_cover(data, scenario.country) if cover is None else _range(cover),
         approval=approval,
         nonchina_surge=_mid(scenario.parameters.nonchina_surge),
         elasticity=_mid(elasticity),
@@ -147,6 +156,7 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]] | None:
     if get_origin(annotation) is Literal:
         return "choice", tuple(str(a) for a in get_args(annotation))
     options = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    options = tuple(get_args(o)[0] if get_origin(o) is Annotated else o for o in options)
     if annotation is float or float in options:
         return "number", ()
     if annotation is int:

@@ -189,7 +189,7 @@ def _run(sc: Scenario, given: str) -> tuple[ReportRun, ReportRun]:
         bar.progress(0.8 + 0.2 * done / max(total, 1), text=f"baseline: step {done} of {total}")
 
     result = run(sc, dataset=ds, progress=shock_progress)
-    record = record_of_run(result, given)
+    record = record_of_run(result, given, ds.user_dir)
     run_id = _store().save(record, result.results)
     shock = from_result(result, run_id)
     baseline = baseline_for(shock, ds, base_progress)

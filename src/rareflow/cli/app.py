@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 
 from rareflow.app import MAIN
-from rareflow.cli.options import DataDirOption
-from rareflow.cli.run import StoreOption
+from rareflow.cli.options import DataDirOption, StoreOption
 from rareflow.data.load import USER_DATA_ENV
 from rareflow.store.runstore import STORE_ENV
 

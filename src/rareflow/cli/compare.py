@@ -1,4 +1,4 @@
-"""``rareflow compare``: scenarios side by side: shortfall by sector and cost by lever."""
+"""``rareflow compare``: what each scenario's measures buy against the same shock without them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from rareflow.analysis.costs import cost_table
-from rareflow.analysis.summary import sector_summary
+from rareflow.analysis.compare import compare_to_shock
+from rareflow.analysis.summary import format_spread
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -20,6 +20,38 @@ from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.scenario.load import load_scenario
+from rareflow.scenario.schema import Scenario
+
+
+def _table_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One scenario's row for the table: median [5th..95th percentile] in each cell."""
+    levers = bool(row["levers"])
+
+    def cell(key: str, unit: str = "", digits: int = 0) -> str:
+        return format_spread(row[key], unit, digits) if levers else "-"
+
+    return {
+        "scenario": row["scenario"],
+        "shortfall (t)": format_spread(row["shortfall_t"]),
+        "shortfall (% of need)": format_spread(row["shortfall_pct"], "%", 1),
+        "shock alone (t)": cell("shock_alone_shortfall_t"),
+        "avoided (t)": cell("avoided_t"),
+        "avoided (% of shock)": cell("avoided_pct_of_shock", "%", 1),
+        "draws helped": f"{100 * row['share_of_draws_helped']:.0f}%" if levers else "-",
+        "cost (Rs crore)": cell("lever_cost_inr_crore", digits=1),
+        "cost (US$ M)": cell("lever_cost_usd_million", digits=1),
+        "Rs crore per t avoided": cell("cost_per_t_avoided_inr_crore", digits=2),
+    }
+
+
+def _csv_row(row: dict[str, Any], window: str) -> dict[str, Any]:
+    """One scenario's row for CSV: one number per column (median, p5 and p95 apart)."""
+    out: dict[str, Any] = {"scenario": row["scenario"], "window": window}
+    for key, value in row.items():
+        if isinstance(value, dict) and "median" in value:
+            out |= {f"{key}_{q}": value[q] for q in ("median", "p5", "p95")}
+    out["share_of_draws_helped"] = row.get("share_of_draws_helped")
+    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -37,29 +69,29 @@ def register(app: typer.Typer) -> None:
         calibration: CalibrationOption = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     ) -> None:
-        """Cumulative and peak shortfall by sector, first month short, and cost per lever."""
+        """Each scenario against its shock alone, on one window: tonnes avoided and their cost.
+
+        A scenario with levers is run twice at the same seed, with and without its levers, so
+        both runs see the same shock draw by draw; every scenario runs over the longest horizon
+        among them (same start and step required).
+        """
         dataset = load_dataset(data, calibration)
-        rows: list[dict[str, Any]] = []
-        document: list[dict[str, Any]] = []
-        for name in scenarios:
-            sc = with_overrides(load_scenario(name), draws=draws, seed=seed)
+        loaded = [with_overrides(load_scenario(n), draws=draws, seed=seed) for n in scenarios]
+
+        def run_one(sc: Scenario) -> Any:
             with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
-                result = run(sc, dataset=dataset, progress=bar)
-            summary = sector_summary(result.results, sc.step_months)
-            costs = cost_table(result.results)
-            total = next((c for c in costs if c["lever"] == "all"), None)
-            document.append({"scenario": sc.name, "sectors": summary, "costs": costs})
-            rows.extend(
-                {
-                    "scenario": sc.name,
-                    "sector": s["sector"],
-                    "cumulative shortfall (%)": s["cumulative_shortfall_pct"]["median"],
-                    "cumulative (t)": s["cumulative_shortfall_t"]["median"],
-                    "peak (%)": s["peak_monthly_shortfall_pct"]["median"],
-                    "first month short": s["first_month"]["median"] or "never",
-                    "lever cost (Rs crore)": total["inr_crore"] if total else 0.0,
-                    "lever cost (US$ M)": total["usd_million"] if total else 0.0,
-                }
-                for s in summary
-            )
-        emit(rows, fmt, title="Scenarios compared (medians over draws)", document=document)
+                return run(sc, dataset=dataset, progress=bar).results
+
+        document = compare_to_shock(loaded, run_one)
+        window = document["window"]["label"]
+        csv_rows = [_csv_row(r, window) for r in document["rows"]]
+        emit(
+            csv_rows if fmt is Format.CSV else [_table_row(r) for r in document["rows"]],
+            fmt,
+            title=(
+                f"Each scenario against its shock alone, {window}, "
+                "all sectors (median [5th..95th percentile] over draws)"
+            ),
+            columns=list(csv_rows[-1]) if fmt is Format.CSV else None,
+            document=document,
+        )

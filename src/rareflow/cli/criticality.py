@@ -15,7 +15,14 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_COLUMNS = ("material", "supply_risk", "hhi_wgi_t_global", "hhi_wgi_t_sourcing", "sourcing")
+_COLUMNS = (
+    "material",
+    "supply_risk",
+    "hhi_wgi_t_global",
+    "hhi_wgi_t_sourcing",
+    "sourcing",
+    "note",
+)
 
 
 @app.command("eu-sr")
@@ -33,6 +40,8 @@ def eu_sr(
 
     SR = [HHI_GS * IR/2 + HHI_EU * (1 - IR/2)] * (1 - EoL_RIR) * SI_SR, with
     HHI = sum_c S_c^2 * WGI_c * t_c / 10,000 (shares in percent, WGI scaled 0..10).
+    Shares adding up to at most 2 points over 100 % (rounding in published tables) are scaled to
+    100 % and the note says so; more is refused.
     """
     results = [eu_supply_risk(m) for m in load_materials(input_path)]
     emit(

@@ -11,7 +11,9 @@ from rareflow.cli.options import DataDirOption, FormatOption
 from rareflow.cli.output import Format, emit
 from rareflow.data.load import load_dataset, records
 from rareflow.data.schema import TABLES, TABLES_BY_NAME
+from rareflow.engine.run import check_scenario, with_overrides
 from rareflow.errors import InputError
+from rareflow.scenario.load import load_scenario
 
 
 def _plain(value: Any) -> Any:
@@ -109,4 +111,14 @@ def validate(data: DataDirOption = None) -> None:
     """Validate the dataset (and a user data directory): exit 2 and list problems if any."""
     ds = load_dataset(data)
     n = sum(len(ds.table(t.name)) for t in TABLES)
-    typer.echo(f"ok: {len(TABLES)} tables, {n} rows, data version {ds.version}")
+    # The tables fit together only if a run can use them: run the baseline for one draw for
+    # every country with a magnet requirement (what `run` would refuse, e.g. a unit that
+    # does not fit the sector's activity, is refused here).
+    countries = sorted(set(map(str, ds.chosen("sector_activity")["country"])))
+    baseline = load_scenario("baseline")
+    for country in countries:
+        check_scenario(with_overrides(baseline, country=country), ds)
+    typer.echo(
+        f"ok: {len(TABLES)} tables, {n} rows, data version {ds.version}; the baseline runs for "
+        f"{', '.join(countries) or 'no country (no sector activity)'}"
+    )

@@ -25,10 +25,11 @@ from rareflow.cli.options import (
     DrawsOption,
     FormatOption,
     SeedOption,
+    StoreOption,
 )
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError

@@ -46,7 +46,7 @@ def _parameter_docs(doc: str) -> dict[str, str]:
 
 @app.command("list")
 def list_levers(fmt: FormatOption = Format.TABLE) -> None:
-    """List every lever with its preset combined with china-2025-april."""
+    """List every lever with the presets that use it (on the 2025 controls and on repeat-2029)."""
     presets = preset_names()
     rows = []
     for cls in LEVER_TYPES:

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.optimize import decision_rows, optimise, parse_risk
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption, StoreOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
@@ -111,6 +111,7 @@ def register(app: typer.Typer) -> None:
                 given=scenario_text(scenario),
                 data_version=dataset.version,
                 calibration=dataset.calibration,
+                data_dir=dataset.user_dir,
                 started_at=started,
                 summary=summary,
             )

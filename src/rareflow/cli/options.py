@@ -41,3 +41,23 @@ DrawsOption = Annotated[
 SeedOption = Annotated[
     int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
 ]
+
+
+def _store_path(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise typer.BadParameter(
+            "is empty (it would mean the current directory); give the run store's directory, "
+            "or leave --store out for the default"
+        )
+    return value
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Run store directory (default: $RAREFLOW_STORE, else rareflow's user data directory).",
+        callback=_store_path,
+    ),
+]
+"""The run store's directory, as given (``rareflow.store.RunStore`` resolves it)."""

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from rareflow.cli.options import CalibrationOption, DataDirOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, StoreOption
 from rareflow.cli.output import err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.report.build import build_report, write_html
@@ -35,7 +35,7 @@ def _run_and_store(
         result = run(sc, dataset=dataset, progress=bar)
     run_id = None
     if store is not None:
-        record = record_of_run(result, scenario_text(scenario))
+        record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
         run_id = store.save(record, result.results)
     return from_result(result, run_id)
 

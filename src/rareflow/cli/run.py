@@ -14,6 +14,7 @@ from rareflow.cli.options import (
     DrawsOption,
     FormatOption,
     SeedOption,
+    StoreOption,
 )
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
@@ -23,12 +24,6 @@ from rareflow.scenario.load import load_scenario, preset_names, preset_text
 from rareflow.store import RunStore
 from rareflow.store.records import record_of_run
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store", help="Run store directory (default: $RAREFLOW_STORE or the user data directory)."
-    ),
-]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes.")]
 
 
@@ -62,7 +57,7 @@ def register(app: typer.Typer) -> None:
         summary = sector_summary(result.results, sc.step_months)
         run_id = None
         if not no_store:
-            record = record_of_run(result, scenario_text(scenario))
+            record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
             run_id = RunStore(store).save(record, result.results)
         document = {
             "run_id": run_id,
@@ -74,6 +69,7 @@ def register(app: typer.Typer) -> None:
             "code_version": result.code_version,
             "sectors": summary,
             "notes": list(result.notes),
+            "warnings": list(result.warnings),
         }
         title = (
             f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
@@ -85,6 +81,8 @@ def register(app: typer.Typer) -> None:
                 f"no sector of {sc.country} has a magnet requirement in the dataset "
                 "(sector_activity.csv x intensities.csv); add your own data to see shortfalls"
             )
+        for warning in result.warnings:
+            err_console.print(f"warning: {warning}", style="yellow", markup=False)
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"[dim]data: {note}[/dim]")

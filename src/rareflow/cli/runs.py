@@ -1,4 +1,4 @@
-"""``rareflow runs``: list, show, export, verify and delete the runs in a run store."""
+"""``rareflow runs``: list, show, export, verify, repair, rerun and delete the runs in a store."""
 
 from __future__ import annotations
 
@@ -8,24 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
+from rareflow.cli.options import FormatOption, StoreOption
 from rareflow.cli.output import Format, emit, err_console
-from rareflow.store import RunInfo, RunStore
+from rareflow.store import RunInfo, RunStore, StoreProblem
 from rareflow.store.rerun import rerun
 
 app = typer.Typer(
-    help="Saved runs: list, show, export, verify and delete them.",
+    help="Saved runs: list, show, export, verify, repair, rerun and delete them.",
     no_args_is_help=True,
 )
 
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Run store directory (default: $RAREFLOW_STORE, else rareflow's user data directory).",
-        file_okay=False,
-    ),
-]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 RunIdArgument = Annotated[str, typer.Argument(help="Run id, as shown by `rareflow runs list`.")]
 
 _LIST_COLUMNS = ["id", "kind", "name", "seed", "started_at", "finished_at", "parent_id", "size"]
@@ -107,28 +99,96 @@ def export(
     err_console.print(f"exported {len(written)} files of run {run_id} to {to}")
 
 
+_PROBLEM_COLUMNS = ["severity", "run_id", "path", "problem"]
+
+
+def _problem_rows(problems: list[StoreProblem]) -> list[dict[str, Any]]:
+    return [
+        {"severity": p.severity, "run_id": p.run_id, "path": p.path, "problem": p.message}
+        for p in problems
+    ]
+
+
 @app.command("verify")
 def verify(
     store: StoreOption = None,
     fmt: FormatOption = Format.TABLE,
     repair: Annotated[
         bool,
-        typer.Option("--repair", help="Remove what interrupted writes left behind."),
+        typer.Option("--repair", help="Repair the store first (as `rareflow runs repair`)."),
     ] = False,
 ) -> None:
-    """Check every run's files against the checksums recorded when it was saved.
+    """Check every run's files against their checksums and account for every entry of the store.
 
-    Exits with status 1 if any problem is found.
+    Reports runs missing from the catalogue, what interrupted writes left behind, entries that
+    rareflow did not write and what `rareflow runs repair` quarantined; changes nothing (unless
+    --repair). Exits with status 1 if any error is found (warnings alone exit 0).
     """
-    run_store = RunStore(store)
-    problems = run_store.verify(repair=repair)
-    rows = [{"run_id": p.run_id, "path": p.path, "problem": p.message} for p in problems]
-    if problems:
-        emit(rows, fmt, title="Problems", columns=["run_id", "path", "problem"])
+    run_store = RunStore(store, repair=repair)
+    if repair:
+        _print_repairs(run_store)
+    problems = run_store.verify()
+    rows = _problem_rows(problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if problems or fmt is not Format.TABLE:
+        emit(rows, fmt, title="Problems", columns=_PROBLEM_COLUMNS)
+    if errors:
+        err_console.print(
+            f"store has {len(errors)} problem(s); `rareflow runs repair` puts complete runs back "
+            "into the catalogue and quarantines leftovers (it deletes nothing)",
+            markup=False,
+        )
         raise typer.Exit(code=1)
-    if fmt is not Format.TABLE:
-        emit(rows, fmt, columns=["run_id", "path", "problem"])
-    err_console.print(f"store OK: every file of every run in {run_store.path} matches its checksum")
+    err_console.print(
+        f"store OK: every file of every run in {run_store.path} matches its checksum"
+        + (f" ({len(problems)} warning(s))" if problems else ""),
+        markup=False,
+    )
+
+
+def _print_repairs(run_store: RunStore) -> None:
+    for done in run_store.repairs:
+        err_console.print(f"repair: {done}", markup=False)
+    if not run_store.repairs:
+        err_console.print(f"repair: nothing to repair in {run_store.path}", markup=False)
+
+
+@app.command("repair")
+def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) -> None:
+    """Repair a store without deleting anything.
+
+    Rebuilds a missing or unreadable catalogue from the runs' own records (run.json,
+    dataset.json, SHA256SUMS), puts complete runs missing from the catalogue back, and moves what
+    interrupted writes left (and unreadable run directories) into the store's quarantine/ folder
+    with a reasons.json. Entries that rareflow did not write are left where they are. Exits with
+    status 1 if problems remain (see `rareflow runs verify`).
+    """
+    run_store = RunStore(store, repair=True)
+    rows = [
+        {
+            "action": "left" if p.severity == "warning" else "done",
+            "run_id": p.run_id,
+            "path": p.path,
+            "what": p.message,
+        }
+        for p in run_store.repairs
+    ]
+    emit(
+        rows,
+        fmt,
+        title=f"Repairs in {run_store.path}",
+        columns=["action", "run_id", "path", "what"],
+    )
+    if not run_store.repairs:
+        err_console.print(f"nothing to repair in {run_store.path}", markup=False)
+    remaining = [p for p in run_store.verify() if p.severity == "error"]
+    if remaining:
+        err_console.print(
+            f"{len(remaining)} problem(s) remain (damaged runs are kept as evidence); see "
+            "`rareflow runs verify`",
+            markup=False,
+        )
+        raise typer.Exit(code=1)
 
 
 @app.command("delete")
@@ -150,15 +210,32 @@ def delete(
 
 @app.command("rerun")
 def rerun_command(
-    run_id: RunIdArgument, store: StoreOption = None, fmt: FormatOption = Format.TABLE
+    run_id: RunIdArgument,
+    store: StoreOption = None,
+    fmt: FormatOption = Format.TABLE,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Another copy of the user data directory the run was made with "
+            "(default: the recorded one).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Recompute a stored run from its recorded inputs; exit 1 if the results differ."""
-    report = rerun(RunStore(store), run_id)
+    """Recompute a stored run from its recorded inputs; exit 1 if the results differ.
+
+    The run is recomputed on the calibration and user data directory it was made with (--data
+    gives another copy of that directory). Every kind of stored run can be rerun.
+    """
+    report = rerun(RunStore(store), run_id, data_dir=data)
     row = {
         "run": report.run_id,
+        "kind": report.kind,
         "identical": report.identical,
         "data version (stored / now)": f"{report.data_version_stored} / {report.data_version_now}",
         "code version (stored / now)": f"{report.code_version_stored} / {report.code_version_now}",
+        "user data": report.data_dir or "none",
         "differences": "; ".join(report.differences) or "none",
     }
     emit([row], fmt, title="Rerun", document=asdict(report))

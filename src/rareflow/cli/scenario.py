@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from rareflow.cli.options import FormatOption
-from rareflow.cli.output import Format, console, emit
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.output import Format, console, emit, err_console
+from rareflow.data.load import load_dataset
+from rareflow.engine.run import check_scenario
 from rareflow.scenario.load import load_scenario, preset_names, preset_text
 
 app = typer.Typer(
@@ -47,11 +49,21 @@ def show(
 @app.command("validate")
 def validate(
     file: Annotated[Path, typer.Argument(help="A scenario YAML file, or a preset name.")],
+    data: DataDirOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
-    """Validate a scenario: exit 0 and say so, or name every bad field and exit 2."""
+    """Validate a scenario as `run` would: exit 0 and say so, or name every problem and exit 2.
+
+    The scenario is checked field by field, then compiled against the dataset and run for one
+    draw (countries, partners, table filters, prices a lever needs): what `run` refuses is refused
+    here. Levers that cannot act within the horizon are warned about.
+    """
     sc = load_scenario(file)
+    warnings = check_scenario(sc, load_dataset(data, calibration))
+    for warning in warnings:
+        err_console.print(f"warning: {warning}", style="yellow", markup=False)
     typer.echo(
         f"ok: scenario '{sc.name}' for {sc.country}, {sc.horizon_months} months from "
         f"{sc.start:%Y-%m}, {len(sc.shocks)} shock(s), {len(sc.levers)} lever(s), "
-        f"{sc.draws} draws, seed {sc.seed}"
+        f"{sc.draws} draws, seed {sc.seed}" + (f"; {len(warnings)} warning(s)" if warnings else "")
     )

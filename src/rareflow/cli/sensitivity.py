@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.sensitivity import COST, RANK_BY, TOTAL, analyse, scenario_model
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption, StoreOption
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, StoreOption, scenario_text
+from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.scenario.load import load_scenario
@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
                 given=scenario_text(scenario),
                 data_version=dataset.version,
                 calibration=dataset.calibration,
+                data_dir=dataset.user_dir,
                 started_at=started,
                 summary=summary,
             )

@@ -7,6 +7,7 @@ input's source and basis; ``--recycling-target`` adds a grid of recycling rates 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +20,7 @@ from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
 from rareflow.errors import InputError
 from rareflow.scenario.load import load_scenario
+from rareflow.scenario.sampling import design_sampler
 from rareflow.stocks.in_use import FIRST_YEAR, LAST_YEAR, InputUse, in_use_stocks, summary_rows
 
 TARGET_SCENARIO = "recycling-quarter-2035"
@@ -34,6 +36,14 @@ NOTES = (
     "Dy's range is wide: 0.6-1.2% is typical, high-temperature grades carry up to 4% "
     "(magnet_composition.csv), and draws span that range.",
 )
+
+
+class Design(StrEnum):
+    """Designs of the draws (:class:`rareflow.scenario.sampling.Sampler`)."""
+
+    RANDOM = "random"
+    LHS = "lhs"
+    SOBOL = "sobol"
 
 
 def _stock_rows(rows: list[dict[str, Any]], elements: list[str]) -> list[dict[str, Any]]:
@@ -167,6 +177,10 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--draws", "-n", min=1, max=100_000, help="Draws over the ranges.")
         ] = 1000,
         seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed of the draws.")] = 0,
+        sampling: Annotated[
+            Design,
+            typer.Option("--sampling", help="Design of the draws (the scenario sampler's)."),
+        ] = Design.RANDOM,
         recycling_target: Annotated[
             float | None,
             typer.Option(
@@ -202,7 +216,13 @@ def register(app: typer.Typer) -> None:
                 "--recycling-target and --by go together, e.g. --recycling-target 0.25 --by 2035"
             )
         dataset = load_dataset(data)
-        result = in_use_stocks(dataset, code, year, draws=draws, seed=seed)
+        sampler = design_sampler(
+            seed,
+            sampling.value,
+            draws,
+            lambda trial: in_use_stocks(dataset, code, year, trial),
+        )
+        result = in_use_stocks(dataset, code, year, sampler)
         elements = [str(e) for e in result.stocks["element"].to_numpy()]
         rows = summary_rows(result.stocks)
         sources = [s.as_row() for s in result.sources]
@@ -212,6 +232,7 @@ def register(app: typer.Typer) -> None:
             "year": year,
             "draws": draws,
             "seed": seed,
+            "sampling": sampling.value,
             "data_version": dataset.version,
             "units": {"magnet": "t_magnet", "elements": "t_metal (element mass)"},
             "stocks": _flat_rows(rows, elements),

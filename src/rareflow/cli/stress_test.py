@@ -145,11 +145,12 @@ def stress_test_command(
             "default defence=10, others 1).",
         ),
     ] = None,
-    operating_only: Annotated[
+    under_construction: Annotated[
         bool,
         typer.Option(
-            "--operating-only",
-            help="With --country: count only operating home plants (not those under construction).",
+            "--count-under-construction",
+            help="With --country: also count home plants under construction at their stated "
+            "capacity (by default only operating plants count, as in the engine).",
         ),
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
@@ -165,9 +166,10 @@ def stress_test_command(
         raise InputError("give exactly one of --network FILE or --country CODE")
     multi_only = stockpile_t > 0 or stockpile_release is not None or bool(priority)
     if network is not None:
-        if horizon is not None or multi_only or operating_only:
+        if horizon is not None or multi_only or under_construction:
             raise InputError(
-                "--horizon, --stockpile-t, --stockpile-release, --priority and --operating-only "
+                "--horizon, --stockpile-t, --stockpile-release, --priority and "
+                "--count-under-construction "
                 "go with --country"
             )
         results = stress_test(load_network(network))
@@ -188,7 +190,9 @@ def stress_test_command(
     cn = build_stress_network(
         chain,
         dataset,
-        statuses=("operating",) if operating_only else DEFAULT_STATUSES,
+        statuses=(*DEFAULT_STATUSES, "under_construction")
+        if under_construction
+        else DEFAULT_STATUSES,
         sector_weights=_parse_weights(priority or []),
         stockpile_t=stockpile_t,
         stockpile_release_t_per_week=stockpile_release,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from rareflow.cli.output import Format, emit, err_console
+from rareflow.data.mirror import mirror_check
 from rareflow.data.trade import DEFAULT_MAX_BYTES, Layout, read_trade, write_user_trade
 
 
@@ -105,8 +106,69 @@ def import_trade(
     emit(rows, fmt, title=title_line, columns=list(rows[0]) if rows else None, document=document)
 
 
+def mirror(
+    file: Annotated[
+        Path, typer.Argument(help="Comtrade CSV with the country's imports and partners' exports.")
+    ],
+    country: Annotated[
+        str, typer.Option("--country", help="Focal (importing) country, ISO alpha-3.")
+    ] = "IND",
+    layout: Annotated[
+        Layout, typer.Option("--layout", help="File layout; auto detects it from the header.")
+    ] = Layout.AUTO,
+    other_magnets: Annotated[
+        bool,
+        typer.Option("--include-other-magnets", help="Also check HS 8505.19 (mostly ferrite)."),
+    ] = False,
+    max_mb: Annotated[
+        int, typer.Option("--max-mb", min=1, help="Largest file read, in MB.")
+    ] = DEFAULT_MAX_BYTES // (1024 * 1024),
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+) -> None:
+    """Mirror check: the country's reported imports against its partners' reported exports.
+
+    One row per partner, HS class and year: imports as the country reported them (usually CIF),
+    exports to it as the partner reported them (FOB), and the gap (imports - exports, and as a
+    share of exports). A few per cent is freight and insurance; a large gap means the import
+    shares the engine uses from this file deserve a second look.
+    """
+    check = mirror_check(
+        file,
+        country,
+        layout=layout,
+        include_other_magnets=other_magnets,
+        max_bytes=max_mb * 1024 * 1024,
+    )
+    rows = [r.as_row() for r in check.rows]
+    totals = check.totals()
+    for t in totals:
+        shown = "n/a" if t.gap_share is None else f"{t.gap_share:+.1%}"
+        err_console.print(
+            f"{t.material} {t.year}: {check.country} reported {t.imports_usd:,.0f} USD of "
+            f"imports from {t.partners} partner(s) that report {t.exports_usd:,.0f} USD of "
+            f"exports to it (gap {shown})"
+        )
+    one_side = [r for r in check.rows if r.gap_usd is None]
+    if one_side:
+        err_console.print(
+            f"{len(one_side)} flow(s) reported on one side only (the other side left empty)"
+        )
+    emit(
+        rows,
+        fmt,
+        title=f"Mirror check of {check.country}'s imports ({check.file})",
+        columns=list(rows[0]),
+        document={
+            "country": check.country,
+            "file": check.file,
+            "rows": rows,
+            "totals": [t.as_row() for t in totals],
+        },
+    )
+
+
 def register(data_app: typer.Typer) -> None:
-    """Add the ``import-trade`` command to the ``rareflow data`` command group.
+    """Add the ``import-trade`` and ``mirror`` commands to the ``rareflow data`` command group.
 
     Parameters
     ----------
@@ -114,3 +176,4 @@ def register(data_app: typer.Typer) -> None:
         The ``data`` command group.
     """
     data_app.command("import-trade")(import_trade)
+    data_app.command("mirror")(mirror)

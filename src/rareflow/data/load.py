@@ -17,7 +17,8 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -36,9 +37,21 @@ LINE = "_line"
 """Hidden column: the row's 1-based line in its file, for messages raised after loading."""
 ORIGIN = "_origin"
 """Hidden column: the file a row came from (embedded table or the user's file)."""
+LAYER = "_layer"
+"""Hidden column: the layer a row came from (``embedded``, ``calibration NAME``, ``user data``)."""
+HIDDEN = (LINE, ORIGIN, LAYER)
+"""The hidden bookkeeping columns of every loaded table."""
+EMBEDDED = "embedded"
+"""Layer of the embedded tables."""
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Largest table file accepted: bigger is refused, not parsed."""
 USER_DATA_ENV = "RAREFLOW_DATA"
+MAX_VALUE = 1e12
+"""Largest magnitude of a number in a table. The dataset's largest figure is 1.6e9 (t of
+secondary resources); beyond 1e12 a figure is a typo or an attack that would make a requirement
+infinite, so it is refused."""
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+"""A number with thousands separators (1,800 or 12,400.5): the only commas read in a number."""
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -53,18 +66,40 @@ class RawTable:
     table: Table
     origin: str
     text: str
-    layer: str = "embedded"
+    layer: str = EMBEDDED
+
+
+class FrozenTables(Mapping[str, pd.DataFrame]):
+    """A dataset's tables, immutable once loaded: each lookup hands out a copy.
+
+    The copy is shallow: pandas' copy-on-write (the default from pandas 3) copies a column only
+    when the copy is written to, so a caller that edits what it got never changes the dataset
+    that other callers (and the cached embedded dataset) share, and reading costs no copy of the
+    data. The mapping itself cannot be assigned to.
+    """
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self._tables = {name: df.copy(deep=False) for name, df in tables.items()}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._tables[name].copy(deep=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """The validated dataset.
+    """The validated dataset, immutable once loaded (:class:`FrozenTables`).
 
     Parameters
     ----------
     tables
-        One DataFrame per table, typed by the schema, with the hidden columns ``_line`` and
-        ``_origin`` naming where each row came from.
+        One DataFrame per table, typed by the schema, with the hidden columns ``_line``,
+        ``_origin`` and ``_layer`` naming where each row came from.
     version
         A hash of every table's content: runs record it, so a result can be traced to its data.
     user_dir
@@ -77,6 +112,10 @@ class Dataset:
     version: str
     user_dir: Path | None = None
     calibration: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tables, FrozenTables):
+            object.__setattr__(self, "tables", FrozenTables(self.tables))
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a table (all rows, alternatives included)."""
@@ -95,7 +134,7 @@ class Dataset:
     def public(self, name: str) -> pd.DataFrame:
         """Return a table without the hidden bookkeeping columns, for display and export."""
         df = self.table(name)
-        return df.drop(columns=[c for c in (LINE, ORIGIN) if c in df.columns])
+        return df.drop(columns=[c for c in HIDDEN if c in df.columns])
 
     def source_of(self, source_id: str) -> Mapping[str, object]:
         """Return the sources row for an id."""
@@ -145,21 +184,35 @@ def _parse_cell(
         return None
     try:
         if column.type is ColumnType.INTEGER:
-            return int(text)
+            whole = int(text)
+            if abs(whole) > MAX_VALUE:
+                raise ValueError(text)
+            return whole
         if column.type is ColumnType.NUMBER:
-            number = float(text.replace(",", "")) if "," in text else float(text)
-            if not math.isfinite(number):
+            if "," in text and not _THOUSANDS.fullmatch(text):
+                problems.append(
+                    Problem(
+                        f"'{text[:40]}' is not a number: a comma is read only as a thousands "
+                        "separator (1,800); write decimals with a point (1.8)",
+                        origin,
+                        line,
+                        column.name,
+                    )
+                )
+                return None
+            number = float(text.replace(",", ""))
+            if not math.isfinite(number) or abs(number) > MAX_VALUE:
                 raise ValueError(text)
             return number
         if column.type is ColumnType.DATE:
             return date.fromisoformat(text)
     except ValueError:
         expected = {
-            ColumnType.INTEGER: "a whole number",
-            ColumnType.NUMBER: "a finite number",
+            ColumnType.INTEGER: f"a whole number within +-{MAX_VALUE:g}",
+            ColumnType.NUMBER: f"a finite number within +-{MAX_VALUE:g}",
             ColumnType.DATE: "a date YYYY-MM-DD",
         }[column.type]
-        problems.append(Problem(f"'{text}' is not {expected}", origin, line, column.name))
+        problems.append(Problem(f"'{text[:40]}' is not {expected}", origin, line, column.name))
         return None
     return text
 
@@ -167,7 +220,7 @@ def _parse_cell(
 def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
     """Parse a table's text into typed rows, checking the header and each cell."""
     table = raw.table
-    reader = csv.reader(io.StringIO(raw.text))
+    reader = csv.reader(io.StringIO(raw.text), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -190,9 +243,21 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
     position = {name: header.index(name) for name in expected if name in header}
     records: list[dict[str, object]] = []
     try:
+        last = 1
         for fields in reader:
-            line = reader.line_num
+            first, line = last + 1, reader.line_num
+            last = line
             if not any(f.strip() for f in fields):
+                continue
+            if line > first or any("\n" in f or "\r" in f for f in fields):
+                problems.append(
+                    Problem(
+                        f"a quoted cell runs from line {first} to line {line}: a stray quote "
+                        "joins rows into one (close the quote, or double it inside a cell)",
+                        raw.origin,
+                        first,
+                    )
+                )
                 continue
             if len(fields) != len(header):
                 problems.append(
@@ -213,10 +278,11 @@ def _parse(raw: RawTable, problems: list[Problem]) -> pd.DataFrame:
             }
             record[LINE] = line
             record[ORIGIN] = raw.origin
+            record[LAYER] = raw.layer
             records.append(record)
     except csv.Error as exc:
         problems.append(Problem(f"not valid CSV: {exc}", raw.origin, reader.line_num))
-    columns = [*expected, LINE, ORIGIN]
+    columns = [*expected, *HIDDEN]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -379,7 +445,7 @@ def _overlay(base: pd.DataFrame, user: pd.DataFrame, table: Table, layer: str) -
 
 
 def read_raw(
-    directory: Path, names: Iterable[str] | None = None, layer: str = "embedded"
+    directory: Path, names: Iterable[str] | None = None, layer: str = EMBEDDED
 ) -> list[RawTable]:
     """Read the table files present in a directory (missing ones are skipped)."""
     out = []
@@ -436,7 +502,7 @@ def validate(
 def _version(raws: Iterable[RawTable]) -> str:
     digest = hashlib.sha256()
     for raw in sorted(raws, key=lambda r: (r.table.name, r.origin, r.layer)):
-        if raw.layer != "embedded":  # an overlay's layer is part of the data's identity
+        if raw.layer != EMBEDDED:  # an overlay's layer is part of the data's identity
             digest.update(raw.layer.encode())
         digest.update(raw.table.name.encode())
         digest.update(b"\0")
@@ -467,7 +533,12 @@ def _calibration_raw(name: str) -> list[RawTable]:
     return read_raw(calibrations_dir() / name, layer=f"calibration {name}")
 
 
-def load_dataset(user_dir: Path | str | None = None, calibration: str | None = None) -> Dataset:
+def load_dataset(
+    user_dir: Path | str | None = None,
+    calibration: str | None = None,
+    *,
+    from_env: bool = True,
+) -> Dataset:
     """Load the embedded dataset, overlaid with a calibration and a user's tables if given.
 
     Parameters
@@ -479,13 +550,16 @@ def load_dataset(user_dir: Path | str | None = None, calibration: str | None = N
         The name of an embedded calibration (:func:`calibration_names`): tables of fitted
         parameters, written by ``rareflow calibrate``, that overlay the embedded figures they
         replace (kept as alternatives). A user's tables overlay both.
+    from_env
+        Read ``RAREFLOW_DATA`` when ``user_dir`` is None; False loads exactly what is given (a
+        rerun of a run made without user tables).
 
     Raises
     ------
     rareflow.errors.DataError
         Listing every problem found, each with file, row and column.
     """
-    if user_dir is None and os.environ.get(USER_DATA_ENV):
+    if user_dir is None and from_env and os.environ.get(USER_DATA_ENV):
         user_dir = os.environ[USER_DATA_ENV]
     user_path = Path(user_dir) if user_dir is not None else None
     if user_path is not None and not user_path.is_dir():

@@ -578,15 +578,26 @@ TABLES: tuple[Table, ...] = (
             Column("series", description="what the figure is, e.g. export_quota, price_nd_oxide"),
             Column(
                 "period",
-                description="YYYY, YYYY-Hn, YYYY-Qn or YYYY-MM: the span the figure covers",
+                description="YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or YYYY-MM..YYYY-MM: the span the "
+                "figure covers",
             ),
             Column(
                 "role",
-                allowed=("input", "target", "context"),
-                description="input: sets up the run; target: fitted and scored; context: shown",
+                allowed=("input", "target", "context", "observed"),
+                description="input: sets up the run; target: fitted and scored; observed: scored "
+                "out of sample, never fitted (rareflow validate); context: shown",
             ),
         ),
-        unit_kinds=(Kind.MASS, Kind.MASS_RATE, Kind.PRICE, Kind.FRACTION, Kind.RATE, Kind.INDEX),
+        unit_kinds=(
+            Kind.MASS,
+            Kind.MASS_RATE,
+            Kind.PRICE,
+            Kind.FRACTION,
+            Kind.RATE,
+            Kind.INDEX,
+            Kind.COUNT,
+            Kind.POWER,
+        ),
     ),
     Table(
         "price_parameters",

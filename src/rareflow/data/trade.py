@@ -36,6 +36,7 @@ cells are read as text and numbers are parsed by a strict pattern.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
@@ -48,6 +49,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rareflow.data.load import RawTable, embedded_dir, read_raw, validate
 from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem, display_path
 from rareflow.ids import Choice
@@ -896,6 +898,70 @@ def _target(data_dir: Path, name: str) -> Path:
     return path
 
 
+def _csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _check_merged(
+    data_dir: Path,
+    result: TradeImport,
+    sources: Sequence[Mapping[str, str]],
+    rows: Sequence[Mapping[str, str]],
+) -> None:
+    """Refuse an import that would leave the user data directory unloadable; write nothing.
+
+    Every importer and partner must be a country of the dataset (the embedded countries.csv and
+    the directory's own), and the directory's tables with the merged ``trade.csv`` and
+    ``sources.csv`` must pass the dataset's validation: otherwise every later run would fail on
+    the written overlay.
+    """
+    others = [
+        r for r in read_raw(data_dir, layer="user data") if r.table.name not in ("trade", "sources")
+    ]
+    countries = {
+        row.get("country", "").strip()
+        for raw in [*read_raw(embedded_dir(), ["countries"]), *others]
+        if raw.table.name == "countries"
+        for row in csv.DictReader(io.StringIO(raw.text))
+    }
+    problems = []
+    for column in ("importer", "partner"):
+        for code, group in result.trade.groupby(column):
+            if str(code) in countries:
+                continue
+            years = sorted({int(y) for y in group["year"]})
+            span = f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}"
+            problems.append(
+                Problem(
+                    f"{column} '{code}' is not a country of the dataset ({len(group)} row(s), "
+                    f"{span}, {', '.join(sorted(set(map(str, group['material']))))}): add it "
+                    f"to {data_dir / 'countries.csv'} first, or leave it out of the file; "
+                    "nothing was written",
+                    result.file,
+                    column=column,
+                )
+            )
+    if problems:
+        raise DataError(problems)
+    merged = [
+        *others,
+        RawTable(_SOURCES, _SOURCES.filename, _csv_text(SOURCES_COLUMNS, sources), "user data"),
+        RawTable(_TRADE, _TRADE.filename, _csv_text(TRADE_COLUMNS, rows), "user data"),
+    ]
+    try:
+        validate(read_raw(embedded_dir()), merged)
+    except DataError as exc:
+        note = Problem(
+            f"importing {result.file} would make {data_dir} invalid; nothing was written",
+            result.file,
+        )
+        raise DataError([note, *exc.problems]) from None
+
+
 def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     """Merge imported rows into a user data directory's ``trade.csv`` and ``sources.csv``.
 
@@ -927,7 +993,6 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():
         raise InputError(f"{data_dir}: not a directory")
-    data_dir.mkdir(parents=True, exist_ok=True)
     trade_path = _target(data_dir, _TRADE.filename)
     sources_path = _target(data_dir, _SOURCES.filename)
     old_trade = _read_existing(trade_path, TRADE_COLUMNS)
@@ -948,6 +1013,8 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     old_keys = {tuple(r[c].strip() for c in key) for r in old_trade}
     rows = sorted([*kept, *new], key=lambda r: tuple(r[c] for c in key))
 
+    _check_merged(data_dir, result, sources, rows)
+    data_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(sources_path, SOURCES_COLUMNS, sources)
     _write_atomic(trade_path, TRADE_COLUMNS, rows)
     return WriteReport(

@@ -35,15 +35,19 @@ balance of every process) unless switched off for benchmarks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from rareflow.dims import DRAW, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
 from rareflow.engine.balance import BalanceCheck
 from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.model.state import axes, declared, shape_of
 
 MAGNET_INDEX = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
+PER_MATERIAL = "per material_unit"
+"""Unit of per-material records: each material's own unit (the ``material_unit`` coordinate)."""
 WHOLE_TOLERANCE = 1e-9
 """Relative slack of the 'market is whole' test that lets the stockpile buy (shared with the
 reference stepper, so that both take the same branch when supply exactly meets need)."""
@@ -51,22 +55,113 @@ reference stepper, so that both take the same branch when supply exactly meets n
 
 @dataclass
 class Trajectory:
-    """Per-step records of a run, each with ``draw`` first and ``time`` second."""
+    """Per-step records of a run, each with ``draw`` first and ``time`` second.
 
-    requirement: FloatArray  # (D, T, S) t_magnet
-    demand: FloatArray  # (D, T, S) t_magnet
-    delivered: FloatArray  # (D, T, S) t_magnet
-    stock: FloatArray  # (D, T, K)
-    imports: FloatArray  # (D, T, K) arrived
-    shipped_by_partner: FloatArray | None  # (D, T, P, K) or None when not kept
-    refused: FloatArray  # (D, T, K)
-    exported: FloatArray  # (D, T, K) domestic surplus sold abroad
-    stockpile: FloatArray  # (D, T, K) government stockpile, end of step
-    stockpile_in: FloatArray  # (D, T, K) bought into the stockpile
-    stockpile_out: FloatArray  # (D, T, K) released from the stockpile
-    production: FloatArray  # (D, T, J)
-    price_multiple: FloatArray  # (D, T, K)
-    import_cost_usd: FloatArray  # (D, T)
+    Each record declares its axes, unit and description once; :func:`simulate` allocates the
+    records and :func:`rareflow.engine.results.to_dataset` labels them from that declaration.
+    """
+
+    requirement: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, SECTOR, unit="t_magnet", description="magnet needed for planned production"
+        )
+    )
+    demand: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            SECTOR,
+            unit="t_magnet",
+            description="magnet sought after the price response",
+        )
+    )
+    delivered: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, SECTOR, unit="t_magnet", description="magnet delivered to the sector"
+        )
+    )
+    stock: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            MATERIAL,
+            unit=PER_MATERIAL,
+            description="focal industry stock, end of step",
+        )
+    )
+    imports: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="arrivals from all partners"
+        )
+    )
+    refused: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="licence applications refused"
+        )
+    )
+    exported: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="domestic surplus sold abroad"
+        )
+    )
+    price_multiple: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit="index", description="price relative to the baseline"
+        )
+    )
+    stockpile: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            MATERIAL,
+            unit=PER_MATERIAL,
+            description="government stockpile, end of step",
+        )
+    )
+    stockpile_in: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="bought into the stockpile"
+        )
+    )
+    stockpile_out: FloatArray = field(
+        metadata=axes(
+            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="released from the stockpile"
+        )
+    )
+    production: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            PROCESS,
+            unit="per process output",
+            description="throughput of domestic processes",
+        )
+    )
+    import_cost_usd: FloatArray = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            unit="usd",
+            label="import_cost",
+            description="value of arrivals of priced materials at the scarcity price",
+        )
+    )
+    shipped_by_partner: FloatArray | None = field(
+        metadata=axes(
+            DRAW,
+            TIME,
+            PARTNER,
+            MATERIAL,
+            unit=PER_MATERIAL,
+            label="shipped",
+            description="shipments by partner",
+        )
+    )
+    """None when not kept (memory grows with draws x steps x partners x materials)."""
+
+
+RECORDS = {name: ax for name, ax in declared(Trajectory).items() if name != "shipped_by_partner"}
+"""Records every run fills (shipments by partner are kept on request)."""
 
 
 def _at(arr: FloatArray, n: int) -> FloatArray:
@@ -76,18 +171,6 @@ def _at(arr: FloatArray, n: int) -> FloatArray:
 
 BLOCK_DRAWS = 2500
 """Draws stepped together: small enough for a step's arrays to stay in cache."""
-
-RECORDS_BY_SECTOR = ("requirement", "demand", "delivered")
-RECORDS_BY_MATERIAL = (
-    "stock",
-    "imports",
-    "refused",
-    "exported",
-    "price_multiple",
-    "stockpile",
-    "stockpile_in",
-    "stockpile_out",
-)
 
 
 def simulate(
@@ -116,25 +199,27 @@ def simulate(
     block
         Draws per block.
     """
+    net.check_shapes()
     d_n, t_n = net.n_draws, net.n_steps
-    s_n, k_n, p_n = len(net.sectors), len(COMMODITY_IDS), len(net.partners)
-    j_n = len(net.processes)
+    sizes = net.sizes()
+
+    def time_major(names: tuple[str, ...]) -> tuple[int, ...]:
+        d, t, *rest = shape_of(names, sizes)
+        return (t, d, *rest)
+
     # Records are filled one step at a time, so they are laid out time-major (each step's block
-    # contiguous) and handed back as draw-first views.
-    rec = {name: _touched((t_n, d_n, s_n)) for name in RECORDS_BY_SECTOR}
-    # Without a stockpile its records stay zero: leave them as untouched (free) zero pages.
+    # contiguous) and handed back as draw-first views. Without a stockpile its records stay
+    # zero: leave them as untouched (free) zero pages.
     has_pile = bool((net.stockpile_target > 0).any() or (net.stockpile0 > 0).any())
-    rec.update(
-        {
-            name: _touched((t_n, d_n, k_n))
-            if has_pile or not name.startswith("stockpile")
-            else np.zeros((t_n, d_n, k_n))
-            for name in RECORDS_BY_MATERIAL
-        }
+    rec = {
+        name: _touched(time_major(ax))
+        if has_pile or not name.startswith("stockpile")
+        else np.zeros(time_major(ax))
+        for name, ax in RECORDS.items()
+    }
+    shipped = (
+        _touched(time_major(declared(Trajectory)["shipped_by_partner"])) if keep_partners else None
     )
-    rec["production"] = _touched((t_n, d_n, j_n))
-    rec["import_cost_usd"] = _touched((t_n, d_n))
-    shipped = _touched((t_n, d_n, p_n, k_n)) if keep_partners else None
     starts = list(range(0, d_n, max(block, 1)))
     for i, a in enumerate(starts):
         b = min(a + max(block, 1), d_n)

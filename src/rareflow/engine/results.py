@@ -7,10 +7,14 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.engine.core import Trajectory
-from rareflow.model.network import COMMODITIES, COMMODITY_IDS, TRACKED_ELEMENTS, Network
-
-PROCESS = "process"
-"""Dimension of domestic processes (results only)."""
+from rareflow.model.network import (
+    COMMODITIES,
+    COMMODITY_IDS,
+    TRACKED_ELEMENTS,
+    FloatArray,
+    Network,
+)
+from rareflow.model.state import AXES, labels
 
 
 def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
@@ -30,72 +34,27 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
         dims.MATERIAL: list(COMMODITY_IDS),
         "material_unit": (dims.MATERIAL, [c.unit for c in COMMODITIES]),
         dims.PARTNER: list(net.partners),
-        PROCESS: [p.id for p in net.processes],
+        dims.PROCESS: [p.id for p in net.processes],
     }
-    by_sector = (dims.DRAW, dims.TIME, dims.SECTOR)
     by_material = (dims.DRAW, dims.TIME, dims.MATERIAL)
-    shortfall = np.maximum(traj.requirement - traj.delivered, 0.0)
-    data = {
-        "requirement": (
-            by_sector,
-            traj.requirement,
-            "t_magnet",
-            "magnet needed for planned production",
-        ),
-        "demand": (by_sector, traj.demand, "t_magnet", "magnet sought after the price response"),
-        "delivered": (by_sector, traj.delivered, "t_magnet", "magnet delivered to the sector"),
-        "shortfall": (by_sector, shortfall, "t_magnet", "requirement not delivered"),
-        "stock": (
-            by_material,
-            traj.stock,
-            "per material_unit",
-            "focal industry stock, end of step",
-        ),
-        "imports": (by_material, traj.imports, "per material_unit", "arrivals from all partners"),
-        "refused": (by_material, traj.refused, "per material_unit", "licence applications refused"),
-        "exported": (
-            by_material,
-            traj.exported,
-            "per material_unit",
-            "domestic surplus sold abroad",
-        ),
-        "price_multiple": (
-            by_material,
-            traj.price_multiple,
-            "index",
-            "price relative to the baseline",
-        ),
-        "stockpile": (
-            by_material,
-            traj.stockpile,
-            "per material_unit",
-            "government stockpile, end of step",
-        ),
-        "stockpile_in": (
-            by_material,
-            traj.stockpile_in,
-            "per material_unit",
-            "bought into the stockpile",
-        ),
-        "stockpile_out": (
-            by_material,
-            traj.stockpile_out,
-            "per material_unit",
-            "released from the stockpile",
-        ),
-        "production": (
-            (dims.DRAW, dims.TIME, PROCESS),
-            traj.production,
-            "per process output",
-            "throughput of domestic processes",
-        ),
-        "import_cost": (
-            (dims.DRAW, dims.TIME),
-            traj.import_cost_usd,
-            "usd",
-            "value of arrivals of priced materials at the scarcity price",
-        ),
-    }
+    data: dict[str, tuple[tuple[str, ...], FloatArray, str, str]] = {}
+    shipped: tuple[tuple[str, ...], FloatArray, str, str] | None = None
+    for name, meta in labels(Trajectory).items():
+        values = getattr(traj, name)
+        if values is None:
+            continue
+        entry = (meta[AXES], values, str(meta["unit"]), str(meta["description"]))
+        if name == "shipped_by_partner":
+            shipped = entry  # labelled last, after the network's own flows
+            continue
+        data[str(meta.get("label", name))] = entry
+        if name == "delivered":
+            data["shortfall"] = (
+                meta[AXES],
+                np.maximum(traj.requirement - traj.delivered, 0.0),
+                str(meta["unit"]),
+                "requirement not delivered",
+            )
     local = np.broadcast_to(net.local_supply, (net.n_draws, net.n_steps, len(COMMODITY_IDS)))
     data["local_supply"] = (
         by_material,
@@ -112,13 +71,8 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
         "per material_unit",
         "recovered from end-of-life magnets (part of local_supply)",
     )
-    if traj.shipped_by_partner is not None:
-        data["shipped"] = (
-            (dims.DRAW, dims.TIME, dims.PARTNER, dims.MATERIAL),
-            traj.shipped_by_partner,
-            "per material_unit",
-            "shipments by partner",
-        )
+    if shipped is not None:
+        data["shipped"] = shipped
     variables = {
         name: xr.Variable(d, values, attrs={"unit": unit, "description": text})
         for name, (d, values, unit, text) in data.items()

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import numpy as np
 import xarray as xr
 
-from rareflow import __version__, dims
+from rareflow import dims
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
 from rareflow.model.network import Network
+from rareflow.provenance import code_version
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.levers import CostContext, LeverBase
 from rareflow.scenario.levers.base import PRICE_YEAR
@@ -42,6 +43,9 @@ class RunResult:
         UTC times.
     notes
         Where baseline figures came from (dataset tables, proxies).
+    warnings
+        Inputs that cannot act within the horizon (see
+        :attr:`rareflow.scenario.compile.Compiled.warnings`).
     """
 
     scenario: Scenario
@@ -52,6 +56,7 @@ class RunResult:
     started_at: datetime
     finished_at: datetime
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     @property
     def resolved_yaml(self) -> str:
@@ -155,7 +160,7 @@ def run(
             "seed": scenario.seed,
             "data_version": ds.version,
             "calibration": ds.calibration or "",
-            "code_version": __version__,
+            "code_version": code_version(),
         }
     )
     return RunResult(
@@ -163,8 +168,33 @@ def run(
         results=results,
         data_version=ds.version,
         calibration=ds.calibration,
-        code_version=__version__,
+        code_version=code_version(),
         started_at=started,
         finished_at=datetime.now(UTC),
         notes=compiled.notes,
+        warnings=compiled.warnings,
     )
+
+
+CHECK_DRAWS = 1000
+"""Draws compiled by :func:`check_scenario` to judge whether a lever can act."""
+
+
+def check_scenario(scenario: Scenario, dataset: Dataset | None = None) -> tuple[str, ...]:
+    """Run every check a run makes, on one draw, and return the warnings.
+
+    The scenario is compiled against the dataset (countries, partners, tables its uncertain
+    numbers name), simulated with the mass-balance check, and its levers' costs are computed
+    (a magnet stockpile needs a price): what ``rareflow run`` would refuse is refused here.
+
+    Raises
+    ------
+    rareflow.errors.RareflowError
+        What a run of the scenario would raise.
+    """
+    ds = dataset if dataset is not None else load_dataset()
+    run(scenario, dataset=ds, draws=np.arange(1), keep_partners=False)
+    # A lever may act in some draws only (a licence granted with some probability): whether it
+    # can act at all is judged over the run's draws, up to CHECK_DRAWS of them.
+    draws = np.arange(min(scenario.draws, CHECK_DRAWS))
+    return compile_scenario(scenario, draws, ds).warnings

@@ -38,9 +38,10 @@ from typing import Any
 import pandas as pd
 
 from rareflow import dims
+from rareflow.data import query
 from rareflow.data.load import Dataset
 from rareflow.errors import DataError, InputError, Problem
-from rareflow.ids import MAGNET_ELEMENTS, Stage
+from rareflow.ids import MAGNET_ELEMENTS, SINTERED_NDFEB, Stage
 from rareflow.indicators.stress_test import (
     MultiPeriodNetwork,
     Network,
@@ -51,12 +52,10 @@ from rareflow.indicators.stress_test import (
     stress_test,
 )
 from rareflow.model.chain import Chain
+from rareflow.units import WEEKS_PER_YEAR
 
-WEEKS_PER_YEAR = 365.25 / 7
-"""Weeks in a (Julian) year: converts the dataset's yearly figures to weekly ones."""
 MARGIN_PER_TONNE = 1.0
 """Value of one tonne of magnet demand lost. No cited margin exists, so PI is in tonnes."""
-MAGNET_MATERIAL = "magnet_ndfeb_sintered"
 """The magnet the network carries: every sector demand in the dataset is sintered NdFeB."""
 SUPPLY_STAGES: tuple[Stage, ...] = (Stage.MINING, Stage.SEPARATION, Stage.METAL, Stage.MAGNET)
 """Stages with supplier nodes, upstream first (alloy making is folded into magnet making)."""
@@ -64,8 +63,10 @@ REST_OF_WORLD = "ROW"
 CHINA = "CHN"
 DEFAULT_SECTOR_WEIGHTS: Mapping[str, float] = {"defence": 10.0}
 """Priority of each sector's lost magnets (others 1): defence first. A policy choice, not data."""
-DEFAULT_STATUSES: tuple[str, ...] = ("operating", "under_construction")
-"""Facility statuses whose current capacity counts (facilities.csv ``status``)."""
+DEFAULT_STATUSES: tuple[str, ...] = query.OPERATING
+"""Facility statuses whose current capacity counts (facilities.csv ``status``): operating plants,
+as the engine (:func:`rareflow.data.query.plants`); a plant under construction makes nothing
+during a disruption today."""
 ASSUMPTION = "rareflow-assumption"
 UNVERIFIED = "rareflow-unverified"
 DERIVED = "rareflow-derived"
@@ -87,7 +88,7 @@ _STAGE_UNIT = {
 _FACILITY_MATERIALS = {
     Stage.SEPARATION: {"oxide_ndpr", "oxide_nd", "oxide_pr", "oxide_dy", "oxide_tb"},
     Stage.METAL: {"metal_nd", "metal_pr", "metal_ndpr", "metal_dy", "metal_tb"},
-    Stage.MAGNET: {MAGNET_MATERIAL},
+    Stage.MAGNET: {SINTERED_NDFEB},
 }
 """Facility materials that count as magnet rare-earth capacity at each stage."""
 
@@ -228,7 +229,7 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
                     )
                 ]
             )
-        row = rows.sort_values("year").iloc[-1]
+        row = query.latest_rows(rows).iloc[0]
         unit = str(row["unit"])
         if unit not in _UNIT_TO_WEEKS:
             raise DataError(
@@ -258,39 +259,31 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
     return out
 
 
-def magnet_cover_weeks(chain: Chain) -> Figure:
-    """Return the focal country's industry stock of magnets, in weeks of demand (inventories.csv).
+def magnet_cover_weeks(chain: Chain, dataset: Dataset) -> Figure:
+    """Return the focal country's industry stock of magnets, in weeks of demand.
 
-    For India: 11-16 weeks on 4 April 2025, chosen value 13.5 (an assumption read from the run-out
-    dates that 2025 reports imply; the reported 'weeks left' in June-July are alternatives).
+    :func:`rareflow.data.query.industry_cover` (inventories.csv; for India 11-16 weeks on 4 April
+    2025, chosen value 13.5, an assumption read from the run-out dates that 2025 reports imply;
+    the reported 'weeks left' in June-July are alternatives).
 
     Raises
     ------
     DataError
         If inventories.csv has no chosen ``cover`` row for the focal country's industry.
     """
-    inv = chain.inventories
-    rows = inv[
-        (inv["holder"] == "industry") & (inv["metric"] == "cover") & (inv["unit"] == "weeks")
-    ]
-    if rows.empty:
+    try:
+        cover = query.industry_cover(dataset, chain.country)
+    except InputError:
         raise DataError(
             [
                 Problem(
-                    f"no chosen industry 'cover' row in weeks for {chain.country}",
+                    f"no chosen industry 'cover' row for {chain.country}",
                     "inventories.csv",
                     column="metric",
                 )
             ]
-        )
-    row = rows.sort_values("year").iloc[-1]
-    return Figure(
-        float(row["value"]),
-        "weeks",
-        (str(row["source_id"]),),
-        f"inventories.csv {row['material']} cover {float(row['value']):g} weeks "
-        f"(range {row['low']:g}-{row['high']:g}, {int(row['year'])})",
-    )
+        ) from None
+    return Figure(cover.value, "weeks", cover.sources, cover.note)
 
 
 def _table_sources(dataset: Dataset, table: str, **match: str | Collection[str]) -> tuple[str, ...]:
@@ -335,13 +328,13 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
     loss = values["oxide_to_metal_loss"]
     proc_sources = _sources([cited["oxide_to_magnet_retention"], cited["oxide_to_metal_loss"]])
     elements = [e.value for e in MAGNET_ELEMENTS]
-    content = chain.magnet_content.sel({dims.MATERIAL: MAGNET_MATERIAL, dims.ELEMENT: elements})
+    content = chain.magnet_content.sel({dims.MATERIAL: SINTERED_NDFEB, dims.ELEMENT: elements})
     re_content = float(content.sum())
     if re_content <= 0:
         raise DataError(
             [
                 Problem(
-                    f"{MAGNET_MATERIAL} holds no {'/'.join(elements)}",
+                    f"{SINTERED_NDFEB} holds no {'/'.join(elements)}",
                     "magnet_composition.csv",
                     column="value",
                 )
@@ -356,7 +349,7 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
     weights = mines.sel({dims.COUNTRY: common})
     world_share = float((ore.sel({dims.COUNTRY: common}) * weights).sum() / weights.sum())
     composition = _table_sources(
-        dataset, "magnet_composition", material=MAGNET_MATERIAL, component=elements
+        dataset, "magnet_composition", material=SINTERED_NDFEB, component=elements
     )
     stoichiometry = _table_sources(dataset, "elements", element=elements)
     mined = chain.nodes[
@@ -399,71 +392,46 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
 def supplier_shares(chain: Chain, dataset: Dataset) -> dict[Stage, dict[str, Figure]]:
     """Return each stage's supplier shares: China and the rest of the world (fractions).
 
-    - magnet: the focal country's import shares of rare-earth magnets (trade.csv, latest chosen
-      ``share_of_*`` rows of ``magnets_rare_earth``; for India ICRA 2025: China 0.85);
-    - mining, separation, metal: world shares of output (stage_shares.csv), the latest year of
-      each stage only (so that a stage's shares come from one year and one source), every country
-      but China summed into ``ROW``.
+    Each stage's shares are :func:`rareflow.data.query.import_shares` (the engine's): the focal
+    country's import shares where the dataset (or the user's data) has them, for India's magnets
+    ICRA 2025 (China 0.85), else the stage's world output shares (stage_shares.csv, latest year),
+    every partner but China summed into ``ROW``.
 
     Raises
     ------
     DataError
-        If a stage has no shares in the dataset.
+        If a stage has neither import nor world shares in the dataset.
     """
     out: dict[Stage, dict[str, Figure]] = {}
-    links = chain.links
-    imports = links[
-        (links["material"] == "magnets_rare_earth")
-        & links["metric"].astype(str).str.startswith("share_of_")
-        & (links["partner"] != "WLD")
-    ]
-    if imports.empty:
-        raise DataError(
-            [
-                Problem(
-                    f"no chosen share_of_* row of magnets_rare_earth imported by {chain.country}",
-                    "trade.csv",
-                    column="metric",
-                )
-            ]
-        )
-    imports = imports[imports["year"] == imports["year"].max()]
-    out[Stage.MAGNET] = _china_and_rest(
-        imports.rename(columns={"partner": "country"}), f"trade.csv imports of {chain.country}"
-    )
-    shares = dataset.chosen("stage_shares")
-    shares = shares[shares["metric"] == "share_of_output"]
-    for stage in (Stage.MINING, Stage.SEPARATION, Stage.METAL):
-        rows = shares[shares["stage"] == stage.value]
-        if rows.empty:
+    for stage in SUPPLY_STAGES:
+        found = query.import_shares(dataset, chain.country, stage.value)
+        if not found.sources:
             raise DataError(
-                [Problem(f"no chosen share_of_output row for {stage.value}", "stage_shares.csv")]
+                [
+                    Problem(
+                        f"no import shares of {chain.country} and no chosen share_of_output row "
+                        f"for {stage.value}",
+                        "stage_shares.csv",
+                    )
+                ]
             )
-        rows = rows[rows["year"] == rows["year"].max()]
-        out[stage] = _china_and_rest(rows, f"stage_shares.csv {stage.value}")
+        out[stage] = _china_and_rest(found)
     return out
 
 
-def _china_and_rest(rows: pd.DataFrame, where: str) -> dict[str, Figure]:
-    """Split share rows into China and the rest (sum of the others), normalised to 1."""
-    total = float(rows["value"].sum())
-    year = int(rows["year"].max())
+def _china_and_rest(found: query.Shares) -> dict[str, Figure]:
+    """Split shares into China and the rest (sum of the others); they are normalised already."""
     out = {}
-    for name, part in (
-        (CHINA, rows[rows["country"] == CHINA]),
-        (REST_OF_WORLD, rows[rows["country"] != CHINA]),
+    for name, parts in (
+        (CHINA, {p: f for p, f in found.parts.items() if p == CHINA}),
+        (REST_OF_WORLD, {p: f for p, f in found.parts.items() if p != CHINA}),
     ):
-        value = float(part["value"].sum())
-        labels = ", ".join(
-            f"{c} {v:g}" for c, v in zip(part["country"], part["value"], strict=True)
-        )
-        srcs = _sources(part["source_id"].astype(str).tolist())
+        labels = ", ".join(f"{p} {f.value:.3g}" for p, f in parts.items())
         out[name] = Figure(
-            value / total,
+            sum(f.value for f in parts.values()),
             "fraction",
-            srcs,
-            f"{where} {year}: {labels or 'none'}"
-            + (f" (normalised by the total {total:g})" if abs(total - 1) > 1e-9 else ""),
+            _sources(*(f.sources for f in parts.values())),
+            f"{found.note}: {labels or 'none'}",
         )
     return out
 
@@ -493,7 +461,7 @@ def domestic_capacities(
         & chain.nodes["facility"].isna()
     ]
     if not mines.empty and float(mines["value"].iloc[0]) > 0:
-        row = mines.sort_values("year").iloc[-1]
+        row = query.latest_rows(mines).iloc[0]
         out[Stage.MINING] = Figure(
             float(row["value"]) / WEEKS_PER_YEAR,
             "t_reo_per_week",
@@ -501,18 +469,27 @@ def domestic_capacities(
             f"mine_production.csv {chain.country} {float(row['value']):g} {row['unit']} "
             f"({int(row['year'])}) / weeks per year",
         )
-    plants = dataset.chosen("facilities")
-    plants = plants[
-        (plants["country"] == chain.country)
-        & (plants["metric"] == "capacity")
-        & plants["status"].isin(list(statuses))
-    ]
     problems = []
     for stage, materials in _FACILITY_MATERIALS.items():
-        rows = plants[(plants["stage"] == stage.value) & plants["material"].isin(materials)]
-        rows = rows.sort_values("year").groupby("facility").tail(1)
-        if rows.empty:
+        found = query.plants(
+            dataset, chain.country, statuses=statuses, stage=stage.value, materials=materials
+        )
+        if not found:
             continue
+        rows = pd.DataFrame(
+            [
+                {
+                    "facility": p.facility,
+                    "value": p.figure.value,
+                    "unit": p.figure.unit,
+                    "status": p.status,
+                    "year": p.figure.year,
+                    "source_id": p.figure.sources[0],
+                    "_line": p.line,
+                }
+                for p in found
+            ]
+        )
         unit = f"{_STAGE_UNIT[stage]}_per_year"
         bad = rows[rows["unit"] != unit]
         for _, b in bad.iterrows():
@@ -520,7 +497,7 @@ def domestic_capacities(
                 Problem(
                     f"facility '{b['facility']}' capacity unit '{b['unit']}': expected '{unit}'",
                     "facilities.csv",
-                    int(b["_line"]) if "_line" in b else None,
+                    int(b["_line"]) if pd.notna(b["_line"]) else None,
                     "unit",
                 )
             )
@@ -563,13 +540,13 @@ def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
     detail = chain.demand.detail
     if detail.empty:
         raise DataError([Problem(f"no sector demand for {chain.country}", "sector_activity.csv")])
-    other = detail[(detail[dims.MATERIAL] != MAGNET_MATERIAL) & (detail["t_magnet_per_year"] > 0)]
+    other = detail[(detail[dims.MATERIAL] != SINTERED_NDFEB) & (detail["t_magnet_per_year"] > 0)]
     if not other.empty:
         raise DataError(
             [
                 Problem(
                     f"sector '{r[dims.SECTOR]}' demands {r[dims.MATERIAL]}; the stress-test "
-                    f"network carries {MAGNET_MATERIAL} only",
+                    f"network carries {SINTERED_NDFEB} only",
                     "intensities.csv",
                     column="material",
                 )
@@ -657,7 +634,7 @@ def build_stress_network(
             "its focal country cannot be CHN"
         )
     demand = sector_demand_weekly(chain)
-    cover = magnet_cover_weeks(chain)
+    cover = magnet_cover_weeks(chain, dataset)
     ttr = recovery_weeks(dataset)
     factors = conversion_factors(chain, dataset)
     shares = supplier_shares(chain, dataset)

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from rareflow.data.load import Dataset
+from rareflow.data.query import latest_rows
 from rareflow.errors import DataError, Problem
 from rareflow.ids import Stage
 from rareflow.indicators.concentration import concentration_table
@@ -234,7 +235,7 @@ def net_import_reliance_by_stage(dataset: Dataset, country: str) -> pd.DataFrame
                 }
             )
             continue
-        imp = imports.sort_values("year").iloc[-1]
+        imp = latest_rows(imports).iloc[0]
         quantity = float(imp["value"])
         produced, capacity, note, sources = _production(dataset, country, stage, basis)
         high = net_import_reliance(produced or 0.0, quantity, 0.0)

@@ -45,7 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
 
 from rareflow.indicators._inputs import load_json_model
 
@@ -57,8 +65,11 @@ Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 WgiScaled = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
-_SHARE_TOLERANCE = 0.5
-"""Shares may add up to 100.5 % (published shares are rounded)."""
+SHARE_TOLERANCE = 2.0
+"""Percentage points by which shares may add up to more than 100 %: published shares are rounded
+(the EU's tables reach 101 %). Such shares are scaled to 100 % and the output says so; beyond the
+tolerance they are refused. Shares adding up to less than 100 % are kept: supply shares below the
+publication's threshold are often left out."""
 
 
 def hhi_wgi_t(
@@ -181,6 +192,12 @@ class MaterialInput(BaseModel):
     eol_rir: Fraction
     substitution_index: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     source: str | None = Field(default=None, description="Where the inputs come from.")
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was done to the inputs (shares over 100 % by rounding scaled to 100 %)."""
+        return tuple(self._notes)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -188,10 +205,17 @@ class MaterialInput(BaseModel):
             if shares is None:
                 continue
             total = sum(shares.values())
-            if total > 100.0 + _SHARE_TOLERANCE:
+            if total > 100.0 + SHARE_TOLERANCE:
                 raise ValueError(
                     f"material '{self.material}': {name} add up to {total:g} %, "
-                    "expected at most 100 (shares are percentages)"
+                    f"expected at most 100 (shares are percentages; up to {SHARE_TOLERANCE:g} "
+                    "points over 100 are taken as rounding and scaled to 100)"
+                )
+            if total > 100.0 + 1e-9:  # not float noise: a sum of rounded shares
+                setattr(self, name, {c: v * 100.0 / total for c, v in shares.items()})
+                self._notes.append(
+                    f"{name} added up to {total:g} %: scaled to 100 % (rounding tolerance "
+                    f"{SHARE_TOLERANCE:g} points)"
                 )
             missing = sorted(c for c, s in shares.items() if s > 0 and c not in self.wgi_scaled)
             if missing:
@@ -216,6 +240,8 @@ class SupplyRiskResult:
     hhi_wgi_t_sourcing: float
     sourcing: str
     """Which supply the second term used: ``eu``, a country's imports, or ``global`` (no data)."""
+    note: str = ""
+    """What was done to the inputs (shares scaled to 100 %), if anything."""
 
     def as_row(self) -> dict[str, Any]:
         """Return the result as an output row."""
@@ -225,6 +251,7 @@ class SupplyRiskResult:
             "hhi_wgi_t_global": self.hhi_wgi_t_global,
             "hhi_wgi_t_sourcing": self.hhi_wgi_t_sourcing,
             "sourcing": self.sourcing,
+            "note": self.note,
         }
 
 
@@ -239,7 +266,7 @@ def eu_supply_risk(item: MaterialInput) -> SupplyRiskResult:
     else:
         hhi_eu, sourcing = hhi_wgi_t(item.eu_shares, item.wgi_scaled, item.trade_factor), "eu"
     sr = supply_risk(hhi_gs, hhi_eu, item.import_reliance, item.eol_rir, item.substitution_index)
-    return SupplyRiskResult(item.material, sr, hhi_gs, hhi_eu, sourcing)
+    return SupplyRiskResult(item.material, sr, hhi_gs, hhi_eu, sourcing, "; ".join(item.notes))
 
 
 def country_supply_risk(

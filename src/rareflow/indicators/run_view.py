@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow import dims
-from rareflow.engine.results import PROCESS
+from rareflow.dims import PROCESS
 from rareflow.indicators.concentration import concentration_dataset
 
 CHINA = "CHN"

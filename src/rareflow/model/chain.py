@@ -15,7 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import dims
-from rareflow.data.load import LINE, ORIGIN, Dataset, load_dataset
+from rareflow.data.load import HIDDEN, Dataset, load_dataset
+from rareflow.data.query import latest_rows
 from rareflow.errors import InputError
 from rareflow.ids import Stage
 from rareflow.model.composition import (
@@ -26,13 +27,6 @@ from rareflow.model.composition import (
 from rareflow.model.demand import SectorDemand, sector_demand
 
 PROVENANCE = ["year", "source_id", "note"]
-
-
-def _latest_chosen(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Latest-year row of each group."""
-    if df.empty:
-        return df
-    return df.sort_values("year").groupby(by, as_index=False).tail(1).reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -114,14 +108,16 @@ def build_chain(country: str = "IND", dataset: Dataset | None = None) -> Chain:
             f"({known})"
         )
 
-    mines = _latest_chosen(ds.chosen("mine_production"), ["country"])
+    mines = latest_rows(ds.chosen("mine_production"), ["country"]).reset_index(drop=True)
     mines = mines[mines["country"] != "WLD"]
     mine_nodes = mines.assign(
         stage=Stage.MINING.value, material="concentrate_mixed", metric="output"
     )
-    outputs = _latest_chosen(ds.chosen("stage_output"), ["stage", "country", "material", "metric"])
+    outputs = latest_rows(
+        ds.chosen("stage_output"), ["stage", "country", "material", "metric"]
+    ).reset_index(drop=True)
     plants = ds.chosen("facilities")
-    plants = _latest_chosen(plants, ["facility", "material", "metric"])
+    plants = latest_rows(plants, ["facility", "material", "metric"]).reset_index(drop=True)
     node_cols = ["country", "stage", "material", "metric", "value", "unit", *PROVENANCE]
     nodes = pd.concat(
         [
@@ -134,7 +130,7 @@ def build_chain(country: str = "IND", dataset: Dataset | None = None) -> Chain:
 
     links = ds.chosen("trade")
     links = links[links["importer"] == country]
-    links = links.drop(columns=[c for c in (LINE, ORIGIN) if c in links.columns])
+    links = links.drop(columns=[c for c in HIDDEN if c in links.columns])
 
     # Each stage's shares come from its latest year alone, so shares of different years never mix.
     shares = ds.chosen("stage_shares").query("metric == 'share_of_output'")

@@ -18,6 +18,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
+from rareflow.data.query import latest_rows
 from rareflow.errors import DataError, Problem
 
 ACTIVITY_METRIC_PREFERENCE = ("production", "sales", "installed")
@@ -55,11 +56,6 @@ class SectorDemand:
     detail: pd.DataFrame
 
 
-def _latest(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Keep the row with the latest year of each group."""
-    return df.sort_values("year").groupby(by, as_index=False).tail(1)
-
-
 def growth_rows(
     dataset: Dataset, country: str, sectors: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
@@ -71,7 +67,7 @@ def growth_rows(
     year). A sector with neither is left out (the caller holds it constant and says so).
     """
     table = dataset.chosen("demand_growth")
-    table = _latest(table[table["country"] == country], ["sector"])
+    table = latest_rows(table[table["country"] == country], ["sector"])
     by_sector = {str(r["sector"]): r for r in records(table)}
     fallback = by_sector.get(ALL_SECTORS)
     out: dict[str, dict[str, Any]] = {}

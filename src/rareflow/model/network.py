@@ -12,13 +12,15 @@ between bases with recipes derived from stoichiometry and composition, and their
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
 
+from rareflow.dims import CONTROL, DRAW, ELEMENT, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
 from rareflow.ids import Element, Sector
+from rareflow.model.state import axes, check_shapes, declared, draw_first, take_draws
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -119,118 +121,92 @@ class Recycled:
     """(D or 1,) capital cost per t/yr of plant capacity."""
 
 
-DRAW_FIRST = frozenset(
-    {
-        "draws",
-        "growth",
-        "demand_multiplier",
-        "stock0",
-        "cover_steps",
-        "restock_steps",
-        "capacity",
-        "surge",
-        "row_pressure",
-        "approval",
-        "delay_steps",
-        "licence_scale",
-        "cut",
-        "elasticity",
-        "adjustment",
-        "local_supply",
-        "contract",
-        "stockpile0",
-        "stockpile_target",
-        "stockpile_fill",
-        "stockpile_release",
-        "stockpile_trigger",
-    }
-)
-"""Fields whose first axis is ``draw`` (of length 1 when the same for every draw)."""
-
-
 @dataclass
 class Network:
     """The compiled network of one scenario for a set of draws.
 
-    Dimensions: ``D`` draws (or 1), ``T`` steps, ``S`` sectors, ``K`` commodities, ``P`` partners,
-    ``J`` processes, ``C`` export controls, ``E`` tracked elements. Amounts are per step.
+    Each array declares its axes (names from :mod:`rareflow.dims`; see
+    :mod:`rareflow.model.state`): ``draw`` (D, or 1 when the same for every draw), ``time`` (T
+    steps), ``sector`` (S), ``material`` (K commodities), ``partner`` (P), ``process`` (J),
+    ``control`` (C export controls), ``element`` (E tracked elements). The docstrings below give
+    the same shapes in letters. Amounts are per step.
     """
 
-    time: NDArray[np.datetime64]
+    time: NDArray[np.datetime64] = field(metadata=axes(TIME))
     step_months: int
-    draws: IntArray
+    draws: IntArray = field(metadata=axes(DRAW))
     sectors: tuple[Sector, ...]
     partners: tuple[str, ...]
     processes: tuple[Process, ...]
-    content: FloatArray
+    content: FloatArray = field(metadata=axes(MATERIAL, ELEMENT))
     """(K, E) t of element metal per unit of each commodity."""
-    requirement0: FloatArray
+    requirement0: FloatArray = field(metadata=axes(SECTOR, MATERIAL))
     """(S, K) magnet requirement per step at the first step, before growth."""
-    growth: FloatArray
+    growth: FloatArray = field(metadata=axes(DRAW, SECTOR))
     """(D, S) growth of requirement per year."""
-    demand_multiplier: FloatArray
+    demand_multiplier: FloatArray = field(metadata=axes(DRAW, TIME, SECTOR, MATERIAL))
     """(D, T, S, K) multiplier on requirement (substitution, thrift)."""
-    stock0: FloatArray
+    stock0: FloatArray = field(metadata=axes(DRAW, MATERIAL))
     """(D, K) opening industry stock."""
-    cover_steps: FloatArray
+    cover_steps: FloatArray = field(metadata=axes(DRAW, MATERIAL))
     """(D, K) stock target, in steps of use."""
-    restock_steps: FloatArray
+    restock_steps: FloatArray = field(metadata=axes(DRAW))
     """(D,) steps over which a stock gap is closed."""
-    proc_in: FloatArray
+    proc_in: FloatArray = field(metadata=axes(PROCESS, MATERIAL))
     """(J, K) inputs per unit throughput."""
-    proc_out: FloatArray
+    proc_out: FloatArray = field(metadata=axes(PROCESS, MATERIAL))
     """(J, K) outputs per unit throughput."""
-    proc_loss: FloatArray
+    proc_loss: FloatArray = field(metadata=axes(PROCESS, ELEMENT))
     """(J, E) element lost per unit throughput (t metal)."""
-    capacity: FloatArray
+    capacity: FloatArray = field(metadata=axes(DRAW, TIME, PROCESS))
     """(D, T, J) throughput capacity per step."""
-    share: FloatArray
+    share: FloatArray = field(metadata=axes(PARTNER, MATERIAL))
     """(P, K) baseline partner shares of the focal country's imports."""
-    lead_steps: IntArray
+    lead_steps: IntArray = field(metadata=axes(PARTNER))
     """(P,) steps from shipment to arrival."""
-    surge: FloatArray
+    surge: FloatArray = field(metadata=axes(DRAW, TIME, PARTNER))
     """(D, T, P) extra supply a partner can add, as a share of its baseline volume."""
-    row_pressure: FloatArray
+    row_pressure: FloatArray = field(metadata=axes(DRAW, TIME))
     """(D, T) share of partners' extra supply taken by other importers."""
-    licensed: FloatArray
+    licensed: FloatArray = field(metadata=axes(CONTROL, TIME, PARTNER, MATERIAL))
     """(C, T, P, K) 1 where a flow needs control C's licence when ordered at t, else 0."""
-    licence_scale: FloatArray
+    licence_scale: FloatArray = field(metadata=axes(DRAW, CONTROL, PARTNER))
     """(D, C, P) share of a covered flow that needs the licence: 1 for the controlling exporter,
     the re-export rule's catch for other partners."""
-    approval: FloatArray
+    approval: FloatArray = field(metadata=axes(DRAW, CONTROL, TIME))
     """(D, C, T) probability that an application made at t is approved."""
-    delay_steps: FloatArray
+    delay_steps: FloatArray = field(metadata=axes(DRAW, CONTROL, TIME))
     """(D, C, T) steps from application to decision (fractional: split over two steps)."""
-    cut: FloatArray
+    cut: FloatArray = field(metadata=axes(DRAW, TIME, PARTNER, MATERIAL))
     """(D, T, P, K) share of a partner's supply lost."""
-    tier: IntArray
+    tier: IntArray = field(metadata=axes(SECTOR))
     """(S,) allocation tier of each sector (0 first)."""
-    elastic: NDArray[np.bool_]
+    elastic: NDArray[np.bool_] = field(metadata=axes(SECTOR))
     """(S,) sectors whose demand answers the price: those in no priority tier."""
     proportional_only: bool
-    elasticity: FloatArray
+    elasticity: FloatArray = field(metadata=axes(DRAW))
     """(D,) price elasticity of requirement (negative)."""
-    adjustment: FloatArray
+    adjustment: FloatArray = field(metadata=axes(DRAW))
     """(D,) share of the gap to the clearing price closed per step."""
     max_multiple: float
-    base_price: FloatArray
+    base_price: FloatArray = field(metadata=axes(MATERIAL))
     """(K,) baseline price, USD per kg (NaN where unknown)."""
-    local_supply: FloatArray
+    local_supply: FloatArray = field(metadata=axes(DRAW, TIME, MATERIAL))
     """(D, T, K) domestic supply entering the focal stock without a process: mine output that
     feeds separation, and secondary (recycled) material."""
-    contract: FloatArray
+    contract: FloatArray = field(metadata=axes(DRAW, TIME, PARTNER, MATERIAL))
     """(D, T, P, K) volumes partners ship under supply contracts, outside the baseline split."""
-    stockpile0: FloatArray
+    stockpile0: FloatArray = field(metadata=axes(DRAW, MATERIAL))
     """(D, K) opening government stockpile."""
-    stockpile_target: FloatArray
+    stockpile_target: FloatArray = field(metadata=axes(DRAW, TIME, MATERIAL))
     """(D, T, K) stockpile level aimed at."""
-    stockpile_fill: FloatArray
+    stockpile_fill: FloatArray = field(metadata=axes(DRAW, MATERIAL))
     """(D, K) most the stockpile buys per step (only while the market is whole)."""
-    stockpile_release: FloatArray
+    stockpile_release: FloatArray = field(metadata=axes(DRAW, MATERIAL))
     """(D, K) most the stockpile releases per step."""
-    stockpile_trigger: FloatArray
+    stockpile_trigger: FloatArray = field(metadata=axes(DRAW))
     """(D,) supply ratio below which the stockpile releases."""
-    stockpile_sectors: NDArray[np.bool_]
+    stockpile_sectors: NDArray[np.bool_] = field(metadata=axes(SECTOR))
     """(S,) sectors the stockpile's magnets are released to."""
     contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
     """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
@@ -259,12 +235,24 @@ class Network:
 
     def take_draws(self, start: int, stop: int) -> Network:
         """Return the same network for draws ``start:stop`` (positions, not global indices)."""
-        changes: dict[str, NDArray[np.generic]] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in DRAW_FIRST and value.shape[0] > 1:
-                changes[f.name] = value[start:stop]
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return take_draws(self, start, stop)
+
+    def sizes(self) -> dict[str, int]:
+        """Length of every dimension of the network's arrays."""
+        return {
+            DRAW: self.n_draws,
+            TIME: self.n_steps,
+            SECTOR: len(self.sectors),
+            MATERIAL: len(COMMODITIES),
+            PARTNER: len(self.partners),
+            PROCESS: len(self.processes),
+            CONTROL: int(self.licensed.shape[0]),
+            ELEMENT: len(TRACKED_ELEMENTS),
+        }
+
+    def check_shapes(self) -> None:
+        """Raise ``ValueError`` if an array's shape does not match its declared axes."""
+        check_shapes(self, self.sizes())
 
     @property
     def n_draws(self) -> int:
@@ -286,3 +274,9 @@ class Network:
     def max_lead(self) -> int:
         """Length of the transit pipeline."""
         return int(self.lead_steps.max(initial=0)) + 1
+
+
+NETWORK_AXES = declared(Network)
+"""Declared axes of every array of :class:`Network`, by field name."""
+DRAW_FIRST = draw_first(Network)
+"""Fields whose first axis is ``draw`` (of length 1 when the same for every draw)."""

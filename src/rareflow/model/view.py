@@ -13,14 +13,14 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.ids import KEY_ELEMENTS, Element, Stage
+from rareflow.data.query import latest_rows
+from rareflow.ids import KEY_ELEMENTS, SINTERED_NDFEB, Element, Stage
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
 
-NDFEB = "magnet_ndfeb_sintered"
 CHINA = "CHN"
 VIEW_STAGES = (Stage.MINING, Stage.SEPARATION, Stage.METAL, Stage.ALLOY, Stage.MAGNET)
-NDFEB_MATERIALS = frozenset({"alloy_ndfeb", NDFEB})
+NDFEB_MATERIALS = frozenset({"alloy_ndfeb", SINTERED_NDFEB})
 
 
 def _figure(row: pd.Series) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def _figure(row: pd.Series) -> dict[str, Any]:
 
 
 def _carries(dataset: Dataset, material: str, item: str) -> bool:
-    if item == NDFEB:
+    if item == SINTERED_NDFEB:
         return material in NDFEB_MATERIALS
     return Element(item) in material_elements(dataset, material)
 
@@ -41,7 +41,7 @@ def _carries(dataset: Dataset, material: str, item: str) -> bool:
 def _domestic(chain: Chain, dataset: Dataset, stage: Stage, item: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if stage is Stage.MINING:
-        if item == NDFEB:
+        if item == SINTERED_NDFEB:
             return out
         # Only REO-basis figures can be split by element; gross tonnes of mineral cannot.
         reo = chain.nodes["unit"].map(lambda u: units.get(str(u)).basis == units.Basis.REO)
@@ -140,11 +140,11 @@ def _imports(chain: Chain, dataset: Dataset, stage: Stage, item: str) -> list[di
         aggregate = materials.loc[mat, "form"] == "aggregate"
         if not aggregate and not _carries(dataset, mat, item):
             continue
-        if aggregate and item == NDFEB and stage is not Stage.MAGNET:
+        if aggregate and item == SINTERED_NDFEB and stage is not Stage.MAGNET:
             continue
         partners, basis = _partner_shares(links)
         totals = links[(links["partner"] == "WLD") | links["metric"].isin(["quantity", "value"])]
-        totals = totals.sort_values("year").groupby("metric").tail(1)
+        totals = latest_rows(totals, ["metric"])
         out.append(
             {
                 "material": mat,
@@ -169,7 +169,7 @@ def _china_world(dataset: Dataset, stage: Stage) -> dict[str, Any] | None:
     ]
     if rows.empty:
         return None
-    return _figure(rows.sort_values("year").iloc[-1])
+    return _figure(latest_rows(rows).iloc[0])
 
 
 def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str, Any]:
@@ -184,12 +184,12 @@ def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str
     """
     ds = dataset if dataset is not None else load_dataset()
     chain = build_chain(country, ds)
-    items = [*(e.value for e in KEY_ELEMENTS), NDFEB]
+    items = [*(e.value for e in KEY_ELEMENTS), SINTERED_NDFEB]
     entries = []
     for stage in VIEW_STAGES:
         world = _china_world(ds, stage)
         for item in items:
-            if item == NDFEB and stage not in (Stage.ALLOY, Stage.MAGNET):
+            if item == SINTERED_NDFEB and stage not in (Stage.ALLOY, Stage.MAGNET):
                 continue
             imports = _imports(chain, ds, stage, item)
             china_imports = [

@@ -24,7 +24,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import Dataset
-from rareflow.engine.results import PROCESS
+from rareflow.dims import PROCESS
 from rareflow.model.network import MAGNETS, Process
 from rareflow.report import style
 from rareflow.scenario.compile import compile_scenario

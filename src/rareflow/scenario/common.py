@@ -6,9 +6,23 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
-from rareflow.scenario.distributions import bounds
+from rareflow.scenario.distributions import MAX_MAGNITUDE, bounds
+
+FIRST_DAY = date(1950, 1, 1)
+LAST_DAY = date(2150, 12, 31)
+"""Dates a scenario may name. Time steps are labelled with nanosecond datetimes (valid 1677 to
+2262) and a horizon is at most 50 years, so dates outside this span would wrap around; none of
+the dataset's figures is that old either."""
 
 
 def _month_or_date(value: Any) -> Any:
@@ -18,7 +32,16 @@ def _month_or_date(value: Any) -> Any:
     return value
 
 
-Day = Annotated[date, BeforeValidator(_month_or_date)]
+def _in_span(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(
+            f"date {value.isoformat()} is out of range: expected one from {FIRST_DAY:%Y-%m} "
+            f"to {LAST_DAY:%Y-%m}"
+        )
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_month_or_date), AfterValidator(_in_span)]
 """A date, written YYYY-MM-DD (or YYYY-MM for the first of a month)."""
 
 Form = Literal["concentrate", "oxide", "metal", "alloy", "magnet"]
@@ -26,10 +49,34 @@ FORMS: tuple[Form, ...] = ("concentrate", "oxide", "metal", "alloy", "magnet")
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO alpha-3 code")]
 
 
-class StrictModel(BaseModel):
-    """Base of every scenario model: unknown keys are errors; instances are immutable."""
+MONEY_FIELD = re.compile(r"usd|inr|capex|opex|subsid|budget|premium|price(?!_growth)|cost(?!_f)")
+"""Names of money fields (prices, capital and operating costs, subsidies, premiums): never
+negative. A price's growth and a cost factor are rates, not money."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: unknown keys are errors; instances are immutable.
+
+    NaN and infinities are refused in every number (``allow_inf_nan=False``): a NaN share or
+    surge would pass every range check and silently empty a result.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite_range(cls, value: Any, info: ValidationInfo) -> Any:
+        """Keep every number (or distribution) within +-MAX_MAGNITUDE; money never negative."""
+        name = info.field_name or ""
+        is_number = isinstance(value, float) or (
+            isinstance(value, BaseModel) and hasattr(value, "ppf")
+        )
+        if is_number:
+            low = 0.0 if MONEY_FIELD.search(name) else -MAX_MAGNITUDE
+            check_range(value, low, MAX_MAGNITUDE, name)
+        return value
 
 
 def check_range(value: Any, low: float, high: float, what: str) -> None:

@@ -8,6 +8,7 @@ README). Then each shock and lever writes itself into the network's schedules.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rareflow import units
+from rareflow.data import query
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import Element, Sector
@@ -31,18 +33,17 @@ from rareflow.model.network import (
 )
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Uniform
+from rareflow.scenario.levers.consortium import Consortium
 from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
+from rareflow.units import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 NDPR = (Element.Nd, Element.Pr)
 CONTROLLING_DEFAULT = "CHN"
 #: Which chain stage's import shares stand in for each commodity form.
 FORM_STAGE = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
-#: Trade classes whose partner shares stand in for magnets, best first.
-MAGNET_TRADE_PREFERENCE = ("magnets_rare_earth", "hs850511_magnets_metal", "magnets_permanent_all")
 #: Facility materials that feed each process's capacity.
 PROCESS_MATERIALS = {
     "separation_ndpr": ("oxide_ndpr",),
@@ -64,6 +65,33 @@ class Compiled:
     chain: Chain
     sampler: Sampler
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Inputs that cannot act within the horizon (e.g. a plant online after it ends)."""
+
+
+def _fingerprint(net: Network) -> list[tuple[str, object]]:
+    """Summarise every network array (shape, sum, sum of squares), to see what a lever changed."""
+    out: list[tuple[str, object]] = []
+    for f in dataclasses.fields(net):
+        value = getattr(net, f.name)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            a = value.astype(np.float64, copy=False)
+            out.append((f.name, (a.shape, float(np.nansum(a)), float(np.nansum(a * a)))))
+        elif isinstance(value, np.ndarray):
+            out.append((f.name, value.shape))
+        else:
+            out.append((f.name, repr(value)))
+    return out
+
+
+def _check_exporters(scenario: Scenario, known: set[str]) -> None:
+    """Refuse a shock on an exporter the dataset does not know: it would change nothing."""
+    for i, shock in enumerate(scenario.shocks):
+        if shock.exporter not in known:
+            raise ScenarioError(
+                f"shocks[{i}].exporter: '{shock.exporter}' is not a country of the dataset "
+                f"(countries.csv: {', '.join(sorted(known))}); a shock on it would change nothing"
+            )
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
@@ -75,55 +103,13 @@ def _parameter(ds: Dataset, name: str, stage: str) -> float:
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Partner shares per commodity form, and notes on where each came from."""
+    """Partner shares per commodity form (:func:`rareflow.data.query.import_shares`), and notes."""
     notes = []
     by_form: dict[str, dict[str, float]] = {}
-    links = chain.links
-    materials = ds.table("materials").set_index("material")
     for form, stage in FORM_STAGE.items():
-        found: dict[str, float] = {}
-        stage_links = links[
-            links["material"].map(lambda m: m in materials.index and materials.loc[m, "stage"])
-            == stage
-        ]
-        candidates = list(dict.fromkeys(stage_links["material"]))
-        if form == "magnet":
-            # Rare-earth magnets proper before ferrite-dominated all-magnet totals.
-            candidates.sort(
-                key=lambda m: (
-                    MAGNET_TRADE_PREFERENCE.index(m)
-                    if m in MAGNET_TRADE_PREFERENCE
-                    else len(MAGNET_TRADE_PREFERENCE)
-                )
-            )
-        for material in candidates:
-            for metric in ("share_of_quantity", "share_of_value"):
-                rows = stage_links[
-                    (stage_links["material"] == material) & (stage_links["metric"] == metric)
-                ]
-                if rows.empty:
-                    continue
-                latest = rows[rows["year"] == rows["year"].max()]
-                found = dict(zip(latest["partner"], latest["value"].astype(float), strict=True))
-                notes.append(
-                    f"{form}: {chain.country}'s import shares of {material} ({metric}, "
-                    f"{int(latest['year'].iloc[0])})"
-                )
-                break
-            if found:
-                break
-        if not found:
-            world = chain.stage_share
-            if stage in world.coords["stage"].to_numpy():
-                row = world.sel(stage=stage)
-                found = {
-                    str(c): float(v)
-                    for c, v in zip(row.coords["country"].to_numpy(), row.to_numpy(), strict=True)
-                    if v > 0
-                }
-                notes.append(f"{form}: no import split for {chain.country}; world {stage} shares")
-        total = sum(found.values())
-        by_form[form] = {p: v / total for p, v in found.items()} if total > 0 else {"ROW": 1.0}
+        found = query.import_shares(ds, chain.country, stage)
+        notes.append(f"{form}: {found.note}")
+        by_form[form] = dict(found.shares)
     return by_form, notes
 
 
@@ -208,48 +194,25 @@ def _processes(
     return tuple(procs), proc_in, proc_out, np.maximum(loss, 0.0)
 
 
-def _capacities(chain: Chain, processes: tuple[Process, ...]) -> FloatArray:
+def _capacities(chain: Chain, ds: Dataset, processes: tuple[Process, ...]) -> FloatArray:
     """Return (J,) operating capacity per year of each process, in throughput.
 
     Plants state their capacity in their output (t oxide, metal, magnet); separation's
     throughput is t REO of concentrate fed.
     """
-    plants = chain.nodes[
-        (chain.nodes["country"] == chain.country)
-        & (chain.nodes["metric"] == "capacity")
-        & (chain.nodes["status"] == "operating")
-    ]
     cap = np.zeros(len(processes))
     for j, p in enumerate(processes):
-        rows = plants[plants["material"].isin(PROCESS_MATERIALS[p.id])]
-        for unit, value in zip(rows["unit"], rows["value"], strict=True):
-            cap[j] += p.throughput(float(value) * units.get(str(unit)).to_base)
+        for plant in query.plants(ds, chain.country, materials=PROCESS_MATERIALS[p.id]):
+            cap[j] += p.throughput(plant.figure.value * units.get(plant.figure.unit).to_base)
     return cap
 
 
-def industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
-    """Return the dataset's industry magnet cover (low, high) in weeks (inventories.csv).
-
-    Raises
-    ------
-    rareflow.errors.InputError
-        If the dataset has no industry cover row for the country.
-    """
-    inv = ds.chosen("inventories")
-    rows = inv[
-        (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
-    ]
-    if rows.empty:
-        raise InputError(
-            f"the dataset has no industry magnet cover for {country} (inventories.csv): set "
-            "parameters.industry_cover_weeks in the scenario, or add a row to your own "
-            "inventories.csv (see README, 'Your own data')"
-        )
-    row = rows.iloc[0]
-    weeks = units.convert(1.0, str(row["unit"]), "weeks")
-    low = row["low"] if pd.notna(row["low"]) else row["value"]
-    high = row["high"] if pd.notna(row["high"]) else row["value"]
-    return float(low) * weeks, float(high) * weeks
+def _industry_cover(ds: Dataset, country: str) -> tuple[float, float]:
+    """Low and high industry magnet cover in weeks (:func:`rareflow.data.query.industry_cover`)."""
+    cover = query.industry_cover(ds, country)
+    low = cover.low if cover.low is not None else cover.value
+    high = cover.high if cover.high is not None else cover.value
+    return low, high
 
 
 def price_parameter(ds: Dataset, name: str, given: Number | None = None) -> Number:
@@ -428,7 +391,7 @@ def compile_scenario(
     params = scenario.parameters
     steps_per_week = 7.0 / (DAYS_PER_MONTH * step)
     if params.industry_cover_weeks is None:
-        low, high = industry_cover(ds, chain.country)
+        low, high = _industry_cover(ds, chain.country)
         industry_weeks = sampler.draw(
             Uniform(low=low, high=high), "parameters.industry_cover_weeks"
         )
@@ -443,7 +406,7 @@ def compile_scenario(
     cover = np.where(is_magnet[None, :], industry_weeks[:, None], upstream_weeks[:, None])
     cover_steps = cover * steps_per_week
 
-    cap_year = _capacities(chain, processes)
+    cap_year = _capacities(chain, ds, processes)
     capacity = np.broadcast_to(cap_year / 12.0 * step, (1, t_n, len(processes))).copy()
 
     n_controls = sum(isinstance(s, ExportControl) for s in scenario.shocks)
@@ -500,6 +463,7 @@ def compile_scenario(
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
     ctx = CompileContext(net, chain, sampler, magnet_elements, ds)
+    _check_exporters(scenario, ctx.known_countries())
     control = 0
     controlling: set[str] = set()
     for i, shock in enumerate(scenario.shocks):
@@ -509,10 +473,19 @@ def compile_scenario(
             controlling.add(shock.exporter)
     # Regulatory reforms first: they set modifiers (permit times, by-product rules) that the
     # other levers read from the context, whatever their order in the scenario.
+    warnings = []
     for i, lever in sorted(
         enumerate(scenario.levers), key=lambda il: not isinstance(il[1], RegulatoryReform)
     ):
+        before = _fingerprint(net)
         lever.apply(ctx, f"levers[{i}]")
+        if _fingerprint(net) == before and not isinstance(lever, RegulatoryReform | Consortium):
+            end = (time[-1] + step - 1).astype(object)
+            warnings.append(
+                f"levers[{i}] ({lever.type}{f' {lever.name!r}' if lever.name else ''}) changes "
+                f"nothing within the horizon ({scenario.start:%Y-%m} to {end:%Y-%m}): check its "
+                "dates (a plant online, or a contract starting, after the horizon ends)"
+            )
     req_scale = _scale_network(scenario, ds, sampler, chain, net)
 
     surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
@@ -542,7 +515,8 @@ def compile_scenario(
     req0 = requirement0[None] if req_scale is None else requirement0[None] * req_scale
     use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
     net.stock0 = cover_steps * use0
-    return Compiled(net, chain, sampler, tuple(notes))
+    net.check_shapes()
+    return Compiled(net, chain, sampler, tuple(notes), tuple(warnings))
 
 
 def _uncertain_rows(
@@ -584,10 +558,9 @@ def _scaled_cover(
     """Industry magnet cover times the scale of ``uncertain:`` entries on inventories.csv."""
     key = ("country", "holder", "material", "metric", "year")
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "inventories"):
-        inv = ds.chosen("inventories")
-        used = inv[
-            (inv["country"] == country) & (inv["holder"] == "industry") & (inv["metric"] == "cover")
-        ].head(1)
+        used = query.latest_rows(
+            query.matching(ds, "inventories", country=country, holder="industry", metric="cover")
+        )
         if scenario.parameters.industry_cover_weeks is not None or not (
             _keys(rows, key) & _keys(used, key)
         ):
@@ -650,7 +623,7 @@ def _scale_network(
         net.demand_multiplier = net.demand_multiplier * req[:, None]
 
     growth = ds.chosen("demand_growth")
-    growth = growth[growth["country"] == country].sort_values("year").groupby("sector").tail(1)
+    growth = query.latest_rows(growth[growth["country"] == country], ("sector",))
     growth = growth[growth["sector"].isin(chain.demand.growth.coords["sector"].to_numpy())]
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "demand_growth"):
         by_sector = ("country", "sector", "year")
@@ -662,21 +635,16 @@ def _scale_network(
             m[:, sector_of[sector]] = factor
         net.growth = net.growth * m
 
-    plants = chain.nodes[
-        (chain.nodes["country"] == country)
-        & (chain.nodes["metric"] == "capacity")
-        & (chain.nodes["status"] == "operating")
-    ]
     for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "facilities"):
         found = _keys(rows, ("facility", "material", "metric", "year"))
         added = np.zeros((factor.shape[0], len(net.processes)))
         used = False
         for j, process in enumerate(net.processes):
-            mine = plants[plants["material"].isin(PROCESS_MATERIALS[process.id])]
-            for r in mine.to_dict("records"):
-                if tuple(str(r[c]) for c in ("facility", "material", "metric", "year")) in found:
+            for plant in query.plants(ds, country, materials=PROCESS_MATERIALS[process.id]):
+                key = (plant.facility, plant.material, "capacity", str(plant.figure.year))
+                if key in found:
                     used = True
-                    output = float(r["value"]) * units.get(str(r["unit"])).to_base
+                    output = plant.figure.value * units.get(plant.figure.unit).to_base
                     base = process.throughput(output) * net.step_months / 12.0
                     added[:, j] += (factor - 1.0) * base
         if not used:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from rareflow.data.load import Dataset
 from rareflow.errors import ScenarioError
 from rareflow.ids import Element
-from rareflow.model.chain import Chain
 from rareflow.model.network import COMMODITIES, TRACKED_ELEMENTS, FloatArray, Network
 from rareflow.scenario.sampling import Sampler
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
+    from rareflow.model.chain import Chain
 
 REFORM_PREFIX = "reforms."
 """Prefix of the modifiers regulatory reforms record with the sampler's drawn values."""

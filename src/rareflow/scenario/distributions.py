@@ -13,14 +13,24 @@ over workers: draws 7..9 of a 10-draw run equal draws 7..9 computed alone.
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 FloatArray = NDArray[np.float64]
+
+MAX_MAGNITUDE = 1e12
+"""Largest magnitude of any number a scenario states. Every quantity rareflow models (tonnes,
+months, days, US$ million, shares) lies far inside it, so a larger one is a typo or an attack:
+refused, like NaN and infinities, before it can make a requirement infinite."""
+Finite = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+"""A finite number within +-:data:`MAX_MAGNITUDE`."""
+Positive = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+"""A positive finite number within :data:`MAX_MAGNITUDE`."""
 
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -54,12 +64,21 @@ def uniforms(seed: int, stream: int, draws: NDArray[np.int64]) -> FloatArray:
     return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
 
 
+_TAIL = 1e-12
+"""Quantile taken as a distribution's lowest (and 1 - it as its highest) value in range checks."""
+
+
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF: map uniforms to values."""
         raise NotImplementedError  # pragma: no cover - every subclass overrides
+
+    def extremes(self) -> tuple[float, float]:
+        """Return the values at the 1e-12 and 1 - 1e-12 quantiles (for range checks)."""
+        lo, hi = self.ppf(np.array([_TAIL, 1 - _TAIL]))
+        return float(lo), float(hi)
 
     @property
     def central(self) -> float:
@@ -71,7 +90,7 @@ class Fixed(_Dist):
     """A known value (the same in every draw)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float
+    value: Finite
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Return the value for every uniform."""
@@ -82,8 +101,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
+    low: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> Uniform:
@@ -100,9 +119,9 @@ class Triangular(_Dist):
     """Triangular with ``low``, ``mode`` and ``high``."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float
-    mode: float
-    high: float
+    low: Finite
+    mode: Finite
+    high: Finite
 
     @model_validator(mode="after")
     def _order(self) -> Triangular:
@@ -112,9 +131,19 @@ class Triangular(_Dist):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF of the triangular distribution."""
+        from scipy import stats  # noqa: PLC0415 - slow import, needed only when sampling
+
         c = (self.mode - self.low) / (self.high - self.low)
         return np.asarray(
             stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low), dtype=np.float64
+        )
+
+    def extremes(self) -> tuple[float, float]:
+        """Return the 1e-12 and 1 - 1e-12 quantiles in closed form (no scipy import to parse)."""
+        span, left, right = self.high - self.low, self.mode - self.low, self.high - self.mode
+        return (
+            self.low + math.sqrt(_TAIL * span * left),
+            self.high - math.sqrt(_TAIL * span * right),
         )
 
 
@@ -122,41 +151,69 @@ class Normal(_Dist):
     """Normal with ``mean`` and ``sd``, optionally truncated to [``low``, ``high``]."""
 
     dist: Literal["normal"] = "normal"
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Finite
+    sd: Positive
+    low: Finite | None = None
+    high: Finite | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Normal:
+        if self.low is not None and self.high is not None and self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be > low ({self.low})")
+        return self
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF, truncated when bounds are given."""
+        from scipy import stats  # noqa: PLC0415 - slow import, needed only when sampling
+
         a = -np.inf if self.low is None else (self.low - self.mean) / self.sd
         b = np.inf if self.high is None else (self.high - self.mean) / self.sd
         return np.asarray(
             stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd), dtype=np.float64
         )
 
+    def extremes(self) -> tuple[float, float]:
+        """Return the 1e-12 and 1 - 1e-12 quantiles by the standard library's normal."""
+        unit = NormalDist()
+        cdf_a = 0.0 if self.low is None else unit.cdf((self.low - self.mean) / self.sd)
+        cdf_b = 1.0 if self.high is None else unit.cdf((self.high - self.mean) / self.sd)
+        lo, hi = (
+            self.mean + self.sd * unit.inv_cdf(cdf_a + q * (cdf_b - cdf_a))
+            for q in (_TAIL, 1 - _TAIL)
+        )
+        return lo, hi
+
 
 class LogNormal(_Dist):
     """Log-normal given by its ``median`` and the ``sigma`` of the log."""
 
     dist: Literal["lognormal"] = "lognormal"
-    median: float = Field(gt=0)
-    sigma: float = Field(gt=0)
+    median: Positive
+    sigma: float = Field(gt=0, le=5, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF."""
+        from scipy import stats  # noqa: PLC0415 - slow import, needed only when sampling
+
         return np.asarray(stats.lognorm.ppf(u, self.sigma, scale=self.median), dtype=np.float64)
+
+    def extremes(self) -> tuple[float, float]:
+        """Return the 1e-12 and 1 - 1e-12 quantiles by the standard library's normal."""
+        z = NormalDist().inv_cdf(1 - _TAIL)
+        return self.median * math.exp(-self.sigma * z), self.median * math.exp(self.sigma * z)
 
 
 class Beta(_Dist):
     """Beta(``a``, ``b``) on [0, 1], for probabilities and shares."""
 
     dist: Literal["beta"] = "beta"
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
+    a: float = Field(ge=0.01, le=1e4, allow_inf_nan=False)
+    b: float = Field(ge=0.01, le=1e4, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         """Inverse CDF."""
+        from scipy import stats  # noqa: PLC0415 - slow import, needed only when sampling
+
         return np.asarray(stats.beta.ppf(u, self.a, self.b), dtype=np.float64)
 
 
@@ -165,7 +222,10 @@ Distribution = Annotated[
 ]
 """Any distribution, chosen by its ``dist`` field."""
 
-Number = float | Distribution
+DIST_TAGS = frozenset({"fixed", "uniform", "triangular", "normal", "lognormal", "beta"})
+"""The ``dist`` tags of :data:`Distribution`."""
+
+Number = Finite | Distribution
 """A scenario number: plain, or uncertain."""
 
 
@@ -176,6 +236,4 @@ def as_distribution(value: float | _Dist) -> _Dist:
 
 def bounds(value: float | _Dist) -> tuple[float, float]:
     """Return the smallest and largest value a number can take (for range checks)."""
-    d = as_distribution(value)
-    lo, hi = d.ppf(np.array([1e-12, 1 - 1e-12]))
-    return float(lo), float(hi)
+    return as_distribution(value).extremes()

@@ -22,13 +22,12 @@ Morris design (:mod:`rareflow.analysis.sensitivity`).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import qmc
 
-from rareflow.scenario.distributions import FloatArray, as_distribution, uniforms
+from rareflow.scenario.distributions import FloatArray, Triangular, as_distribution, uniforms
 
 
 def stream_id(path: str) -> int:
@@ -82,6 +81,8 @@ class Sampler:
             return np.asarray((strata[self.draws] + jitter) / self.total, dtype=np.float64)
         if self._sobol is None:
             dim = max(len(self.uncertain_paths), 1)
+            from scipy.stats import qmc  # noqa: PLC0415 - slow import, Sobol' sampling only
+
             engine = qmc.Sobol(d=dim, scramble=True, seed=self.seed)
             points = engine.random(self.total)
             self._sobol = np.clip(points, 1e-12, 1 - 1e-12)
@@ -98,3 +99,35 @@ class Sampler:
             self.distributions[path] = dist
         self.drawn[path] = out
         return out
+
+    def triangular(self, path: str, low: float, mode: float, high: float) -> FloatArray:
+        """Draw a number triangular over [low, high] with its ``mode`` (a dataset row's range).
+
+        The stocks model draws its inputs this way (:class:`rareflow.stocks.in_use.Uncertain`).
+        """
+        return self.draw(Triangular(low=low, mode=mode, high=high), path)
+
+
+def design_sampler(
+    seed: int, design: str, total: int, probe: Callable[[Sampler], object]
+) -> Sampler:
+    """Return a sampler over all ``total`` draws of a design, for a model outside a scenario.
+
+    For ``sobol`` the uncertain numbers must be known before the points are made (one dimension
+    each): ``probe`` runs the model once on a two-draw random sampler, and every number it drew
+    with a spread becomes a dimension, in path order (as :func:`rareflow.scenario.compile.
+    compile_scenario` finds a scenario's).
+
+    Parameters
+    ----------
+    seed, design, total
+        Seed, design (``random``, ``lhs`` or ``sobol``) and number of draws.
+    probe
+        Runs the model with the sampler given.
+    """
+    paths: tuple[str, ...] = ()
+    if design == "sobol":
+        trial = Sampler(seed, "random", 2, np.arange(2))
+        probe(trial)
+        paths = tuple(sorted(p for p, v in trial.drawn.items() if np.size(v) > 1))
+    return Sampler(seed, design, total, np.arange(total), paths)

@@ -31,8 +31,12 @@ Uncertainty
 Each number with a published or assumed range (``low``, ``high``) is drawn per draw from a
 triangular distribution over that range with the chosen value as its mode: intensities, shares of
 units, activity rows, back-cast growth rates, lifetime parameters and element contents (a
-composition's ``low``/``high`` rows). Numbers without a range are fixed. Each number has its own
-random stream keyed by (seed, table, row), so draw *d* does not depend on how many draws run.
+composition's ``low``/``high`` rows). Numbers without a range are fixed. The draws come from the
+scenario sampler (:class:`rareflow.scenario.sampling.Sampler`, passed in as an
+:class:`Uncertain`), so stock inputs take part in random, Latin-hypercube and Sobol designs and in
+sensitivity analysis like every scenario number; each has its own stream named
+``stocks.TABLE:KEY`` (e.g. ``stocks.intensities:ev_car:magnet_ndfeb_sintered:intensity``), so
+draw *d* does not depend on how many draws run.
 
 References
 ----------
@@ -44,17 +48,18 @@ References
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import scipy.optimize
 import xarray as xr
 
 from rareflow import dims
+from rareflow.cache import BoundedCache
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
+from rareflow.data.query import latest_row
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
 from rareflow.model.demand import (
@@ -160,7 +165,7 @@ class InUseStocks:
     stocks
         ``magnet_stock`` (t magnet, sector x draw), ``element_stock`` (t of element metal,
         sector x element x draw), ``inflow`` and ``outflow`` (t magnet in the year, sector x
-        draw); attributes ``country``, ``year``, ``seed``.
+        draw); attributes ``country`` and ``year``.
     sources
         Every input used (:class:`InputUse`).
     """
@@ -169,27 +174,42 @@ class InUseStocks:
     sources: tuple[InputUse, ...]
 
 
-class _Draws:
-    """Triangular draws over published ranges, one stream per number, or central values."""
+class Uncertain(Protocol):
+    """Where the stock model's uncertain numbers are drawn (the scenario sampler).
 
-    def __init__(self, draws: int, seed: int) -> None:
-        self.draws = draws
-        self.seed = seed
+    :class:`rareflow.scenario.sampling.Sampler` is one: the stocks layer sits below the scenario
+    layer, so it names only what it needs.
+    """
+
+    @property
+    def draws(self) -> np.ndarray:
+        """Global indices of the draws wanted."""
+        ...  # pragma: no cover - a protocol
+
+    def triangular(self, path: str, low: float, mode: float, high: float) -> FloatArray:
+        """Return (D,) draws of a number triangular over [low, high] with its mode."""
+        ...  # pragma: no cover - a protocol
+
+
+class _Draws:
+    """Triangular draws over published ranges through a sampler, or central values without."""
+
+    def __init__(self, sampler: Uncertain | None) -> None:
+        self.sampler = sampler
 
     @property
     def n(self) -> int:
         """Length of the draw axis of every array (1 when not sampling)."""
-        return max(self.draws, 1)
+        return 1 if self.sampler is None else len(self.sampler.draws)
 
     def number(self, key: str, value: float, low: float | None, high: float | None) -> FloatArray:
         """Return (n,) draws of a number: triangular over [low, high], mode ``value``."""
         lo = value if low is None else low
         hi = value if high is None else high
-        if self.draws == 0 or hi <= lo:
+        if self.sampler is None or hi <= lo:
             return np.full(self.n, value)
-        spawn = (zlib.crc32(key.encode()),)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=spawn))
-        return np.asarray(rng.triangular(lo, value, hi, self.draws), dtype=np.float64)
+        drawn = self.sampler.triangular(f"stocks.{key}", lo, value, hi)
+        return np.asarray(np.broadcast_to(drawn, (self.n,)), dtype=np.float64)
 
     def row(self, key: str, row: dict[str, object]) -> FloatArray:
         """Return (n,) draws of a dataset row's value over its own low-high range."""
@@ -208,9 +228,9 @@ def _optional(value: object) -> float | None:
     return number if np.isfinite(number) else None
 
 
-_SOURCE_KINDS: dict[str, dict[str, str]] = {}
+_SOURCE_KINDS: BoundedCache[str, dict[str, str]] = BoundedCache(8)
 """Kind of each source id, by dataset version (looking up sources.csv row by row is slow)."""
-_END_OF_LIFE: dict[tuple[str, str, int], xr.DataArray] = {}
+_END_OF_LIFE: BoundedCache[tuple[str, str, int], xr.DataArray] = BoundedCache(64)
 """End-of-life flows by (dataset version, country, last year): every compile of a recycling
 lever asks for them, and they depend on nothing else."""
 
@@ -218,11 +238,12 @@ lever asks for them, and they depend on nothing else."""
 def _basis(dataset: Dataset, source_id: str) -> Basis:
     if source_id == "rareflow-derived":
         return "derived"
-    kinds = _SOURCE_KINDS.get(dataset.version)
-    if kinds is None:
+
+    def make() -> dict[str, str]:
         table = dataset.table("sources")
-        kinds = dict(zip(table["source_id"].astype(str), table["kind"].astype(str), strict=True))
-        _SOURCE_KINDS[dataset.version] = kinds
+        return dict(zip(table["source_id"].astype(str), table["kind"].astype(str), strict=True))
+
+    kinds = _SOURCE_KINDS.get(dataset.version, make)
     return "assumption" if kinds.get(source_id) == "assumption" else "cited"
 
 
@@ -258,14 +279,6 @@ def check_country(dataset: Dataset, country: str) -> None:
             f"magnets in use cannot be estimated; countries with activity data: "
             f"{', '.join(with_data)} (add your own rows: README, 'Your own data')"
         )
-
-
-def _latest(dataset: Dataset, table: str, **keys: str) -> dict[str, object] | None:
-    """Return the latest chosen row of a table matching ``keys``, or None."""
-    rows = dataset.chosen(table)
-    for column, value in keys.items():
-        rows = rows[rows[column] == value]
-    return records(rows.sort_values("year").tail(1))[0] if not rows.empty else None
 
 
 def _activity_unit(dataset: Dataset, sector: str) -> str:
@@ -500,7 +513,7 @@ def _row_use(what: str, sector: str, table: str, row: dict[str, object], ds: Dat
 
 
 def magnet_inflows(
-    dataset: Dataset, country: str, last_year: int, *, draws: int = 0, seed: int = 0
+    dataset: Dataset, country: str, last_year: int, *, sampler: Uncertain | None = None
 ) -> Inflows:
     """Magnets entering use in a country each year from :data:`FIRST_YEAR` to ``last_year``.
 
@@ -512,10 +525,9 @@ def magnet_inflows(
         ISO alpha-3 code with sector activity in the dataset.
     last_year
         Last year of the series.
-    draws
-        0 for central values (no ``draw`` dim); otherwise the number of draws.
-    seed
-        Seed of the draws.
+    sampler
+        Draws of the uncertain inputs (:class:`Uncertain`); None for central values (no
+        ``draw`` dim).
 
     Returns
     -------
@@ -532,7 +544,7 @@ def magnet_inflows(
     check_country(dataset, country)
     if not FIRST_YEAR <= last_year <= LAST_YEAR:
         raise InputError(f"year {last_year} is outside {FIRST_YEAR}-{LAST_YEAR}")
-    draw = _Draws(draws, seed)
+    draw = _Draws(sampler)
     activity = dataset.chosen("sector_activity")
     history = dataset.chosen("in_use_history")
     # The series runs at least to the last cited year, so a back-cast can be calibrated to a
@@ -552,7 +564,7 @@ def magnet_inflows(
         series, used = _activity(dataset, country, sector, years, draw)
         intensity, used_intensity = _intensity(dataset, sector, draw)
         kept = np.ones(draw.n)
-        exported = _latest(
+        exported = latest_row(
             dataset, "in_use_history", country=country, sector=sector, parameter="share_exported"
         )
         if exported is not None:
@@ -572,16 +584,18 @@ def magnet_inflows(
         data, coords={**coords, dims.DRAW: np.arange(draw.n)}, dims=[*coords, dims.DRAW]
     )
     inflow = inflow.sel({dims.YEAR: slice(FIRST_YEAR, last_year)})
-    if draws == 0:
+    if sampler is None:
         inflow = inflow.isel({dims.DRAW: 0}, drop=True)
     inflow.attrs["unit"] = "t_magnet_per_year"
     return Inflows(inflow, tuple(sources))
 
 
 def sector_lifetimes(
-    dataset: Dataset, sectors: list[str], *, draws: int = 0, seed: int = 0
+    dataset: Dataset, sectors: list[str], *, sampler: Uncertain | None = None
 ) -> tuple[list[tuple[LifetimeModel, list[str]]], tuple[InputUse, ...]]:
     """Each sector's lifetime distribution (lifetimes.csv), grouped by distribution family.
+
+    Parameters are drawn through ``sampler`` (central values without one).
 
     Returns
     -------
@@ -594,7 +608,7 @@ def sector_lifetimes(
     rareflow.errors.DataError
         If a sector has no chosen lifetime, several distributions, or misses a parameter.
     """
-    draw = _Draws(draws, seed)
+    draw = _Draws(sampler)
     table = dataset.chosen("lifetimes")
     families: dict[str, dict[str, dict[str, FloatArray]]] = {}
     sources: list[InputUse] = []
@@ -633,7 +647,7 @@ def sector_lifetimes(
             )
             for name in next(iter(by_sector.values()))
         }
-        if draws == 0:
+        if sampler is None:
             params = {k: v.isel({dims.DRAW: 0}, drop=True) for k, v in params.items()}
         groups.append((_LIFETIME_CLASSES[kind](**params), members))
     return groups, tuple(sources)
@@ -661,14 +675,15 @@ def end_of_life(dataset: Dataset, country: str, last_year: int) -> xr.DataArray:
     xarray.DataArray
         t magnet per year over ``year`` (from :data:`FIRST_YEAR`) and ``sector``.
     """
-    key = (dataset.version, country, last_year)
-    if key not in _END_OF_LIFE:
+
+    def make() -> xr.DataArray:
         inflows = magnet_inflows(dataset, country, last_year)
         groups, _ = sector_lifetimes(dataset, list(inflows.inflow[dims.SECTOR].to_numpy()))
         out = _flows(inflows.inflow, groups)["outflow"].sum(dims.MATERIAL)
         out.attrs["unit"] = "t_magnet_per_year"
-        _END_OF_LIFE[key] = out
-    return _END_OF_LIFE[key].copy()
+        return out
+
+    return _END_OF_LIFE.get((dataset.version, country, last_year), make).copy()
 
 
 def _element_content(
@@ -714,9 +729,7 @@ def _element_content(
     return content, sources
 
 
-def in_use_stocks(
-    dataset: Dataset, country: str, year: int, draws: int = 1000, seed: int = 0
-) -> InUseStocks:
+def in_use_stocks(dataset: Dataset, country: str, year: int, sampler: Uncertain) -> InUseStocks:
     """Magnets and their Nd, Pr, Dy and Tb in use in a country at the end of ``year``.
 
     Parameters
@@ -727,10 +740,9 @@ def in_use_stocks(
         ISO alpha-3 code with sector activity in the dataset.
     year
         Year whose end-of-year stock is wanted.
-    draws
-        Number of draws over the inputs' ranges (at least 1).
-    seed
-        Seed of the draws.
+    sampler
+        Draws of the uncertain inputs, e.g. ``Sampler(seed, "lhs", n, np.arange(n))``
+        (:class:`rareflow.scenario.sampling.Sampler`); at least one draw.
 
     Returns
     -------
@@ -744,12 +756,12 @@ def in_use_stocks(
     rareflow.errors.DataError
         For inconsistent dataset rows (named).
     """
-    if draws < 1:
-        raise InputError(f"draws must be at least 1, got {draws}")
-    draw = _Draws(draws, seed)
-    inflows = magnet_inflows(dataset, country, year, draws=draws, seed=seed)
+    if len(sampler.draws) < 1:
+        raise InputError("draws must be at least 1, got 0")
+    draw = _Draws(sampler)
+    inflows = magnet_inflows(dataset, country, year, sampler=sampler)
     sectors = list(map(str, inflows.inflow[dims.SECTOR].to_numpy()))
-    groups, lifetime_sources = sector_lifetimes(dataset, sectors, draws=draws, seed=seed)
+    groups, lifetime_sources = sector_lifetimes(dataset, sectors, sampler=sampler)
     flows = _flows(inflows.inflow, groups).sel({dims.YEAR: year})
     materials = list(map(str, inflows.inflow[dims.MATERIAL].to_numpy()))
     content, content_sources = _element_content(dataset, materials, draw)
@@ -763,7 +775,7 @@ def in_use_stocks(
             "inflow": in_year.sum(dims.MATERIAL),
             "outflow": flows["outflow"].sum(dims.MATERIAL),
         },
-        attrs={"country": country, "year": year, "seed": seed},
+        attrs={"country": country, "year": year},
     )
     units = {
         "magnet_stock": "t_magnet",

@@ -1,13 +1,17 @@
-"""Results on disk: one long-form Parquet file per variable, plus a JSON layout.
+"""Results on disk: one Parquet file per variable, plus a JSON layout.
 
 Each data variable and each coordinate goes to its own Parquet file with one column per dimension
-(holding the dimension's labels, or positions where the dimension has no coordinate) and one value
-column, so that analysts can query a run with DuckDB or pandas directly. ``dataset.json`` records
-everything else that :func:`read_dataset` needs to rebuild the Dataset exactly: dimension sizes and
-order, every variable's dims, dtype and attributes, and the Dataset's attributes.
+(holding the dimension's labels, or positions where the dimension has no coordinate), so that
+analysts can query a run with DuckDB or pandas directly. A variable of two or more dimensions has
+its last dimension spread into columns, one per label (``stock``: columns ``draw``, ``time`` and
+one per material); other variables have one value column. ``dataset.json`` records everything else
+that :func:`read_dataset` needs to rebuild the Dataset exactly: dimension sizes and order, every
+variable's dims, dtype, attributes and columns, and the Dataset's attributes.
 
-Values are written in row groups of bounded size, variable by variable, and chunk by chunk along an
-append dimension (an ensemble's ``draw``), so memory stays bounded however large the results are.
+Values are written in row groups of bounded size, variable by variable (the variables in
+parallel), and chunk by chunk along an append dimension (an ensemble's ``draw``), so memory stays
+bounded however large the results are. Dimension columns are dictionary-encoded: a run is written
+at close to the speed of a plain Parquet write of its values (``bench/store.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import math
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,8 +33,16 @@ import xarray as xr
 
 from rareflow.errors import StoreError
 
-FORMAT_VERSION = 1
-"""Version of the on-disk layout, recorded in ``dataset.json``."""
+FORMAT_VERSION = 2
+"""Version of the on-disk layout, recorded in ``dataset.json``.
+
+1: every variable long-form (a column per dimension and one value column). 2: a variable of two or
+more dimensions has its last dimension spread into columns (one per label), which costs the
+dimension columns once per row of the other dimensions instead of once per value. Both are read.
+"""
+_READABLE = frozenset({1, 2})
+_MAX_SPREAD = 4096
+"""Largest dimension spread into columns; a longer one stays a dimension column."""
 LAYOUT_FILE = "dataset.json"
 """Name of the layout file in a run's directory."""
 DATA_DIR = "data"
@@ -39,6 +52,10 @@ _ROWS_PER_GROUP = 1 << 20
 # Parquet has no complex type; "O" is accepted only when every value is a string (or None).
 _SUPPORTED_KINDS = frozenset("biufMmUSOT")
 _STRING_DTYPE = "StringDType"
+
+
+def _writer_threads() -> int:
+    return max(1, min(4, len(os.sched_getaffinity(0))))
 
 
 def fsync_file(path: Path) -> None:
@@ -198,7 +215,11 @@ class VarSpec:
     attrs
         Its attributes, encoded by :func:`encode_attr`.
     value_column
-        Name of the Parquet column holding its values.
+        Name of the Parquet column holding its values (when ``spread`` is None).
+    spread
+        The last of ``file_dims``, if it is spread into one value column per label.
+    columns
+        With ``spread``: the value columns' names, one per label, in order.
     """
 
     name: str
@@ -209,6 +230,19 @@ class VarSpec:
     dtype: np.dtype[Any]
     attrs: dict[str, Any]
     value_column: str
+    spread: str | None = None
+    columns: tuple[str, ...] = ()
+
+    @property
+    def value_columns(self) -> list[str]:
+        """The Parquet columns holding the values, in order."""
+        return list(self.columns) if self.spread is not None else [self.value_column]
+
+    @property
+    def row_dims(self) -> tuple[str, ...]:
+        """The dimensions that have a column in the file, in the file's row order."""
+        dims = self.file_dims[:-1] if self.spread is not None else self.file_dims
+        return tuple(d for d in dims if d != self.value_column)
 
     def to_json(self) -> dict[str, Any]:
         """Return the spec as a JSON-serialisable dict."""
@@ -221,6 +255,8 @@ class VarSpec:
             "dtype": _dtype_name(self.dtype),
             "attrs": self.attrs,
             "value_column": self.value_column,
+            "spread": self.spread,
+            "columns": list(self.columns),
         }
 
     @classmethod
@@ -235,6 +271,8 @@ class VarSpec:
             dtype=_dtype_from_name(doc["dtype"]),
             attrs=doc["attrs"],
             value_column=doc["value_column"],
+            spread=doc.get("spread"),
+            columns=tuple(doc.get("columns", ())),
         )
 
 
@@ -299,9 +337,16 @@ class DatasetWriter:
         else:
             self._start(ds)
         labels = {str(dim): self._labels(ds, str(dim)) for dim in ds.dims}
-        for spec in self._specs:
-            if not self._started or self._append_dim in spec.dims:
-                self._write_variable(spec, ds.variables[spec.name], labels)
+        due = [s for s in self._specs if not self._started or self._append_dim in s.dims]
+        # Arrow encodes and writes without the GIL: the variables' files are written in
+        # parallel, one thread per core (the first error is raised once all have finished).
+        with ThreadPoolExecutor(max_workers=_writer_threads()) as pool:
+            futures = [
+                pool.submit(self._write_variable, spec, ds.variables[spec.name], labels)
+                for spec in due
+            ]
+        for future in futures:
+            future.result()
         if not self._started:
             # Variables without the append dimension are complete after the first chunk.
             for spec in self._specs:
@@ -369,6 +414,13 @@ class DatasetWriter:
             if self._append_dim in dims:
                 file_dims = (self._append_dim, *(d for d in dims if d != self._append_dim))
             sub = COORDS_DIR if role == "coord" else DATA_DIR
+            value_column = _value_column(name, dims, _is_index(ds, name))
+            spread: str | None = None
+            columns: tuple[str, ...] = ()
+            if len(file_dims) > 1 and file_dims[-1] != self._append_dim:
+                names = self._column_names(ds, file_dims[-1])
+                if names and len(set(names)) == len(names) and not set(names) & set(file_dims):
+                    spread, columns = file_dims[-1], tuple(names)
             self._specs.append(
                 VarSpec(
                     name=name,
@@ -378,7 +430,9 @@ class DatasetWriter:
                     file_dims=file_dims,
                     dtype=var.dtype,
                     attrs=_encode_attrs(var.attrs, f"variable {name!r}"),
-                    value_column=_value_column(name, dims, _is_index(ds, name)),
+                    value_column=value_column,
+                    spread=spread,
+                    columns=columns,
                 )
             )
             if _is_index(ds, name) and name != self._append_dim:
@@ -410,6 +464,15 @@ class DatasetWriter:
             if not index.equals(ds.variables[name]):  # type: ignore[no-untyped-call]
                 raise StoreError(f"coordinate {name!r} differs from the first chunk's")
 
+    @staticmethod
+    def _column_names(ds: xr.Dataset, dim: str) -> list[str]:
+        size = ds.sizes[dim]
+        if not 0 < size <= _MAX_SPREAD:
+            return []
+        if _is_index(ds, dim):
+            return [str(label) for label in ds.variables[dim].values]
+        return [str(i) for i in range(size)]
+
     def _labels(self, ds: xr.Dataset, dim: str) -> pa.Array:
         if _is_index(ds, dim):
             return _to_arrow(ds.variables[dim].values, f"coordinate {dim!r}")
@@ -424,28 +487,60 @@ class DatasetWriter:
                 spec, {spec.value_column: _to_arrow(np.asarray(var.values), spec.name)}
             )
             return
+        values = np.asarray(var.values)
         step = max(1, _ROWS_PER_GROUP // max(1, math.prod(shape[1:])))
+        row_axes = [(i, d) for i, d in enumerate(spec.file_dims) if d in spec.row_dims]
         for start in range(0, max(shape[0], 1), step):
-            piece = var[start : start + step]
+            piece = values[start : start + step]
+            rows_shape = piece.shape[:-1] if spec.spread is not None else piece.shape
             columns: dict[str, pa.Array] = {}
-            for i, dim in enumerate(spec.file_dims):
-                if dim == spec.value_column:
-                    continue
+            for i, dim in row_axes:
+                # The leading dimension's labels are sliced to the piece; the rest are whole.
                 dim_labels = labels[dim].slice(start, piece.shape[0]) if i == 0 else labels[dim]
-                inner = math.prod(piece.shape[i + 1 :])
-                outer = math.prod(piece.shape[:i])
-                positions = np.tile(np.repeat(np.arange(piece.shape[i]), inner), outer)
-                columns[dim] = dim_labels.take(pa.array(positions))
-            columns[spec.value_column] = _to_arrow(np.asarray(piece.values), spec.name)
+                columns[dim] = _label_column(dim_labels, rows_shape, i)
+            if spec.spread is None:
+                columns[spec.value_column] = _to_arrow(piece, spec.name)
+            else:
+                for j, column in enumerate(spec.columns):
+                    columns[column] = _to_arrow(piece[..., j], spec.name)
             self._write_table(spec, columns)
 
     def _write_table(self, spec: VarSpec, columns: dict[str, pa.Array]) -> None:
         table = pa.table(columns)
         writer = self._writers.get(spec.name)
         if writer is None:
-            writer = pq.ParquetWriter(self._dir / spec.file, table.schema)
+            # Dimension columns repeat few labels: dictionary pages, already compact, so neither
+            # compressed nor given statistics except for the leading dimension (a draw filter).
+            # Values rarely repeat: dictionary-encoding them would be tried, fail and cost a
+            # pass, so they are plain pages, compressed.
+            labels = list(spec.row_dims)
+            writer = pq.ParquetWriter(
+                self._dir / spec.file,
+                table.schema,
+                use_dictionary=labels,
+                compression={name: "none" if name in labels else "snappy" for name in columns},
+                write_statistics=[*spec.value_columns, *labels[:1]],
+            )
             self._writers[spec.name] = writer
-        writer.write_table(table.cast(writer.schema))
+        if table.schema != writer.schema:
+            table = table.cast(writer.schema)
+        writer.write_table(table)
+
+
+def _label_column(labels: pa.Array, shape: tuple[int, ...], axis: int) -> pa.DictionaryArray:
+    """Return the labels of ``axis`` for every row of a C-ordered block of ``shape``.
+
+    The column is a dictionary array (the labels, and the smallest integer positions into them),
+    which Parquet writes as dictionary pages directly; readers see the labels themselves.
+    """
+    inner = math.prod(shape[axis + 1 :])
+    outer = math.prod(shape[:axis])
+    positions = np.arange(shape[axis], dtype=np.min_scalar_type(-max(shape[axis], 1)))
+    if inner != 1:
+        positions = np.repeat(positions, inner)
+    if outer != 1:
+        positions = np.tile(positions, outer)
+    return pa.DictionaryArray.from_arrays(pa.array(positions), labels)
 
 
 def read_dataset(directory: Path, layout: dict[str, Any]) -> xr.Dataset:
@@ -468,15 +563,18 @@ def read_dataset(directory: Path, layout: dict[str, Any]) -> xr.Dataset:
     StoreError
         If the layout's format is unknown or a file does not hold the expected number of values.
     """
-    if layout.get("format") != FORMAT_VERSION:
+    if layout.get("format") not in _READABLE:
         raise StoreError(f"unknown results format {layout.get('format')!r} in {LAYOUT_FILE}")
     sizes: dict[str, int] = layout["dims"]
     coords: dict[str, xr.Variable] = {}
     data_vars: dict[str, xr.Variable] = {}
     for doc in layout["variables"]:
         spec = VarSpec.from_json(doc)
-        table = pq.read_table(directory / spec.file, columns=[spec.value_column])
-        values = _from_arrow(table.column(0), spec.dtype)
+        table = pq.read_table(directory / spec.file, columns=spec.value_columns)
+        if spec.spread is None:
+            values = _from_arrow(table.column(0), spec.dtype)
+        else:
+            values = np.stack([_from_arrow(c, spec.dtype) for c in table.columns], axis=-1)
         shape = tuple(sizes[d] for d in spec.file_dims)
         if values.size != math.prod(shape):
             raise StoreError(

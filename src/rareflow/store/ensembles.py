@@ -69,6 +69,7 @@ def store_ensemble(
         given=scenario_given,
         data_version=ds.version,
         calibration=ds.calibration,
+        data_dir=ds.user_dir,
         started_at=now,
         finished_at=now,
     )

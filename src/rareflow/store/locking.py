@@ -44,6 +44,32 @@ def try_lock(path: Path) -> int | None:
     return fd
 
 
+def is_held(path: Path) -> bool:
+    """Return whether another open file description holds a lock on ``path`` (never creates it).
+
+    Parameters
+    ----------
+    path
+        A lock file; a missing one is not held.
+
+    Returns
+    -------
+    bool
+        True if the lock is held by a live process.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @contextmanager
 def exclusive_lock(path: Path, timeout: float) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` for the duration of a ``with`` block.
@@ -63,10 +89,11 @@ def exclusive_lock(path: Path, timeout: float) -> Iterator[None]:
     Raises
     ------
     StoreError
-        If the lock could not be taken within ``timeout`` seconds.
+        If the lock could not be taken within ``timeout`` seconds, or the lock file cannot be
+        opened (a read-only or full disk).
     """
     deadline = time.monotonic() + timeout
-    while (fd := try_lock(path)) is None:
+    while (fd := _try_lock_or_explain(path)) is None:
         if time.monotonic() >= deadline:
             raise StoreError(
                 f"the run store at {path.parent} is busy: another process held its lock for more "
@@ -77,3 +104,12 @@ def exclusive_lock(path: Path, timeout: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _try_lock_or_explain(path: Path) -> int | None:
+    try:
+        return try_lock(path)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot lock the run store at {path.parent}: {path}: {exc.strerror or exc}"
+        ) from None

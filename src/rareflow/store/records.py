@@ -9,14 +9,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, cast
+from pathlib import Path
+from typing import Annotated, Literal, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
-from rareflow import __version__
 from rareflow.analysis.summary import sector_summary
 from rareflow.engine.run import RunResult
 from rareflow.errors import StoreError
+from rareflow.provenance import code_version
 from rareflow.scenario.load import resolved_yaml
 from rareflow.scenario.schema import Scenario
 
@@ -88,6 +89,9 @@ class RunRecord(BaseModel):
         Hash of the data the run used.
     calibration
         The calibration overlaid on the embedded data (``--calibration``), if any.
+    data_dir
+        The directory of user tables overlaid on the dataset (``--data`` or ``$RAREFLOW_DATA``),
+        as an absolute path, if any; ``rareflow runs rerun`` reads it again.
     code_version
         Version of rareflow (and commit, if known) that made the run.
     seed
@@ -110,6 +114,7 @@ class RunRecord(BaseModel):
     code_version: str
     seed: int = Field(ge=0, lt=2**63)
     calibration: str | None = None
+    data_dir: str | None = None
     started_at: UtcDatetime
     finished_at: UtcDatetime
     summary: dict[str, JsonValue] | list[JsonValue] = Field(default_factory=dict)
@@ -156,33 +161,43 @@ def record_for(
     data_version: str,
     started_at: datetime,
     calibration: str | None = None,
+    data_dir: Path | None = None,
     summary: dict[str, JsonValue] | list[JsonValue] | None = None,
     finished_at: datetime | None = None,
 ) -> RunRecord:
-    """Return the record of a run of ``kind`` made from a scenario, finished now by default."""
+    """Return the record of a run of ``kind`` made from a scenario, finished now by default.
+
+    ``data_dir`` is the user data directory overlaid (``Dataset.user_dir``), kept as an
+    absolute path so that the run can be rerun on the same data.
+    """
     return RunRecord(
         kind=kind,
         name=scenario.name,
         scenario_given=given,
         scenario_resolved=resolved_yaml(scenario),
         data_version=data_version,
-        code_version=__version__,
+        code_version=code_version(),
         seed=scenario.seed,
         calibration=calibration,
+        data_dir=str(data_dir.expanduser().resolve()) if data_dir is not None else None,
         started_at=started_at,
         finished_at=finished_at if finished_at is not None else datetime.now(UTC),
         summary=summary if summary is not None else {},
     )
 
 
-def record_of_run(result: RunResult, given: str) -> RunRecord:
-    """Return the record of a `rareflow run`: its per-sector summary and data notes."""
+def record_of_run(result: RunResult, given: str, data_dir: Path | None = None) -> RunRecord:
+    """Return the record of a `rareflow run`: its per-sector summary and data notes.
+
+    ``data_dir`` is the user data directory the run's dataset overlaid, if any.
+    """
     return record_for(
         "run",
         result.scenario,
         given=given,
         data_version=result.data_version,
         calibration=result.calibration,
+        data_dir=data_dir,
         started_at=result.started_at,
         finished_at=result.finished_at,
         summary={
@@ -240,12 +255,17 @@ class StoreProblem:
         The run concerned, if any.
     path
         The file or directory concerned, relative to the store.
+    severity
+        ``error`` for damage or entries the catalogue should account for; ``warning`` for
+        entries rareflow did not write (left in place) and quarantined ones.
     """
 
     message: str
     run_id: str | None = None
     path: str | None = None
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = ", ".join(p for p in (self.run_id, self.path) if p)
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        return f"warning: {text}" if self.severity == "warning" else text

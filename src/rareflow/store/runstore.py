@@ -4,14 +4,22 @@ Layout of a store directory::
 
     catalogue.duckdb       runs and their files' checksums
     lock                   fcntl lock file serialising catalogue access across processes
-    runs/<run id>/         a committed run: run.json, dataset.json, data/*.parquet, coords/*.parquet
+    runs/<run id>/         a committed run: run.json, dataset.json, SHA256SUMS, data/*.parquet,
+                           coords/*.parquet
     tmp/<name>/            a run being written (staging), with tmp/<name>.lock held by its writer
+    tmp/deleted-<run id>/  a run being deleted
+    quarantine/<batch>/    what ``repair`` moved aside, with ``reasons.json`` saying why
 
-A run is written into ``tmp/``, fsynced, checksummed, renamed into ``runs/`` and only then
-catalogued, in one DuckDB transaction; every reader goes through the catalogue, so a run is visible
-exactly when its row is committed. Whatever a crash leaves behind (a staging directory, a renamed
-but uncatalogued run, the remains of a deletion) is invisible and removed by the next opening of the
-store or by ``verify(repair=True)``.
+A run is written into ``tmp/``, fsynced, checksummed (``SHA256SUMS`` in the run's directory),
+renamed into ``runs/`` and only then catalogued, in one DuckDB transaction; every reader goes
+through the catalogue, so a run is visible exactly when its row is committed.
+
+Opening a store never deletes or moves anything. Whatever a crash leaves behind (a staging
+directory, a renamed but uncatalogued run, the remains of a deletion) is invisible, and
+:meth:`RunStore.verify` reports it. Opening with ``repair=True`` puts complete runs back into the
+catalogue from their own records (``run.json``, ``dataset.json``, ``SHA256SUMS``), rebuilds a
+missing or unreadable catalogue the same way, and moves the rest of what rareflow wrote into
+``quarantine/``; entries rareflow did not write are left where they are and reported.
 """
 
 from __future__ import annotations
@@ -25,13 +33,15 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import duckdb
 import platformdirs
+import pydantic
 import xarray as xr
 
 from rareflow.dims import DRAW
@@ -43,8 +53,9 @@ from rareflow.store.codec import (
     read_dataset,
     write_json,
 )
-from rareflow.store.locking import exclusive_lock, try_lock
+from rareflow.store.locking import exclusive_lock, is_held, try_lock
 from rareflow.store.records import (
+    RUN_ID_PATTERN,
     RunInfo,
     RunRecord,
     StoredFile,
@@ -57,15 +68,24 @@ STORE_ENV = "RAREFLOW_STORE"
 """Environment variable naming the default store directory."""
 RUN_FILE = "run.json"
 """Name of the file in a run's directory holding its id, save time and record."""
+SUMS_FILE = "SHA256SUMS"
+"""Name of the file in a run's directory holding its other files' checksums (``sha256sum`` form)."""
 
 _CATALOGUE = "catalogue.duckdb"
 _LOCK = "lock"
 _RUNS = "runs"
 _TMP = "tmp"
+_QUARANTINE = "quarantine"
+_REASONS = "reasons.json"
+_OWN_ENTRIES = frozenset({_CATALOGUE, f"{_CATALOGUE}.wal", _LOCK, _RUNS, _TMP, _QUARANTINE})
 _SCHEMA_VERSION = "1"
 _FILE_PATTERN = re.compile(
-    r"\A(?:(?:data|coords)/[A-Za-z0-9_-]{1,90}\.parquet|run\.json|dataset\.json)\Z"
+    r"\A(?:(?:data|coords)/[A-Za-z0-9_-]{1,90}\.parquet|run\.json|dataset\.json|SHA256SUMS)\Z"
 )
+_STAGING = re.compile(r"\A[0-9a-f]{32}\Z")
+_STAGING_LOCK = re.compile(r"\A[0-9a-f]{32}\.lock\Z")
+_DELETED = "deleted-"
+_SUM_LINE = re.compile(r"\A([0-9a-f]{64})  (\S+)\Z")
 _HASH_BLOCK = 1 << 20
 
 _SCHEMA = [
@@ -124,51 +144,117 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
+Action = Literal["recatalogue", "quarantine", "forget-and-quarantine", "leave"]
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One entry of the store directory that the catalogue does not account for."""
+
+    path: Path
+    message: str
+    action: Action
+    run_id: str | None = None
 
 
 class RunStore:
     """A directory of runs: catalogue in DuckDB, results in Parquet.
 
-    Opening a store creates it if needed and removes what crashed writers left behind.
+    Opening a store creates it if needed; it never deletes or moves anything unless asked to
+    repair it.
 
     Parameters
     ----------
     path
-        The store directory; by default :func:`default_store_path`.
+        The store directory; by default :func:`default_store_path`. An explicit directory's
+        parent must exist (the default's parents are created).
     lock_timeout
         Seconds to wait for another process to finish with the catalogue.
+    repair
+        Repair the store while opening it (see :meth:`repair`, whose findings are kept in
+        :attr:`repairs`): rebuild a missing or unreadable catalogue from the runs' own records,
+        put complete uncatalogued runs back, and quarantine what interrupted writes left.
 
     Raises
     ------
     StoreError
-        If the store cannot be created or locked, or its catalogue cannot be read.
+        If the path is empty or not a directory, the directory holds other things than a run
+        store, the catalogue is missing or unreadable (without ``repair``), or the store cannot
+        be created or locked.
     """
 
-    def __init__(self, path: Path | str | None = None, *, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: Path | str | None = None, *, lock_timeout: float = 30.0, repair: bool = False
+    ) -> None:
+        if path is not None and not str(path).strip():
+            raise StoreError(
+                "the run store path is empty (it would mean the current directory): give the "
+                "store's directory, or leave it out for the default"
+            )
         chosen = Path(path) if path is not None else default_store_path()
         self.path = chosen.expanduser().resolve()
         self.lock_timeout = lock_timeout
+        self.repairs: builtins.list[StoreProblem] = []
+        self._create(explicit=path is not None, repair=repair)
+        with self._locked():
+            if repair:
+                self.repairs = self._repair_catalogue()
+            with self._connect() as con:
+                for statement in _SCHEMA:
+                    con.execute(statement)
+                con.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [_SCHEMA_VERSION]
+                )
+                row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None or row[0] != _SCHEMA_VERSION:
+                raise StoreError(f"run store at {self.path} has an unknown schema {row!r}")
+            if repair:
+                self.repairs.extend(self._repair_entries())
+
+    def _create(self, *, explicit: bool, repair: bool) -> None:
+        """Create the store's directories, refusing a directory that is not a run store."""
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"the run store path {self.path} is a file, not a directory")
+        if self.path.is_dir():
+            self._check_is_store(repair=repair)
+        elif explicit and not self.path.parent.is_dir():
+            raise StoreError(
+                f"cannot create the run store at {self.path}: its parent directory "
+                f"{self.path.parent} does not exist"
+            )
         try:
-            (self.path / _RUNS).mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=not explicit, exist_ok=True)
+            (self.path / _RUNS).mkdir(exist_ok=True)
             (self.path / _TMP).mkdir(exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the run store at {self.path}: {exc}") from exc
-        with self._locked(), self._connect() as con:
-            for statement in _SCHEMA:
-                con.execute(statement)
-            con.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [_SCHEMA_VERSION]
+            raise StoreError(
+                f"cannot create the run store at {self.path}: {exc.strerror or exc}"
+            ) from None
+
+    def _check_is_store(self, *, repair: bool) -> None:
+        """Refuse a directory that is not a run store, or whose catalogue is lost."""
+        try:
+            names = {entry.name for entry in self.path.iterdir()}
+            runs = (
+                [p.name for p in (self.path / _RUNS).iterdir()]
+                if (self.path / _RUNS).is_dir()
+                else []
             )
-            version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if version is None or version[0] != _SCHEMA_VERSION:
-                raise StoreError(f"run store at {self.path} has an unknown schema {version!r}")
-            for orphan in self._orphans(con):
-                _remove(orphan)
+        except OSError as exc:
+            raise StoreError(f"cannot read the run store at {self.path}: {exc.strerror}") from None
+        if _CATALOGUE in names or repair:
+            return
+        if any(RUN_ID_PATTERN.match(name) for name in runs):
+            raise StoreError(
+                f"the run store at {self.path} has lost its catalogue ({_CATALOGUE}) but holds "
+                f"{len(runs)} entries in {_RUNS}/; nothing was changed. Rebuild the catalogue "
+                f"from the runs' own records with `rareflow runs repair --store {self.path}`"
+            )
+        if not names <= _OWN_ENTRIES or runs:
+            raise StoreError(
+                f"{self.path} is not a rareflow run store (it has no {_CATALOGUE}) and is not "
+                "empty; give a new or empty directory for a new store"
+            )
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -214,17 +300,20 @@ class RunStore:
     def _writer(self, record: RunRecord, append_dim: str | None) -> RunWriter:
         name = uuid.uuid4().hex
         lock_path = self.path / _TMP / f"{name}.lock"
-        # Staging is created under the store lock so that cleanup never sees it half-made.
+        # Staging is created under the store lock so that verify never sees it half-made.
         with self._locked():
-            fd = try_lock(lock_path)
+            try:
+                fd = try_lock(lock_path)
+            except OSError as exc:
+                raise _disk_error(self.path, exc) from None
             if fd is None:
                 raise StoreError(f"staging lock {lock_path} is unexpectedly held")
             try:
                 (self.path / _TMP / name).mkdir()
-            except OSError:
+            except OSError as exc:
                 os.close(fd)
                 lock_path.unlink(missing_ok=True)
-                raise
+                raise _disk_error(self.path, exc) from None
         return RunWriter(self, record, self.path / _TMP / name, fd, append_dim)
 
     def _commit(self, staging: Path, record: RunRecord, layout: dict[str, Any]) -> str:
@@ -238,13 +327,16 @@ class RunStore:
                 "record": json.loads(record.model_dump_json()),
             },
         )
-        fsync_dir(staging)
         files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
         sums = [(rel, *sha256_file(staging / rel)) for rel in files]
-        structure = {
-            "dims": layout["dims"],
-            "variables": [v["name"] for v in layout["variables"] if v["role"] == "data"],
-        }
+        # The run carries its own checksums, so a lost catalogue can be rebuilt and checked.
+        with (staging / SUMS_FILE).open("w", encoding="utf-8") as fh:
+            fh.write("".join(f"{digest}  {rel}\n" for rel, digest, _ in sums))
+            fh.flush()
+            os.fsync(fh.fileno())
+        fsync_dir(staging)
+        sums = sorted([*sums, (SUMS_FILE, *sha256_file(staging / SUMS_FILE))])
+        structure = _structure(layout)
         final = self.path / _RUNS / run_id
         with self._locked():
             staging.rename(final)
@@ -253,27 +345,7 @@ class RunStore:
             try:
                 with self._connect() as con:
                     con.begin()
-                    con.execute(
-                        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            run_id,
-                            record.kind,
-                            record.name,
-                            record.data_version,
-                            record.code_version,
-                            record.seed,
-                            _naive_utc(record.started_at),
-                            _naive_utc(record.finished_at),
-                            _naive_utc(saved_at),
-                            record.parent_id,
-                            record.model_dump_json(),
-                            json.dumps(structure),
-                        ],
-                    )
-                    con.executemany(
-                        "INSERT INTO files VALUES (?, ?, ?, ?)",
-                        [[run_id, rel, digest, size] for rel, digest, size in sums],
-                    )
+                    _insert_run(con, run_id, saved_at, record, structure, sums)
                     con.commit()
             except BaseException:
                 shutil.rmtree(final, ignore_errors=True)
@@ -291,12 +363,15 @@ class RunStore:
             One entry per run.
         """
         with self._locked(), self._connect() as con:
-            rows = con.execute(
-                "SELECT id, saved_at, record, structure FROM runs ORDER BY id"
-            ).fetchall()
-            files = con.execute(
-                "SELECT run_id, path, sha256, size FROM files ORDER BY run_id, path"
-            ).fetchall()
+            return self._all_runs(con)
+
+    def _all_runs(self, con: duckdb.DuckDBPyConnection) -> builtins.list[RunInfo]:
+        rows = con.execute(
+            "SELECT id, saved_at, record, structure FROM runs ORDER BY id"
+        ).fetchall()
+        files = con.execute(
+            "SELECT run_id, path, sha256, size FROM files ORDER BY run_id, path"
+        ).fetchall()
         by_run: dict[str, builtins.list[StoredFile]] = {}
         for run_id, path, digest, size in files:
             by_run.setdefault(run_id, []).append(StoredFile(path=path, sha256=digest, size=size))
@@ -328,9 +403,9 @@ class RunStore:
             files = con.execute(
                 "SELECT path, sha256, size FROM files WHERE run_id = ? ORDER BY path", [run_id]
             ).fetchall()
-        if row is None:
-            raise StoreError(f"no run {run_id!r} in the store at {self.path}")
-        return _info(row, [StoredFile(path=p, sha256=d, size=s) for p, d, s in files])
+            if row is None:
+                raise StoreError(f"no run {run_id!r} in the store at {self.path}")
+            return _info(row, [StoredFile(path=p, sha256=d, size=s) for p, d, s in files])
 
     def results(self, run_id: str, *, check: bool = True) -> xr.Dataset:
         """Load a run's results.
@@ -365,7 +440,7 @@ class RunStore:
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"cannot read the results of run {run_id}: {exc}") from exc
 
-    # --- export, verify, delete ------------------------------------------------------------
+    # --- export, verify, repair, delete ----------------------------------------------------
 
     def export(
         self, run_id: str, directory: Path, *, overwrite: bool = False
@@ -379,7 +454,7 @@ class RunStore:
         run_id
             The run's id.
         directory
-            Destination directory, created if absent.
+            Destination directory, created if absent; its parent must exist.
         overwrite
             Replace files that already exist there.
 
@@ -391,18 +466,26 @@ class RunStore:
         Raises
         ------
         StoreError
-            If the run is unknown, a target exists and ``overwrite`` is false, a target would lie
-            outside ``directory``, ``directory`` is inside the store, or a copied file does not
-            match its checksum.
+            If the run is unknown, ``directory`` is a file or its parent is missing, a target
+            exists and ``overwrite`` is false, a target would lie outside ``directory``,
+            ``directory`` is inside the store, a copied file does not match its checksum, or the
+            files cannot be written.
         """
         info = self.get(run_id)
         run_dir = self._run_dir(run_id)
         dest = Path(directory).expanduser().resolve()
         if dest.is_relative_to(self.path):
             raise StoreError(f"refusing to export into the run store itself ({dest})")
-        sums_file = "SHA256SUMS"
-        relpaths = [_checked_relpath(f.path, run_id) for f in info.files]
-        targets = {rel: dest / rel for rel in [*relpaths, sums_file]}
+        if dest.exists() and not dest.is_dir():
+            raise StoreError(f"cannot export run {run_id} to {dest}: it is a file, not a directory")
+        if not dest.exists() and not dest.parent.is_dir():
+            raise StoreError(
+                f"cannot export run {run_id} to {dest}: its parent directory {dest.parent} "
+                "does not exist"
+            )
+        copied = [f for f in info.files if f.path != SUMS_FILE]
+        relpaths = [_checked_relpath(f.path, run_id) for f in copied]
+        targets = {rel: dest / rel for rel in [*relpaths, SUMS_FILE]}
         for rel, target in targets.items():
             # resolve() follows any symlink already there, so none can redirect a write outside.
             if not target.resolve().is_relative_to(dest):
@@ -414,61 +497,85 @@ class RunStore:
                 "use overwrite to replace them"
             )
         written: builtins.list[Path] = []
-        for stored in info.files:
-            target = targets[stored.path]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-            shutil.copyfile(run_dir / stored.path, partial)
-            if sha256_file(partial)[0] != stored.sha256:
-                partial.unlink()
-                raise StoreError(f"run {run_id}: {stored.path} does not match its checksum")
-            partial.replace(target)
-            written.append(target)
-        lines = "".join(f"{f.sha256}  {f.path}\n" for f in info.files)
-        partial = dest / f".{sums_file}.{uuid.uuid4().hex}.part"
-        partial.write_text(lines, encoding="utf-8")
-        partial.replace(targets[sums_file])
-        written.append(targets[sums_file])
+        try:
+            dest.mkdir(exist_ok=True)
+            for stored in copied:
+                target = targets[stored.path]
+                target.parent.mkdir(exist_ok=True)
+                partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+                shutil.copyfile(run_dir / stored.path, partial)
+                if sha256_file(partial)[0] != stored.sha256:
+                    partial.unlink()
+                    raise StoreError(f"run {run_id}: {stored.path} does not match its checksum")
+                partial.replace(target)
+                written.append(target)
+            lines = "".join(f"{f.sha256}  {f.path}\n" for f in copied)
+            partial = dest / f".{SUMS_FILE}.{uuid.uuid4().hex}.part"
+            partial.write_text(lines, encoding="utf-8")
+            partial.replace(targets[SUMS_FILE])
+        except OSError as exc:
+            for leftover in dest.rglob(".*.part"):
+                leftover.unlink(missing_ok=True)
+            where = exc.filename or dest
+            raise StoreError(
+                f"cannot export run {run_id} to {dest}: {where}: {exc.strerror or exc}"
+            ) from None
+        written.append(targets[SUMS_FILE])
         return written
 
-    def verify(self, *, repair: bool = False) -> builtins.list[StoreProblem]:
+    def verify(self) -> builtins.list[StoreProblem]:
         """Check every run's files against the checksums recorded when it was saved.
 
-        Parameters
-        ----------
-        repair
-            Remove what crashed writers left behind (staging directories, uncatalogued run
-            directories). Runs that fail verification are never removed: they are reported.
+        Also reports what the catalogue does not account for: runs missing from it, what
+        interrupted writes left, entries rareflow did not write, and what :meth:`repair`
+        quarantined. Nothing is changed.
 
         Returns
         -------
         list of StoreProblem
-            Missing, unexpected or altered files, and (without ``repair``) leftovers; empty if
-            all is well.
+            Missing, unexpected or altered files and unaccounted entries (errors), and entries
+            left alone or quarantined (warnings); empty if all is well.
         """
         with self._locked(), self._connect() as con:
-            orphans = self._orphans(con)
-            if repair:
-                for orphan in orphans:
-                    _remove(orphan)
+            findings = self._findings(con)
+            infos = self._all_runs(con)
         problems = [
             StoreProblem(
-                "left behind by an interrupted write (run verify with repair to remove)",
-                path=orphan.relative_to(self.path).as_posix(),
+                f.message,
+                run_id=f.run_id,
+                path=self._rel(f.path),
+                severity="warning" if f.action == "leave" else "error",
             )
-            for orphan in ([] if repair else orphans)
+            for f in findings
         ]
-        infos = self.list()
-        for info in infos:
-            problems.extend(self._check_files(info, self._run_dir(info.id)))
-        if problems:
-            # A run deleted while we hashed is not a problem.
+        problems.extend(self._quarantined())
+        damaged = [p for info in infos for p in self._check_files(info, self._run_dir(info.id))]
+        if damaged:
+            # A run deleted while we hashed (without the lock) is not a problem.
             current = {info.id for info in self.list()}
-            problems = [p for p in problems if p.run_id is None or p.run_id in current]
+            problems.extend(p for p in damaged if p.run_id in current)
         return problems
 
+    def repair(self) -> builtins.list[StoreProblem]:
+        """Repair the store, deleting nothing.
+
+        Complete runs missing from the catalogue (a write interrupted after its files were in
+        place) are put back from their own records, checked against their ``SHA256SUMS``;
+        what interrupted writes and deletions left, and unreadable run directories, are moved
+        into ``quarantine/`` with a ``reasons.json``; entries that rareflow did not write are left
+        where they are. Runs whose files fail their checksums stay as they are (they are
+        evidence) and :meth:`verify` keeps reporting them.
+
+        Returns
+        -------
+        list of StoreProblem
+            What was done to each entry (severity ``warning`` for entries left alone).
+        """
+        with self._locked():
+            return self._repair_entries()
+
     def delete(self, run_id: str) -> None:
-        """Delete a run: its catalogue rows, then its files.
+        """Delete a run: its directory is moved aside, then its catalogue rows and files go.
 
         Parameters
         ----------
@@ -483,25 +590,30 @@ class RunStore:
         check_run_id(run_id)
         with self._locked():
             with self._connect() as con:
-                con.begin()
                 found = con.execute("SELECT count(*) FROM runs WHERE id = ?", [run_id]).fetchone()
-                if found is None or found[0] == 0:
-                    con.rollback()
-                    raise StoreError(f"no run {run_id!r} in the store at {self.path}")
+            if found is None or found[0] == 0:
+                raise StoreError(f"no run {run_id!r} in the store at {self.path}")
+            # Moved out of runs/ first: if we die before the rows go, repair finds the remains
+            # of a deletion (and quarantines them) rather than a run to put back.
+            run_dir = self._run_dir(run_id)
+            trash = self.path / _TMP / f"{_DELETED}{run_id}"
+            if run_dir.exists():
+                run_dir.rename(trash)
+            with self._connect() as con:
+                con.begin()
                 con.execute("DELETE FROM files WHERE run_id = ?", [run_id])
                 con.execute("DELETE FROM runs WHERE id = ?", [run_id])
                 con.commit()
-            # Uncatalogued now: if we die before the files are gone, cleanup removes them.
-            run_dir = self._run_dir(run_id)
-            if run_dir.exists():
-                trash = self.path / _TMP / f"deleted-{run_id}"
-                run_dir.rename(trash)
+            if trash.exists():
                 shutil.rmtree(trash)
 
     # --- internals -------------------------------------------------------------------------
 
     def _run_dir(self, run_id: str) -> Path:
         return self.path / _RUNS / check_run_id(run_id)
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.path).as_posix()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -515,31 +627,197 @@ class RunStore:
         try:
             con = duckdb.connect(str(self.path / _CATALOGUE))
         except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open the catalogue of the run store at {self.path}: {exc}"
-            ) from exc
+            raise self._unreadable(exc) from None
         try:
             yield con
+        except (duckdb.Error, _DamagedEntryError) as exc:
+            raise self._unreadable(exc) from None
         finally:
             con.close()
 
-    def _orphans(self, con: duckdb.DuckDBPyConnection) -> builtins.list[Path]:
-        """Return leftovers of interrupted writes; the store lock must be held."""
+    def _unreadable(self, exc: Exception) -> StoreError:
+        return StoreError(
+            f"cannot use the catalogue of the run store at {self.path}: {exc}. Nothing was "
+            f"changed; `rareflow runs repair --store {self.path}` rebuilds it from the runs' own "
+            "records (the damaged file is kept in quarantine/)"
+        )
+
+    def _findings(self, con: duckdb.DuckDBPyConnection) -> builtins.list[_Finding]:
+        """Entries under ``runs/`` and ``tmp/`` the catalogue does not account for (lock held)."""
         catalogued = {row[0] for row in con.execute("SELECT id FROM runs").fetchall()}
-        orphans = [p for p in (self.path / _RUNS).iterdir() if p.name not in catalogued]
-        tmp = self.path / _TMP
-        for entry in tmp.iterdir():
-            if entry.suffix == ".lock":
-                staging = entry.with_suffix("")
-                if not staging.exists() and _unlocked(entry):
-                    orphans.append(entry)
+        findings: builtins.list[_Finding] = []
+        for entry in sorted((self.path / _RUNS).iterdir()):
+            if entry.name in catalogued:
                 continue
-            lock_path = tmp / f"{entry.name}.lock"
-            if not lock_path.exists() or _unlocked(lock_path):
-                orphans.append(entry)
-                if lock_path.exists():
-                    orphans.append(lock_path)
-        return orphans
+            if RUN_ID_PATTERN.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+                try:
+                    _own_record(entry)
+                    _read_sums(entry)
+                except StoreError as exc:
+                    findings.append(
+                        _Finding(
+                            entry,
+                            f"run directory not in the catalogue and unreadable ({exc}); "
+                            "`rareflow runs repair` moves it to quarantine/",
+                            "quarantine",
+                            entry.name,
+                        )
+                    )
+                    continue
+                findings.append(
+                    _Finding(
+                        entry,
+                        "complete run not in the catalogue (a write interrupted just before "
+                        "cataloguing, or a lost catalogue); `rareflow runs repair` puts it back",
+                        "recatalogue",
+                        entry.name,
+                    )
+                )
+            else:
+                findings.append(_foreign(entry))
+        tmp = self.path / _TMP
+        for entry in sorted(tmp.iterdir()):
+            name = entry.name
+            if _STAGING_LOCK.match(name) and entry.is_file() and not entry.is_symlink():
+                if not (tmp / name.removesuffix(".lock")).exists() and not is_held(entry):
+                    findings.append(_leftover(entry, "lock file of an interrupted write"))
+            elif _STAGING.match(name) and entry.is_dir() and not entry.is_symlink():
+                lock_path = tmp / f"{name}.lock"
+                if not is_held(lock_path):
+                    findings.append(_leftover(entry, "staging of an interrupted write"))
+                    if lock_path.exists():
+                        findings.append(_leftover(lock_path, "lock file of an interrupted write"))
+            elif (
+                name.startswith(_DELETED)
+                and RUN_ID_PATTERN.match(name.removeprefix(_DELETED))
+                and entry.is_dir()
+                and not entry.is_symlink()
+            ):
+                run_id = name.removeprefix(_DELETED)
+                still = run_id in catalogued
+                findings.append(
+                    _Finding(
+                        entry,
+                        "remains of an interrupted deletion"
+                        + (" (the run is still catalogued)" if still else "")
+                        + "; `rareflow runs repair` moves them to quarantine/",
+                        "forget-and-quarantine" if still else "quarantine",
+                        run_id,
+                    )
+                )
+            elif not (_STAGING_LOCK.match(name) and entry.is_file()):
+                findings.append(_foreign(entry))
+        return findings
+
+    def _quarantined(self) -> builtins.list[StoreProblem]:
+        quarantine = self.path / _QUARANTINE
+        if not quarantine.is_dir():
+            return []
+        return [
+            StoreProblem(
+                f"moved aside by `rareflow runs repair` (why: {_QUARANTINE}/{batch.name}/"
+                f"{_REASONS}); rareflow never deletes it: check it and delete it by hand",
+                path=self._rel(batch),
+                severity="warning",
+            )
+            for batch in sorted(quarantine.iterdir())
+        ]
+
+    def _repair_catalogue(self) -> builtins.list[StoreProblem]:
+        """Quarantine a catalogue that cannot be read in full (lock held); rebuilt afterwards."""
+        catalogue = self.path / _CATALOGUE
+        if not catalogue.exists():
+            return [StoreProblem("catalogue missing: rebuilt from the runs' own records")]
+        try:
+            con = duckdb.connect(str(catalogue))
+            try:
+                tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+                if {"meta", "runs", "files"} <= tables:
+                    self._all_runs(con)
+                    return []
+            finally:
+                con.close()
+            reason = "catalogue lacks rareflow's tables"
+        except (duckdb.Error, _DamagedEntryError) as exc:
+            reason = f"catalogue unreadable ({exc})"
+        batch = self._new_batch()
+        moved = []
+        for name in (_CATALOGUE, f"{_CATALOGUE}.wal"):
+            if (self.path / name).exists():
+                (self.path / name).rename(batch / name)
+                moved.append(name)
+        _write_reasons(batch, dict.fromkeys(moved, reason))
+        return [
+            StoreProblem(
+                f"{reason}: moved to {self._rel(batch)}/ and rebuilt from the runs' own records",
+                path=_CATALOGUE,
+            )
+        ]
+
+    def _repair_entries(self) -> builtins.list[StoreProblem]:
+        """Act on every finding (lock held); see :meth:`repair`."""
+        with self._connect() as con:
+            findings = self._findings(con)
+        done: builtins.list[StoreProblem] = []
+        batch: Path | None = None
+        reasons: dict[str, str] = {}
+        for finding in findings:
+            rel = self._rel(finding.path)
+            if finding.action == "leave":
+                done.append(StoreProblem(finding.message, finding.run_id, rel, severity="warning"))
+                continue
+            if finding.action == "recatalogue":
+                note = self._recatalogue(finding.path)
+                done.append(StoreProblem(f"put back into the catalogue{note}", finding.run_id, rel))
+                continue
+            if finding.action == "forget-and-quarantine":
+                with self._connect() as con:
+                    con.begin()
+                    con.execute("DELETE FROM files WHERE run_id = ?", [finding.run_id])
+                    con.execute("DELETE FROM runs WHERE id = ?", [finding.run_id])
+                    con.commit()
+            batch = batch or self._new_batch()
+            target = batch / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            finding.path.rename(target)
+            reasons[rel] = finding.message.split(";")[0]
+            done.append(
+                StoreProblem(f"moved to {self._rel(target)} ({reasons[rel]})", finding.run_id, rel)
+            )
+        if batch is not None:
+            _write_reasons(batch, reasons)
+            fsync_dir(self.path / _RUNS)
+            fsync_dir(self.path / _TMP)
+        return done
+
+    def _new_batch(self) -> Path:
+        batch = self.path / _QUARANTINE / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}Z"
+        batch.mkdir(parents=True)
+        return batch
+
+    def _recatalogue(self, run_dir: Path) -> str:
+        """Catalogue a complete run from its own records (lock held); return a note."""
+        run_id, saved_at, record, structure = _own_record(run_dir)
+        note = ""
+        recorded = _read_sums(run_dir)
+        present = sorted(
+            p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file()
+        )
+        if recorded is None:
+            note = f" (it has no {SUMS_FILE}: its files are taken as they are now)"
+            sums = [(rel, *sha256_file(run_dir / rel)) for rel in present]
+        else:
+            # Recorded checksums are kept even where the files now differ: verify reports that.
+            sums = [
+                (rel, digest, (run_dir / rel).stat().st_size if (run_dir / rel).is_file() else 0)
+                for rel, digest in recorded.items()
+            ]
+            sums.append((SUMS_FILE, *sha256_file(run_dir / SUMS_FILE)))
+        with self._connect() as con:
+            con.begin()
+            _insert_run(con, run_id, saved_at, record, structure, sorted(sums))
+            con.commit()
+        return note
 
     def _check_files(self, info: RunInfo, run_dir: Path) -> builtins.list[StoreProblem]:
         problems: builtins.list[StoreProblem] = []
@@ -572,31 +850,129 @@ class RunStore:
         return problems
 
 
-def _unlocked(lock_path: Path) -> bool:
-    fd = try_lock(lock_path)
-    if fd is None:
-        return False
-    os.close(fd)
-    return True
+class _DamagedEntryError(Exception):
+    """A catalogue row that cannot be read back."""
+
+
+def _info(row: tuple[Any, ...], files: builtins.list[StoredFile]) -> RunInfo:
+    run_id, saved_at, record, structure = row
+    try:
+        shape = json.loads(structure)
+        return RunInfo(
+            id=run_id,
+            saved_at=saved_at.replace(tzinfo=UTC),
+            record=RunRecord.model_validate_json(record),
+            dims=shape["dims"],
+            variables=shape["variables"],
+            files=files,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _DamagedEntryError(
+            f"the entry of run {run_id!r} is damaged ({type(exc).__name__})"
+        ) from None
+
+
+def _leftover(path: Path, what: str) -> _Finding:
+    return _Finding(path, f"{what}; `rareflow runs repair` moves it to quarantine/", "quarantine")
+
+
+def _foreign(path: Path) -> _Finding:
+    return _Finding(path, "not written by rareflow: left where it is", "leave")
+
+
+def _write_reasons(batch: Path, reasons: dict[str, str]) -> None:
+    write_json(
+        batch / _REASONS,
+        {
+            "moved_at": datetime.now(UTC).isoformat(),
+            "by": "rareflow runs repair (rareflow never deletes quarantined entries)",
+            "entries": reasons,
+        },
+    )
+
+
+def _structure(layout: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dims": layout["dims"],
+        "variables": [v["name"] for v in layout["variables"] if v["role"] == "data"],
+    }
+
+
+def _insert_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    saved_at: datetime,
+    record: RunRecord,
+    structure: dict[str, Any],
+    sums: builtins.list[tuple[str, str, int]],
+) -> None:
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            record.kind,
+            record.name,
+            record.data_version,
+            record.code_version,
+            record.seed,
+            _naive_utc(record.started_at),
+            _naive_utc(record.finished_at),
+            _naive_utc(saved_at),
+            record.parent_id,
+            record.model_dump_json(),
+            json.dumps(structure),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO files VALUES (?, ?, ?, ?)",
+        [[run_id, rel, digest, size] for rel, digest, size in sums],
+    )
+
+
+def _own_record(
+    run_dir: Path,
+) -> tuple[str, datetime, RunRecord, dict[str, Any]]:
+    """Read a run's id, save time, record and structure from its own files."""
+    try:
+        document = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        layout = json.loads((run_dir / LAYOUT_FILE).read_text(encoding="utf-8"))
+        run_id = document["id"]
+        saved_at = datetime.fromisoformat(document["saved_at"])
+        record = RunRecord.model_validate(document["record"])
+        structure = _structure(layout)
+    except OSError as exc:
+        raise StoreError(f"{exc.filename}: {exc.strerror}") from None
+    except pydantic.ValidationError as exc:
+        raise StoreError(f"{RUN_FILE}: invalid record ({exc.error_count()} problems)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{RUN_FILE} or {LAYOUT_FILE} damaged ({type(exc).__name__})") from None
+    if run_id != run_dir.name or saved_at.tzinfo is None:
+        raise StoreError(f"{RUN_FILE} names run {run_id!r}, not {run_dir.name!r}")
+    return run_id, saved_at, record, structure
+
+
+def _read_sums(run_dir: Path) -> dict[str, str] | None:
+    """Return a run's own recorded checksums, or None if it has none (runs saved before them)."""
+    path = run_dir / SUMS_FILE
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{SUMS_FILE} unreadable ({type(exc).__name__})") from None
+    sums = {}
+    for line in text.splitlines():
+        match = _SUM_LINE.match(line)
+        if match is None or _FILE_PATTERN.match(match[2]) is None:
+            raise StoreError(f"{SUMS_FILE} has a malformed line {line[:80]!r}")
+        sums[match[2]] = match[1]
+    return sums
 
 
 def _checked_relpath(rel: str, run_id: str) -> str:
     if _FILE_PATTERN.match(rel) is None:
         raise StoreError(f"run {run_id}: catalogue lists an unexpected file name {rel!r}")
     return rel
-
-
-def _info(row: tuple[Any, ...], files: builtins.list[StoredFile]) -> RunInfo:
-    run_id, saved_at, record, structure = row
-    shape = json.loads(structure)
-    return RunInfo(
-        id=run_id,
-        saved_at=saved_at.replace(tzinfo=UTC),
-        record=RunRecord.model_validate_json(record),
-        dims=shape["dims"],
-        variables=shape["variables"],
-        files=files,
-    )
 
 
 def _disk_error(path: Path, exc: OSError) -> StoreError:

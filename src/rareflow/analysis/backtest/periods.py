@@ -1,4 +1,7 @@
-"""Periods of observed series: parse ``YYYY``, ``YYYY-Hn``, ``YYYY-Qn`` and ``YYYY-MM``.
+"""Periods of observed series: ``YYYY``, ``YYYY-Hn``, ``YYYY-Qn``, ``YYYY-MM``, or a span of months.
+
+A span ``YYYY-MM..YYYY-MM`` (both ends included) covers what a source reports over months that
+are not a calendar half or quarter, e.g. India's fiscal half-year April-September.
 
 An observation covers a span of months; a model path on a monthly grid is compared with it over
 the same span (the mean of a price, the sum of a flow).
@@ -41,12 +44,23 @@ def parse_period(text: str, where: str = "period") -> Period:
     Raises
     ------
     rareflow.errors.InputError
-        If the label is not ``YYYY``, ``YYYY-H1|H2``, ``YYYY-Q1..Q4`` or ``YYYY-MM``.
+        If the label is not ``YYYY``, ``YYYY-H1|H2``, ``YYYY-Q1..Q4``, ``YYYY-MM`` or
+        ``YYYY-MM..YYYY-MM`` (first month not after the last).
     """
+    if ".." in text:
+        first_text, _, last_text = text.strip().partition("..")
+        begin, end = parse_period(first_text, where), parse_period(last_text, where)
+        if begin.months != 1 or end.months != 1 or end.first < begin.first:
+            raise InputError(
+                f"{where}: '{text}' is not a span of months; expected YYYY-MM..YYYY-MM with the "
+                "first month not after the last"
+            )
+        return Period(begin.first, end.last, text.strip())
     m = _PATTERN.match(text.strip())
     if m is None:
         raise InputError(
-            f"{where}: '{text}' is not a period; expected YYYY, YYYY-Hn, YYYY-Qn or YYYY-MM"
+            f"{where}: '{text}' is not a period; expected YYYY, YYYY-Hn, YYYY-Qn, YYYY-MM or "
+            "YYYY-MM..YYYY-MM"
         )
     year, part = m.group(1), m.group(2)
     if part is None:

@@ -16,15 +16,19 @@ Costs are reported in US$ and in ₹ crore at the dataset's exchange rate for th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
-from rareflow.data.load import Dataset
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import StrictModel
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.sampling import Sampler
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from rareflow.data.load import Dataset
 
 PRICE_YEAR = 2025
 """Year of the prices and exchange rate costs are stated in (USGS MCS 2026 prices for 2025)."""
@@ -66,7 +70,9 @@ class CostContext:
         rates = self.dataset.chosen("exchange_rates")
         row = rates[rates["year"] == PRICE_YEAR]
         if row.empty:
-            row = rates.sort_values("year").tail(1)
+            from rareflow.data.query import latest_rows  # noqa: PLC0415 - pandas, used rarely
+
+            row = latest_rows(rates)
         return float(row["value"].iloc[0])
 
     def per_draw(self, values: FloatArray) -> FloatArray:

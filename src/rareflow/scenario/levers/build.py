@@ -10,14 +10,16 @@ spending over the months before first output.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
 
-from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.context import CompileContext
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 PARTNER_GROUPINGS = ("MSP", "QUAD")
 RELIABILITY_SHARED = 0.95
@@ -139,6 +141,8 @@ def spread_before(
 
 def binomial(uniform: FloatArray, n: FloatArray, p: FloatArray) -> FloatArray:
     """Binomial counts by inverse CDF from uniforms: one count per draw, reproducible by path."""
+    from scipy import stats  # noqa: PLC0415 - slow import, needed only when compiling
+
     return np.asarray(stats.binom.ppf(uniform, np.round(n), np.clip(p, 0.0, 1.0)), dtype=np.float64)
 
 

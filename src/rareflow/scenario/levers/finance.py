@@ -17,12 +17,11 @@ the expected cost of the risk it covers.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import model_validator
 
-from rareflow.data.load import Dataset
 from rareflow.errors import ScenarioError
 from rareflow.model.finance import Appraisal, Instruments, Project, appraise
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
@@ -40,6 +39,9 @@ from rareflow.scenario.levers.build import (
 )
 from rareflow.scenario.levers.capacity import ProcessId
 from rareflow.scenario.sampling import Sampler
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 
 class Finance(LeverBase):

@@ -15,13 +15,13 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
 
-MAGNET = "magnet_ndfeb_sintered"
 #: Integrated plants make their own metal: metal-making capacity added with the magnet capacity.
 INTEGRATED_METALS = ("metal_ndpr", "metal_dy", "metal_tb")
 
@@ -92,7 +92,7 @@ class MagnetScheme(LeverBase):
         ids = [p.id for p in net.processes]
         if net.capacity.shape[0] == 1 and added.shape[0] > 1:
             net.capacity = np.repeat(net.capacity, added.shape[0], axis=0)
-        j = ids.index(MAGNET)
+        j = ids.index(SINTERED_NDFEB)
         net.capacity[:, :, j] += added
         if self.integrated:
             for metal in INTEGRATED_METALS:
@@ -116,7 +116,12 @@ class MagnetScheme(LeverBase):
             ctx.sampler.draw(self.capital_subsidy_inr_crore, f"{path}.capital_subsidy_inr_crore")
         )
         capital = np.where(building, subsidy / n_build, 0.0) * INR_CRORE / rate
-        made = ctx.results["production"].sel(process=MAGNET).transpose("draw", "time").to_numpy()
+        made = (
+            ctx.results["production"]
+            .sel(process=SINTERED_NDFEB)
+            .transpose("draw", "time")
+            .to_numpy()
+        )
         per_kg = ctx.per_draw(
             ctx.sampler.draw(self.incentive_inr_per_kg, f"{path}.incentive_inr_per_kg")
         )

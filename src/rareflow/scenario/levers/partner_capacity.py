@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, check_range
 from rareflow.scenario.context import CompileContext
@@ -79,7 +80,7 @@ class PartnerCapacity(LeverBase):
 
     type: Literal["partner_capacity"] = "partner_capacity"
     partner: CountryCode
-    material: PartnerMaterial = "magnet_ndfeb_sintered"
+    material: PartnerMaterial = SINTERED_NDFEB
     t_per_year: Number
     offtake_share: Number = 1.0
     investment: Day

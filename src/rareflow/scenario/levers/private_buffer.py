@@ -20,14 +20,15 @@ import numpy as np
 from pydantic import model_validator
 
 from rareflow.errors import ScenarioError
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS, FloatArray
 from rareflow.scenario.common import check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.units import DAYS_PER_MONTH
 
 BufferMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco"]
-DAYS_PER_MONTH = 365.25 / 12
 
 
 def _steps(weeks: FloatArray, step_months: int) -> FloatArray:
@@ -57,7 +58,7 @@ class PrivateBuffer(LeverBase):
     """
 
     type: Literal["private_buffer"] = "private_buffer"
-    material: BufferMagnet = "magnet_ndfeb_sintered"
+    material: BufferMagnet = SINTERED_NDFEB
     extra_weeks: Number
     subsidy_share: Number = 0.5
     holding_cost_per_year: Number = 0.05

@@ -40,25 +40,25 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import model_validator
 
 from rareflow import dims, units
-from rareflow.data.load import Dataset, records
 from rareflow.errors import InputError, ScenarioError
-from rareflow.ids import Element, Sector
+from rareflow.ids import SINTERED_NDFEB, Element, Sector
 from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, Recycled
 from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Triangular
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import ramp, spread_before, step_index
-from rareflow.stocks.in_use import end_of_life as end_of_life_by_year
 
-SINTERED = "magnet_ndfeb_sintered"
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
+
 Route = Literal["magnet_to_magnet", "hydromet_to_oxide"]
 WORLD = "WLD"
 """Country code of technology rows that apply everywhere (recycling.csv)."""
@@ -81,6 +81,8 @@ def recycling_row(
     ]
     if rows.empty:
         return None
+    from rareflow.data.load import records  # noqa: PLC0415 - pandas, when a lever compiles
+
     ranked = sorted(
         records(rows),
         key=lambda r: (r["country"] != country, r["sector"] != sector, r["route"] != route),
@@ -105,6 +107,9 @@ def end_of_life(ctx: CompileContext) -> FloatArray:
     """
     net = ctx.net
     years = net.time.astype("datetime64[Y]").astype(int) + 1970
+    # stocks (scipy, xarray) load when a recycling lever compiles, not when a scenario parses.
+    from rareflow.stocks.in_use import end_of_life as end_of_life_by_year  # noqa: PLC0415
+
     by_year = end_of_life_by_year(ctx.dataset, ctx.chain.country, int(years.max()))
     out = np.zeros((net.n_steps, len(net.sectors)))
     known = set(map(str, by_year[dims.SECTOR].to_numpy()))
@@ -295,10 +300,10 @@ class Recycling(LeverBase):
         recovered_magnet = processed * recovery  # (D or 1, T)
         recovered = np.zeros((recovered_magnet.shape[0], net.n_steps, len(COMMODITY_IDS)))
         if self.route == "magnet_to_magnet":
-            recovered[:, :, COMMODITY_IDS.index(SINTERED)] = recovered_magnet
+            recovered[:, :, COMMODITY_IDS.index(SINTERED_NDFEB)] = recovered_magnet
         else:
             # Leached to oxide: element mass is kept, so oxide = metal in scrap / metal per t oxide.
-            magnet = net.content[COMMODITY_IDS.index(SINTERED)]
+            magnet = net.content[COMMODITY_IDS.index(SINTERED_NDFEB)]
             col = {e: i for i, e in enumerate(TRACKED_ELEMENTS)}
             for oxide, elements in (
                 ("oxide_ndpr", (Element.Nd, Element.Pr)),

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.ids import Sector
+from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.common import Day, check_range
 from rareflow.scenario.context import CompileContext
@@ -26,7 +26,6 @@ StockpileMaterial = Literal[
     "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
     "oxide_tb", "oxide_sm", "metal_ndpr", "metal_dy", "metal_tb", "metal_sm",
 ]  # fmt: skip
-DAYS_PER_MONTH = 365.25 / 12
 
 
 class Stockpile(LeverBase):
@@ -63,7 +62,7 @@ class Stockpile(LeverBase):
     """
 
     type: Literal["stockpile"] = "stockpile"
-    material: StockpileMaterial = "magnet_ndfeb_sintered"
+    material: StockpileMaterial = SINTERED_NDFEB
     target_months: Number | None = None
     target_t: Number | None = None
     initial_t: Number = 0.0

@@ -17,28 +17,29 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.data.load import Dataset
 from rareflow.errors import InputError
-from rareflow.ids import Sector
+from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, StrictModel, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.sampling import Sampler
+from rareflow.units import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from rareflow.data.load import Dataset
 
 SubstituteOption = Literal["ferrite", "iron_nitride", "nd_lean", "magnet_free"]
 NdfebMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded"]
-SINTERED: NdfebMagnet = "magnet_ndfeb_sintered"
 LOGISTIC_STEEPNESS = 2.0 * np.log(99.0)
 """The logistic curve runs from 1% to 99% of its rise between start and full adoption, then is
 rescaled to start at exactly 0 and end at exactly 1 (a modelling convention, not a figure)."""
-DAYS_PER_MONTH = 365.25 / 12
 IRON_NITRIDE_KG_PER_KG = 1.0
 """Iron-nitride magnet per kg of NdFeB replaced: an assumption (equal mass); no motor-level
 figure was found (the material's theoretical energy product exceeds NdFeB's, but commercial
@@ -52,6 +53,11 @@ def dataset_parameter(dataset: Dataset, name: str, stage: str) -> float:
     if hit.empty:
         raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
     return float(hit["value"].iloc[0])
+
+
+def _sintered() -> list[NdfebMagnet]:
+    """Return the default magnets a substitution acts on: sintered NdFeB."""
+    return [SINTERED_NDFEB]
 
 
 class Adoption(StrictModel):
@@ -140,7 +146,7 @@ class Substitution(LeverBase):
     type: Literal["substitution"] = "substitution"
     option: SubstituteOption
     adoption: dict[Sector, Adoption] = Field(min_length=1)
-    magnets: list[NdfebMagnet] = Field(default_factory=lambda: [SINTERED], min_length=1)
+    magnets: list[NdfebMagnet] = Field(default_factory=_sintered, min_length=1)
     nd_reduction: Number | None = None
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
     substitute_kg_per_kg: Number | None = None

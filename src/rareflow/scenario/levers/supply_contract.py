@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, check_dates, check_range
 from rareflow.scenario.context import CompileContext
@@ -58,7 +59,7 @@ class SupplyContract(LeverBase):
 
     type: Literal["supply_contract"] = "supply_contract"
     partner: CountryCode
-    material: ContractMaterial = "magnet_ndfeb_sintered"
+    material: ContractMaterial = SINTERED_NDFEB
     t_per_year: Number
     start: Day
     end: Day | None = None

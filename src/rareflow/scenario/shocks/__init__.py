@@ -10,4 +10,7 @@ from rareflow.scenario.shocks.supply_cut import SupplyCut
 Shock = Annotated[ExportControl | SupplyCut, Field(discriminator="type")]
 """Any shock, chosen by its ``type`` field."""
 
-__all__ = ["ExportControl", "LicencePhase", "Shock", "SupplyCut"]
+SHOCK_TYPES: tuple[type[ExportControl | SupplyCut], ...] = (ExportControl, SupplyCut)
+"""Every shock class."""
+
+__all__ = ["SHOCK_TYPES", "ExportControl", "LicencePhase", "Shock", "SupplyCut"]

@@ -26,8 +26,7 @@ from rareflow.scenario.common import (
 )
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-
-DAYS_PER_MONTH = 365.25 / 12
+from rareflow.units import DAYS_PER_MONTH
 
 
 class LicencePhase(StrictModel):
