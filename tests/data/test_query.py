@@ -40,9 +40,10 @@ def test_latest_rows_keeps_the_last_row_of_the_latest_year_in_file_order() -> No
 
 def test_industry_cover_in_weeks_with_range_and_source(dataset: Dataset) -> None:
     cover = query.industry_cover(dataset, "IND")
-    # inventories.csv: Indian industry holds 2-3 weeks of magnets (Indian Express 2025).
-    assert (cover.value, cover.low, cover.high, cover.unit) == (2.5, 2.0, 3.0, "weeks")
-    assert cover.sources == ("indianexpress-2025-magnets",)
+    # inventories.csv: Indian industry's cover on 4 April 2025, 11-16 weeks (an assumption read
+    # from June 2025 reports; the Indian Express's 2-3 weeks left in June is an alternative).
+    assert (cover.value, cover.low, cover.high, cover.unit) == (13.5, 11.0, 16.0, "weeks")
+    assert cover.sources == ("rareflow-assumption",)
     assert cover.year == 2025
     with pytest.raises(InputError, match="no industry magnet cover for USA"):
         query.industry_cover(dataset, "USA")
@@ -108,10 +109,12 @@ def test_plants_count_operating_unless_asked(dataset: Dataset) -> None:
     assert [(p.facility, p.figure.value, p.figure.unit) for p in building] == [
         ("midwest-hyderabad", 500.0, "t_magnet_per_year")
     ]
-    metal = query.plants(dataset, "IND", stage="metal")
-    # The current capacity (30 t/yr), not the planned 200 and 500 t/yr rows.
-    assert [(p.facility, p.figure.value, p.figure.low) for p in metal] == [
-        ("irel-nd-metal", 30.0, 20.0)
+    # India makes no rare-earth metal (IREL's 'neodymium' is stored as oxide); its NdPr oxide
+    # capacity is about 40 t/yr (27-53), not the 500 t/yr allocation nor the planned rows.
+    assert query.plants(dataset, "IND", stage="metal") == ()
+    oxide = query.plants(dataset, "IND", stage="separation", materials={"oxide_ndpr"})
+    assert [(p.facility, p.figure.value, p.figure.low) for p in oxide] == [
+        ("irel-ndpr", 40.0, 27.0)
     ]
 
 
