@@ -53,7 +53,7 @@ def test_default_counts_operating_plants_only_as_the_engine(operating: ChainNetw
     # The engine and the stress test count the same plants (rareflow.data.query.plants): a plant
     # under construction (Midwest, 500 t/yr) makes nothing during a disruption today.
     assert "magnet_IND" not in operating.nodes
-    assert "metal_IND" in operating.nodes
+    assert "separation_IND" in operating.nodes  # IREL's NdPr oxide (no Indian metal plant)
     counted = build_stress_network(
         build_chain("IND", load_dataset()), load_dataset(), statuses=("operating",)
     )
@@ -103,7 +103,8 @@ def test_units_are_weeks_and_tonnes_per_week(cn: ChainNetwork, chain: Chain) -> 
     assert cn.network.recovery["separation_CHN"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["metal_ROW"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["mining_CHN"] == pytest.approx(15.7 * 365.25 / 7)
-    yearly = chain.demand.demand.sum("material")
+    # The network carries sintered NdFeB only (defence's SmCo is left out, and said so).
+    yearly = chain.demand.demand.sel(material="magnet_ndfeb_sintered")
     for sector in yearly["sector"].values:
         node = cn.network.node(f"{sector}_IND")
         assert node.demand is not None
@@ -236,3 +237,9 @@ def test_cli_rejects_mixed_options() -> None:
         _app(), ["stress-test", "--country", "IND", "--horizon", "2", "--priority", "defence"]
     )
     assert "SECTOR=WEIGHT" in str(bad.exception)
+
+
+def test_a_sectors_other_magnets_are_left_out_and_said_so(cn: ChainNetwork) -> None:
+    # intensities.csv: defence needs 50 t/yr, 40% of it SmCo, which this network does not carry.
+    note = cn.nodes["defence_IND"].figures["demand"].note
+    assert "leaves out 20.0 t/yr of magnet_smco" in note

@@ -530,31 +530,39 @@ def domestic_capacities(
 
 
 def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
-    """Return each sector's magnet demand in t per week (``chain.demand``, t per year / weeks).
+    """Return each sector's sintered-NdFeB demand in t per week (``chain.demand`` / weeks).
+
+    The stress-test network carries sintered NdFeB only: a sector's demand for other magnets
+    (defence's SmCo) is left out and the sector's figure says how much.
 
     Raises
     ------
     DataError
-        If a sector demands a magnet other than sintered NdFeB (the network carries that one).
+        If a sector demands magnets but no sintered NdFeB at all.
     """
     detail = chain.demand.detail
     if detail.empty:
         raise DataError([Problem(f"no sector demand for {chain.country}", "sector_activity.csv")])
-    other = detail[(detail[dims.MATERIAL] != SINTERED_NDFEB) & (detail["t_magnet_per_year"] > 0)]
-    if not other.empty:
+    demanded = detail[detail["t_magnet_per_year"] > 0]
+    other = demanded[demanded[dims.MATERIAL] != SINTERED_NDFEB]
+    only_other = sorted(
+        set(other[dims.SECTOR])
+        - set(demanded.loc[demanded[dims.MATERIAL] == SINTERED_NDFEB, dims.SECTOR])
+    )
+    if only_other:
         raise DataError(
             [
                 Problem(
-                    f"sector '{r[dims.SECTOR]}' demands {r[dims.MATERIAL]}; the stress-test "
-                    f"network carries {SINTERED_NDFEB} only",
+                    f"sector '{s}' demands no {SINTERED_NDFEB}; the stress-test network carries "
+                    f"{SINTERED_NDFEB} only",
                     "intensities.csv",
                     column="material",
                 )
-                for _, r in other.iterrows()
+                for s in only_other
             ]
         )
     out = {}
-    for sector, rows in detail.groupby(dims.SECTOR):
+    for sector, rows in detail[detail[dims.MATERIAL] == SINTERED_NDFEB].groupby(dims.SECTOR):
         per_year = float(rows["t_magnet_per_year"].sum())
         srcs = _sources(
             rows["activity_source"].astype(str).tolist(),
@@ -562,13 +570,19 @@ def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
             rows["share_source"].dropna().astype(str).tolist(),
         )
         r = rows.iloc[0]
+        left_out = other[other[dims.SECTOR] == sector]
+        excluded = "".join(
+            f"; leaves out {float(x['t_magnet_per_year']):,.1f} t/yr of {x[dims.MATERIAL]} "
+            f"(the network carries {SINTERED_NDFEB} only)"
+            for _, x in left_out.iterrows()
+        )
         out[str(sector)] = Figure(
             per_year / WEEKS_PER_YEAR,
             "t_magnet_per_week",
             srcs,
             f"chain.demand: {r['activity_metric']} {r['activity']:,.0f} {r['activity_unit']} "
             f"({int(r['activity_year'])}) x {r['intensity']:g} {r['intensity_unit']} x share "
-            f"{r['share_of_units']:g} = {per_year:,.1f} t/yr / weeks per year",
+            f"{r['share_of_units']:g} = {per_year:,.1f} t/yr / weeks per year{excluded}",
         )
     return out
 
