@@ -63,7 +63,13 @@ def test_april_controls_cut_supply_after_april_2025() -> None:
 
 
 def test_priority_tiers_are_served_first() -> None:
-    sc = _variant("china-2025-april", allocation={"priority": [["ev_car"]]}, draws=10)
+    # A short cover (3 weeks) so that every draw is short; ev_car first.
+    sc = _variant(
+        "china-2025-april",
+        allocation={"priority": [["ev_car"]]},
+        parameters={"industry_cover_weeks": 3.0},
+        draws=10,
+    )
     res = run(sc).results
     short = res.shortfall.sum("time") / res.requirement.sum("time")
     assert float(short.sel(sector="ev_car").max()) < float(short.sel(sector="two_wheeler").min())
