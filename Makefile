@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest test-fast bench clean
+.PHONY: run test lint typecheck pytest test-fast test-long bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,31 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest bench-quick
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
+# Property tests with fresh random examples, ten times as many (tests/conftest.py profiles).
+test-long: $(STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -n 2 -q -m "not browser"
+
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+docs: $(STAMP)
+	$(BIN)/python -m rareflow.data.doccounts README.md docs/dataset.md || true
+	$(BIN)/python -m rareflow.analysis.supply_table docs/levers-supply.md
+
+# Every benchmark at a small size, so that none can rot (part of `make test`; under a minute).
+bench-quick: $(STAMP)
+	cd bench && ../$(BIN)/python engine.py --draws 200 --months 12 --reference-draws 2
+	cd bench && ../$(BIN)/python store.py --draws 200 --months 12
+	cd bench && ../$(BIN)/python startup.py --draws 100 --repeats 1
+	cd bench && ../$(BIN)/python stocks.py --quick --repeats 1
+	cd bench && ../$(BIN)/python optimize.py --draws 20 --until 2025
+	cd bench && ../$(BIN)/python scaling.py --draws 200 --months 12 --chunk 100
+	cd bench && ../$(BIN)/python million.py --draws 2000 --workers 1 --chunk 1000
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

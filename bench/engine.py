@@ -1,20 +1,23 @@
-"""Engine benchmark: 10,000 draws x 120 months on India's default chain.
+"""Engine benchmark: 10,000 draws x 120 months on India's default chain, paired with the reference.
 
-Prints the vectorised engine's wall time (untraced: the first run, which also pays for fresh
-memory pages, and the best of two), its peak traced memory (a separate, traced run), and its
-speed per draw-month against the reference stepper measured in the same run on a subset of
-draws. Run with ``.venv/bin/python bench/engine.py [--scenario S] [--draws N] [--months M]``.
+Headlines the mode a user gets: mass-balance checks on and partner records kept (``rareflow
+run``'s default); the mode without either is shown beside it. The vectorised engine (all draws)
+and the reference stepper (``--reference-draws`` draws, one at a time) are timed alternately in
+this process (see ``paired.py``): the first (cold) run of each, then ``--repeats`` warm rounds;
+speed-ups are per draw-month, of the medians, with the range over rounds. Also printed: the
+engine's peak traced memory (a separate, traced run). Run with
+``.venv/bin/python bench/engine.py [--scenario S] [--draws N] [--months M] [--repeats R]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import time
 import tracemalloc
 
 import numpy as np
 
+from paired import HEADER, paired
 from rareflow.engine.core import simulate
 from rareflow.engine.reference import simulate_reference
 from rareflow.engine.run import with_overrides
@@ -28,70 +31,53 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--reference-draws", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     scenario = with_overrides(
         load_scenario(args.scenario), draws=args.draws, horizon_months=args.months
     )
-    t0 = time.perf_counter()
     net = compile_scenario(scenario).network
-    compile_s = time.perf_counter() - t0
-    draw_months = args.draws * args.months
-
-    rows = []
-    for check in (False, True):
-        # Timed without tracing (tracemalloc slows every numpy allocation), best of two so the
-        # first run's fresh pages do not count against either setting.
-        walls = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            simulate(net, check=check, keep_partners=False)
-            walls.append(time.perf_counter() - t0)
-        first, wall = walls[0], min(walls)
-        tracemalloc.start()
-        simulate(net, check=check, keep_partners=False)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        rows.append((check, first, wall, peak))
-
     sub = net.take_draws(0, args.reference_draws)
-    ref_per = float("inf")
-    for _ in range(2):
-        t0 = time.perf_counter()
+    draw_months = args.draws * args.months
+    ref_draw_months = args.reference_draws * args.months
+
+    def reference() -> None:
         for d in range(args.reference_draws):
             simulate_reference(sub, d)
-        ref_per = min(ref_per, (time.perf_counter() - t0) / (args.reference_draws * args.months))
 
-    t0 = time.perf_counter()
-    simulate(sub, check=False, keep_partners=False)
-    small_per = (time.perf_counter() - t0) / (args.reference_draws * args.months)
+    sides = {
+        "default (checked, partners)": lambda: simulate(net),
+        "no checks, no partners": lambda: simulate(net, check=False, keep_partners=False),
+        "reference stepper": reference,
+    }
+    times = paired(sides, args.repeats)
+    tracemalloc.start()
+    simulate(net)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
 
+    ref = times["reference stepper"]
+    ref_per = [t / ref_draw_months for t in ref.warm]
     print(
         f"scenario {args.scenario}: {args.draws:,} draws x {args.months} months "
-        f"({draw_months:,} draw-months); compile {compile_s:.2f} s"
+        f"({draw_months:,} draw-months); reference on {args.reference_draws} draws; "
+        f"{args.repeats} warm rounds; numpy {np.__version__}"
     )
-    print(
-        f"reference stepper: {ref_per * 1e6:.1f} us per draw-month "
-        f"(on {args.reference_draws} draws)"
-    )
-    print(
-        f"{'mass balance':<14}{'first s':>9}{'best s':>9}{'peak MiB':>10}{'KiB/draw':>10}"
-        f"{'us/draw-month':>15}{'speed-up':>10}"
-    )
-    for check, first, wall, peak in rows:
-        per = wall / draw_months
+    print(f"{'side':<30}{HEADER}{'us/draw-month':>15}{'x reference':>13}  (rounds)")
+    for label, timing in times.items():
+        size = ref_draw_months if label == "reference stepper" else draw_months
+        per = [t / size for t in timing.warm]
+        ratios = [r / p for r, p in zip(ref_per, per, strict=True)]
         print(
-            f"{'checked' if check else 'off':<14}{first:>9.2f}{wall:>9.2f}"
-            f"{peak / 2**20:>10.0f}{peak / 1024 / args.draws:>10.1f}{per * 1e6:>15.2f}"
-            f"{ref_per / per:>9.0f}x"
+            f"{label:<30}{timing.row()}{timing.median / size * 1e6:>15.2f}"
+            f"{ref.median / ref_draw_months / (timing.median / size):>12.0f}x"
+            f"  ({min(ratios):.0f}-{max(ratios):.0f}x)"
         )
     print(
-        f"vectorised on the reference's {args.reference_draws} draws: "
-        f"{small_per * 1e6:.1f} us per draw-month ({ref_per / small_per:.0f}x)"
-    )
-    print(
-        f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
-        f"numpy {np.__version__}"
+        f"default mode: peak traced memory {peak / 2**20:,.0f} MiB "
+        f"({peak / 1024 / args.draws:.1f} KiB/draw); process max RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
     )
 
 

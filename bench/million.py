@@ -19,17 +19,12 @@ from pathlib import Path
 
 from distributed import Client
 
-from rareflow.analysis.ensemble import (
-    DEFAULT_CHUNK,
-    Keep,
-    local_cluster,
-    run_ensemble,
-    store_ensemble,
-)
+from rareflow.analysis.ensemble import DEFAULT_CHUNK, Keep, local_cluster, run_ensemble
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.scenario.load import load_scenario
 from rareflow.store import RunStore
+from rareflow.store.ensembles import store_ensemble
 from scaling import TreeMemory
 
 TARGET_BYTES = 4 * 10**9
@@ -50,8 +45,9 @@ def main() -> None:
 
     # Baseline: the same engine in this process on a slice of the ensemble's draws.
     t0 = time.perf_counter()
-    run_ensemble(with_overrides(sc, draws=BASELINE_DRAWS), dataset=dataset, chunk=args.chunk)
-    base_rate = BASELINE_DRAWS * months / (time.perf_counter() - t0)
+    base_draws = min(BASELINE_DRAWS, args.draws)
+    run_ensemble(with_overrides(sc, draws=base_draws), dataset=dataset, chunk=args.chunk)
+    base_rate = base_draws * months / (time.perf_counter() - t0)
 
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(Path(tmp) / "store")
@@ -84,7 +80,7 @@ def main() -> None:
     print(
         f"ensemble wall {wall:.1f} s ({total:.1f} s with cluster start and stop); "
         f"{rate:,.0f} draw-months/s = {rate / base_rate:.2f}x the in-process rate "
-        f"({base_rate:,.0f} draw-months/s on {BASELINE_DRAWS:,} draws)"
+        f"({base_rate:,.0f} draw-months/s on {base_draws:,} draws)"
     )
     print(
         f"peak memory of the process tree {mem.peak / 2**30:.2f} GiB "

@@ -5,8 +5,8 @@ per-draw summary) in this process and on ``LocalCluster``s of 1 and 2 single-thr
 processes, and prints each one's throughput in draw-months per second, its speed-up over the
 in-process run measured in the same run, the peak memory of the whole process tree (client and
 workers, sampled every 0.2 s) and the engine's memory per draw in one chunk. The per-draw scalars
-of every mode must be bit-identical. Cluster start-up is not timed; each cluster first runs a
-small warm-up ensemble so that the workers have imported rareflow.
+of every mode must be bit-identical. Cluster start-up is not timed; each side (in-process too)
+first runs a small warm-up ensemble, so that every process has imported rareflow.
 
 Run with ``.venv/bin/python bench/scaling.py [--draws N] [--months M] [--chunk C]``.
 """
@@ -97,6 +97,8 @@ def main() -> None:
 
     rows = []
     scalars: dict[str, xr.Dataset] = {}
+    # Warm the in-process side as each cluster is warmed below: the same small ensemble first.
+    run_ensemble(with_overrides(sc, draws=2), dataset=dataset)
     with TreeMemory() as mem:
         t0 = time.perf_counter()
         result = run_ensemble(sc, dataset=dataset, chunk=args.chunk)

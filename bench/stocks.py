@@ -190,6 +190,9 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="time each run right after a full gc.collect()"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="T = 100 and 60 series only (make bench-quick)"
+    )
     args = parser.parse_args()
     # Warm both libraries (imports, scipy, BLAS threads) before any timing.
     _case(10, 6, "inflow", args.per_series_lifetimes, args.draws, 1, args.cold)
@@ -200,8 +203,8 @@ def main() -> None:
     )
     print("|" + "---|" * 10)
     # With draws, flodym's T × T × series arrays outgrow the machine beyond 60 series.
-    for n_years in (100, 300):
-        for n_series in (60,) if args.draws else (60, 600):
+    for n_years in (100,) if args.quick else (100, 300):
+        for n_series in (60,) if args.draws or args.quick else (60, 600):
             for mode in ("inflow", "stock"):
                 line = _case(
                     n_years,

@@ -1,14 +1,20 @@
-"""Shared fixtures: the embedded dataset and helpers to write user data tables."""
+"""Shared fixtures: the embedded dataset and helpers to write user data tables.
+
+Hypothesis runs with the ``ci`` profile by default: a fixed seed (derandomised) and at most
+100 examples per test unless a test asks for more, so `make test` is reproducible and bounded.
+``HYPOTHESIS_PROFILE=long`` (``make test-long``) draws fresh random examples, ten times as many.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from hypothesis import HealthCheck, settings
 
 from rareflow.data.load import Dataset, embedded_dir, load_dataset
 from rareflow.data.schema import TABLES_BY_NAME
@@ -23,6 +29,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=100, deadline=None, print_blob=True, database=None
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +62,8 @@ def chromium() -> Iterator[Any]:
     """
     if not CHROMIUM.is_file():
         pytest.skip("/usr/bin/chromium is missing (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - browser tests only
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -68,18 +89,26 @@ def write_table(directory: Path, name: str, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-FUZZ_COUNTS: dict[str, int] = {}
-"""Cases each fuzz test ran, reported at the end of the session."""
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Report how many cases each fuzz test ran (workers' counts arrive via their reports)."""
-    counts = dict(FUZZ_COUNTS)
-    for report in terminalreporter.stats.get("passed", []):
-        for name, value in getattr(report, "user_properties", []):
-            if name.startswith("fuzz_cases:"):
-                counts[name.removeprefix("fuzz_cases:")] = int(value)
-    if counts:
+    """Report the counts each fuzz and hostile-input test recorded (workers' arrive in reports)."""
+    cases: dict[str, int] = {}
+    outcomes: dict[str, str] = {}
+    hostile: dict[str, str] = {}
+    for key in ("passed", "failed"):
+        for report in terminalreporter.stats.get(key, []):
+            for name, value in getattr(report, "user_properties", []):
+                if name.startswith("fuzz_cases:"):
+                    cases[name.removeprefix("fuzz_cases:")] = int(value)
+                elif name.startswith("fuzz_outcomes:"):
+                    outcomes[name.removeprefix("fuzz_outcomes:")] = str(value)
+                elif name.startswith("hostile:"):
+                    hostile[name.removeprefix("hostile:")] = str(value)
+    if cases:
         terminalreporter.write_sep("-", "fuzzing")
-        for name, n in sorted(counts.items()):
-            terminalreporter.write_line(f"{name}: {n:,} inputs tried, 0 crashes")
+        for name, n in sorted(cases.items()):
+            detail = f" ({outcomes[name]})" if name in outcomes else ""
+            terminalreporter.write_line(f"{name}: {n:,} inputs{detail}")
+    if hostile:
+        terminalreporter.write_sep("-", "hostile inputs")
+        for name, line in sorted(hostile.items()):
+            terminalreporter.write_line(f"{name}: {line}")

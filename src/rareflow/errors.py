@@ -85,3 +85,11 @@ class InputError(RareflowError):
 def display_path(path: Path | str) -> str:
     """Return a short, stable name for a file in messages."""
     return Path(path).name
+
+
+class SolverError(RareflowError):
+    """The LP solver stopped without an answer (neither an optimum nor a proven infeasibility).
+
+    Shared by every use of HiGHS (:mod:`rareflow.solver`): the stress test and the policy-mix
+    optimiser.
+    """

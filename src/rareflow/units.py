@@ -105,6 +105,8 @@ _ALL: tuple[Unit, ...] = (
     _u("usd_per_kg", Kind.PRICE, Basis.NONE, 1.0, "US dollars per kilogram"),
     _u("inr_per_kg", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per kilogram"),
     _u("inr_per_usd", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per US dollar"),
+    _u("inr_per_unit", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per unit of product"),
+    _u("inr_crore_per_mw", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees, crore, per MW installed"),
     _u("fraction", Kind.FRACTION, Basis.NONE, 1.0, "a share between 0 and 1"),
     _u("fraction_per_year", Kind.RATE, Basis.NONE, 1.0, "growth rate per year (0.1 = 10%)"),
     _u("years", Kind.DURATION, Basis.NONE, DAYS_PER_YEAR, "years"),

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from rareflow.cli.app import streamlit_command
+from rareflow.cli.dashboard import streamlit_command
 from rareflow.store.runstore import STORE_ENV
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+_SERVER_PIDS: dict[str, int] = {}
 
 
 def _free_port() -> int:
@@ -45,6 +46,7 @@ def app_url(
             streamlit_command(port, "127.0.0.1"), env=env, stdout=out, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
+    _SERVER_PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -67,6 +69,12 @@ def app_url(
 
 
 @pytest.fixture
+def app_pid(app_url: str) -> int:
+    """The streamlit server's process id (the load test measures its memory)."""
+    return _SERVER_PIDS[app_url]
+
+
+@pytest.fixture
 def page(chromium: Any, app_url: str) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
@@ -74,7 +82,7 @@ def page(chromium: Any, app_url: str) -> Iterator[Any]:
     # A loaded machine (two test workers, streamlit, Chromium on two cores) needs more than 5 s.
     expect.set_options(timeout=60_000)
     pg.goto(app_url)
-    pg.get_by_label("Draws").wait_for()
+    pg.get_by_role("spinbutton", name="Draws").wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield pg
     context.close()

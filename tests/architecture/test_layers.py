@@ -80,3 +80,18 @@ def test_a_lower_layer_importing_a_higher_one_breaks_the_contract(
     assert "BROKEN" in done.stdout
     higher = line.split("rareflow.", 1)[1].split(maxsplit=1)[0].split(".", maxsplit=1)[0]
     assert f"rareflow.{higher}" in done.stdout
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    declared = {m.strip() for layer in contract["layers"] for m in layer.split("|")}
+    package = ROOT / "src" / "rareflow"
+    present = {p.stem for p in package.glob("*.py") if p.stem != "__init__"} | {
+        p.name for p in package.iterdir() if (p / "__init__.py").is_file()
+    }
+    missing = sorted(present - declared)
+    assert not missing, (
+        f"give {', '.join(missing)} a layer in pyproject.toml [tool.importlinter] (README, "
+        "'Layers are checked')"
+    )

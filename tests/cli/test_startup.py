@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import pytest
 from typer.testing import CliRunner
@@ -43,6 +44,8 @@ def test_light_commands_stay_light(argv: list[str]) -> None:
         ]
     )
     modules = _imported_after(code)
+    # If this fails, a module on the command's import path imports a heavy library at its top:
+    # import it where it is used instead (see the README, Performance).
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
 
 
@@ -68,3 +71,15 @@ def test_a_group_loads_with_the_commands_other_modules_add() -> None:
     result = CliRunner().invoke(app, ["data", "--help"], terminal_width=200)
     assert result.exit_code == 0
     assert "import-trade" in result.output
+
+
+def test_loading_the_dashboard_command_leaves_the_cli_app_alone() -> None:
+    """A command module named like a package attribute would replace it on import (the
+    dashboard's module was once ``cli/app.py``, and tests that ran after it got a module as
+    ``rareflow.cli.app``)."""
+    import rareflow.cli  # noqa: PLC0415
+    import rareflow.cli.dashboard  # noqa: PLC0415
+
+    assert rareflow.cli.app is rareflow.cli.ROOT
+    own = {k for k, v in vars(rareflow.cli).items() if not isinstance(v, types.ModuleType)}
+    assert not {module_name for module_name, _help in COMMANDS.values()} & own

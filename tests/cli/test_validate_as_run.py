@@ -46,8 +46,7 @@ def _validate(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, BaseExc
             "ZZZ",
         ),
         (
-            "name: x\nlevers:\n- {type: stockpile, material: metal_dy, "
-            "target_months: 3}\n",
+            "name: x\nlevers:\n- {type: stockpile, material: metal_dy, target_months: 3}\n",
             "the dataset has no price for metal_dy; set price_usd_per_kg",
         ),
         (

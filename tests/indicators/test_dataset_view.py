@@ -35,10 +35,11 @@ def _rows(table: pd.DataFrame, *keys: str) -> dict[Any, dict[str, Any]]:
 
 def test_stage_concentration_by_year(dataset: Dataset) -> None:
     table = _rows(stage_concentration(dataset), "stage", "year")
-    # IEA GCMO 2025: China ~94% of magnet output, the rest a residual.
+    # IEA GCMO 2025: China ~94% of magnet output; Japan 0.04 (assumption), the rest a residual.
     magnet = table["magnet", 2024]
-    assert magnet["hhi"] == pytest.approx(0.94**2 + 0.06**2)
-    assert magnet["hhi_min"] == pytest.approx(0.94**2)
+    assert magnet["hhi"] == pytest.approx(0.94**2 + 0.04**2 + 0.02**2)
+    assert magnet["hhi_min"] == pytest.approx(0.94**2 + 0.04**2)
+    assert magnet["top3_share"] == pytest.approx(1.0)
     assert magnet["top1"] == "CHN"
     # Separation 2023 (IEA GCMO 2024): CHN 0.92, MYS 0.05, AUS 0.01, ROW 0.02 - one year only,
     # never mixed with the 2024 row (CHN 0.91).
@@ -46,6 +47,8 @@ def test_stage_concentration_by_year(dataset: Dataset) -> None:
     assert sep["hhi"] == pytest.approx(0.92**2 + 0.05**2 + 0.01**2 + 0.02**2)
     assert sep["top3_share"] == pytest.approx(0.99)
     assert table["separation", 2024]["top1_share"] == pytest.approx(0.91)
+    # Separation 2024: China 0.91 (IEA), Malaysia 0.05 (assumption), the rest 0.025, US 0.015.
+    assert table["separation", 2024]["top3_share"] == pytest.approx(0.985)
     assert "rareflow-assumption" in table["metal", 2024]["sources"]
 
 

@@ -12,7 +12,6 @@ from rareflow.engine.run import run
 from rareflow.errors import ScenarioError
 from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.compile import compile_scenario
-from rareflow.scenario.context import cost_of_capital_cut
 from rareflow.scenario.load import load_scenario, parse_scenario
 from rareflow.scenario.schema import Scenario
 
@@ -65,9 +64,14 @@ def test_the_contract_premium_covers_what_the_consortium_makes_arrive() -> None:
 
 def test_cost_of_capital_cut_is_recorded_for_later_levers() -> None:
     compiled = compile_scenario(_scenario([CONTRACT, _consortium(discount_rate_cut=0.02)]))
-    np.testing.assert_allclose(cost_of_capital_cut(compiled.sampler), 0.02)
+    np.testing.assert_allclose(compiled.modifiers.discount_rate_cut, 0.02)
     plain = compile_scenario(_scenario([CONTRACT]))
-    np.testing.assert_allclose(cost_of_capital_cut(plain.sampler), 0.0)
+    np.testing.assert_allclose(plain.modifiers.discount_rate_cut, 0.0)
+    # Nothing reaches the sampler's drawn values under a made-up key (no phantom Sobol dimension).
+    assert all(
+        path.startswith(("levers[", "shocks[", "parameters.", "prices."))
+        for path in compiled.sampler.drawn
+    )
 
 
 def test_pooled_investment_is_paid_over_its_months() -> None:
@@ -111,3 +115,17 @@ def test_preset_runs_and_backs_its_contract() -> None:
     with_consortium = run(_scenario(levers, PRESET)).results
     without = run(_scenario(levers[:1], PRESET)).results
     assert float(with_consortium.shortfall.sum()) <= float(without.shortfall.sum())
+
+
+def test_finance_after_a_consortium_appraises_at_the_cheaper_capital() -> None:
+    finance = load_scenario("china-2025-april+finance").model_dump(mode="json", by_alias=True)
+    plant = finance["levers"][0]
+    cheap = _consortium(discount_rate_cut=0.05)
+    backed = compile_scenario(_scenario([CONTRACT, cheap, plant]))
+    assert backed.modifiers.discount_rate_read
+    plain = compile_scenario(_scenario([CONTRACT, plant]))
+    # A lower discount rate can only raise the plant's NPV, so it is built in at least as many
+    # draws: its capacity is at least as large everywhere.
+    assert np.all(backed.network.capacity >= plain.network.capacity - 1e-9)
+    with pytest.raises(ScenarioError, match="list the consortium before the finance levers"):
+        compile_scenario(_scenario([CONTRACT, plant, cheap]))

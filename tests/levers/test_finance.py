@@ -142,7 +142,7 @@ def test_schema_errors_name_the_field() -> None:
         parse_scenario(base)
 
 
-def test_preset_runs() -> None:
+def test_preset_runs_without_error_or_negative_shortfall() -> None:  # a smoke test
     sc = load_scenario(PRESET)
     res = run(Scenario.model_validate({**sc.model_dump(mode="json"), "draws": 8})).results
     assert float(res.shortfall.min()) >= 0.0

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import read_rows
 
 from rareflow.analysis.costs import cost_table
 from rareflow.engine.run import run
@@ -41,21 +42,46 @@ def test_every_lever_type_has_a_preset() -> None:
     assert types <= named
 
 
+def _inr_per_usd_2025() -> float:
+    """The 2025 rate read straight from exchange_rates.csv (not through the cost code)."""
+    rows = [
+        r for r in read_rows("exchange_rates") if r["year"] == "2025" and r["choice"] == "chosen"
+    ]
+    assert len(rows) == 1
+    return float(rows[0]["value"])
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", LEVER_PRESETS)
-def test_lever_presets_run_and_cost_adds_up(preset: str) -> None:
+def test_lever_presets_run_and_state_costs_at_the_2025_rate(preset: str) -> None:
     res = run(_scenario(preset)).results
     assert float(res.shortfall.min()) >= 0.0
-    if "lever_cost" not in res:
-        return
-    rows = cost_table(res)
-    cost = res["lever_cost"]
-    # Per draw: the sum over years equals the total, for every lever.
-    by_year = cost.groupby(cost["time"].dt.year).sum("time")
-    np.testing.assert_allclose(by_year.sum("year"), cost.sum("time"), rtol=1e-12)
-    total = next(r for r in rows if r["lever"] == "all")
-    assert total["inr_crore"] == pytest.approx(
-        total["usd_million"] * 1e6 * cost.attrs["inr_per_usd"] / 1e7
-    )
+    assert "lever_cost" in res  # every lever preset has levers, so a cost table
+    rate = _inr_per_usd_2025()
+    assert res["lever_cost"].attrs["inr_per_usd"] == rate
+    total = next(r for r in cost_table(res) if r["lever"] == "all")
+    assert total["inr_crore"] == pytest.approx(total["usd_million"] * 1e6 * rate / 1e7)
+
+
+def test_capacity_capex_is_paid_over_the_year_before_first_output() -> None:
+    # Derived from the lever's documented rule, not its code: capex_inr_crore is paid evenly
+    # over the twelve months before `online`, converted at the 2025 rate.
+    sc = _scenario(
+        "china-2025-april+capacity",
+        draws=2,
+        levers=[
+            {"type": "capacity", "process": "metal_ndpr", "t_per_year": 100,
+             "online": "2026-04", "capex_inr_crore": 120.0},
+        ],
+    )  # fmt: skip
+    capex = run(sc).results["lever_cost"].sel(component="capex").isel(lever=0)
+    per_month = 120.0 * 1e7 / _inr_per_usd_2025() / 12
+    months = capex["time"].dt.strftime("%Y-%m").to_numpy()
+    paying = {m for m, v in zip(months, capex.isel(draw=0).to_numpy(), strict=True) if v > 0}
+    assert paying == {f"{y}-{m:02d}" for y, m in [(2025, m) for m in range(4, 13)]
+                      + [(2026, m) for m in range(1, 4)]}  # fmt: skip
+    np.testing.assert_allclose(capex.sel(time=capex["time"].dt.strftime("%Y-%m").isin(
+        sorted(paying))).to_numpy(), per_month, rtol=1e-12)  # fmt: skip
 
 
 @settings(max_examples=6, deadline=None)

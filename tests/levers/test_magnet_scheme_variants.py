@@ -6,7 +6,7 @@ import pytest
 
 from rareflow.analysis.costs import cost_table
 from rareflow.engine.run import run, with_overrides
-from rareflow.scenario.levers import MagnetScheme
+from rareflow.scenario.levers.magnet_scheme import MagnetScheme
 from rareflow.scenario.load import load_scenario
 
 

@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from rareflow.data.load import Dataset
-from rareflow.model.demand import ALL_SECTORS, growth_rows, sector_demand
+from rareflow.data.query import ALL_SECTORS, growth_rows
+from rareflow.model.demand import sector_demand
 
 
 def _without_growth_of(dataset: Dataset, sector: str) -> Dataset:

@@ -26,6 +26,7 @@ ALLOWED = ("file://", "data:", "blob:", "about:")
 
 
 FIGURES = {
+    "sector_shortfall",
     "sankey_magnets",
     "sankey_ndpr",
     "fan_shortfall",
@@ -72,12 +73,12 @@ def test_lever_costs_appear_when_results_carry_them(
     default_runs: tuple[ReportRun, ReportRun],
 ) -> None:
     res = default_runs[0].results
-    costed = res.assign(stockpile_cost=res["import_cost"] * 0 + 2.0)
+    costed = res.assign(stockpile_cost=res["import_cost"] * 0 + 2e6)
     costed["stockpile_cost"].attrs["unit"] = "usd"
     table = lever_cost_frame(costed)
     assert table is not None
-    assert list(table["cost"]) == ["stockpile_cost"]
-    assert table["total over the horizon (median [5th..95th])"][0].startswith("72.0")
+    assert list(table["lever"]) == ["stockpile_cost"]
+    assert table["total (US$ million)"][0].startswith("72.0")
 
 
 @pytest.mark.browser

@@ -17,7 +17,8 @@ from rareflow.analysis.ensemble import (
     run_chunk,
     run_ensemble,
 )
-from rareflow.analysis.summary import draw_scalars, sector_summary
+from rareflow.analysis.production import sector_values
+from rareflow.analysis.summary import DRAW_SCALARS, draw_scalars, sector_summary
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.errors import InputError
@@ -68,13 +69,18 @@ def test_summary_scalars_do_not_depend_on_chunks(
     xr.testing.assert_identical(one, seven)
     xr.testing.assert_identical(kept_one, kept_seven)
     # Per-sector scalars equal those of the whole run, computed in one go.
-    whole = draw_scalars(run(sc, dataset=dataset).results, sc.step_months)
+    values = sector_values(dataset, sc.country)
+    whole = draw_scalars(run(sc, dataset=dataset).results, sc.step_months, values)
     xr.testing.assert_identical(one.drop_vars("lever_cost_usd"), whole.assign_attrs(one.attrs))
 
 
 def test_summary_equals_run_summary(scenario: Scenario, dataset: Dataset) -> None:
     result = run_ensemble(scenario, dataset=dataset, chunk=4)
-    expected = sector_summary(run(scenario, dataset=dataset).results, scenario.step_months)
+    expected = sector_summary(
+        run(scenario, dataset=dataset).results,
+        scenario.step_months,
+        sector_values(dataset, scenario.country),
+    )
     assert json.dumps(result.summary) == json.dumps(expected)
     assert result.chunks == 9
     assert result.lever_cost is not None
@@ -137,22 +143,13 @@ def test_cli_ensemble_prints_and_stores(cli: typer.Typer, tmp_path: object) -> N
     assert doc["lever_cost_usd"]["median"] > 0
     assert {s["sector"] for s in doc["sectors"]} >= {"ev_car", "wind"}
     stored = RunStore(tmp_path).get(doc["run_id"])  # type: ignore[arg-type]
-    assert stored.variables == [
-        "requirement_t",
-        "first_month_short",
-        "months_in_shortfall",
-        "peak_monthly_shortfall_t",
-        "peak_monthly_shortfall_pct",
-        "cumulative_shortfall_t",
-        "cumulative_shortfall_pct",
-        "lever_cost_usd",
-    ]
+    assert stored.variables == [*DRAW_SCALARS, "lever_cost_usd"]
 
     table = runner.invoke(cli, [*args, "--chunk", "5", "--no-store", "--quiet", "--format", "csv"])
     assert table.exit_code == 0
     header = table.stdout.splitlines()[0].split(",")
     assert header[0] == "sector"
-    assert header[-1] == "lever cost (US$ m)"
+    assert header[-3:] == ["lever_cost_usd_median", "lever_cost_usd_p5", "lever_cost_usd_p95"]
 
 
 def test_cli_rejects_two_clusters(cli: typer.Typer) -> None:

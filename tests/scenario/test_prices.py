@@ -11,7 +11,7 @@ import pytest
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.model.network import COMMODITY_IDS
-from rareflow.scenario.compile import base_prices
+from rareflow.scenario.compile.baseline import base_prices
 from rareflow.scenario.load import load_scenario
 
 

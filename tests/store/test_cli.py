@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +14,10 @@ import typer
 import xarray as xr
 from typer.testing import CliRunner
 
+from rareflow import __version__
 from rareflow.cli import runs
 from rareflow.errors import StoreError
+from rareflow.provenance import code_version, git_commit, sources_hash
 from rareflow.store import RunRecord, RunStore
 
 MakeRecord = Callable[..., RunRecord]
@@ -102,3 +105,38 @@ def test_delete(store: RunStore, saved: list[str]) -> None:
     assert len(store.list()) == 2
     invoke("delete", saved[0], "--yes", "--store", str(store.path))
     assert [i.id for i in store.list()] == [saved[1]]
+
+
+def test_show_table_prints_bracketed_yaml_as_written(
+    store: RunStore, make_record: MakeRecord, dataset: xr.Dataset
+) -> None:
+    given = 'name: "[/]"\nshocks:\n  - forms: [oxide, metal, alloy, magnet]\n    note: "[bold]x"\n'
+    run_id = store.save(make_record(name="[/]", scenario_given=given), dataset)
+    out = invoke("show", run_id, "--store", str(store.path))
+    assert "forms: [oxide, metal, alloy, magnet]" in out
+    assert 'note: "[bold]x"' in out
+    assert 'name: "[/]"' in out
+    assert "[/]" in invoke("list", "--store", str(store.path))
+
+
+def test_runs_record_the_code_they_were_made_with(tmp_path: Path) -> None:
+    version = code_version()
+    assert version.startswith(f"{__version__} ")
+    assert version.endswith(f"sources:sha256:{sources_hash()[:16]}")
+    package = Path(runs.__file__).resolve().parents[1]
+    head = subprocess.run(
+        ["git", "-C", str(package), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if head.returncode == 0:
+        assert f"git:{head.stdout.strip()}" in version
+    # A copy of the sources outside any repository: no commit, and its own hash.
+    copy = tmp_path / "pkg"
+    copy.mkdir()
+    (copy / "__init__.py").write_text("x = 1\n")
+    assert git_commit(copy) is None
+    first = sources_hash(copy)
+    (copy / "__init__.py").write_text("x = 2\n")
+    assert sources_hash(copy) != first

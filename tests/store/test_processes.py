@@ -36,6 +36,17 @@ def _start(store: Path, tag: str, count: int, size: int) -> subprocess.Popen[str
     )
 
 
+def _entries(path: Path) -> set[Path]:
+    """What the store holds, less quarantine and DuckDB's write-ahead log of the catalogue (a
+    writer killed mid-commit leaves ``catalogue.duckdb.wal``, which DuckDB folds into the
+    catalogue when it next opens it: the database's own journal, not an entry)."""
+    return {
+        p.relative_to(path)
+        for p in path.rglob("*")
+        if "quarantine" not in p.parts and p.name != "catalogue.duckdb.wal"
+    }
+
+
 def _check_store(path: Path, size: int) -> list[str]:
     """Open the store and check that every listed run is complete, correct and verified.
 
@@ -43,13 +54,13 @@ def _check_store(path: Path, size: int) -> list[str]:
     complete run outside the catalogue): opening deletes neither, verify reports them, and repair
     quarantines the staging and puts the complete run back.
     """
-    before = {p.relative_to(path) for p in path.rglob("*") if "quarantine" not in p.parts}
+    before = _entries(path)
     store = RunStore(path)
     for problem in store.verify():
         assert problem.severity == "warning" or (
             "interrupted write" in problem.message or "not in the catalogue" in problem.message
         ), problem
-    assert {p.relative_to(path) for p in path.rglob("*") if "quarantine" not in p.parts} == before
+    assert _entries(path) == before
     store = RunStore(path, repair=True)
     worker = _worker_module()
     infos = store.list()
@@ -103,7 +114,10 @@ def test_writer_killed_mid_write_leaves_what_repair_quarantines(tmp_path: Path) 
     assert proc.stdout.readline().strip() == "ready"
     # Wait until the writer has saved a run and is in the middle of the next one.
     assert proc.stdout.readline().startswith("saved")
+    deadline = time.monotonic() + 60
     while not any(p.suffix != ".lock" for p in (path / "tmp").iterdir()):
+        assert proc.poll() is None, "the writer ended before staging a second run"
+        assert time.monotonic() < deadline, "no staging directory within 60 s"
         time.sleep(0.001)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)

@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow import dims
+from rareflow.analysis.production import sector_values
 from rareflow.analysis.summary import draw_scalars, spread, summarise_draws
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run
@@ -168,7 +169,7 @@ def run_chunk(
         scenario, dataset=dataset, draws=draws, check=check, keep_partners=keep is Keep.FULL
     )
     res = result.results
-    scalars = draw_scalars(res, scenario.step_months)
+    scalars = draw_scalars(res, scenario.step_months, sector_values(dataset, scenario.country))
     if "lever_cost" in res:
         scalars[LEVER_COST] = xr.Variable(
             (dims.DRAW,),

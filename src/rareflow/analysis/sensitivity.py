@@ -320,7 +320,7 @@ class ScenarioModel:
                 if name == TOTAL:
                     out[draws, o] = short.sum(dims.SECTOR).to_numpy()
                 elif name == COST:
-                    cost = lever_costs(sc, compiled.network, res, self.dataset, compiled.sampler)
+                    cost = lever_costs(sc, compiled, res, self.dataset)
                     assert cost is not None  # scenario_model offers cost only with levers
                     out[draws, o] = cost.sum([dims.TIME, dims.LEVER, "component"]).to_numpy()
                 else:
@@ -359,7 +359,7 @@ def scenario_model(
     probe = with_overrides(scenario, draws=1)
     compiled = compile_scenario(probe, None, dataset)
     res = to_dataset(simulate(compiled.network, keep_partners=False), compiled.network)
-    lever_costs(probe, compiled.network, res, dataset, compiled.sampler)
+    lever_costs(probe, compiled, res, dataset)
     dists = compiled.sampler.distributions
     sectors = [
         str(s)

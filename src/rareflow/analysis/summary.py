@@ -3,21 +3,32 @@
 For each sector with a requirement: the first month of shortfall, the months in shortfall, the
 peak monthly shortfall (t and % of that month's requirement) and the cumulative shortfall (t and %
 of the cumulative requirement), each as the median and the 5th-95th percentiles over draws. A
-month counts as short when the shortfall exceeds ``THRESHOLD`` of its requirement, so rounding
-dust never counts.
+month counts as short when the shortfall exceeds a threshold of its requirement (default
+``SHORT_THRESHOLD``, 1%, stated in every output), so rounding dust never counts.
+
+The shortfall (requirement not delivered) has two parts, reported apart:
+
+- **physical shortfall**: magnets sought and not available (``demand - delivered``);
+- **demand forgone**: magnets not sought because prices rose (``requirement - demand``; the
+  engine's price response, ``requirement x price_multiple ^ elasticity``).
+
+Both stop production, so both count in the units and the value of production lost
+(:mod:`rareflow.analysis.production`), where the dataset values the sector's product.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from rareflow import dims
+from rareflow.analysis.production import INR_CRORE, SectorValue
 
-THRESHOLD = 1e-3
-"""A month is short when more than 0.1% of its requirement is not delivered."""
+SHORT_THRESHOLD = 0.01
+"""By default a month is short when more than 1% of its requirement is not delivered."""
 PERCENTILES = (5.0, 50.0, 95.0)
 
 
@@ -48,6 +59,11 @@ DRAW_SCALARS = {
     "peak_monthly_shortfall_pct": ("%", "largest shortfall in one step, % of its requirement"),
     "cumulative_shortfall_t": ("t_magnet", "shortfall summed over the horizon"),
     "cumulative_shortfall_pct": ("%", "cumulative shortfall, % of cumulative requirement"),
+    "cumulative_physical_t": ("t_magnet", "magnets sought and not available, summed"),
+    "peak_physical_pct": ("%", "largest physical shortfall in one step, % of its requirement"),
+    "cumulative_forgone_t": ("t_magnet", "demand forgone at high prices, summed"),
+    "units_lost": ("units", "units of product not made (MW for wind)"),
+    "value_lost_inr_crore": ("inr_crore", "value of the production lost"),
 }
 """Per-draw figures behind the summary, by sector: name -> (unit, description)."""
 
@@ -60,7 +76,27 @@ def _sum_over_time(values: np.ndarray) -> np.ndarray:
     return total
 
 
-def draw_scalars(results: xr.Dataset, step_months: int = 1) -> xr.Dataset:
+def _by_sector(results: xr.Dataset, name: str) -> np.ndarray:
+    return results[name].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+
+
+def _unit_factors(
+    sectors: np.ndarray, values: Mapping[str, SectorValue] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Units per tonne and rupee crore per unit by sector (NaN where unknown)."""
+    known = values or {}
+    units = np.array([known[s].units_per_t if s in known else np.nan for s in sectors])
+    rupees = [known[s].inr_per_unit if s in known else None for s in sectors]
+    crore = np.array([np.nan if r is None else r / INR_CRORE for r in rupees])
+    return units, crore
+
+
+def draw_scalars(
+    results: xr.Dataset,
+    step_months: int = 1,
+    values: Mapping[str, SectorValue] | None = None,
+    threshold: float = SHORT_THRESHOLD,
+) -> xr.Dataset:
     """Per-draw shortfall figures by sector, from which :func:`summarise_draws` takes percentiles.
 
     Each draw's figures depend only on that draw, so the scalars of chunks of draws, put together,
@@ -72,20 +108,30 @@ def draw_scalars(results: xr.Dataset, step_months: int = 1) -> xr.Dataset:
         A run's results (``requirement`` and ``shortfall`` with dims draw, time, sector).
     step_months
         Months per step, to count months in shortfall.
+    values
+        Units per tonne of magnet and the value of a unit, by sector
+        (:func:`rareflow.analysis.production.sector_values`); without them units and value
+        lost are NaN.
+    threshold
+        Share of a month's requirement above which the month counts as short.
 
     Returns
     -------
     xarray.Dataset
         The variables of :data:`DRAW_SCALARS` with dims (draw, sector), and the run's ``time``
-        coordinate (to label the first short month).
+        coordinate (to label the first short month); ``threshold`` in its attributes.
     """
-    req = results["requirement"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
-    short = results["shortfall"].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+    req = _by_sector(results, "requirement")
+    short = _by_sector(results, "shortfall")
+    sought = _by_sector(results, "demand")
+    delivered = _by_sector(results, "delivered")
+    units_per_t, crore_per_unit = _unit_factors(results[dims.SECTOR].to_numpy(), values)
     columns: dict[str, list[np.ndarray]] = {name: [] for name in DRAW_SCALARS}
     for s in range(req.shape[2]):
         r, sf = req[:, :, s], short[:, :, s]
+        physical = sought[:, :, s] - delivered[:, :, s]
         ratio = np.divide(sf, r, out=np.zeros_like(sf), where=r > 0)
-        is_short = ratio > THRESHOLD
+        is_short = ratio > threshold
         any_short = is_short.any(axis=1)
         cum_r = _sum_over_time(r)
         cum_sf = _sum_over_time(sf)
@@ -98,6 +144,13 @@ def draw_scalars(results: xr.Dataset, step_months: int = 1) -> xr.Dataset:
         columns["cumulative_shortfall_pct"].append(
             100.0 * np.divide(cum_sf, cum_r, out=np.zeros_like(cum_r), where=cum_r > 0)
         )
+        columns["cumulative_physical_t"].append(_sum_over_time(physical))
+        columns["peak_physical_pct"].append(
+            100.0 * np.divide(physical, r, out=np.zeros_like(r), where=r > 0).max(axis=1)
+        )
+        columns["cumulative_forgone_t"].append(_sum_over_time(r - sought[:, :, s]))
+        columns["units_lost"].append(cum_sf * units_per_t[s])
+        columns["value_lost_inr_crore"].append(cum_sf * units_per_t[s] * crore_per_unit[s])
     by_sector = (dims.DRAW, dims.SECTOR)
     return xr.Dataset(
         {
@@ -113,6 +166,7 @@ def draw_scalars(results: xr.Dataset, step_months: int = 1) -> xr.Dataset:
             dims.SECTOR: results[dims.SECTOR].to_numpy(),
             dims.TIME: results[dims.TIME].to_numpy(),
         },
+        attrs={"threshold": threshold},
     )
 
 
@@ -147,30 +201,60 @@ def summarise_draws(scalars: xr.Dataset) -> list[dict[str, Any]]:
                 "first_month": _month_spread(first, months),
                 **{
                     name: spread(values[name][:, s])
-                    for name in (
-                        "months_in_shortfall",
-                        "peak_monthly_shortfall_t",
-                        "peak_monthly_shortfall_pct",
-                        "cumulative_shortfall_t",
-                        "cumulative_shortfall_pct",
-                    )
+                    for name in DRAW_SCALARS
+                    if name not in ("requirement_t", "first_month_short")
                 },
             }
         )
     return out
 
 
-def sector_summary(results: xr.Dataset, step_months: int = 1) -> list[dict[str, Any]]:
-    """Summarise shortfall by sector.
+def sector_summary(
+    results: xr.Dataset,
+    step_months: int = 1,
+    values: Mapping[str, SectorValue] | None = None,
+    threshold: float = SHORT_THRESHOLD,
+) -> list[dict[str, Any]]:
+    """Summarise shortfall by sector (see :func:`draw_scalars` for the parameters)."""
+    return summarise_draws(draw_scalars(results, step_months, values, threshold))
 
-    Parameters
-    ----------
-    results
-        A run's results (``requirement`` and ``shortfall`` with dims draw, time, sector).
-    step_months
-        Months per step, to count months in shortfall.
+
+def monthly_by_sector(
+    results: xr.Dataset, values: Mapping[str, SectorValue] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Return, month by month and per sector, the shortfall's parts and what it costs.
+
+    Physical shortfall and demand forgone are in % of that month's requirement (0-100); units
+    and value (₹ crore) of production lost are per month; each as the median and 5th-95th
+    percentiles over draws.
     """
-    return summarise_draws(draw_scalars(results, step_months))
+    req = _by_sector(results, "requirement")
+    short = _by_sector(results, "shortfall")
+    sought = _by_sector(results, "demand")
+    delivered = _by_sector(results, "delivered")
+    sectors = results[dims.SECTOR].to_numpy()
+    units_per_t, crore_per_unit = _unit_factors(sectors, values)
+    months = [str(np.datetime_as_string(t, unit="M")) for t in results[dims.TIME].to_numpy()]
+
+    def pct(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+        share: np.ndarray = np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
+        return 100.0 * share
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for s, sector in enumerate(sectors):
+        if not np.any(req[:, :, s] > 0):
+            continue
+        series = {
+            "physical_shortfall_pct": pct(sought[:, :, s] - delivered[:, :, s], req[:, :, s]),
+            "forgone_pct": pct(req[:, :, s] - sought[:, :, s], req[:, :, s]),
+            "units_lost": short[:, :, s] * units_per_t[s],
+            "value_lost_inr_crore": short[:, :, s] * units_per_t[s] * crore_per_unit[s],
+        }
+        out[str(sector)] = [
+            {"month": month, **{k: spread(v[:, t]) for k, v in series.items()}}
+            for t, month in enumerate(months)
+        ]
+    return out
 
 
 def format_spread(spread: dict[str, Any], unit: str = "", digits: int = 0) -> str:
@@ -198,6 +282,85 @@ def summary_rows(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "peak (%)": format_spread(s["peak_monthly_shortfall_pct"], "%"),
             "cumulative (t)": format_spread(s["cumulative_shortfall_t"]),
             "cumulative (%)": format_spread(s["cumulative_shortfall_pct"], "%", 1),
+            "physical (t)": format_spread(s["cumulative_physical_t"]),
+            "forgone (t)": format_spread(s["cumulative_forgone_t"]),
+            "units lost": (
+                format_spread(s["units_lost"])
+                if s["units_lost"]["median"] is not None
+                else "not computed"
+            ),
+            "value lost (Rs crore)": (
+                format_spread(s["value_lost_inr_crore"])
+                if s["value_lost_inr_crore"]["median"] is not None
+                else "not valued"
+            ),
         }
         for s in summary
+    ]
+
+
+SPREADS = (
+    "first_month",
+    *(name for name in DRAW_SCALARS if name not in ("requirement_t", "first_month_short")),
+)
+"""The summary's spreads (median, 5th and 95th percentile), in table order."""
+
+
+def summary_columns(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Flatten a summary for CSV: one plain value per column (``<spread>_median``, ``_p5``, ...).
+
+    Numbers stay numbers (the share of draws short as a fraction, percentages in percent); a
+    first month short is ``YYYY-MM``; a spread without a value (never short) is empty.
+    """
+    rows = []
+    for s in summary:
+        row: dict[str, Any] = {
+            "sector": s["sector"],
+            "requirement_t": s["requirement_t"],
+            "share_of_draws_short": s["share_of_draws_short"],
+        }
+        for key in SPREADS:
+            for stat in ("median", "p5", "p95"):
+                row[f"{key}_{stat}"] = s[key][stat]
+        rows.append(row)
+    return rows
+
+
+def partner_additions(results: xr.Dataset) -> list[dict[str, Any]]:
+    """Magnets each partner ships above its first-step rate, summed over the horizon.
+
+    Which partners fill a gap, and by how much: for each partner, the magnets shipped (t magnet,
+    all magnet kinds) above what it shipped in the run's first step, summed over the steps and
+    given as the median and 5th-95th percentiles over draws; ``share`` is the partner's part of
+    all partners' medians. A partner whose shipments fell (the controlling exporter) adds
+    nothing. Empty when the run kept no shipments by partner.
+    """
+    if "shipped" not in results or dims.PARTNER not in results.coords:
+        return []
+    units = results.coords["material_unit"].to_numpy()
+    magnets = [
+        m
+        for m, u in zip(results.coords[dims.MATERIAL].to_numpy(), units, strict=True)
+        if u == "t_magnet"
+    ]
+    shipped = results["shipped"].sel({dims.MATERIAL: magnets}).sum(dims.MATERIAL)
+    values = shipped.transpose(dims.DRAW, dims.PARTNER, dims.TIME).to_numpy()
+    above = np.maximum(values - values[:, :, :1], 0.0)
+    added = np.zeros(above.shape[:2])
+    for t in range(above.shape[2]):
+        added += above[:, :, t]
+    medians = {}
+    spreads = {}
+    for p, partner in enumerate(results.coords[dims.PARTNER].to_numpy()):
+        spreads[str(partner)] = spread(added[:, p])
+        medians[str(partner)] = spreads[str(partner)]["median"] or 0.0
+    total = sum(medians.values())
+    order = sorted(medians, key=lambda p: -medians[p])
+    return [
+        {
+            "partner": p,
+            "added_t": spreads[p],
+            "share": medians[p] / total if total > 0 else 0.0,
+        }
+        for p in order
     ]

@@ -1,21 +1,26 @@
 """The rareflow dashboard (a streamlit script; start it with ``rareflow app``).
 
 Pick a preset or upload a scenario YAML, set the parameters and levers, run it with progress
-shown, and see the report's charts and tables; compare stored runs; download the report and the
-results. Uploads are read in memory, size-checked and parsed with the safe YAML loader; nothing
-reaches the file system except runs saved through the run store.
+shown, and see the report's findings, charts and tables; compare stored runs; download the
+report, the charts and the results. Results are tied to the exact scenario that made them (see
+:mod:`rareflow.app.cache`): a changed preset or setting marks them out of date until the next
+run. The page's state is kept in its URL, so a link reproduces the view. Uploads are read in
+memory, size-checked and parsed with the safe YAML loader; nothing reaches the file system
+except runs saved through the run store.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-import xarray as xr
 
-from rareflow import dims
+from rareflow import dims, display
+from rareflow.app.cache import ResultCache, fingerprint
 from rareflow.app.controls import (
     Controls,
     FieldSpec,
@@ -25,13 +30,21 @@ from rareflow.app.controls import (
     lever_models,
     lever_type,
 )
-from rareflow.app.downloads import results_csv, results_parquet
+from rareflow.app.downloads import figure_csv, figure_image, results_csv, results_parquet
+from rareflow.app.urlstate import UrlState
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run
 from rareflow.errors import RareflowError, ScenarioError
-from rareflow.report.build import Report, build_report, render_html
-from rareflow.report.compare import compare_figure
-from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
+from rareflow.report.build import FIGURE_CONFIG, Report, build_report, render_html
+from rareflow.report.compare import compare_figure, compare_frame
+from rareflow.report.source import (
+    ReportRun,
+    baseline_for,
+    from_result,
+    from_store,
+    shock_alone_for,
+)
+from rareflow.report.workbook import workbook_bytes
 from rareflow.scenario.load import MAX_BYTES, parse_scenario, preset_names, preset_text
 from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
@@ -40,6 +53,30 @@ from rareflow.store.records import record_of_run
 PRESET, UPLOAD = "A preset", "Upload a scenario YAML"
 # Largest ensemble the dashboard runs, to keep a page responsive (the CLI has no such limit).
 MAX_DRAWS = 5000
+# Plotly fetches the world map from this folder of the app's own server (static/), not a CDN.
+CHART_CONFIG = {**FIGURE_CONFIG, "topojsonURL": "app/static/"}
+
+
+SHORTFALL_METRIC = "Shortfall over the horizon (t magnet, median)"
+TAB_OF = {
+    "fan_shortfall": "Shortfall",
+    "sector_shortfall": "Shortfall",
+    "what_helps": "What helps",
+    "fan_prices": "Prices and stocks",
+    "fan_stocks": "Prices and stocks",
+    "map_imports": "Sources",
+}
+"""The tab each key message's chart is on."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A result on the page: the key of the scenario that made it, and what it shows."""
+
+    key: str
+    name: str
+    shock: ReportRun
+    report: Report
 
 
 @st.cache_resource
@@ -47,17 +84,24 @@ def _dataset() -> Dataset:
     return load_dataset()
 
 
+@st.cache_resource
+def _results() -> ResultCache[Shown]:
+    return ResultCache()
+
+
 def _store() -> RunStore:
     return RunStore()
 
 
-def _scenario_source() -> tuple[Scenario, str] | None:
+def _scenario_source(url: UrlState) -> tuple[Scenario, str] | None:
     """Return the scenario the user picked and its YAML text, or None if there is none yet."""
     how = st.sidebar.radio("Scenario", [PRESET, UPLOAD], key="source")
     if how == PRESET:
         names = preset_names()
-        default = names.index("china-2025-april") if "china-2025-april" in names else 0
+        wanted = url.get("preset", "china-2025-april")
+        default = names.index(wanted) if wanted in names else 0
         name = st.sidebar.selectbox("Preset", names, index=default, key="preset")
+        url.set("preset", name)
         text = preset_text(name)
         return parse_scenario(text, f"preset {name}"), text
     upload = st.sidebar.file_uploader("Scenario YAML (at most 1 MB)", type=["yaml", "yml"])
@@ -74,70 +118,134 @@ def _scenario_source() -> tuple[Scenario, str] | None:
     return parse_scenario(text, upload.name), text
 
 
-def _range_slider(label: str, lo: float, hi: float, value: tuple[float, float], key: str) -> Any:
-    return st.sidebar.slider(label, lo, hi, value, step=0.01 if hi <= 1 else 0.5, key=key)
+def _range_slider(
+    label: str, lo: float, hi: float, value: tuple[float, float], key: str, helptext: str
+) -> tuple[float, float]:
+    step = 0.01 if hi <= 1 else (0.5 if hi <= 100 else 1.0)
+    out = st.sidebar.slider(label, lo, hi, value, step=step, key=key, help=helptext)
+    return float(out[0]), float(out[1])
 
 
-def _controls(sc: Scenario) -> Controls:
-    """Return the main parameters from widgets that start at the scenario's values."""
+def _controls(sc: Scenario, url: UrlState) -> Controls:
+    """Return the main parameters from widgets that start at the scenario's or the URL's values."""
     start = defaults(sc, dataset=_dataset())
     key = f"{sc.name}-"
     sb = st.sidebar
     sb.subheader("Ensemble")
-    draws = sb.number_input("Draws", 1, MAX_DRAWS, start.draws, step=50, key=key + "draws")
-    seed = sb.number_input("Seed", 0, 2**31 - 1, start.seed, key=key + "seed")
-    sb.subheader("Parameters")
+    draws = sb.number_input(
+        "Draws", 1, MAX_DRAWS, url.get_int("draws", start.draws), step=50, key=key + "draws",
+        help="How many times the uncertain inputs are drawn; figures are medians with the "
+        "5th-95th percentile range over draws.",
+    )  # fmt: skip
+    seed = sb.number_input(
+        "Seed", 0, 2**31 - 1, url.get_int("seed", start.seed), key=key + "seed",
+        help="The same scenario, data version and seed give the same results.",
+    )  # fmt: skip
+    sb.subheader("Main uncertainties")
     cover = _range_slider(
-        "Industry magnet cover (weeks, drawn uniformly)",
-        0.0,
-        26.0,
-        start.cover_weeks,
-        key + "cover",
-    )
-    approval = {}
+        "Industry magnet cover (weeks of use held, drawn uniformly)", 0.0, 26.0,
+        url.get_range("cover", start.cover_weeks), key + "cover",
+        "Magnets the industry holds when the shock starts, in weeks of its use.",
+    )  # fmt: skip
+    approval, delay = {}, {}
     for (i, j), r in start.approval.items():
         shock = sc.shocks[i]
         phase = shock.licence[j]  # type: ignore[union-attr]
-        label = f"Approval probability, {shock.name or shock.type} from {phase.start:%Y-%m-%d}"
-        approval[i, j] = _range_slider(label, 0.0, 1.0, r, f"{key}approval-{i}-{j}")
+        when = f"{shock.name or shock.type}, applications from {phase.start:%d %b %Y}"
+        approval[i, j] = _range_slider(
+            f"Licence approval probability ({when})", 0.0, 1.0,
+            url.get_range(f"approval{i}.{j}", r), f"{key}approval-{i}-{j}",
+            "Share of licence applications approved (0-1); a changed range is drawn uniformly.",
+        )  # fmt: skip
+        d = start.delay_days[i, j]
+        delay[i, j] = _range_slider(
+            f"Licence delay, days from application to decision ({when})", 0.0,
+            max(400.0, d[1]), url.get_range(f"delay{i}.{j}", d), f"{key}delay-{i}-{j}",
+            "Days a licence takes; the main uncertainty of a control. Untouched, the scenario's "
+            "own distribution applies; a changed range is drawn uniformly.",
+        )  # fmt: skip
     surge = sb.slider(
-        "Non-China surge (share of baseline volume)",
-        0.0,
-        2.0,
-        float(start.nonchina_surge),
-        0.05,
-        key=key + "surge",
-    )
+        "Non-China surge (share of baseline volume other partners can add)", 0.0, 2.0,
+        url.get_float("surge", float(start.nonchina_surge)), 0.05, key=key + "surge",
+        help="How far other partners can raise deliveries, as a share of what they shipped.",
+    )  # fmt: skip
     elasticity = sb.slider(
-        "Price elasticity of demand", -2.0, -0.01, float(start.elasticity), 0.01, key=key + "el"
-    )
-    return Controls(
+        "Price elasticity of demand", -2.0, -0.01,
+        url.get_float("elasticity", float(start.elasticity)), 0.01, key=key + "el",
+        help="Change in demand per change in price (-0.3: a doubling cuts demand by about 19%).",
+    )  # fmt: skip
+    controls = Controls(
         draws=int(draws),
         seed=int(seed),
-        cover_weeks=(float(cover[0]), float(cover[1])),
-        approval={k: (float(v[0]), float(v[1])) for k, v in approval.items()},
+        cover_weeks=cover,
+        approval=approval,
+        delay_days=delay,
         nonchina_surge=float(surge),
         elasticity=float(elasticity),
-        levers=_lever_widgets(sc.start),
+        levers=_lever_widgets(sc.start, url),
     )
+    url.set_controls(controls, start)
+    return controls
+
+
+def _number(label: str, spec: FieldSpec, key: str) -> Any:
+    # An uncertain default (a distribution) stays the lever's own unless a number is typed.
+    plain = isinstance(spec.default, int | float) and not isinstance(spec.default, bool)
+    hint = "the lever's default" if spec.default is None else f"default: {_describe(spec.default)}"
+    if spec.kind == "integer":
+        return st.number_input(label, value=int(spec.default or 0), key=key, help=spec.help)
+    return st.number_input(
+        label, value=float(spec.default) if plain else None, key=key, help=spec.help,
+        placeholder="default" if plain else hint, format="%g",
+    )  # fmt: skip
 
 
 def _field_widget(spec: FieldSpec, key: str) -> Any:
-    label = spec.name.replace("_", " ")
+    label = spec.label or spec.name.replace("_", " ")
     if spec.kind == "choice":
-        return st.selectbox(label, spec.choices, key=key)
+        index = spec.choices.index(spec.default) if spec.default in spec.choices else 0
+        return st.selectbox(
+            label, spec.choices, index=index, key=key, help=spec.help, format_func=display.name
+        )
+    if spec.kind == "multichoice":
+        chosen = [str(v) for v in spec.default] if isinstance(spec.default, list) else []
+        if spec.default == "all":
+            chosen = ["all"]
+        return st.multiselect(
+            label, spec.choices, default=chosen, key=key, help=spec.help,
+            format_func=lambda v: "every sector" if v == "all" else display.name(v),
+        )  # fmt: skip
     if spec.kind == "date":
         start = spec.default if isinstance(spec.default, date) else date.today()
-        return st.date_input(label, start, key=key)
+        return st.date_input(label, start, key=key, help=spec.help)
     if spec.kind == "text":
-        return st.text_input(label, str(spec.default or ""), key=key)
-    if spec.kind == "integer":
-        return st.number_input(label, value=int(spec.default or 0), key=key)
-    if isinstance(spec.default, int | float) and not isinstance(spec.default, bool):
-        return st.number_input(label, value=float(spec.default), key=key, placeholder="default")
-    # An uncertain default (a distribution) stays the lever's own unless a number is typed.
-    hint = "default" if spec.default is None else f"default: {_describe(spec.default)}"
-    return st.number_input(label, value=None, key=key, placeholder=hint)
+        return st.text_input(label, str(spec.default or ""), key=key, help=spec.help)
+    if spec.kind in {"keyed", "keyed_form"}:
+        given = dict(spec.default) if isinstance(spec.default, dict) else {}
+        keys = st.multiselect(
+            f"{label}: for which", spec.choices, default=[k for k in given if k in spec.choices],
+            key=key + "-keys", help=spec.help, format_func=display.name,
+        )  # fmt: skip
+        if spec.kind == "keyed":
+            first = next(iter(given.values()), 0.0)
+            value = st.number_input(
+                f"{label}: value for each", value=float(first), key=key + "-value", format="%g"
+            )
+            return dict.fromkeys(keys, value)
+        inner = {s.name: _field_widget(s, f"{key}-{s.name}") for s in spec.nested}
+        return {k: _clean(inner) for k in keys}
+    return _number(label, spec, key)
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty values (the lever's default applies) and write dates as text."""
+    out: dict[str, Any] = {}
+    for name, given in values.items():
+        if given is None or given in ("", [], {}):
+            continue
+        value = "all" if given == ["all"] else given
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
 
 
 def _describe(default: Any) -> str:
@@ -152,147 +260,219 @@ def _describe(default: Any) -> str:
     return str(default)
 
 
-def _lever_widgets(start: date) -> list[dict[str, Any]]:
+def _lever_widgets(start: date, url: UrlState) -> list[dict[str, Any]]:
     """Return the levers to add: one form per lever type of the schema, added when checked."""
     st.sidebar.subheader("Levers")
-    out = []
+    st.sidebar.caption("Each form starts at the lever's defaults, or its preset's values.")
+    wanted = set(url.get_list("levers"))
+    out, on_types = [], []
     for model in lever_models():
         specs = lever_fields(model, start)
         tag = lever_type(model)
         if specs is None:
-            continue  # a required field with no simple widget: set it in the YAML
-        with st.sidebar.expander(f"Add a lever: {tag.replace('_', ' ')}"):
+            continue  # a required field with no widget: set it in the YAML
+        with st.sidebar.expander(f"Add a lever: {display.name(tag).lower()}"):
             doc = (model.__doc__ or "").strip().splitlines()
             if doc:
                 st.caption(doc[0])
-            on = st.checkbox("Add this lever", key=f"lever-{tag}-on")
+            on = st.checkbox("Add this lever", value=tag in wanted, key=f"lever-{tag}-on")
             values = {s.name: _field_widget(s, f"lever-{tag}-{s.name}") for s in specs}
         if on:
-            lever = {"type": tag}
-            for name, value in values.items():
-                if value is None or value == "":
-                    continue
-                lever[name] = value.isoformat() if isinstance(value, date) else value
-            out.append(lever)
+            out.append({"type": tag, **_clean(values)})
+            on_types.append(tag)
+    url.set_list("levers", on_types)
     return out
 
 
-def _run(sc: Scenario, given: str) -> tuple[ReportRun, ReportRun]:
-    """Run the scenario and its baseline with a progress bar; store the run."""
+def _compute(sc: Scenario, given: str, key: str) -> Shown:
+    """Run the scenario and its baseline with a progress bar in months; store the run."""
     ds = _dataset()
     bar = st.progress(0.0, text=f"Running {sc.name}: {sc.draws:,} draws")
+    step = sc.step_months
 
     def shock_progress(done: int, total: int) -> None:
-        bar.progress(0.8 * done / max(total, 1), text=f"{sc.name}: step {done} of {total}")
+        bar.progress(
+            0.7 * done / max(total, 1), text=f"{sc.name}: month {done * step} of {total * step}"
+        )
 
     def base_progress(done: int, total: int) -> None:
-        bar.progress(0.8 + 0.2 * done / max(total, 1), text=f"baseline: step {done} of {total}")
+        bar.progress(
+            0.7 + 0.2 * done / max(total, 1),
+            text=f"without the shock: month {done * step} of {total * step}",
+        )
 
     result = run(sc, dataset=ds, progress=shock_progress)
     record = record_of_run(result, given, ds.user_dir)
     run_id = _store().save(record, result.results)
     shock = from_result(result, run_id)
     baseline = baseline_for(shock, ds, base_progress)
+    bar.progress(0.9, text="The shock without the levers")
+    alone = shock_alone_for(shock, ds)
+    bar.progress(0.95, text="Drawing the charts")
+    report = build_report(shock, baseline, ds, alone)
     bar.progress(1.0, text=f"Done: stored as run {run_id}")
-    return shock, baseline
+    return Shown(key=key, name=sc.name, shock=shock, report=report)
 
 
 def _table(frame: pd.DataFrame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def _show(report: Report, shock: ReportRun) -> None:
-    """Show the report's figures and tables in tabs, and the downloads."""
-    figs = report.figures
+def _chart(report: Report, name: str) -> None:
+    """Show one chart with its note and its downloads (PNG, SVG, CSV, made when clicked)."""
+    fig = report.figures[name]
+    st.plotly_chart(fig, key=name, theme=None, config=CHART_CONFIG)
+    note = report.notes.get(name)
+    if note:
+        st.caption(note)
+    cols = st.columns(6)
+    for col, fmt in zip(cols[:2], ("png", "svg"), strict=True):
+        col.download_button(
+            fmt.upper(), partial(figure_image, fig, fmt),
+            file_name=f"{name}.{fmt}", mime="image/png" if fmt == "png" else "image/svg+xml",
+            key=f"dl-{name}-{fmt}", on_click="ignore",
+        )  # fmt: skip
+    cols[2].download_button(
+        "CSV", partial(figure_csv, report, name), file_name=f"{name}.csv",
+        mime="text/csv", key=f"dl-{name}-csv", on_click="ignore",
+    )  # fmt: skip
+
+
+def _show(shown: Shown) -> None:
+    """Show the findings, then the charts and tables in tabs, and the downloads."""
+    report, shock = shown.report, shown.shock
+    st.subheader(f"Results: {shown.name}")
     res = shock.results
     short = res["shortfall"].sum([dims.SECTOR, dims.TIME])
     req = res["requirement"].sum([dims.SECTOR, dims.TIME])
+    peak = res["shortfall"].sum(dims.SECTOR).max(dims.TIME)
     m1, m2, m3 = st.columns(3)
-    m1.metric("Cumulative shortfall, median (t magnet)", f"{float(short.median()):,.1f}")
+    m1.metric(SHORTFALL_METRIC, f"{float(short.median()):,.1f}")
     m2.metric(
         "Share of the requirement unmet, median",
-        f"{float((100 * short / req.where(req > 0)).fillna(0).median()):.2f}%",
+        f"{float((100 * short / req.where(req > 0)).fillna(0).median()):.1f}%",
     )
-    peak = res["shortfall"].sum(dims.SECTOR).max(dims.TIME)
-    m3.metric("Peak monthly shortfall, median (t magnet)", f"{float(peak.median()):,.1f}")
-    tabs = st.tabs(["Shortfall", "Chain", "Prices and stocks", "Sources", "Tables", "Scenario"])
+    m3.metric("Worst month's shortfall, median (t magnet)", f"{float(peak.median()):,.1f}")
+    st.markdown("**What the run shows**")
+    for message in report.messages:
+        where = TAB_OF.get(message.anchor, "Shortfall")
+        st.markdown(f"- {message.text} *(chart: {where} tab)*")
+    tabs = st.tabs(
+        ["Shortfall", "What helps", "Chain", "Prices and stocks", "Sources", "Tables", "Scenario"]
+    )
     with tabs[0]:
-        st.subheader("Summary")
-        for heading in list(report.tables)[:2]:
-            st.markdown(f"**{heading}**")
-            _table(report.tables[heading])
-        st.plotly_chart(figs["fan_shortfall"], key="fan_shortfall", theme=None)
+        st.markdown("**Headline figures, all sectors**")
+        _table(report.tables["Headline figures, all sectors"])
+        for name in ("fan_shortfall", "sector_shortfall"):
+            _chart(report, name)
     with tabs[1]:
-        st.plotly_chart(figs["sankey_magnets"], key="sankey_magnets", theme=None)
-        st.plotly_chart(figs["sankey_ndpr"], key="sankey_ndpr", theme=None)
+        if "what_helps" in report.figures:
+            _chart(report, "what_helps")
+        else:
+            st.write("This scenario has no levers: add one in the sidebar to see what it avoids.")
     with tabs[2]:
-        st.plotly_chart(figs["fan_prices"], key="fan_prices", theme=None)
-        st.plotly_chart(figs["fan_stocks"], key="fan_stocks", theme=None)
+        for name in ("sankey_magnets", "sankey_ndpr"):
+            _chart(report, name)
     with tabs[3]:
-        st.plotly_chart(figs["map_imports"], key="map_imports", theme=None)
+        for name in ("fan_prices", "fan_stocks"):
+            _chart(report, name)
     with tabs[4]:
-        for heading in list(report.tables)[2:]:
+        _chart(report, "map_imports")
+    with tabs[5]:
+        for heading, frame in list(report.tables.items())[1:]:
             st.markdown(f"**{heading}**")
-            _table(report.tables[heading])
+            _table(frame)
         st.markdown("**Levers and their costs**")
         if report.lever_costs is None:
             st.write("No levers with costs in this scenario.")
         else:
             _table(report.lever_costs)
-    with tabs[5]:
+    with tabs[6]:
         _table(pd.DataFrame(list(report.provenance.items()), columns=["", "value"]))
         st.code(report.scenario_yaml, language="yaml")
     name = shock.scenario.name
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button(
-        "Download the report (HTML)",
-        render_html(report),
-        file_name=f"{name}-report.html",
-        mime="text/html",
-        key="dl-html",
-    )
+        "Download the report (HTML)", lambda: render_html(report),
+        file_name=f"{name}-report.html", mime="text/html", key="dl-html", on_click="ignore",
+    )  # fmt: skip
     c2.download_button(
-        "Download the results (CSV)",
-        results_csv(shock.results),
-        file_name=f"{name}-results.csv",
-        mime="text/csv",
-        key="dl-csv",
-    )
+        "Download the workbook (Excel)", lambda: workbook_bytes(report, shock.results, _dataset()),
+        file_name=f"{name}.xlsx", key="dl-xlsx", on_click="ignore",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )  # fmt: skip
     c3.download_button(
-        "Download the results (Parquet)",
-        results_parquet(shock.results),
-        file_name=f"{name}-results.parquet",
-        mime="application/octet-stream",
-        key="dl-parquet",
-    )
+        "Download the results (CSV)", lambda: results_csv(shock.results),
+        file_name=f"{name}-results.csv", mime="text/csv", key="dl-csv", on_click="ignore",
+    )  # fmt: skip
+    c4.download_button(
+        "Download the results (Parquet)", lambda: results_parquet(shock.results),
+        file_name=f"{name}-results.parquet", mime="application/octet-stream",
+        key="dl-parquet", on_click="ignore",
+    )  # fmt: skip
 
 
-def _compare() -> None:
+def _compare(url: UrlState) -> None:
     """Show the median shortfall of stored runs, overlaid, with their headline figures."""
     store = _store()
-    runs = store.list()[-50:]
+    runs = [r for r in store.list() if r.record.kind == "run"][-50:]
     if not runs:
         st.write("No runs in the store yet.")
         return
     labels = {f"{r.record.name} ({r.id})": r.id for r in reversed(runs)}
-    picked = st.multiselect("Stored runs to compare", list(labels), key="compare")
+    wanted = [label for label, run_id in labels.items() if run_id in url.get_list("compare")]
+    picked = st.multiselect("Stored runs to compare", list(labels), default=wanted, key="compare")
+    url.set_list("compare", [labels[p] for p in picked])
     if not picked:
         return
-    loaded: dict[str, xr.Dataset] = {p: from_store(store, labels[p]).results for p in picked}
-    st.plotly_chart(compare_figure(loaded), key="compare-fig", theme=None)
-    rows = []
-    for label, res in loaded.items():
-        short = res["shortfall"].sum([dims.SECTOR, dims.TIME])
-        req = res["requirement"].sum([dims.SECTOR, dims.TIME])
-        rows.append(
-            {
-                "run": label,
-                "draws": int(res.sizes[dims.DRAW]),
-                "cumulative shortfall (t), median": float(short.median()),
-                "cumulative shortfall (%), median": float((100 * short / req).median()),
-            }
+    loaded = {p: from_store(store, labels[p]) for p in picked}
+    st.plotly_chart(compare_figure(loaded), key="compare-fig", theme=None, config=CHART_CONFIG)
+    _table(compare_frame(loaded))
+
+
+def _run_tab(url: UrlState) -> None:
+    ds = _dataset()
+    picked = _scenario_source(url)
+    if picked is None:
+        return
+    base, given = picked
+    st.markdown(f"**{base.name}** ({base.country}): {base.description}")
+    controls = _controls(base, url)
+    sc: Scenario | None = None
+    try:
+        sc = apply_controls(base, controls, dataset=ds)
+    except RareflowError as exc:
+        st.error(exc.user_message())
+    # The button stays, disabled, while a setting is invalid: the message above says which.
+    clicked = st.button("Run", type="primary", key="run", disabled=sc is None)
+    key = None if sc is None else fingerprint(sc, ds.version)
+    if clicked and sc is not None and key is not None:
+        shown, cached = _results().get_or_compute(key, partial(_compute, sc, given, key))
+        if cached:
+            st.success(f"Done: stored as run {shown.shock.run_id} (the same settings ran before)")
+        st.session_state["shown"] = shown
+    elif (
+        sc is not None
+        and key is not None
+        and url.get("run") == "1"
+        and "shown" not in st.session_state
+    ):
+        # A shared link: show the results of its settings (computed once, then cached).
+        st.session_state["shown"], _ = _results().get_or_compute(
+            key, partial(_compute, sc, given, key)
         )
-    _table(pd.DataFrame(rows))
+    last: Shown | None = st.session_state.get("shown")
+    if last is None:
+        return
+    shown = last
+    if shown.key != key:
+        st.warning(
+            f"Out of date: the last results were for «{shown.name}». The preset or a setting "
+            "has changed since; press Run to see the results of these settings."
+        )
+        return
+    url.set("run", "1")  # a link to this page shows these results
+    _show(shown)
 
 
 def main() -> None:
@@ -301,28 +481,22 @@ def main() -> None:
     st.title("rareflow: rare-earth magnets under export controls")
     st.caption(
         "Pick a scenario, set the parameters in the sidebar and press Run. Uncertain figures are "
-        "medians with the 5th-95th percentile range over draws."
+        "medians with the 5th-95th percentile range over draws. The address of this page keeps "
+        "its settings: copy it to share the view."
     )
+    url = UrlState(st.query_params)
     run_tab, compare_tab = st.tabs(["Run a scenario", "Compare stored runs"])
     with run_tab:
         try:
-            picked = _scenario_source()
-            if picked is None:
-                return
-            sc, given = picked
-            st.markdown(f"**{sc.name}** ({sc.country}): {sc.description}")
-            sc = apply_controls(sc, _controls(sc))
-            if st.button("Run", type="primary", key="run"):
-                shock, baseline = _run(sc, given)
-                st.session_state["report"] = build_report(shock, baseline, _dataset())
-                st.session_state["shock"] = shock
+            _run_tab(url)
         except RareflowError as exc:
             st.error(exc.user_message())
-            return
-        if "report" in st.session_state:
-            _show(st.session_state["report"], st.session_state["shock"])
     with compare_tab:
-        _compare()
+        try:
+            _compare(url)
+        except RareflowError as exc:
+            st.error(exc.user_message())
+    url.write()
 
 
 if __name__ == "__main__":

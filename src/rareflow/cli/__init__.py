@@ -4,12 +4,15 @@ Each command group lives in its own module of this package, listed in :data:`COM
 imported only when its command runs (or its own help is shown), so that ``rareflow --version``,
 ``--help`` and light commands do not pay for the heavy libraries of the others. Errors that
 rareflow raises on bad input are printed as one clear message, without a traceback, and the exit
-code is 2.
+code is 2; so are the system's refusals (a full or read-only disk, a missing permission), named by
+path. A failed check exits 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from difflib import get_close_matches
 from typing import Annotated
@@ -36,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "stress_test",
         "Disrupt each node in turn: TTS, performance impact, exposure (TTR > TTS).",
     ),
+    "exposure": (
+        "exposure",
+        "Who is short: each sector's magnet routes, grades and buyer groups, with sources.",
+    ),
     "stocks": (
         "stocks",
         "Magnets and Nd, Pr, Dy, Tb in use by sector (median, 5-95%), with every source.",
@@ -43,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("runs", "Saved runs: list, show, export, verify, repair, rerun and delete them."),
     "run": (
         "run",
-        "Run a scenario; print first month, months, peak and cumulative shortfall by sector.",
+        "Run a scenario; print shortfall by sector: when, how long, how deep, what it costs.",
     ),
     "scenario": ("scenario", "Scenarios: list presets, show one as YAML, validate a file."),
     "lever": ("lever", "Policy levers: list them, show one's parameters."),
@@ -60,7 +67,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write a self-contained HTML report (opens offline) of a run or a scenario.",
     ),
     "app": (
-        "app",
+        "dashboard",
         "Start the dashboard: open http://ADDRESS:PORT in a browser; stop it with Ctrl-C.",
     ),
     "sensitivity": (
@@ -102,8 +109,6 @@ def load_command(name: str) -> click.Command:
     if name not in _LOADED:
         module_name = COMMANDS[name][0]
         module = importlib.import_module(f"rareflow.cli.{module_name}")
-        # Importing rareflow.cli.app binds this package's ``app`` to that module: bind it back.
-        globals()["app"] = ROOT
         holder = typer.Typer(add_completion=False)
         if hasattr(module, "register"):
             module.register(holder)
@@ -219,5 +224,21 @@ def main() -> None:
         else:
             typer.echo(f"error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`rareflow runs list | head -1`): say nothing
+        # more, and keep Python from complaining about the closed pipe when it flushes at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:  # the system refused: a full or read-only disk, a permission
+        typer.echo(f"error: {_system_error(exc)}", err=True)
+        sys.exit(2)
     # Without standalone mode, click returns the exit code of a command that raised Exit.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _system_error(exc: OSError) -> str:
+    """Name the path(s) and the system's reason, e.g. ``/mnt/x: Read-only file system``."""
+    reason = exc.strerror or str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason

@@ -19,6 +19,7 @@ from rareflow.cli.options import (
 from rareflow.cli.output import Format, console, emit, err_console
 from rareflow.data.load import calibration_names, load_dataset, records
 from rareflow.errors import InputError
+from rareflow.outputs import output_dir, output_file
 from rareflow.report.backtest import write_backtest_html
 from rareflow.report.build import write_text_atomic
 
@@ -59,6 +60,8 @@ def register(app: typer.Typer) -> None:
         parameters beside them). 2025: the April 2025 controls as they reached India, set up
         only from information dated before April 2025 (out of sample).
         """
+        if report is not None:
+            report = output_file(report, "--report")
         runner = episode_runner(episode)
         given = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
         result = runner(load_dataset(data, calibration), **given)
@@ -110,9 +113,11 @@ def register(app: typer.Typer) -> None:
             return
         if episode is None:
             raise InputError("give an episode to calibrate on (2010), or --list")
+        if out is not None:
+            output_dir(out, "--out", create=False)
         table, record = calibrator(episode)(load_dataset(data))
         if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
+            out = output_dir(out, "--out")
             write_text_atomic(
                 table.to_csv(index=False, lineterminator="\n"),
                 out / "price_parameters.csv",

@@ -18,7 +18,8 @@ from rareflow.analysis.ensemble import (
     local_cluster,
     run_ensemble,
 )
-from rareflow.analysis.summary import summary_rows
+from rareflow.analysis.summary import summary_columns, summary_rows
+from rareflow.cli.focal import FocalCountryOption, focal
 from rareflow.cli.options import (
     CalibrationOption,
     DataDirOption,
@@ -113,10 +114,19 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client |
         yield remote
 
 
-def ensemble_rows(result: EnsembleResult) -> list[dict[str, Any]]:
-    """Rows of ``rareflow run``'s layout, plus the cost of all levers when there are levers."""
-    rows = summary_rows(result.summary)
+def ensemble_rows(result: EnsembleResult, fmt: Format = Format.TABLE) -> list[dict[str, Any]]:
+    """Rows of ``rareflow run``'s layout, plus the cost of all levers when there are levers.
+
+    For CSV, one plain number per column (as :func:`summary_columns`), the lever cost in US$.
+    """
     cost = result.lever_cost
+    if fmt is Format.CSV:
+        columns = summary_columns(result.summary)
+        if cost is None or cost["median"] is None:
+            return columns
+        spread = {f"lever_cost_usd_{k}": cost[k] for k in ("median", "p5", "p95")}
+        return [{**row, **spread} for row in columns]
+    rows = summary_rows(result.summary)
     if cost is None or cost["median"] is None:
         return rows
     p5, p50, p95 = (float(cost[k] or 0.0) / 1e6 for k in ("p5", "median", "p95"))
@@ -142,10 +152,12 @@ def register(app: typer.Typer) -> None:
         data: DataDirOption = None,
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
+        country: FocalCountryOption = None,
     ) -> None:
         """Run a large ensemble in chunks (here or on Dask); print shortfall by sector."""
         sc = with_overrides(load_scenario(scenario), draws=draws, seed=seed)
         dataset = load_dataset(data, calibration)
+        sc, gaps = focal(sc, country, dataset)
         label = f"{sc.name}: {sc.draws:,} draws, chunks"
         with dask_client(scheduler, local_cluster) as client, progress_bar(label, quiet) as bar:
             if no_store:
@@ -168,7 +180,10 @@ def register(app: typer.Typer) -> None:
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
             "(median [5th..95th percentile])"
         )
-        emit(ensemble_rows(result), fmt, title=title, document=result.document())
+        emit(ensemble_rows(result, fmt), fmt, title=title, document=result.document())
+        if not quiet and fmt is Format.TABLE:
+            for gap in gaps:
+                err_console.print(f"gap: {gap}", style="dim", markup=False)
         _report(result, fmt, quiet)
 
 
@@ -182,7 +197,7 @@ def _report(result: EnsembleResult, fmt: Format, quiet: bool) -> None:
     if quiet or fmt is not Format.TABLE:
         return
     for note in result.notes:
-        err_console.print(f"[dim]data: {note}[/dim]")
+        err_console.print(f"data: {note}", style="dim")
     if result.run_id:
         err_console.print(
             f"stored as run {result.run_id} (see `rareflow runs show {result.run_id}`)"

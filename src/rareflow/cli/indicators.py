@@ -8,7 +8,7 @@ import typer
 
 from rareflow.analysis.recycling import first_month_reaching, indicator_rows, yearly_rows
 from rareflow.analysis.summary import format_spread
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
+from rareflow.cli.options import SEED_MAX, CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, console, emit
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     def indicators(
         scenario: Annotated[str, typer.Argument(help="A preset name or a scenario YAML file.")],
         draws: Annotated[int | None, typer.Option("--draws", "-n", min=1, max=100_000)] = None,
-        seed: Annotated[int | None, typer.Option("--seed", "-s", min=0)] = None,
+        seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, max=SEED_MAX)] = None,
         fmt: FormatOption = Format.TABLE,
         data: DataDirOption = None,
         calibration: CalibrationOption = None,

@@ -10,6 +10,7 @@ from rareflow.cli.options import FormatOption
 from rareflow.cli.output import Format, emit
 from rareflow.errors import InputError
 from rareflow.scenario.levers import LEVER_TYPES
+from rareflow.scenario.levers.base import parameter_docs
 from rareflow.scenario.load import preset_names
 
 app = typer.Typer(help="Policy levers: list them, show one's parameters.", no_args_is_help=True)
@@ -28,20 +29,6 @@ def _plain_default(default: Any) -> Any:
     """Return a default as plain data (a distribution as its fields)."""
     dump = getattr(default, "model_dump", None)
     return dump() if callable(dump) else default
-
-
-def _parameter_docs(doc: str) -> dict[str, str]:
-    """Descriptions of the numpydoc Parameters section, by parameter name."""
-    meanings: dict[str, str] = {}
-    names: list[str] = []
-    for line in doc.splitlines():
-        text = line.strip()
-        if line.startswith("        ") and names:
-            for name in names:
-                meanings[name] = f"{meanings.get(name, '')} {text}".strip()
-        elif line.startswith("    ") and text and not set(text) <= {"-"}:
-            names = [n.strip() for n in text.split(",")]
-    return meanings
 
 
 @app.command("list")
@@ -73,7 +60,7 @@ def show(
     if name not in by_name:
         raise InputError(f"unknown lever '{name}'; levers are: {', '.join(sorted(by_name))}")
     cls = by_name[name]
-    meanings = _parameter_docs(cls.__doc__ or "")
+    meanings = parameter_docs(cls.__doc__ or "")
     rows: list[dict[str, Any]] = []
     for field, info in cls.model_fields.items():
         if field == "type":

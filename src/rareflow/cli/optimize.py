@@ -8,7 +8,13 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.optimize import decision_rows, optimise, parse_risk
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption, StoreOption
+from rareflow.cli.options import (
+    SEED_MAX,
+    CalibrationOption,
+    DataDirOption,
+    FormatOption,
+    StoreOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, scenario_text
@@ -54,11 +60,19 @@ def register(app: typer.Typer) -> None:
             int, typer.Option("--draws", "-n", min=2, help="Sampled draws of the LP.")
         ] = 200,
         seed: Annotated[
-            int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: scenario's).")
+            int | None,
+            typer.Option(
+                "--seed", "-s", min=0, max=SEED_MAX - 1, help="Seed (default: scenario's)."
+            ),
         ] = None,
         validation_seed: Annotated[
             int | None,
-            typer.Option("--validation-seed", min=0, help="Seed of fresh draws (default seed+1)."),
+            typer.Option(
+                "--validation-seed",
+                min=0,
+                max=SEED_MAX,
+                help="Seed of fresh draws (default seed+1).",
+            ),
         ] = None,
         weight: Annotated[
             list[str] | None,
@@ -119,14 +133,22 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.JSON:
             emit([], fmt, document={"run_id": run_id, "scenario": sc.name, **summary})
             return
+        if fmt is Format.CSV:
+            # One CSV holds the four tables: a `table` column says which each row belongs to.
+            rows = [
+                {"table": name, **row}
+                for name in ("mix", "validation", "singles", "pareto")
+                for row in tables[name]
+            ]
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            emit(rows, fmt, columns=columns)
+            return
         emit(
             tables["mix"],
             fmt,
             title=f"{sc.name}: chosen mix within ₹{budget:,.0f} crore to {until}, {risk}, "
             f"{draws:,} draws (seed {decision.in_sample.seed})",
         )
-        if fmt is Format.CSV:
-            return
         emit(tables["validation"], fmt, title="in sample and out of sample (fresh draws)")
         emit(
             tables["singles"],
@@ -137,6 +159,6 @@ def register(app: typer.Typer) -> None:
         emit(tables["pareto"], fmt, title="Pareto front: cost against risk (LP, in sample)")
         if not quiet:
             for o in decision.options:
-                err_console.print(f"[dim]{o.name}: {o.basis}[/dim]")
+                err_console.print(f"{o.name}: {o.basis}", style="dim")
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

@@ -38,8 +38,11 @@ DrawsOption = Annotated[
         "--draws", "-n", min=1, max=10_000_000, help="Ensemble size (default: the scenario's)."
     ),
 ]
+SEED_MAX = 2**63 - 1
+"""The largest seed a scenario and a run record take (a signed 64-bit integer)."""
 SeedOption = Annotated[
-    int | None, typer.Option("--seed", "-s", min=0, help="Seed (default: the scenario's).")
+    int | None,
+    typer.Option("--seed", "-s", min=0, max=SEED_MAX, help="Seed (default: the scenario's)."),
 ]
 
 

@@ -18,14 +18,20 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-# Piped output (make run, CI logs) gets wide tables unless COLUMNS says otherwise.
+from rareflow.outputs import neutralise
+
+# Piped output (make run, CI logs) gets wide tables unless COLUMNS says otherwise. Console markup
+# is off: printed text holds user input (scenario names, YAML, paths) that may contain brackets, so
+# "[/]" or "[oxide, metal]" must print as it is. Style with ``style=``, never with markup tags.
 console = Console(
     soft_wrap=False,
+    markup=False,
     width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200") or 200),
 )
 """Standard output, for results."""
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, markup=False)
 """Standard error, for messages and progress."""
 
 
@@ -68,15 +74,22 @@ def _cell(value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> str:
-    """Return a CSV cell: plain numbers (no thousands separators), nested values as JSON."""
+    """Return a CSV cell: plain numbers (no thousands separators), nested values as JSON.
+
+    Text that a spreadsheet would run as a formula is neutralised (:func:`neutralise`).
+    """
     value = _clean(value)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return format(value, ".10g")
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return neutralise(json.dumps(value, ensure_ascii=False))
+    return neutralise(str(value))
 
 
 def emit(
@@ -115,9 +128,12 @@ def emit(
             writer.writerow({c: _csv_cell(r.get(c)) for c in cols})
         console.file.write(buf.getvalue())
         return
-    table = Table(title=title, show_lines=False, header_style="bold")
+    # Text, not str: a table's title and cells would otherwise be read as console markup.
+    table = Table(
+        title=Text(title) if title is not None else None, show_lines=False, header_style="bold"
+    )
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column(Text(c), overflow="fold")
     for r in rows:
-        table.add_row(*(_cell(r.get(c)) for c in cols))
+        table.add_row(*(Text(_cell(r.get(c))) for c in cols))
     console.print(table)

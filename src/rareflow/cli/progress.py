@@ -17,7 +17,7 @@ def progress_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]
         yield None
         return
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),

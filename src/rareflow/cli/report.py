@@ -7,15 +7,23 @@ from typing import Annotated
 
 import typer
 
-from rareflow.cli.options import CalibrationOption, DataDirOption, StoreOption
+from rareflow.cli.options import SEED_MAX, CalibrationOption, DataDirOption, StoreOption
 from rareflow.cli.output import err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
+from rareflow.outputs import output_dir, output_file
 from rareflow.report.build import build_report, write_html
 from rareflow.report.export import ImageFormat, write_figures
-from rareflow.report.source import ReportRun, baseline_for, from_result, from_store
+from rareflow.report.kinds import RecordInfo, kind_report
+from rareflow.report.source import (
+    ReportRun,
+    baseline_for,
+    from_result,
+    from_store,
+    shock_alone_for,
+)
 from rareflow.scenario.load import load_scenario, preset_names
 from rareflow.store import RunStore
 from rareflow.store.records import RUN_ID_PATTERN, record_of_run
@@ -63,7 +71,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--draws", "-n", min=1, max=10_000_000, help="Draws, for a scenario."),
         ] = None,
         seed: Annotated[
-            int | None, typer.Option("--seed", "-s", min=0, help="Seed, for a scenario.")
+            int | None,
+            typer.Option("--seed", "-s", min=0, max=SEED_MAX, help="Seed, for a scenario."),
         ] = None,
         no_baseline: Annotated[
             bool, typer.Option("--no-baseline", help="Do not run the baseline beside the run.")
@@ -79,21 +88,41 @@ def register(app: typer.Typer) -> None:
         """Write a self-contained HTML report (opens offline) of a run or a scenario.
 
         A scenario is run first and stored like `rareflow run` does. The baseline beside it is
-        the same scenario without shocks and levers, with the same draws and seed.
+        the same scenario without shocks and levers, with the same draws and seed; a scenario
+        with levers is also run without them (the shock alone), to show what they avoid.
+        Stored ensemble, sweep, sensitivity and optimize runs get a report of their own kind.
         """
-        dataset = load_dataset(data, calibration)
+        out = output_file(out, "--out")
+        if figures is not None:
+            output_dir(figures, "--figures", create=False)
         is_run_id = RUN_ID_PATTERN.match(source) is not None and source not in preset_names()
         if is_run_id:
-            shock = from_store(RunStore(store), source)
+            run_store = RunStore(store, create=False)
+            info = run_store.get(source)
+            if info.record.kind != "run":
+                # Ensembles, sweeps, sensitivity and optimize runs keep other results.
+                other = kind_report(RecordInfo(source, info.record), run_store.results(source))
+                path = write_html(other, out)
+                if figures is not None:
+                    write_figures(other.figures, figures, image_format)
+                if not quiet:
+                    size = path.stat().st_size / 1e6
+                    err_console.print(f"report written to {path} ({size:.1f} MB, opens offline)")
+                return
+        dataset = load_dataset(data, calibration)
+        if is_run_id:
+            shock = from_store(run_store, source)
         else:
             shock = _run_and_store(
                 source, draws, seed, None if no_store else RunStore(store), dataset, quiet
             )
-        baseline = None
+        baseline = alone = None
         if not no_baseline:
             with progress_bar("baseline", quiet) as bar:
                 baseline = baseline_for(shock, dataset, bar)
-        report = build_report(shock, baseline, dataset)
+            with progress_bar("the shock without its levers", quiet) as bar:
+                alone = shock_alone_for(shock, dataset, bar)
+        report = build_report(shock, baseline, dataset, alone)
         path = write_html(report, out)
         if figures is not None:
             write_figures(report.figures, figures, image_format)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 
 from rareflow.cli.options import FormatOption, StoreOption
 from rareflow.cli.output import Format, emit, err_console
+from rareflow.errors import InputError
 from rareflow.store import RunInfo, RunStore, StoreProblem
 from rareflow.store.rerun import rerun
 
@@ -51,7 +53,7 @@ def _size(n: int) -> str:
 @app.command("list")
 def list_runs(store: StoreOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """List the runs in the store, oldest first."""
-    run_store = RunStore(store)
+    run_store = RunStore(store, create=False)
     rows = [_list_row(info) for info in run_store.list()]
     emit(rows, fmt, title=f"Runs in {run_store.path}", columns=_LIST_COLUMNS)
 
@@ -61,7 +63,7 @@ def show(
     run_id: RunIdArgument, store: StoreOption = None, fmt: FormatOption = Format.TABLE
 ) -> None:
     """Show one run's record, results' shape and files."""
-    info = RunStore(store).get(run_id)
+    info = RunStore(store, create=False).get(run_id)
     record = info.record
     fields: dict[str, Any] = {
         "id": info.id,
@@ -85,6 +87,13 @@ def show(
     emit(rows, fmt, title=f"Run {info.id}", document=info.model_dump(mode="json"))
 
 
+class ExportFormat(StrEnum):
+    """What ``runs export`` writes."""
+
+    PARQUET = "parquet"
+    XLSX = "xlsx"
+
+
 @app.command("export")
 def export(
     run_id: RunIdArgument,
@@ -93,9 +102,32 @@ def export(
         bool, typer.Option("--overwrite", help="Replace files that already exist there.")
     ] = False,
     store: StoreOption = None,
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="parquet: the run's files, record and checksums; xlsx: one Excel workbook "
+            "(monthly paths, costs, tables, the scenario and the sources).",
+        ),
+    ] = ExportFormat.PARQUET,
 ) -> None:
-    """Export a run's Parquet files, record and checksums into a directory."""
-    written = RunStore(store).export(run_id, to, overwrite=overwrite)
+    """Export a run's Parquet files, record and checksums, or an Excel workbook, to a directory."""
+    run_store = RunStore(store, create=False)
+    if export_format is ExportFormat.XLSX:
+        from rareflow.data.load import load_dataset  # noqa: PLC0415 (only this format needs it)
+        from rareflow.outputs import output_dir  # noqa: PLC0415
+        from rareflow.report.build import write_bytes_atomic  # noqa: PLC0415
+        from rareflow.report.workbook import stored_run_workbook  # noqa: PLC0415
+
+        target = output_dir(to, "--to") / f"{run_id}.xlsx"
+        if target.exists() and not overwrite:
+            raise InputError(f"{target} exists; use --overwrite to replace it")
+        data = stored_run_workbook(run_store, run_id, load_dataset())
+        write_bytes_atomic(data, target, "the workbook")
+        err_console.print(f"exported run {run_id} as an Excel workbook to {target}")
+        return
+    written = run_store.export(run_id, to, overwrite=overwrite)
     err_console.print(f"exported {len(written)} files of run {run_id} to {to}")
 
 
@@ -124,7 +156,7 @@ def verify(
     rareflow did not write and what `rareflow runs repair` quarantined; changes nothing (unless
     --repair). Exits with status 1 if any error is found (warnings alone exit 0).
     """
-    run_store = RunStore(store, repair=repair)
+    run_store = RunStore(store, repair=repair, create=False)
     if repair:
         _print_repairs(run_store)
     problems = run_store.verify()
@@ -136,21 +168,19 @@ def verify(
         err_console.print(
             f"store has {len(errors)} problem(s); `rareflow runs repair` puts complete runs back "
             "into the catalogue and quarantines leftovers (it deletes nothing)",
-            markup=False,
         )
         raise typer.Exit(code=1)
     err_console.print(
         f"store OK: every file of every run in {run_store.path} matches its checksum"
-        + (f" ({len(problems)} warning(s))" if problems else ""),
-        markup=False,
+        + (f" ({len(problems)} warning(s))" if problems else "")
     )
 
 
 def _print_repairs(run_store: RunStore) -> None:
     for done in run_store.repairs:
-        err_console.print(f"repair: {done}", markup=False)
+        err_console.print(f"repair: {done}")
     if not run_store.repairs:
-        err_console.print(f"repair: nothing to repair in {run_store.path}", markup=False)
+        err_console.print(f"repair: nothing to repair in {run_store.path}")
 
 
 @app.command("repair")
@@ -163,7 +193,7 @@ def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) 
     with a reasons.json. Entries that rareflow did not write are left where they are. Exits with
     status 1 if problems remain (see `rareflow runs verify`).
     """
-    run_store = RunStore(store, repair=True)
+    run_store = RunStore(store, repair=True, create=False)
     rows = [
         {
             "action": "left" if p.severity == "warning" else "done",
@@ -180,13 +210,12 @@ def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) 
         columns=["action", "run_id", "path", "what"],
     )
     if not run_store.repairs:
-        err_console.print(f"nothing to repair in {run_store.path}", markup=False)
+        err_console.print(f"nothing to repair in {run_store.path}")
     remaining = [p for p in run_store.verify() if p.severity == "error"]
     if remaining:
         err_console.print(
             f"{len(remaining)} problem(s) remain (damaged runs are kept as evidence); see "
             "`rareflow runs verify`",
-            markup=False,
         )
         raise typer.Exit(code=1)
 
@@ -198,7 +227,7 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a run and its files."""
-    run_store = RunStore(store)
+    run_store = RunStore(store, create=False)
     info = run_store.get(run_id)
     if not yes:
         typer.confirm(
@@ -228,7 +257,7 @@ def rerun_command(
     The run is recomputed on the calibration and user data directory it was made with (--data
     gives another copy of that directory). Every kind of stored run can be rerun.
     """
-    report = rerun(RunStore(store), run_id, data_dir=data)
+    report = rerun(RunStore(store, create=False), run_id, data_dir=data)
     row = {
         "run": report.run_id,
         "kind": report.kind,

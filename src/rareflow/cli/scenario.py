@@ -9,8 +9,6 @@ import typer
 
 from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, console, emit, err_console
-from rareflow.data.load import load_dataset
-from rareflow.engine.run import check_scenario
 from rareflow.scenario.load import load_scenario, preset_names, preset_text
 
 app = typer.Typer(
@@ -58,6 +56,10 @@ def validate(
     draw (countries, partners, table filters, prices a lever needs): what `run` refuses is refused
     here. Levers that cannot act within the horizon are warned about.
     """
+    # The dataset and the engine load here, not with the module: `scenario list` stays light.
+    from rareflow.data.load import load_dataset  # noqa: PLC0415
+    from rareflow.engine.run import check_scenario  # noqa: PLC0415
+
     sc = load_scenario(file)
     warnings = check_scenario(sc, load_dataset(data, calibration))
     for warning in warnings:

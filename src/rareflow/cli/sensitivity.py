@@ -9,7 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.sensitivity import COST, RANK_BY, TOTAL, analyse, scenario_model
-from rareflow.cli.options import CalibrationOption, DataDirOption, FormatOption, StoreOption
+from rareflow.cli.options import (
+    SEED_MAX,
+    CalibrationOption,
+    DataDirOption,
+    FormatOption,
+    StoreOption,
+)
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, scenario_text
@@ -66,7 +72,13 @@ def register(app: typer.Typer) -> None:
         ] = TOTAL,
         seed: Annotated[
             int | None,
-            typer.Option("--seed", "-s", min=0, help="Seed of the design (default: scenario's)."),
+            typer.Option(
+                "--seed",
+                "-s",
+                min=0,
+                max=SEED_MAX,
+                help="Seed of the design (default: scenario's).",
+            ),
         ] = None,
         fmt: FormatOption = Format.TABLE,
         store: StoreOption = None,

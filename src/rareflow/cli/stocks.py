@@ -14,7 +14,7 @@ import typer
 
 from rareflow.analysis.recycling import TargetPoint, rates_for_target, secondary_resources
 from rareflow.analysis.summary import format_spread
-from rareflow.cli.options import CountryOption, DataDirOption, FormatOption
+from rareflow.cli.options import SEED_MAX, CountryOption, DataDirOption, FormatOption
 from rareflow.cli.output import Format, console, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.data.load import load_dataset
@@ -176,7 +176,9 @@ def register(app: typer.Typer) -> None:
         draws: Annotated[
             int, typer.Option("--draws", "-n", min=1, max=100_000, help="Draws over the ranges.")
         ] = 1000,
-        seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Seed of the draws.")] = 0,
+        seed: Annotated[
+            int, typer.Option("--seed", "-s", min=0, max=SEED_MAX, help="Seed of the draws.")
+        ] = 0,
         sampling: Annotated[
             Design,
             typer.Option("--sampling", help="Design of the draws (the scenario sampler's)."),
@@ -275,4 +277,4 @@ def register(app: typer.Typer) -> None:
             console.print(verdict)
         if not quiet:
             for note in NOTES:
-                err_console.print(f"[dim]note: {note}[/dim]")
+                err_console.print(f"note: {note}", style="dim")

@@ -10,6 +10,7 @@ import typer
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.data.mirror import mirror_check
 from rareflow.data.trade import DEFAULT_MAX_BYTES, Layout, read_trade, write_user_trade
+from rareflow.outputs import output_dir
 
 
 def import_trade(
@@ -50,6 +51,7 @@ def import_trade(
     Keeps imports of HS 280530, 2846 and 850511 (and 850519 if asked), drops the partner World,
     and merges the rows into DIR/trade.csv (same key replaced) with a sources.csv citation.
     """
+    output_dir(data_dir, "--data-dir", create=False)
     result = read_trade(
         file,
         source_id=source_id,

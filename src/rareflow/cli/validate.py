@@ -19,6 +19,7 @@ from rareflow.analysis.validation import (
 from rareflow.cli.options import DataDirOption, FormatOption
 from rareflow.cli.output import Format, console, emit, err_console
 from rareflow.data.load import load_dataset
+from rareflow.outputs import output_file
 from rareflow.report.build import write_text_atomic
 from rareflow.report.validation import write_validation_html
 
@@ -87,6 +88,9 @@ def register(app: typer.Typer) -> None:
         """
         if update_scores and not quick:
             raise typer.BadParameter("--update-scores records the quick run's scores: add --quick")
+        report = output_file(report, "--report")
+        if update_scores and scores_file is not None:
+            output_file(scores_file, "--scores-file")
         ds = load_dataset(data)
         result = validate(ds, QUICK if quick else FULL)
         doc = result.document()
@@ -156,9 +160,9 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"scores: none worse than stored ({len(stored['scores'])} checked)")
             return
         for line in check.worse:
-            err_console.print(f"[red]worse than stored:[/red] {line}")
+            err_console.print(f"worse than stored: {line}", style="red")
         for key in check.gone:
-            err_console.print(f"[red]stored score gone:[/red] {key}")
+            err_console.print(f"stored score gone: {key}", style="red")
         err_console.print(
             "a score got worse without being recorded; if the change is intended, record it "
             "with `rareflow validate --quick --update-scores` and commit the file "

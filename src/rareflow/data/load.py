@@ -457,6 +457,27 @@ def read_raw(
     return out
 
 
+def check_table(raw: RawTable) -> pd.DataFrame:
+    """Parse and check one table on its own: header, cells, keys, units, ranges and shares.
+
+    References to other tables are not checked (see :func:`validate` for the whole dataset).
+
+    Raises
+    ------
+    rareflow.errors.DataError
+        Listing every problem, each with file, row and column.
+    """
+    problems: list[Problem] = []
+    df = _parse(raw, problems)
+    _check_keys(raw.table, df, problems)
+    if raw.table.is_values and not df.empty:
+        _check_values(raw.table, df, problems)
+        _check_shares(raw.table, df, problems)
+    if problems:
+        raise DataError(problems)
+    return df
+
+
 def validate(
     raw_embedded: Sequence[RawTable], raw_user: Sequence[RawTable] = ()
 ) -> dict[str, pd.DataFrame]:
@@ -562,8 +583,12 @@ def load_dataset(
     if user_dir is None and from_env and os.environ.get(USER_DATA_ENV):
         user_dir = os.environ[USER_DATA_ENV]
     user_path = Path(user_dir) if user_dir is not None else None
-    if user_path is not None and not user_path.is_dir():
-        raise DataError([Problem("is not a directory of data tables", str(user_path))])
+    try:
+        is_dir = user_path is None or user_path.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL in it
+        is_dir = False
+    if user_path is not None and not is_dir:
+        raise DataError([Problem("is not a directory of data tables", str(user_path)[:200])])
     if user_path is None and calibration is None:
         return _load_embedded()
     embedded = read_raw(embedded_dir())

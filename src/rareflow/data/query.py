@@ -24,19 +24,23 @@ The rules, and why (where the old readers differed, the rule kept is named):
   (materials.csv ``stage``), partner World excluded, in this order of preference: rows from the
   user's own data (``--data DIR``, e.g. written by ``rareflow data import-trade``) before the
   embedded ones; then the material (at the magnet stage rare-earth magnets proper, then HS
-  8505.11, then all permanent magnets, which are mostly ferrite); then the metric
+  8505.11, then all permanent magnets, which are mostly ferrite; never HS 8505.19 alone, other
+  permanent magnets, mostly ferrite: :data:`NOT_RARE_EARTH`); then the metric
   (``share_of_quantity``, ``share_of_value``, then partner ``quantity`` and ``value`` rows, whose
   shares are computed); then the latest year. Without any, the stage's world output shares
-  (stage_shares.csv, latest year). The compiler used this order without the user-data rule and
-  without the computed shares, so imported Comtrade or BACI rows never reached the engine; the
-  stress-test network read ``magnets_rare_earth`` alone at the magnet stage and world shares
-  upstream. Both now read this, and on the embedded data both get what they got before.
+  (stage_shares.csv, latest year), the importer's own output left out. Where the import rows
+  name only some partners and a rest (``ROW``, e.g. ICRA's "85% from China"), the rest is split
+  over the stage's other world producers in proportion to their world output (issue 18: the
+  engine sees Japan, Malaysia, the US... rather than one rest of the world). The compiler used
+  this order without the user-data rule and without the computed shares, so imported Comtrade
+  or BACI rows never reached the engine; the stress-test network read ``magnets_rare_earth``
+  alone at the magnet stage and world shares upstream. Both now read this.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +50,19 @@ from rareflow import units
 from rareflow.data.load import EMBEDDED, LAYER, Dataset, records
 from rareflow.errors import DataError, InputError, Problem
 
+ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed")
+"""Production is what needs magnets; sales or installations stand in where it is not known."""
+INTENSITY_UNIT_FOR_ACTIVITY: Mapping[str, tuple[str, float]] = {
+    "units_per_year": ("kg_magnet_per_unit", 1e-3),
+    "mw_per_year": ("t_magnet_per_mw", 1.0),
+    "t_magnet_per_year": ("fraction", 1.0),
+}
+"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet.
+
+A sector counted directly in t of magnet a year (no unit count published, e.g. defence) splits
+that need by magnet type with fractions."""
+ALL_SECTORS = "all"
+"""``demand_growth.csv`` sector of a country's economy-wide rate, the fallback of every sector."""
 OPERATING: tuple[str, ...] = ("operating",)
 """Facility statuses whose capacity counts by default: plants that produce today."""
 SHARE_METRICS: tuple[str, ...] = ("share_of_quantity", "share_of_value")
@@ -58,6 +75,9 @@ MATERIAL_PREFERENCE: Mapping[str, tuple[str, ...]] = {
 """Trade classes preferred at a stage, best first (others follow in file order): rare-earth
 magnets proper before HS 8505.11 (all metal magnets) before all permanent magnets (mostly
 ferrite)."""
+NOT_RARE_EARTH: frozenset[str] = frozenset({"hs850519_magnets_other"})
+"""Trade classes that never stand in for a rare-earth stage: HS 8505.19, other permanent magnets,
+is mostly ferrite (no rare earth), so its partners say nothing about where NdFeB comes from."""
 WORLD = "WLD"
 """Partner code of a world total (never a partner share)."""
 REST_OF_WORLD = "ROW"
@@ -166,6 +186,8 @@ class Plant:
         What the plant is.
     figure
         Its capacity (or other metric) with unit, source and note.
+    line
+        The row's line in facilities.csv, for messages that name it.
     """
 
     facility: str
@@ -248,6 +270,125 @@ def convert(value: float, unit: str, to: str) -> float:
         return units.convert(value, unit, to)
     except (KeyError, ValueError) as exc:
         raise InputError(f"cannot convert {unit} to {to}: {exc}") from None
+
+
+def activity_rows(dataset: Dataset, country: str, sector: str | None = None) -> pd.DataFrame:
+    """Return a country's sector activity: one chosen row per (sector, year), the preferred metric.
+
+    Production is what needs magnets; sales, then installations, stand in where it is not known
+    (:data:`ACTIVITY_METRIC_PREFERENCE`). The engine's demand takes each sector's latest year of
+    these rows and the stock model the whole series, so both rest on one rule.
+    """
+    rows = matching(dataset, "sector_activity", country=country)
+    if sector is not None:
+        rows = rows[rows["sector"] == sector]
+    rank = {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
+    ranked = rows.assign(_rank=rows["metric"].map(rank).fillna(len(rank)))
+    ranked = ranked.sort_values(["sector", "year", "_rank"], kind="stable")
+    return ranked.groupby(["sector", "year"], sort=False).head(1).drop(columns="_rank")
+
+
+def growth_rows(
+    dataset: Dataset, country: str, sectors: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Return the growth row each sector uses: its own latest chosen row, else the country's 'all'.
+
+    ``demand_growth.csv`` holds each sector's rate (observed years, and a forward rate in the
+    latest year); a sector without a row of its own grows at the country's economy-wide rate, the
+    row with sector ``all`` (for India, magnet consumption doubling 2025-2030, PIB 2025: 14.87% a
+    year). A sector with neither is left out (the caller holds it constant and says so). The
+    engine's demand and the in-use stock model both read this.
+    """
+    table = dataset.chosen("demand_growth")
+    table = latest_rows(table[table["country"] == country], ["sector"])
+    by_sector = {str(r["sector"]): r for r in records(table)}
+    fallback = by_sector.get(ALL_SECTORS)
+    out: dict[str, dict[str, Any]] = {}
+    for sector in sectors:
+        row = by_sector.get(sector, fallback)
+        if row is not None:
+            out[sector] = row
+    return out
+
+
+@dataclass(frozen=True)
+class Intensity:
+    """A sector's magnet intensity, its share of units, and the factor to t magnet per unit.
+
+    Attributes
+    ----------
+    sector, material
+        The sector and the magnet it uses.
+    intensity
+        The intensities.csv row of metric ``intensity`` (hidden columns kept, for messages).
+    share
+        The row of metric ``share_of_units`` for the same magnet, or None (all units use it).
+    to_tonnes
+        Factor from the intensity's unit to t magnet per unit of activity.
+    """
+
+    sector: str
+    material: str
+    intensity: dict[str, object]
+    share: dict[str, object] | None
+    to_tonnes: float
+
+
+def magnet_intensities(dataset: Dataset, sector: str) -> tuple[Intensity, ...]:
+    """Return a sector's magnet intensities in the unit its activity needs (intensities.csv).
+
+    The intensity of a sector counted in units per year is in kg magnet per unit, of one counted
+    in MW per year in t magnet per MW (:data:`INTENSITY_UNIT_FOR_ACTIVITY`); an REO-basis figure
+    (``kg_reo_*``) is kept for reference and skipped. The engine's demand and the stock model
+    both read this, so a row in the wrong unit is refused by both (the stock model used to pass
+    over it).
+
+    Raises
+    ------
+    rareflow.errors.DataError
+        Naming each intensity row whose unit does not fit its sector's activity.
+    """
+    sectors = dataset.table("sectors").set_index("sector")
+    activity_unit = str(sectors.loc[sector, "activity_unit"])
+    wanted, to_tonnes = INTENSITY_UNIT_FOR_ACTIVITY[activity_unit]
+    rows = matching(dataset, "intensities", sector=sector)
+    shares = {str(r["material"]): r for r in records(rows[rows["metric"] == "share_of_units"])}
+    out: list[Intensity] = []
+    problems: list[Problem] = []
+    for it in records(rows[rows["metric"] == "intensity"]):
+        unit = str(it["unit"])
+        if unit.startswith("kg_reo"):
+            continue
+        if unit != wanted:
+            problems.append(
+                Problem(
+                    f"unit mismatch: {sector} activity is in {activity_unit}, so its magnet "
+                    f"intensity must be in {wanted}; got '{unit}'",
+                    str(it["_origin"]),
+                    int(str(it["_line"])),
+                    "unit",
+                )
+            )
+            continue
+        material = str(it["material"])
+        out.append(Intensity(sector, material, it, shares.get(material), to_tonnes))
+    if problems:
+        raise DataError(problems)
+    return tuple(out)
+
+
+def process_parameter(dataset: Dataset, name: str, stage: str) -> Fact:
+    """Return a chosen figure of process_parameters.csv (a yield, loss or ratio of a stage).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the table has no chosen row of that parameter at that stage.
+    """
+    row = latest_row(dataset, "process_parameters", parameter=name, stage=stage)
+    if row is None:
+        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
+    return fact_of(row, "process_parameters")
 
 
 def industry_cover(dataset: Dataset, country: str) -> Fact:
@@ -358,7 +499,9 @@ def _stage_materials(dataset: Dataset, stage: str, present: Collection[str]) -> 
     """Materials of a stage found in ``present``, in order of preference."""
     materials = dataset.table("materials")
     of_stage = set(materials.loc[materials["stage"] == stage, "material"].astype(str))
-    found = [m for m in dict.fromkeys(map(str, present)) if m in of_stage]
+    found = [
+        m for m in dict.fromkeys(map(str, present)) if m in of_stage and m not in NOT_RARE_EARTH
+    ]
     preferred = MATERIAL_PREFERENCE.get(stage, ())
     rank = {m: i for i, m in enumerate(preferred)}
     return sorted(found, key=lambda m: rank.get(m, len(preferred)))
@@ -404,6 +547,7 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 continue  # flows in different units cannot be shared out
             from_user = bool((rows[LAYER] != EMBEDDED).any()) if LAYER in rows.columns else False
             candidates.append(((0 if from_user else 1, m_rank, k_rank), rows, material, metric))
+    world = _world_shares(dataset, importer, stage)
     if candidates:
         _, rows, material, metric = min(candidates, key=lambda c: c[0])
         values = _shares_of(rows)
@@ -420,10 +564,14 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 + ("; from your data" if from_user else "")
                 + ")"
             )
+            parts = _parts(rows, values, total, note)
+            shares = {p: v / total for p, v in values.items()}
+            if REST_OF_WORLD in shares and world is not None:
+                shares, parts, note, srcs = _split_rest(shares, parts, note, srcs, world)
             return Shares(
                 importer,
                 stage,
-                {p: v / total for p, v in values.items()},
+                shares,
                 "imports",
                 srcs,
                 note,
@@ -431,37 +579,28 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
                 metric,
                 year,
                 from_user,
-                _parts(rows, values, total, note),
+                parts,
             )
-    world = matching(dataset, "stage_shares", stage=stage, metric="share_of_output")
-    if not world.empty:
-        world = world[world["year"] == world["year"].max()]
-        values = {
-            str(c): float(v)
-            for c, v in zip(world["country"], world["value"], strict=True)
-            if float(v) > 0
-        }
-        total = math.fsum(values.values())
-        if total > 0:
-            year = int(world["year"].iloc[0])
-            srcs = _sources(world["source_id"])
-            note = (
-                f"no import split for {importer}; world {stage} shares ({year}, {', '.join(srcs)})"
-            )
-            world = world[world["value"] > 0].rename(columns={"country": "partner"})
-            return Shares(
-                importer,
-                stage,
-                {p: v / total for p, v in values.items()},
-                "world output",
-                srcs,
-                note,
-                None,
-                "share_of_output",
-                year,
-                False,
-                _parts(world, values, total, note),
-            )
+    if world is not None:
+        rows, values, total = world
+        year = int(rows["year"].iloc[0])
+        srcs = _sources(rows["source_id"])
+        note = f"no import split for {importer}; world {stage} shares ({year}, {', '.join(srcs)})"
+        if importer in set(rows["partner"].astype(str)):
+            note += f"; {importer}'s own output left out"
+        return Shares(
+            importer,
+            stage,
+            {p: v / total for p, v in values.items()},
+            "world output",
+            srcs,
+            note,
+            None,
+            "share_of_output",
+            year,
+            False,
+            _parts(rows, values, total, note),
+        )
     return Shares(
         importer,
         stage,
@@ -470,6 +609,72 @@ def import_shares(dataset: Dataset, importer: str, stage: str) -> Shares:
         (),
         f"no import or world shares of the {stage} stage in the dataset: all from ROW",
     )
+
+
+def _world_shares(
+    dataset: Dataset, importer: str, stage: str
+) -> tuple[pd.DataFrame, dict[str, float], float] | None:
+    """Return the stage's world output shares of the latest year, the importer's own left out.
+
+    Returns the rows (``country`` renamed ``partner``), partner -> share (positive only) and
+    their sum; None if the dataset has none (or only the importer's own).
+    """
+    world = matching(dataset, "stage_shares", stage=stage, metric="share_of_output")
+    if world.empty:
+        return None
+    world = world[world["year"] == world["year"].max()]
+    world = world[world["value"] > 0].rename(columns={"country": "partner"})
+    values = {
+        str(c): float(v)
+        for c, v in zip(world["partner"], world["value"], strict=True)
+        if str(c) != importer
+    }
+    total = math.fsum(values.values())
+    if total <= 0:
+        return None
+    return world, values, total
+
+
+def _split_rest(
+    shares: Mapping[str, float],
+    parts: Mapping[str, Fact],
+    note: str,
+    sources: tuple[str, ...],
+    world: tuple[pd.DataFrame, dict[str, float], float],
+) -> tuple[dict[str, float], dict[str, Fact], str, tuple[str, ...]]:
+    """Split an import split's unnamed rest (``ROW``) over the stage's other world producers.
+
+    The rule (rareflow's): the rest of an importer's supply comes from the producers its trade
+    rows do not name, in proportion to their share of world output at the stage (stage_shares.csv,
+    latest year), the importer's own output left out; the world's own residual stays ``ROW``.
+    Where every world producer is named, ``ROW`` is kept as it is.
+    """
+    rows, values, _ = world
+    others = {p: v for p, v in values.items() if p not in shares or p == REST_OF_WORLD}
+    others_total = math.fsum(others.values())
+    if others_total <= 0 or set(others) == {REST_OF_WORLD}:
+        return dict(shares), dict(parts), note, sources
+    rest = shares[REST_OF_WORLD]
+    out = {p: v for p, v in shares.items() if p != REST_OF_WORLD}
+    out_parts = {p: f for p, f in parts.items() if p != REST_OF_WORLD}
+    year = int(rows["year"].iloc[0])
+    split_note = (
+        f"{note}; the rest ({rest:.3g}) split over the other producers by world output shares "
+        f"({year}, stage_shares.csv)"
+    )
+    for partner, value in others.items():
+        share = rest * value / others_total
+        out[partner] = out.get(partner, 0.0) + share
+        mine = rows[rows["partner"].astype(str) == partner]
+        out_parts[partner] = Fact(
+            share,
+            "fraction",
+            (*parts[REST_OF_WORLD].sources, *_sources(mine["source_id"])),
+            split_note,
+            year,
+        )
+    world_srcs = _sources(rows.loc[rows["partner"].astype(str).isin(list(others)), "source_id"])
+    return out, out_parts, split_note, _sources((*sources, *world_srcs))
 
 
 def _parts(
@@ -487,3 +692,274 @@ def _parts(
             int(mine["year"].iloc[0]),
         )
     return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the dataset holds for a focal country, as the engine needs it.
+
+    Attributes
+    ----------
+    country
+        The focal country.
+    missing
+        Figures without which the country cannot be run, each naming its table (empty: it can).
+    gaps
+        Figures the run goes without, each naming its table and what the run assumes instead.
+    """
+
+    country: str
+    missing: tuple[str, ...]
+    gaps: tuple[str, ...]
+
+
+def coverage(dataset: Dataset, country: str, *, cover_given: bool = False) -> Coverage:
+    """Return what the dataset lacks to run ``country`` as a focal country.
+
+    A focal country needs: a row of countries.csv; the activity of at least one sector
+    (sector_activity.csv) whose magnets have an intensity (intensities.csv); its industry's magnet
+    cover (inventories.csv, unless the scenario sets ``parameters.industry_cover_weeks``:
+    ``cover_given``). Sectors without activity, sectors without growth (demand_growth.csv: the
+    run holds their requirement flat) and stages without import shares (the world's output shares
+    stand in) are gaps, not refusals.
+    """
+    missing: list[str] = []
+    gaps: list[str] = []
+    if country not in set(dataset.table("countries")["country"].astype(str)):
+        missing.append(f"countries.csv: no row for {country} (ISO 3166-1 alpha-3 codes)")
+    sectors = [str(s) for s in dataset.table("sectors")["sector"]]
+    activity = matching(dataset, "sector_activity", country=country)
+    with_activity = set(activity["sector"].astype(str))
+    intensities = dataset.chosen("intensities")
+    with_intensity = set(
+        intensities.loc[intensities["metric"] == "intensity", "sector"].astype(str)
+    )
+    usable = with_activity & with_intensity
+    if not usable:
+        missing.append(
+            f"sector_activity.csv: no chosen activity of any magnet-using sector of {country} "
+            f"(sectors: {', '.join(sectors)})"
+        )
+    else:
+        absent = [s for s in sectors if s not in with_activity]
+        if absent:
+            gaps.append(
+                f"sector_activity.csv: no activity of {', '.join(absent)} in {country}: "
+                "those sectors are left out"
+            )
+    growth = set(matching(dataset, "demand_growth", country=country)["sector"].astype(str))
+    flat = sorted(usable - growth)
+    if flat:
+        gaps.append(
+            f"demand_growth.csv: no growth of {', '.join(flat)} in {country}: requirement held flat"
+        )
+    if not cover_given:
+        cover = matching(dataset, "inventories", country=country, holder="industry", metric="cover")
+        if cover.empty:
+            missing.append(
+                f"inventories.csv: no industry magnet cover (holder industry, metric cover) for "
+                f"{country}; or set parameters.industry_cover_weeks in the scenario"
+            )
+    trade = matching(dataset, "trade", importer=country)
+    for stage in ("mining", "separation", "metal", "magnet"):
+        materials = _stage_materials(dataset, stage, trade["material"])
+        rows = trade[trade["material"].isin(materials) & (trade["partner"] != WORLD)]
+        if rows.empty:
+            gaps.append(
+                f"trade.csv: no partner split of {country}'s {stage} imports: world output "
+                "shares (stage_shares.csv) stand in"
+            )
+    return Coverage(country, tuple(missing), tuple(gaps))
+
+
+@dataclass(frozen=True)
+class SectorSplit:
+    """A sector's magnet need split into parts: routes, grade classes or buyer groups.
+
+    Attributes
+    ----------
+    country, sector
+        Whose need.
+    dimension
+        ``route`` (magnet_routes.csv), ``grade`` (magnet_grades.csv) or ``buyer_group``
+        (buyer_groups.csv).
+    parts
+        Part -> its share of the sector's need as a :class:`Fact` (fraction, with range and
+        source), in file order. The shares sum to 1 within the table's stated tolerance (the
+        loader checks it).
+    """
+
+    country: str
+    sector: str
+    dimension: Literal["route", "grade", "buyer_group"]
+    parts: Mapping[str, Fact]
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Part -> share (fraction)."""
+        return {k: f.value for k, f in self.parts.items()}
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Distinct source ids of the parts, in first-seen order."""
+        return _sources([s for f in self.parts.values() for s in f.sources])
+
+
+@dataclass(frozen=True)
+class BuyerGroup:
+    """One buyer group of a sector (buyer_groups.csv).
+
+    Attributes
+    ----------
+    country, sector, group
+        Which group.
+    route
+        Its main route (a route of magnet_routes.csv).
+    share
+        Its share of the sector's magnet need (fraction).
+    cover
+        Its stock cover when a control starts, in weeks (None: no row).
+    adaptation_lag
+        Time to its main adaptation, in months (None: no row).
+    """
+
+    country: str
+    sector: str
+    group: str
+    route: str
+    share: Fact
+    cover: Fact | None
+    adaptation_lag: Fact | None
+
+
+def _splits(
+    dataset: Dataset,
+    table: str,
+    country: str,
+    part: str,
+    dimension: Literal["route", "grade", "buyer_group"],
+    **where: object,
+) -> dict[str, SectorSplit]:
+    """Sector -> its split over ``part``: the latest chosen row of each (sector, part)."""
+    rows = latest_rows(matching(dataset, table, country=country, **where), ("sector", part))
+    out: dict[str, dict[str, Fact]] = {}
+    for r in records(rows.sort_index()):
+        out.setdefault(str(r["sector"]), {})[str(r[part])] = fact_of(r, table)
+    return {s: SectorSplit(country, s, dimension, parts) for s, parts in out.items()}
+
+
+def magnet_routes(dataset: Dataset, country: str) -> dict[str, SectorSplit]:
+    """Return how each sector's magnet need arrives (magnet_routes.csv), by sector.
+
+    Routes are ``bare_import`` (magnets imported as such), ``embedded_import`` (inside imported
+    motors, sub-assemblies and modules) and ``domestic``. For India the bare shares weighted by
+    the bottom-up requirement come near the 870 t of bare rare-earth magnets imported in
+    FY2024-25 (commerce data reported in October 2025); the shares themselves are labelled
+    assumptions with ranges. Sectors without rows are absent.
+    """
+    return _splits(dataset, "magnet_routes", country, "route", "route")
+
+
+def magnet_grades(dataset: Dataset, country: str) -> dict[str, SectorSplit]:
+    """Return each sector's magnet need by grade class (magnet_grades.csv ``share_of_need``).
+
+    Classes: ``ndfeb_heavy`` (Dy and/or Tb, high operating temperature), ``ndfeb_light``
+    (Dy/Tb-free), ``ndfeb_bonded`` and ``smco``.
+    """
+    return _splits(dataset, "magnet_grades", country, "grade", "grade", metric="share_of_need")
+
+
+def grade_content(dataset: Dataset, grade: str, element: str, country: str = WORLD) -> Fact:
+    """Return the Dy or Tb mass fraction of a grade class (magnet_grades.csv, sector ``all``).
+
+    The country's own row is used where it has one, else the world (``WLD``) row.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the element is not Dy or Tb, or no row gives the content.
+    """
+    metric = f"content_{element.lower()}"
+    if element not in ("Dy", "Tb"):
+        raise InputError(f"magnet_grades.csv gives Dy and Tb content only; got '{element}'")
+    for where in dict.fromkeys((country, WORLD)):
+        row = latest_row(
+            dataset, "magnet_grades", country=where, sector="all", grade=grade, metric=metric
+        )
+        if row is not None:
+            return fact_of(row, "magnet_grades")
+    raise InputError(
+        f"magnet_grades.csv has no chosen {metric} row of grade {grade} (country {country} or "
+        f"{WORLD}, sector all)"
+    )
+
+
+def buyer_groups(dataset: Dataset, country: str) -> dict[str, tuple[BuyerGroup, ...]]:
+    """Return each sector's buyer groups with share, route, cover and lag (buyer_groups.csv).
+
+    Each group's latest chosen row of each metric; cover in weeks and lag in months (any time
+    unit converted). Groups without a ``share_of_sector`` row are left out, since a group with
+    no share of the need takes no part in an allocation.
+    """
+    rows = latest_rows(
+        matching(dataset, "buyer_groups", country=country), ("sector", "group", "metric")
+    ).sort_index()
+    found: dict[tuple[str, str], dict[str, dict[str, object]]] = {}
+    for r in records(rows):
+        found.setdefault((str(r["sector"]), str(r["group"])), {})[str(r["metric"])] = r
+    out: dict[str, list[BuyerGroup]] = {}
+    for (sector, group), metrics in found.items():
+        share = metrics.get("share_of_sector")
+        if share is None:
+            continue
+        cover = metrics.get("cover")
+        lag = metrics.get("adaptation_lag")
+        out.setdefault(sector, []).append(
+            BuyerGroup(
+                country,
+                sector,
+                group,
+                str(share["route"]),
+                fact_of(share, "buyer_groups"),
+                None if cover is None else fact_of(cover, "buyer_groups").to("weeks"),
+                None if lag is None else fact_of(lag, "buyer_groups").to("months"),
+            )
+        )
+    return {s: tuple(g) for s, g in out.items()}
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One adaptation mechanism's figures (adaptation.csv).
+
+    Attributes
+    ----------
+    country, mechanism
+        Which mechanism.
+    figures
+        (sector or ``all``, parameter) -> figure, in file order.
+    """
+
+    country: str
+    mechanism: str
+    figures: Mapping[tuple[str, str], Fact]
+
+    def get(self, parameter: str, sector: str) -> Fact | None:
+        """Return a parameter for a sector, falling back to the ``all`` row, or None."""
+        return self.figures.get((sector, parameter), self.figures.get(("all", parameter)))
+
+
+def adaptation(dataset: Dataset, country: str) -> dict[str, Mechanism]:
+    """Return the adaptation mechanisms of a country (adaptation.csv), by mechanism.
+
+    Each (mechanism, sector, parameter)'s latest chosen row: lag, capacity, max_share,
+    cost_premium, performance_penalty, subsidy_forgone (see the schema).
+    """
+    rows = latest_rows(
+        matching(dataset, "adaptation", country=country), ("mechanism", "sector", "parameter")
+    ).sort_index()
+    found: dict[str, dict[tuple[str, str], Fact]] = {}
+    for r in records(rows):
+        key = (str(r["sector"]), str(r["parameter"]))
+        found.setdefault(str(r["mechanism"]), {})[key] = fact_of(r, "adaptation")
+    return {m: Mechanism(country, m, figures) for m, figures in found.items()}

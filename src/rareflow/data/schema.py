@@ -158,6 +158,36 @@ EDITION = Column("edition", allowed=("mcs2025", "mcs2026"), description="USGS MC
 MASS_KINDS = (Kind.MASS, Kind.MASS_RATE)
 IN_USE_PARAMETERS = ("backcast_growth", "cumulative_activity", "share_exported")
 """Parameters of ``in_use_history``, read by :mod:`rareflow.stocks.in_use`."""
+MAGNET_ROUTES = ("bare_import", "embedded_import", "domestic")
+"""How a sector's magnets reach it: bare magnets imported, magnets inside imported motors,
+sub-assemblies and modules, and magnets made in the country (issue 16)."""
+MAGNET_GRADES = ("ndfeb_heavy", "ndfeb_light", "ndfeb_bonded", "smco")
+"""Grade classes: sintered NdFeB with Dy and/or Tb (high operating temperature), Dy/Tb-free
+('light rare-earth') sintered NdFeB, bonded NdFeB, and SmCo."""
+GRADE_METRICS = ("share_of_need", "content_dy", "content_tb")
+"""``magnet_grades`` metrics: a sector's share of need in a grade class, or a class's Dy or Tb
+mass fraction (rows of sector ``all``)."""
+BUYER_METRICS = ("share_of_sector", "cover", "adaptation_lag")
+"""``buyer_groups`` metrics: share of the sector's magnet need, stock cover on the day a control
+starts, and time to the group's main adaptation."""
+ADAPTATION_MECHANISMS = (
+    "light_re_grades",
+    "import_complete_motors",
+    "divert_irel_exports",
+    "emergency_licences",
+)
+"""Ways industry and government adapt to a magnet shortage (issue 16 item 4)."""
+ADAPTATION_PARAMETERS = (
+    "lag",
+    "capacity",
+    "max_share",
+    "cost_premium",
+    "performance_penalty",
+    "subsidy_forgone",
+)
+"""``adaptation`` parameters: time to effect, how much it can supply or how many it reaches, the
+largest share of a sector's need it can serve, its cost as a fraction of the part's price, the
+performance lost, and a subsidy lost per unit."""
 RECYCLING_ROUTES = ("any", "magnet_to_magnet", "hydromet_to_oxide")
 """Routes of ``recycling`` rows: 'any' for collection and pre-processing, which come first."""
 RECYCLING_PARAMETERS = (
@@ -480,6 +510,14 @@ TABLES: tuple[Table, ...] = (
         unit_kinds=(Kind.COUNT_RATE, Kind.MASS_RATE),
     ),
     Table(
+        "unit_values",
+        "Value of one unit of a sector's product (a vehicle, a MW of turbines), to value "
+        "production lost.",
+        key=("country", "sector", "year"),
+        columns=(COUNTRY, SECTOR),
+        units=("inr_per_unit", "inr_crore_per_mw"),
+    ),
+    Table(
         "intensities",
         "Magnet use per product (kg per unit or t per MW) and the share of units using it.",
         key=("sector", "material", "metric"),
@@ -734,6 +772,67 @@ TABLES: tuple[Table, ...] = (
             Kind.RATE,
             Kind.DURATION,
         ),
+    ),
+    Table(
+        "magnet_routes",
+        "How each sector's magnet need arrives: bare magnets imported, magnets inside imported "
+        "motors, sub-assemblies and modules, domestic magnets (shares of need).",
+        key=("country", "sector", "route"),
+        columns=(COUNTRY, SECTOR, Column("route", allowed=MAGNET_ROUTES)),
+        units=("fraction",),
+        shares=(ShareGroup(by=("country", "sector")),),
+    ),
+    Table(
+        "magnet_grades",
+        "Each sector's magnet need by grade class (Dy/Tb-bearing, light rare-earth NdFeB, bonded, "
+        "SmCo), and each class's Dy and Tb content.",
+        key=("country", "sector", "grade", "metric"),
+        columns=(
+            Column(
+                "country",
+                references="countries",
+                description="ISO alpha-3 code, or WLD for a grade's content used everywhere",
+            ),
+            Column("sector", allowed=(*_enum(Sector), "all"), description="sector, or 'all'"),
+            Column("grade", allowed=MAGNET_GRADES),
+            Column("metric", allowed=GRADE_METRICS),
+        ),
+        units=("fraction",),
+        shares=(
+            ShareGroup(by=("country", "sector"), where={"metric": "share_of_need"}, tolerance=0.01),
+        ),
+    ),
+    Table(
+        "buyer_groups",
+        "Buyer groups within each sector: share of the sector's need, route, stock cover and "
+        "adaptation lag.",
+        key=("country", "sector", "group", "metric"),
+        columns=(
+            COUNTRY,
+            SECTOR,
+            Column("group", description="e.g. large_multi_source, complete_motor_importers"),
+            Column("route", allowed=MAGNET_ROUTES, description="the group's main route"),
+            Column("metric", allowed=BUYER_METRICS),
+        ),
+        unit_kinds=(Kind.FRACTION, Kind.DURATION),
+        shares=(
+            ShareGroup(
+                by=("country", "sector"), where={"metric": "share_of_sector"}, tolerance=0.01
+            ),
+        ),
+    ),
+    Table(
+        "adaptation",
+        "How industry and government adapt to a magnet shortage: each mechanism's lag, capacity, "
+        "reach and cost.",
+        key=("country", "mechanism", "sector", "parameter"),
+        columns=(
+            COUNTRY,
+            Column("mechanism", allowed=ADAPTATION_MECHANISMS),
+            Column("sector", allowed=(*_enum(Sector), "all"), description="sector, or 'all'"),
+            Column("parameter", allowed=ADAPTATION_PARAMETERS),
+        ),
+        unit_kinds=(Kind.DURATION, Kind.MASS, Kind.COUNT, Kind.FRACTION, Kind.PRICE),
     ),
     Table(
         "exchange_rates",

@@ -49,10 +49,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from rareflow.data.load import RawTable, embedded_dir, read_raw, validate
+from rareflow.data.load import MAX_VALUE, RawTable, embedded_dir, read_raw, validate
 from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem, display_path
 from rareflow.ids import Choice
+from rareflow.outputs import output_dir
 
 
 class Layout(StrEnum):
@@ -343,12 +344,15 @@ def _normalise(name: str) -> str:
 
 
 def _check_file(path: Path, max_bytes: int) -> None:
-    name = display_path(path)
-    if not path.exists():
-        raise DataError([Problem("file not found", name)])
-    if not path.is_file():
-        raise DataError([Problem("is not a file", name)])
-    size = path.stat().st_size
+    name = display_path(path)[:200]
+    try:
+        if not path.exists():
+            raise DataError([Problem("file not found", name)])
+        if not path.is_file():
+            raise DataError([Problem("is not a file", name)])
+        size = path.stat().st_size
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in it
+        raise DataError([Problem(f"cannot be read ({str(exc)[:200]})", name)]) from None
     if size > max_bytes:
         raise DataError(
             [
@@ -367,17 +371,20 @@ def _open_csv(path: Path, problems: _Problems) -> Iterator[tuple[int, list[str]]
     Undecodable bytes are replaced rather than refused: codes and numbers are ASCII, and a
     replaced byte in one of them is reported by the checks on that cell.
     """
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-        first = fh.readline()
-        fh.seek(0)
-        # Comtrade exports are comma-separated; some spreadsheet saves use tabs or semicolons.
-        delimiter = max(",\t;", key=first.count)
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
-        try:
-            for fields in reader:
-                yield reader.line_num, fields
-        except csv.Error as exc:
-            problems.add(f"not valid CSV: {exc}", reader.line_num + 1)
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            first = fh.readline()
+            fh.seek(0)
+            # Comtrade exports are comma-separated; some spreadsheet saves use tabs or semicolons.
+            delimiter = max(",\t;", key=first.count)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            try:
+                for fields in reader:
+                    yield reader.line_num, fields
+            except csv.Error as exc:
+                problems.add(f"not valid CSV: {exc}", reader.line_num + 1)
+    except OSError as exc:  # a device or a file that cannot be read
+        problems.add(f"cannot be read ({exc.strerror or exc})", 1)
 
 
 def _expected(layout: Layout) -> str:
@@ -423,8 +430,8 @@ def _number(text: str, column: str, line: int, problems: _Problems) -> float | N
         )
         return None
     number = float(text)
-    if not math.isfinite(number):
-        problems.add(f"'{text[:40]}' is not a finite number", line, column)
+    if not math.isfinite(number) or number > MAX_VALUE:
+        problems.add(f"'{text[:40]}' is not a finite number within {MAX_VALUE:g}", line, column)
         return None
     if number < 0:
         problems.add(f"negative value {number:g}; expected a value >= 0", line, column)
@@ -976,7 +983,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     result
         What :func:`read_trade` returned.
     data_dir
-        The user data directory (created if missing).
+        The user data directory (created if missing; its parent must exist).
 
     Returns
     -------
@@ -990,9 +997,7 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     rareflow.errors.InputError
         If the directory or a target is not a plain directory or file.
     """
-    data_dir = Path(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise InputError(f"{data_dir}: not a directory")
+    data_dir = output_dir(data_dir, "the user data directory", create=False)
     trade_path = _target(data_dir, _TRADE.filename)
     sources_path = _target(data_dir, _SOURCES.filename)
     old_trade = _read_existing(trade_path, TRADE_COLUMNS)
@@ -1014,9 +1019,15 @@ def write_user_trade(result: TradeImport, data_dir: Path | str) -> WriteReport:
     rows = sorted([*kept, *new], key=lambda r: tuple(r[c] for c in key))
 
     _check_merged(data_dir, result, sources, rows)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(sources_path, SOURCES_COLUMNS, sources)
-    _write_atomic(trade_path, TRADE_COLUMNS, rows)
+    output_dir(data_dir, "the user data directory")
+    try:
+        _write_atomic(sources_path, SOURCES_COLUMNS, sources)
+        _write_atomic(trade_path, TRADE_COLUMNS, rows)
+    except OSError as exc:  # a full or read-only disk: each file is whole, old or new
+        raise InputError(
+            f"{data_dir}: cannot write the user data ({exc.strerror or exc}); "
+            f"{_TRADE.filename} is unchanged"
+        ) from None
     return WriteReport(
         trade_path=trade_path,
         sources_path=sources_path,

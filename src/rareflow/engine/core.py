@@ -1,7 +1,8 @@
 """The vectorised time-stepper: every array carries the ensemble axis ``draw`` first.
 
-Each step runs these events, in order (see the README's engine section for the model and its
-parameters):
+Each step runs the events of :data:`rareflow.engine.events.EVENTS`, in order, each a method of
+:class:`_Block` over the block's shared state, followed by the mass-balance checks the event
+lists (see the README's engine section for the model and its parameters):
 
 1. **Requirement.** Each sector's magnet requirement (its production plan) grows with demand;
    what buyers in the last allocation tier take answers the price: ``requirement *
@@ -29,7 +30,8 @@ parameters):
    requirement, and the price rations what they take (demand destruction).
 
 Mass balance is checked at every node and step (stocks, transit, licence queues, and the element
-balance of every process) unless switched off for benchmarks.
+balance of every process), each check attached to the event that moves the mass, unless switched
+off for benchmarks.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import numpy as np
 
 from rareflow.dims import DRAW, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
 from rareflow.engine.balance import BalanceCheck
+from rareflow.engine.events import EVENTS
 from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.model.state import axes, declared, shape_of
@@ -261,90 +264,128 @@ def _simulate_block(
     has_pile: bool,
 ) -> None:
     """Step one block of draws, writing each step into the time-major records."""
-    d_n, t_n = net.n_draws, net.n_steps
-    k_n, p_n, j_n = len(COMMODITY_IDS), len(net.partners), len(net.processes)
-    c_n = net.licensed.shape[0]
-    q_n, l_n = net.max_queue, net.max_lead
-    rows = np.arange(d_n)
+    block = _Block(net, BalanceCheck(enabled=check), has_pile)
+    steps = [
+        (getattr(block, e.name), [getattr(block, f"check_{b}") for b in e.balance] if check else [])
+        for e in EVENTS
+    ]
+    for t in range(net.n_steps):
+        for event, checks in steps:
+            event(t)
+            for balance in checks:
+                balance(t)
+        block.record(t, rec, shipped)
+        progress(t + 1, net.n_steps)
 
-    growth = _at(net.growth, d_n)
-    capacity = _at(net.capacity, d_n)
-    surge, row_pressure = _at(net.surge, d_n), _at(net.row_pressure, d_n)
-    approval, delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
-    cut = _at(net.cut, d_n)
-    scale = _at(net.licence_scale, d_n)
-    elasticity, adjustment = _at(net.elasticity, d_n), _at(net.adjustment, d_n)
-    cover, restock = _at(net.cover_steps, d_n), _at(net.restock_steps, d_n)
-    local = _at(net.local_supply, d_n)
-    contract = _at(net.contract, d_n)
-    pile_target = _at(net.stockpile_target, d_n)
-    pile_fill, pile_release = _at(net.stockpile_fill, d_n), _at(net.stockpile_release, d_n)
-    pile_trigger = _at(net.stockpile_trigger, d_n)
-    # Only sectors and magnets with a requirement are stepped; the others stay zero in records.
-    act_s = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=1))
-    act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
-    mag = MAGNET_INDEX[act_m]
-    requirement0 = net.requirement0[np.ix_(act_s, mag)]
-    # One fancy index: chained indexing copied the whole (D, T, S, K) array first.
-    multiplier = _at(net.demand_multiplier[:, :, act_s[:, None], mag], d_n)  # (D, T, S, M)
-    growth = growth[:, act_s]
-    tier_of = net.tier[act_s]
-    tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
-    elastic = np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
-    pile_sectors = net.stockpile_sectors[act_s]
 
-    stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
-    pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
-    no_flow = np.zeros((d_n, k_n))  # shared zeros for flows of a stockpile that does not exist
-    whole_prev = np.ones((d_n, k_n), dtype=bool)
-    is_mag = np.zeros(k_n, dtype=bool)
-    is_mag[MAGNET_INDEX] = True
-    transit = np.zeros((d_n, l_n, k_n))
-    # Licence queues hold only the (partner, material) pairs some control can license. They are
-    # ring buffers: slot (t + lag) % q_n holds what is decided at t + lag, approvals and
-    # refusals side by side, so a draw's slot is one contiguous row written in one go.
-    # A material with no use at any step and no stockpile to fill is never ordered (its desired
-    # order is <= 0), so only the others can enter a queue.
-    ever_used = (capacity.max(axis=(0, 1)) @ net.proc_in) > 0
-    ever_used[mag] |= (requirement0 > 0).any(axis=0)
-    ever_used |= (net.stockpile_target > 0).any(axis=(0, 1)) & (net.stockpile_fill > 0).any(axis=0)
-    licensable = net.licensed.any(axis=(0, 1)) & ever_used[None, :]  # (P, K)
-    cols = np.flatnonzero(licensable.reshape(p_n * k_n))
-    n_q = len(cols)
-    to_k = np.zeros((n_q, k_n))
-    to_k[np.arange(n_q), cols % k_n] = 1.0  # queue column -> material
-    queue = np.zeros((d_n, q_n, 2, n_q))
-    queue_rows = queue.reshape(d_n * q_n, 2 * n_q)
-    pending_ok = np.zeros((d_n, k_n))  # running total of pending approvals per material
-    proc_inputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_in]
-    proc_outputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_out]
-    price = np.ones((d_n, k_n))
-    # Steady start: domestic output as at full capacity, and each partner's baseline shipments
-    # for the coming lead time already at sea.
-    last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
-    use0 = capacity[:, 0] @ net.proc_in
-    use0[:, mag] += (requirement0[None] * multiplier[:, 0]).sum(axis=1)
-    baseline_imports = np.maximum(use0 - last_out, 0.0)
-    pipeline_steps = net.share.T @ net.lead_steps.astype(np.float64)  # (K,) share-weighted lead
-    for p in range(p_n):
-        for lag in range(int(net.lead_steps[p])):
-            transit[:, lag] += baseline_imports * net.share[p][None, :]
-    balance = BalanceCheck(enabled=check)
-    years_per_step = net.step_months / 12.0
-    base_price = np.nan_to_num(net.base_price, nan=0.0) * 1000.0  # USD per t
+class _Block:
+    """The state of a block of draws, and the month's events over it (see :data:`EVENTS`).
 
-    for t in range(t_n):
-        # 1. Requirement and price-responsive demand, (D, S, M).
-        grow = (1.0 + growth) ** (t * years_per_step)
-        req = requirement0[None] * grow[:, :, None] * multiplier[:, t]
+    Every array carries the block's draws first. Inputs shared by all draws are broadcast once;
+    what one event hands to a later one in the same month is kept as an attribute.
+    """
+
+    def __init__(self, net: Network, balance: BalanceCheck, has_pile: bool) -> None:
+        self.net, self.balance, self.has_pile = net, balance, has_pile
+        d_n = net.n_draws
+        k_n, p_n = len(COMMODITY_IDS), len(net.partners)
+        self.d_n, self.k_n, self.p_n, self.j_n = d_n, k_n, p_n, len(net.processes)
+        self.c_n = net.licensed.shape[0]
+        self.q_n, l_n = net.max_queue, net.max_lead
+        self.rows = np.arange(d_n)
+
+        growth = _at(net.growth, d_n)
+        self.capacity = capacity = _at(net.capacity, d_n)
+        self.surge, self.row_pressure = _at(net.surge, d_n), _at(net.row_pressure, d_n)
+        self.approval, self.delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
+        self.cut = _at(net.cut, d_n)
+        self.scale = _at(net.licence_scale, d_n)
+        self.elasticity, self.adjustment = _at(net.elasticity, d_n), _at(net.adjustment, d_n)
+        self.cover, self.restock = _at(net.cover_steps, d_n), _at(net.restock_steps, d_n)
+        self.local = local = _at(net.local_supply, d_n)
+        self.contract = _at(net.contract, d_n)
+        self.pile_target = _at(net.stockpile_target, d_n)
+        self.pile_fill = _at(net.stockpile_fill, d_n)
+        self.pile_release = _at(net.stockpile_release, d_n)
+        self.pile_trigger = _at(net.stockpile_trigger, d_n)
+        # Only sectors and magnets with a requirement are stepped; the others stay zero in
+        # records.
+        self.act_s = act_s = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=1))
+        act_m = np.flatnonzero((net.requirement0[:, MAGNET_INDEX] > 0).any(axis=0))
+        self.mag = mag = MAGNET_INDEX[act_m]
+        self.requirement0 = requirement0 = net.requirement0[np.ix_(act_s, mag)]
+        # One fancy index: chained indexing copied the whole (D, T, S, K) array first.
+        self.multiplier = multiplier = _at(
+            net.demand_multiplier[:, :, act_s[:, None], mag], d_n
+        )  # (D, T, S, M)
+        self.growth = growth[:, act_s]
+        self.tier_of = tier_of = net.tier[act_s]
+        self.tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
+        self.elastic = (
+            np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
+        )
+        self.pile_sectors = net.stockpile_sectors[act_s]
+
+        self.stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
+        self.pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
+        # Shared zeros for flows of a stockpile that does not exist.
+        self.no_flow = np.zeros((d_n, k_n))
+        self.whole_prev = np.ones((d_n, k_n), dtype=bool)
+        self.is_mag = np.zeros(k_n, dtype=bool)
+        self.is_mag[MAGNET_INDEX] = True
+        self.transit = transit = np.zeros((d_n, l_n, k_n))
+        # Licence queues hold only the (partner, material) pairs some control can license. They
+        # are ring buffers: slot (t + lag) % q_n holds what is decided at t + lag, approvals and
+        # refusals side by side, so a draw's slot is one contiguous row written in one go.
+        # A material with no use at any step and no stockpile to fill is never ordered (its
+        # desired order is <= 0), so only the others can enter a queue.
+        ever_used = (capacity.max(axis=(0, 1)) @ net.proc_in) > 0
+        ever_used[mag] |= (requirement0 > 0).any(axis=0)
+        ever_used |= (net.stockpile_target > 0).any(axis=(0, 1)) & (net.stockpile_fill > 0).any(
+            axis=0
+        )
+        licensable = net.licensed.any(axis=(0, 1)) & ever_used[None, :]  # (P, K)
+        self.cols = cols = np.flatnonzero(licensable.reshape(p_n * k_n))
+        n_q = len(cols)
+        self.n_q = n_q
+        self.to_k = np.zeros((n_q, k_n))
+        self.to_k[np.arange(n_q), cols % k_n] = 1.0  # queue column -> material
+        self.queue = np.zeros((d_n, self.q_n, 2, n_q))
+        self.queue_rows = self.queue.reshape(d_n * self.q_n, 2 * n_q)
+        self.pending_ok = np.zeros((d_n, k_n))  # running total of pending approvals per material
+        self.proc_inputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_in]
+        self.proc_outputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_out]
+        self.price = np.ones((d_n, k_n))
+        # Steady start: domestic output as at full capacity, and each partner's baseline
+        # shipments for the coming lead time already at sea.
+        self.last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
+        use0 = capacity[:, 0] @ net.proc_in
+        use0[:, mag] += (requirement0[None] * multiplier[:, 0]).sum(axis=1)
+        baseline_imports = np.maximum(use0 - self.last_out, 0.0)
+        # (K,) share-weighted lead
+        self.pipeline_steps = net.share.T @ net.lead_steps.astype(np.float64)
+        for p in range(p_n):
+            for lag in range(int(net.lead_steps[p])):
+                transit[:, lag] += baseline_imports * net.share[p][None, :]
+        self.years_per_step = net.step_months / 12.0
+        self.base_price = np.nan_to_num(net.base_price, nan=0.0) * 1000.0  # USD per t
+
+    def requirement(self, t: int) -> None:
+        """1. Requirement and price-responsive demand, (D, S, M)."""
+        grow = (1.0 + self.growth) ** (t * self.years_per_step)
+        self.req = self.requirement0[None] * grow[:, :, None] * self.multiplier[:, t]
         # Sectors in a priority tier must run at any price; the rest answer the price.
-        response = demand_response(price[:, None, mag], elasticity[:, None, None])
-        dem = req * np.where(elastic[None, :, None], response, 1.0)
+        response = demand_response(self.price[:, None, self.mag], self.elasticity[:, None, None])
+        self.dem = self.req * np.where(self.elastic[None, :, None], response, 1.0)
 
-        # 2. Orders: expected use plus a share of the gap to the stock target.
+    def orders(self, t: int) -> None:
+        """2. Orders: expected use plus a share of the gap to the stock target."""
+        net, d_n, p_n, k_n, c_n = self.net, self.d_n, self.p_n, self.k_n, self.c_n
+        approval, delay, scale = self.approval, self.delay, self.scale
         use = np.zeros((d_n, k_n))
-        use[:, mag] = req.sum(axis=1)
-        use += capacity[:, t] @ net.proc_in
+        use[:, self.mag] = self.req.sum(axis=1)
+        use += self.capacity[:, t] @ net.proc_in
+        self.use = use
         # Share of a unit order from each partner that each control takes, controls in order
         # (a re-export rule takes only its catch of other partners' flows); the rest ships free.
         lic = net.licensed[:, t]  # (C, P, K)
@@ -362,14 +403,18 @@ def _simulate_block(
         pending_steps = np.zeros((d_n, k_n))
         for c in range(c_n):
             pending_steps += via[c] * (approval[:, c, t] * delay[:, c, t])[:, None]
-        position = stock + transit.sum(axis=1) + pending_ok
-        imported = np.maximum(use - last_out, 0.0)
-        gap = cover * use + imported * (pipeline_steps[None, :] + pending_steps) - position
-        desired = np.maximum(use - last_out + gap / restock[:, None], 0.0)
+        position = self.stock + self.transit.sum(axis=1) + self.pending_ok
+        imported = np.maximum(use - self.last_out, 0.0)
+        gap = (
+            self.cover * use + imported * (self.pipeline_steps[None, :] + pending_steps) - position
+        )
+        desired = np.maximum(use - self.last_out + gap / self.restock[:, None], 0.0)
         # The stockpile tenders for its own purchases while the market was whole last step.
-        if has_pile:
+        if self.has_pile:
             desired += np.where(
-                whole_prev, np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)), 0.0
+                self.whole_prev,
+                np.minimum(self.pile_fill, np.maximum(self.pile_target[:, t] - self.pile, 0.0)),
+                0.0,
             )
 
         # Expected refusals are sought from partners with room to add supply.
@@ -377,7 +422,7 @@ def _simulate_block(
         for c in range(c_n):
             expected_refused += via[c] * (1.0 - approval[:, c, t])[:, None]
         expected_refused *= desired
-        open_room = surge[:, t] * (1.0 - row_pressure[:, t])[:, None]  # (D, P)
+        open_room = self.surge[:, t] * (1.0 - self.row_pressure[:, t])[:, None]  # (D, P)
         room_total = desired * (open_room @ net.share)
         take = np.divide(
             np.minimum(expected_refused, room_total),
@@ -390,109 +435,139 @@ def _simulate_block(
         )
 
         # Split every order into its licensed parts (queued) and the free part (shipped).
-        free = orders * left
-        applied = np.zeros((d_n, n_q))
-        queued_before = balance.held(queue)
+        self.free = orders * left
+        applied = np.zeros((d_n, self.n_q))
+        self.queued_before = self.balance.held(self.queue)
+        q_n, rows, cols = self.q_n, self.rows, self.cols
         for c in range(c_n):
             part = (orders * fractions[c]).reshape(d_n, p_n * k_n)[:, cols]
             ok = part * approval[:, c, t][:, None]
             lo = np.floor(delay[:, c, t]).astype(np.int64)
             w = (delay[:, c, t] - lo)[:, None]
             both = np.concatenate([ok, part - ok], axis=1)
-            queue_rows[rows * q_n + (t + lo) % q_n] += both * (1.0 - w)
-            queue_rows[rows * q_n + (t + lo + 1) % q_n] += both * w
-            pending_ok += ok @ to_k
+            self.queue_rows[rows * q_n + (t + lo) % q_n] += both * (1.0 - w)
+            self.queue_rows[rows * q_n + (t + lo + 1) % q_n] += both * w
+            self.pending_ok += ok @ self.to_k
             applied += part
+        self.applied = applied
 
-        # 3. Licence decisions at the head of each queue.
-        head = t % q_n
-        decided = queue[:, head].copy()  # (D, 2, n_q): approved, refused
-        queue[:, head] = 0.0
-        approved_flat = np.zeros((d_n, p_n * k_n))
-        approved_flat[:, cols] = decided[:, 0]
-        approved = approved_flat.reshape(d_n, p_n, k_n)
-        refused_k = decided[:, 1] @ to_k
-        pending_ok -= decided[:, 0] @ to_k
-        balance.queue(t, queued_before, applied, decided.sum(axis=1), queue)
+    def licences(self, t: int) -> None:
+        """3. Licence decisions at the head of each queue."""
+        head = t % self.q_n
+        decided = self.queue[:, head].copy()  # (D, 2, n_q): approved, refused
+        self.queue[:, head] = 0.0
+        approved_flat = np.zeros((self.d_n, self.p_n * self.k_n))
+        approved_flat[:, self.cols] = decided[:, 0]
+        self.approved = approved_flat.reshape(self.d_n, self.p_n, self.k_n)
+        self.refused_k = decided[:, 1] @ self.to_k
+        self.pending_ok -= decided[:, 0] @ self.to_k
+        self.decided = decided
 
-        # 4. Shipping, less what a supply shock cuts.
-        sent = (free + approved + contract[:, t]) * (1.0 - cut[:, t])
-        transit_before = transit.sum(axis=(1, 2))
-        for p in range(p_n):
-            transit[:, net.lead_steps[p]] += sent[:, p]
+    def check_queue(self, t: int) -> None:
+        """Licence queues: applications in = decisions out + change in what is pending."""
+        self.balance.queue(
+            t, self.queued_before, self.applied, self.decided.sum(axis=1), self.queue
+        )
 
-        # 5. Arrivals, and local supply.
-        arrived = transit[:, 0].copy()
+    def shipping(self, t: int) -> None:
+        """4. Shipping, less what a supply shock cuts."""
+        self.sent = (self.free + self.approved + self.contract[:, t]) * (1.0 - self.cut[:, t])
+        self.transit_before = self.transit.sum(axis=(1, 2))
+        for p in range(self.p_n):
+            self.transit[:, self.net.lead_steps[p]] += self.sent[:, p]
+
+    def arrivals(self, t: int) -> None:
+        """5. Arrivals and local supply; the stockpile releases materials to short processors."""
+        transit, stock = self.transit, self.stock
+        self.arrived = transit[:, 0].copy()
         transit[:, :-1], transit[:, -1] = transit[:, 1:], 0.0
-        balance.transit(t, transit_before, sent.sum(axis=(1, 2)), arrived.sum(axis=1), transit)
-        stock_before = stock.copy()
-        pile_before = pile.copy()
-        stock += arrived
-        extra = local[:, t]
-        stock += extra
+        self.stock_before = stock.copy()
+        self.pile_before = self.pile.copy()
+        stock += self.arrived
+        self.extra = self.local[:, t]
+        stock += self.extra
 
-        # 5b. The stockpile releases materials (not magnets) to processors short of inputs.
-        release_in = no_flow
-        if has_pile:
-            need_now = capacity[:, t] @ net.proc_in
-            short_input = (~is_mag)[None, :] & (stock < pile_trigger[:, None] * need_now)
-            release_in = np.where(
+        # The stockpile releases materials (not magnets) to processors short of inputs.
+        self.release_in = self.no_flow
+        if self.has_pile:
+            pile = self.pile
+            self.need_now = need_now = self.capacity[:, t] @ self.net.proc_in
+            short_input = (~self.is_mag)[None, :] & (stock < self.pile_trigger[:, None] * need_now)
+            self.release_in = np.where(
                 short_input,
-                np.minimum(np.minimum(pile, pile_release), np.maximum(need_now - stock, 0.0)),
+                np.minimum(np.minimum(pile, self.pile_release), np.maximum(need_now - stock, 0.0)),
                 0.0,
             )
-            pile -= release_in
-            stock += release_in
+            pile -= self.release_in
+            stock += self.release_in
 
-        # 6. Domestic processing, upstream first; a process with no capacity now is skipped.
-        runs = np.zeros((d_n, j_n))
-        for j in range(j_n):
-            limit = capacity[:, t, j]
+    def check_transit(self, t: int) -> None:
+        """Goods in transit: shipped in = arrivals out + change in transit."""
+        self.balance.transit(
+            t,
+            self.transit_before,
+            self.sent.sum(axis=(1, 2)),
+            self.arrived.sum(axis=1),
+            self.transit,
+        )
+
+    def processing(self, t: int) -> None:
+        """6. Domestic processing, upstream first; a process with no capacity now is skipped."""
+        stock = self.stock
+        runs = np.zeros((self.d_n, self.j_n))
+        for j in range(self.j_n):
+            limit = self.capacity[:, t, j]
             if not limit.any():
                 continue
-            ins, need = proc_inputs[j]
+            ins, need = self.proc_inputs[j]
             for k, amount in zip(ins, need, strict=True):
                 limit = np.minimum(limit, stock[:, k] / amount)
             x = np.maximum(limit, 0.0)
             for k, amount in zip(ins, need, strict=True):
                 # An exhausted input can end a rounding error below zero: it is empty.
                 stock[:, k] = np.maximum(stock[:, k] - x * amount, 0.0)
-            outs, make = proc_outputs[j]
+            outs, make = self.proc_outputs[j]
             for k, amount in zip(outs, make, strict=True):
                 stock[:, k] += x * amount
             runs[:, j] = x
-        made = runs @ net.proc_out
-        used = runs @ net.proc_in
-        balance.processes(t, runs, net)
+        self.runs = runs
+        self.made = runs @ self.net.proc_out
+        self.used = runs @ self.net.proc_in
 
-        # 7. Allocation of magnets to sectors.
+    def check_processes(self, t: int) -> None:
+        """Each process: element mass in = element mass out + losses."""
+        self.balance.processes(t, self.runs, self.net)
+
+    def allocation(self, t: int) -> None:
+        """7. Magnets to sectors; the stockpile releases or buys; domestic surplus is exported."""
+        stock, pile, mag, dem = self.stock, self.pile, self.mag, self.dem
         avail = stock[:, mag].copy()
-        supply = avail.copy()
+        self.supply = supply = avail.copy()
         given = np.zeros_like(dem)
-        for tier in tiers:
-            members = np.ones(len(act_s), dtype=bool) if tier == -1 else tier_of == tier
+        for tier in self.tiers:
+            members = np.ones(len(self.act_s), dtype=bool) if tier == -1 else self.tier_of == tier
             wanted = dem[:, members].sum(axis=1)
             give = np.minimum(avail, wanted)
             fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
             given[:, members] = dem[:, members] * fill[:, None, :]
             avail -= give
         stock[:, mag] = avail
-        delivered_k = np.zeros((d_n, k_n))
-        delivered_k[:, mag] = given.sum(axis=1)
+        self.delivered_k = np.zeros((self.d_n, self.k_n))
+        self.delivered_k[:, mag] = given.sum(axis=1)
 
-        # 7b. When supply falls below the trigger, the stockpile releases magnets to the sectors
-        # it serves, up to what they still seek; while the market is whole, it buys.
-        need_m = req.sum(axis=1)
-        fill_m = np.divide(
+        # When supply falls below the trigger, the stockpile releases magnets to the sectors it
+        # serves, up to what they still seek; while the market is whole, it buys.
+        need_m = self.req.sum(axis=1)
+        self.fill_m = fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
-        released, bought = no_flow, no_flow
-        if has_pile:
-            unmet = np.where(pile_sectors[None, :, None], dem - given, 0.0)
+        self.released, self.bought = self.no_flow, self.no_flow
+        if self.has_pile:
+            unmet = np.where(self.pile_sectors[None, :, None], dem - given, 0.0)
             unmet_total = unmet.sum(axis=1)
             release_mag = np.where(
-                fill_m < pile_trigger[:, None],
-                np.minimum(np.minimum(pile[:, mag], pile_release[:, mag]), unmet_total),
+                fill_m < self.pile_trigger[:, None],
+                np.minimum(np.minimum(pile[:, mag], self.pile_release[:, mag]), unmet_total),
                 0.0,
             )
             share_out = np.divide(
@@ -500,60 +575,75 @@ def _simulate_block(
             )
             given += unmet * share_out[:, None, :]
             pile[:, mag] -= release_mag
-            released = release_in.copy()
-            released[:, mag] += release_mag
+            self.released = self.release_in.copy()
+            self.released[:, mag] += release_mag
             # Whole: magnets filled, materials' stock covering this step's need, both to
             # WHOLE_TOLERANCE (supply that exactly meets need must not flip on a rounding error).
-            whole = np.ones((d_n, k_n), dtype=bool)
+            is_mag, need_now = self.is_mag, self.need_now
+            whole = np.ones((self.d_n, self.k_n), dtype=bool)
             whole[:, mag] = fill_m >= 1.0 - WHOLE_TOLERANCE
             whole[:, ~is_mag] &= stock[:, ~is_mag] >= need_now[:, ~is_mag] * (1.0 - WHOLE_TOLERANCE)
             # It buys only what stands above the industry's own stock target.
-            bought = np.where(
+            self.bought = np.where(
                 whole,
                 np.minimum(
-                    np.minimum(pile_fill, np.maximum(pile_target[:, t] - pile, 0.0)),
-                    np.maximum(stock - cover * use, 0.0),
+                    np.minimum(self.pile_fill, np.maximum(self.pile_target[:, t] - pile, 0.0)),
+                    np.maximum(stock - self.cover * self.use, 0.0),
                 ),
                 0.0,
             )
-            whole_prev = whole
-            stock -= bought
-            pile += bought
-        balance.stockpile(t, pile_before, bought, released, pile)
+            self.whole_prev = whole
+            stock -= self.bought
+            pile += self.bought
+        self.given = given
         # Domestic surplus above the stock target is sold abroad (e.g. IREL's NdPr oxide).
-        domestic = made + extra
-        exported = np.where(domestic > use, np.maximum(stock - cover * use, 0.0), 0.0)
-        stock -= exported
-        balance.stock(
+        self.domestic = domestic = self.made + self.extra
+        self.exported = np.where(
+            domestic > self.use, np.maximum(stock - self.cover * self.use, 0.0), 0.0
+        )
+        stock -= self.exported
+
+    def check_stockpile(self, t: int) -> None:
+        """Government stockpile: bought = released + change in level; never negative."""
+        self.balance.stockpile(t, self.pile_before, self.bought, self.released, self.pile)
+
+    def check_stock(self, t: int) -> None:
+        """Focal stocks: arrivals + local + made = used + delivered + change in stock."""
+        self.balance.stock(
             t,
-            stock_before,
-            arrived,
-            extra + release_in,
-            made,
-            used,
-            delivered_k + exported + bought,
-            stock,
+            self.stock_before,
+            self.arrived,
+            self.extra + self.release_in,
+            self.made,
+            self.used,
+            self.delivered_k + self.exported + self.bought,
+            self.stock,
         )
 
-        # 8. Prices move toward the multiple that clears the market.
-        clearing = clearing_multiple(fill_m, elasticity[:, None], net.max_multiple)
-        price[:, mag] = adjust(price[:, mag], clearing, adjustment[:, None])
+    def prices(self, t: int) -> None:
+        """8. Prices move toward the multiple that clears the market."""
+        del t
+        clearing = clearing_multiple(self.fill_m, self.elasticity[:, None], self.net.max_multiple)
+        mag = self.mag
+        self.price[:, mag] = adjust(self.price[:, mag], clearing, self.adjustment[:, None])
+        self.last_out = self.domestic
 
-        last_out = domestic
-        rec["requirement"][t][:, act_s] = req.sum(axis=2)
-        rec["demand"][t][:, act_s] = dem.sum(axis=2)
-        rec["delivered"][t][:, act_s] = given.sum(axis=2)
-        rec["stock"][t] = stock
-        rec["imports"][t] = arrived
+    def record(self, t: int, rec: dict[str, FloatArray], shipped: FloatArray | None) -> None:
+        """Write step ``t`` into the time-major records."""
+        act_s = self.act_s
+        rec["requirement"][t][:, act_s] = self.req.sum(axis=2)
+        rec["demand"][t][:, act_s] = self.dem.sum(axis=2)
+        rec["delivered"][t][:, act_s] = self.given.sum(axis=2)
+        rec["stock"][t] = self.stock
+        rec["imports"][t] = self.arrived
         if shipped is not None:
-            shipped[t] = sent
-        rec["refused"][t] = refused_k
-        rec["exported"][t] = exported
-        rec["production"][t] = runs
-        rec["price_multiple"][t] = price
-        if has_pile:
-            rec["stockpile"][t] = pile
-            rec["stockpile_in"][t] = bought
-            rec["stockpile_out"][t] = released
-        rec["import_cost_usd"][t] = (arrived * base_price[None] * price).sum(axis=1)
-        progress(t + 1, t_n)
+            shipped[t] = self.sent
+        rec["refused"][t] = self.refused_k
+        rec["exported"][t] = self.exported
+        rec["production"][t] = self.runs
+        rec["price_multiple"][t] = self.price
+        if self.has_pile:
+            rec["stockpile"][t] = self.pile
+            rec["stockpile_in"][t] = self.bought
+            rec["stockpile_out"][t] = self.released
+        rec["import_cost_usd"][t] = (self.arrived * self.base_price[None] * self.price).sum(axis=1)

@@ -13,13 +13,11 @@ from rareflow import dims
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
-from rareflow.model.network import Network
 from rareflow.provenance import code_version
-from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.compile import Compiled, compile_scenario
 from rareflow.scenario.levers import CostContext, LeverBase
 from rareflow.scenario.levers.base import PRICE_YEAR
 from rareflow.scenario.load import resolved_yaml
-from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 
 
@@ -70,11 +68,7 @@ def lever_label(lever: LeverBase, index: int) -> str:
 
 
 def lever_costs(
-    scenario: Scenario,
-    network: Network,
-    results: xr.Dataset,
-    dataset: Dataset,
-    sampler: Sampler,
+    scenario: Scenario, compiled: Compiled, results: xr.Dataset, dataset: Dataset
 ) -> xr.DataArray | None:
     """Cost of each lever by draw, step and component, in US$ of the price year.
 
@@ -83,7 +77,8 @@ def lever_costs(
     """
     if not scenario.levers:
         return None
-    ctx = CostContext(network, results, dataset, sampler)
+    network = compiled.network
+    ctx = CostContext(network, results, dataset, compiled.sampler, compiled.modifiers)
     lines = {
         lever_label(lever, i): lever.cost(ctx, f"levers[{i}]")
         for i, lever in enumerate(scenario.levers)
@@ -150,7 +145,7 @@ def run(
     compiled = compile_scenario(scenario, draws, ds)
     traj = simulate(compiled.network, check=check, keep_partners=keep_partners, progress=progress)
     results = to_dataset(traj, compiled.network)
-    costs = lever_costs(scenario, compiled.network, results, ds, compiled.sampler)
+    costs = lever_costs(scenario, compiled, results, ds)
     if costs is not None:
         results["lever_cost"] = costs
     results.attrs.update(

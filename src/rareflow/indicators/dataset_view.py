@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from rareflow.data import query
 from rareflow.data.load import Dataset
 from rareflow.data.query import latest_rows
 from rareflow.errors import DataError, Problem
@@ -166,22 +167,15 @@ def _production(
         if tonnes is not None:
             note = f"production {tonnes:g} {basis} (stage_output.csv, {row['year']})"
             return tonnes, 0.0, note, str(row["source_id"])
-    plants = dataset.chosen("facilities")
-    plants = plants[
-        (plants["country"] == country)
-        & (plants["stage"] == stage.value)
-        & (plants["metric"] == "capacity")
-        & (plants["status"] == "operating")
-    ]
     capacity = 0.0
     used: list[str] = []
     sources: list[str] = []
-    for _, row in plants.iterrows():
-        tonnes = _tonnes_per_year(float(row["value"]), str(row["unit"]), basis)
+    for plant in query.plants(dataset, country, stage=stage.value):
+        tonnes = _tonnes_per_year(plant.figure.value, plant.figure.unit, basis)
         if tonnes is not None:
             capacity += tonnes
-            used.append(f"{row['facility']} {tonnes:g} t")
-            sources.append(str(row["source_id"]))
+            used.append(f"{plant.facility} {tonnes:g} t")
+            sources.extend(plant.figure.sources)
     note = "no cited output; " + (
         f"operating capacity {', '.join(used)} bounds it" if used else "no operating plant"
     )

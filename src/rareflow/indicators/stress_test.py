@@ -47,6 +47,7 @@ from typing import Annotated, Any, Self
 import highspy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rareflow.errors import SolverError
 from rareflow.indicators._inputs import load_json_model
 from rareflow.solver import new_highs
 
@@ -190,7 +191,7 @@ def _status(h: Any) -> str:
         return "unbounded"
     if status == highspy.HighsModelStatus.kInfeasible:
         return "infeasible"
-    raise RuntimeError(f"HiGHS stopped with status {h.modelStatusToString(status)}")
+    raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(status)}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ def _solve_single_period(
     if status == "unbounded":
         return _SinglePeriodSolution(status, math.inf, {}, 0.0)
     if status != "optimal":
-        raise RuntimeError(f"the stress-test LP for node '{disrupted}' is {status}")
+        raise SolverError(f"the stress-test LP for node '{disrupted}' is {status}")
     lost_units = {j: max(float(h.val(v)), 0.0) for j, v in lost.items()}
     value = sum((network.node(j).margin or 0.0) * q for j, q in lost_units.items())
     return _SinglePeriodSolution(
@@ -556,7 +557,7 @@ def multi_period_stress_test(network: MultiPeriodNetwork) -> MultiPeriodStress:
         tts = lo
         sol = _solve_multi_period(network, node, min(math.ceil(ttr), horizon), 0)
         if sol.status != "optimal":
-            raise RuntimeError(f"the multi-period LP for node '{node}' is {sol.status}")
+            raise SolverError(f"the multi-period LP for node '{node}' is {sol.status}")
         by_product: dict[str, float] = {}
         by_sector: dict[str, float] = {}
         value = weighted = 0.0

@@ -17,11 +17,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from rareflow import __version__
+from rareflow import __version__, display, outputs
 from rareflow.data.load import Dataset
 from rareflow.errors import InputError
-from rareflow.report import fan, geo, sankey, tables
+from rareflow.report import fan, geo, sankey, story, tables
 from rareflow.report.source import ReportRun
+from rareflow.scenario.levers.base import PRICE_YEAR
 
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -44,6 +45,14 @@ class Report:
         What the runs were made from, by label.
     scenario_yaml
         The resolved scenario.
+    messages
+        Key messages, each linked to the figure that shows it.
+    notes
+        Each figure's note: unit, source and data version (also drawn under the figure).
+    data
+        Each figure's data as a table (for CSV downloads).
+    sections
+        The page's sections (anchor, heading, figures); None: a single run's sections.
     """
 
     title: str
@@ -52,6 +61,10 @@ class Report:
     lever_costs: pd.DataFrame | None = None
     provenance: dict[str, str] = field(default_factory=dict)
     scenario_yaml: str = ""
+    messages: list[story.Message] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+    data: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sections: list[tuple[str, str, list[str]]] | None = None
 
 
 def provenance(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset) -> dict[str, str]:
@@ -63,7 +76,8 @@ def provenance(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset) -
         "run id": shock.run_id or "not stored",
         "draws": f"{shock.draws:,}",
         "seed": str(sc.seed),
-        "horizon": f"{sc.horizon_months} months from {sc.start:%Y-%m}, steps of {sc.step_months}",
+        "horizon": f"{sc.horizon_months} months from {sc.start:%b %Y}"
+        + ("" if sc.step_months == 1 else f", computed in steps of {sc.step_months} months"),
         "data version": shock.data_version,
         "code version": shock.code_version,
         "run started (UTC)": f"{shock.started_at:%Y-%m-%d %H:%M:%S}",
@@ -87,8 +101,78 @@ def provenance(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset) -
     return out
 
 
-def build_report(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset) -> Report:
-    """Build every figure and table of a run's report.
+def _notes(shock: ReportRun, alone: bool) -> dict[str, str]:
+    """Each figure's unit, source and data version, in one line."""
+    run = f"rareflow run {shock.run_id}" if shock.run_id else "rareflow run (not stored)"
+    src = (
+        f"Source: {run}, {shock.draws:,} draws, seed {shock.scenario.seed}; "
+        f"data version {shock.data_version}"
+    )
+    base = "dashed: the same scenario without the shock"
+    notes = {
+        "fan_shortfall": f"Unit: t magnet a month. Median, 25-75% and 5-95% of draws; {base}. "
+        f"Dotted lines: events of the scenario. {src}",
+        "sector_shortfall": f"Unit: % of each sector's magnet requirement over the horizon. {src}",
+        "sankey_magnets": f"Unit: t magnet over the horizon, mean of draws. {src}",
+        "sankey_ndpr": f"Units: t oxide and t metal over the horizon, mean of draws. {src}",
+        "fan_prices": f"Unit: multiple of the pre-shock price (prices: USGS, prices.csv). {src}",
+        "fan_stocks": f"Units: each material on its own mass basis, end of month. {src}",
+        "map_imports": f"Unit: t magnet shipped over the horizon, mean of draws (trade.csv). {src}",
+    }
+    if alone:
+        notes["what_helps"] = (
+            "Unit: t magnet a month, median of draws; the same draws and seed with and "
+            f"without the levers. {src}"
+        )
+    return notes
+
+
+def figure_data(fig: go.Figure) -> pd.DataFrame:
+    """Return a figure's drawn data as one long table (trace, x, y, and z or labels)."""
+    frames = []
+    for trace in fig.data:
+        name = getattr(trace, "name", None) or trace.type
+        if trace.type == "sankey":
+            labels = list(trace.node.label)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "trace": name,
+                        "from": [labels[i] for i in trace.link.source],
+                        "to": [labels[i] for i in trace.link.target],
+                        "value": list(trace.link.value),
+                    }
+                )
+            )
+        elif trace.type == "choropleth":
+            frames.append(
+                pd.DataFrame({"trace": name, "location": trace.locations, "value": trace.z})
+            )
+        elif getattr(trace, "x", None) is not None and getattr(trace, "y", None) is not None:
+            frames.append(pd.DataFrame({"trace": name, "x": list(trace.x), "y": list(trace.y)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def inr_per_usd(dataset: Dataset) -> float | None:
+    """Return the dataset's ₹ per US$ for the price year (exchange_rates.csv), or None."""
+    try:
+        rates = dataset.chosen("exchange_rates")
+    except (KeyError, ValueError):
+        return None
+    if rates.empty:
+        return None
+    row = rates.sort_values("year")
+    hit = row[row["year"] == PRICE_YEAR]
+    return float((hit if not hit.empty else row.tail(1))["value"].iloc[0])
+
+
+def build_report(
+    shock: ReportRun,
+    baseline: ReportRun | None,
+    dataset: Dataset,
+    shock_alone: ReportRun | None = None,
+) -> Report:
+    """Build every figure and table of a run's report, and its key messages.
 
     Parameters
     ----------
@@ -98,22 +182,38 @@ def build_report(shock: ReportRun, baseline: ReportRun | None, dataset: Dataset)
         Its baseline (see :func:`rareflow.report.source.baseline_for`), or None.
     dataset
         The dataset for the indicators and the processes' recipes.
+    shock_alone
+        The run without its levers (:func:`rareflow.report.source.shock_alone_for`), for
+        "what helps"; None when the run has no levers.
     """
     sc = shock.scenario
     res = shock.results
     base = None if baseline is None or baseline is shock else baseline.results
+    alone = None if shock_alone is None else shock_alone.results
     recipes = sankey.process_recipes(sc, dataset)
+    marks = story.events(sc)
+    rate = inr_per_usd(dataset)
     report = Report(title=f"rareflow: {sc.name}, {sc.country}")
     report.figures = {
-        "sankey_magnets": sankey.magnet_sankey(res, base, recipes, (sc.name, "baseline")),
-        "sankey_ndpr": sankey.ndpr_sankey(res, recipes, sc.name),
-        "fan_shortfall": fan.shortfall_fan(res, base, sc.step_months),
-        "fan_prices": fan.price_fan(res, base),
-        "fan_stocks": fan.stock_fan(res, base),
-        "map_imports": geo.import_map(res, sc.name),
+        "fan_shortfall": fan.shortfall_fan(res, base, sc.step_months, marks),
+        "sector_shortfall": story.sector_figure(res, base),
     }
+    if alone is not None:
+        report.figures["what_helps"] = story.what_helps_figure(res, alone, base)
+    report.figures |= {
+        "sankey_magnets": sankey.magnet_sankey(res, base, recipes, (sc.name, "without the shock")),
+        "sankey_ndpr": sankey.ndpr_sankey(res, recipes, sc.name),
+        "fan_prices": fan.price_fan(res, base, marks),
+        "fan_stocks": fan.stock_fan(res, base, marks),
+        "map_imports": geo.import_map(res),
+    }
+    report.notes = _notes(shock, alone is not None)
+    report.data = {name: figure_data(fig) for name, fig in report.figures.items()}
+    for name, fig in report.figures.items():
+        story.stamp(fig, report.notes[name])
+    report.messages = story.key_messages(res, base, alone, rate)
     report.tables = {
-        "Headline figures, all sectors": tables.headline_frame(res, base),
+        "Headline figures, all sectors": tables.headline_frame(res, base, rate),
         "Shortfall by sector (median [5th..95th percentile] over draws)": tables.sector_frame(
             res, sc.step_months
         ),
@@ -138,23 +238,43 @@ th { background: #f5f5f5; }
 pre { background: #f7f7f7; padding: 12px; overflow-x: auto; font-size: 12px; }
 .note { color: #555; font-size: 13px; }
 nav a { margin-right: 14px; }
+ol.findings li { font-size: 16px; margin: 6px 0; }
 """
 
 _SECTIONS = (
+    ("shortfall", "Who is hit, when, how deep", ["fan_shortfall", "sector_shortfall"]),
+    ("helps", "What helps", ["what_helps"]),
     ("chain", "The chain: mines to magnets", ["sankey_magnets", "sankey_ndpr"]),
-    ("shortfall", "Shortfall over time", ["fan_shortfall"]),
     ("prices", "Prices and stocks", ["fan_prices", "fan_stocks"]),
     ("sources", "Import sources", ["map_imports"]),
 )
 
 
 def _table_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, na_rep="", escape=True)
+    return display.frame(frame).to_html(index=False, border=0, na_rep="–", escape=True)
+
+
+def _figure_html(report: Report, name: str) -> str:
+    return str(
+        pio.to_html(
+            report.figures[name],
+            full_html=False,
+            include_plotlyjs=False,
+            config=FIGURE_CONFIG,
+            div_id=name,
+        )
+    )
 
 
 def render_html(report: Report) -> str:
-    """Render a report as one HTML document with plotly.js and all data inline."""
+    """Render a report as one HTML document with plotly.js and all data inline.
+
+    The page opens with the key messages, each a link to the chart that shows it.
+    """
     e = html.escape
+    full = report.sections is None
+    wanted = _SECTIONS if report.sections is None else tuple(report.sections)
+    sections = [s for s in wanted if any(f in report.figures for f in s[2])]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -164,38 +284,37 @@ def render_html(report: Report) -> str:
         geo.geo_assets_script(),
         "</head><body>",
         f"<h1>{e(report.title)}</h1>",
-        '<nav><a href="#summary">Summary</a>'
-        + "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in _SECTIONS)
-        + '<a href="#indicators">Indicators</a><a href="#levers">Levers</a>'
-        '<a href="#scenario">Scenario and provenance</a></nav>',
-        '<h2 id="summary">Summary</h2>',
+        '<nav><a href="#findings">Key findings</a>'
+        + "".join(f'<a href="#{key}">{e(name)}</a>' for key, name, _ in sections)
+        + ('<a href="#indicators">Indicators</a><a href="#levers">Levers</a>' if full else "")
+        + '<a href="#scenario">Scenario and provenance</a></nav>',
+        '<h2 id="findings">Key findings</h2><ol class="findings">',
+        *(
+            f'<li>{e(m.text)} <a href="#{e(m.anchor)}">See the chart.</a></li>'
+            for m in report.messages
+        ),
+        "</ol>",
         '<p class="note">Each uncertain figure is the median over draws with the 5th-95th '
         "percentile range in brackets. Magnet tonnages are t magnet; upstream materials are each "
-        "on their own basis (t oxide, t metal), never added together.</p>",
+        "on their own basis (t oxide, t metal), never added together. Money is in US$ of 2025 "
+        "with ₹ crore beside it (exchange_rates.csv).</p>",
     ]
     headings = list(report.tables)
     for heading in headings[:2]:
         parts += [f"<h3>{e(heading)}</h3>", _table_html(report.tables[heading])]
-    for key, name, figures in _SECTIONS:
+    for key, name, figures in sections:
         parts.append(f'<h2 id="{key}">{e(name)}</h2>')
-        for fig_name in figures:
-            parts.append(
-                pio.to_html(
-                    report.figures[fig_name],
-                    full_html=False,
-                    include_plotlyjs=False,
-                    config=FIGURE_CONFIG,
-                    div_id=fig_name,
-                )
-            )
-    parts.append('<h2 id="indicators">Indicators on the dataset</h2>')
+        parts += [_figure_html(report, f) for f in figures if f in report.figures]
+    if full:
+        parts.append('<h2 id="indicators">Indicators on the dataset</h2>')
     for heading in headings[2:]:
         parts += [f"<h3>{e(heading)}</h3>", _table_html(report.tables[heading])]
-    parts.append('<h2 id="levers">Levers and their costs</h2>')
-    if report.lever_costs is None:
-        parts.append('<p class="note">No levers with costs in this scenario.</p>')
-    else:
-        parts.append(_table_html(report.lever_costs))
+    if full:
+        parts.append('<h2 id="levers">Levers and their costs</h2>')
+        if report.lever_costs is None:
+            parts.append('<p class="note">No levers with costs in this scenario.</p>')
+        else:
+            parts.append(_table_html(report.lever_costs))
     parts.append('<h2 id="scenario">Scenario and provenance</h2><table>')
     parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in report.provenance.items()]
     parts += [
@@ -210,19 +329,15 @@ def render_html(report: Report) -> str:
 def write_text_atomic(text: str, path: Path, what: str = "the report") -> Path:
     """Write a file atomically (a partial file never has the final name).
 
+    See :func:`rareflow.outputs.write_text_atomic`, which checks the path under rareflow's one
+    rule for outputs (the parent folder must exist).
+
     Raises
     ------
     rareflow.errors.InputError
         If the file cannot be written.
     """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {what} to {path}: {exc.strerror}") from None
-    return path
+    return outputs.write_text_atomic(text, path, what)
 
 
 def write_html(report: Report, path: Path) -> Path:
@@ -234,3 +349,22 @@ def write_html(report: Report, path: Path) -> Path:
         If the file cannot be written.
     """
     return write_text_atomic(render_html(report), path)
+
+
+def write_bytes_atomic(data: bytes, path: Path, what: str) -> Path:
+    """Write bytes to a file atomically (a partial file never has the final name).
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the file cannot be written.
+    """
+    target = outputs.output_file(path, what)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {what} to {target}: {exc.strerror}") from None
+    return target

@@ -1,29 +1,33 @@
-"""Several runs on one chart: median monthly shortfall over all sectors, with the 25-75% band."""
+"""Several stored runs on one chart and in one table: median monthly shortfall over all sectors."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
-import xarray as xr
 
-from rareflow import dims
+from rareflow import dims, display
 from rareflow.report import style
+from rareflow.report.source import ReportRun
 
 
-def compare_figure(runs: Mapping[str, xr.Dataset]) -> go.Figure:
-    """Overlay the shortfall of several runs (t magnet per step, all sectors).
+def compare_figure(runs: Mapping[str, ReportRun]) -> go.Figure:
+    """Overlay the shortfall of several runs (t magnet a month, all sectors).
 
     Parameters
     ----------
     runs
-        Results by label.
+        Runs by label.
     """
     palette = plotly.colors.qualitative.D3
     fig = go.Figure()
-    for n, (label, res) in enumerate(runs.items()):
+    steps = set()
+    for n, (label, run) in enumerate(runs.items()):
+        res = run.results
+        steps.add(run.scenario.step_months)
         colour = palette[n % len(palette)]
         total = res["shortfall"].sum(dims.SECTOR).transpose(dims.DRAW, dims.TIME).to_numpy()
         q25, q50, q75 = np.quantile(total, [0.25, 0.5, 0.75], axis=0)
@@ -39,11 +43,37 @@ def compare_figure(runs: Mapping[str, xr.Dataset]) -> go.Figure:
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=times, y=q50, mode="lines", name=label, legendgroup=label,
-                       line={"color": colour, "width": 2})
+                       line={"color": colour, "width": 2},
+                       hovertemplate="%{x|%b %Y}: %{y:,.1f} t magnet<extra>" + label + "</extra>")
         )  # fmt: skip
+    per = "a month" if steps <= {1} else "per step of " + "/".join(map(str, sorted(steps)))
     fig.update_layout(
-        **style.layout("Shortfall, all sectors (t magnet per step): median and 25-75% of draws"),
+        **style.layout(f"Magnet shortfall, all sectors (t magnet {per}): median and 25-75%"),
         legend={"orientation": "h", "y": -0.15},
     )
-    fig.update_yaxes(title_text="t magnet", rangemode="tozero")
+    fig.update_yaxes(title_text=f"t magnet {per}", rangemode="tozero")
+    fig.update_xaxes(title_text="month")
     return fig
+
+
+def compare_frame(runs: Mapping[str, ReportRun]) -> pd.DataFrame:
+    """Headline figures of several runs, formatted (median [5th..95th] over draws)."""
+    rows = []
+    for label, run in runs.items():
+        res = run.results
+        short = res["shortfall"].sum([dims.SECTOR, dims.TIME]).to_numpy()
+        req = res["requirement"].sum([dims.SECTOR, dims.TIME]).to_numpy()
+        pct = 100 * np.divide(short, req, out=np.zeros_like(short), where=req > 0)
+        p5, p50, p95 = np.percentile(short, [5, 50, 95])
+        q5, q50, q95 = np.percentile(pct, [5, 50, 95])
+        rows.append(
+            {
+                "run": label,
+                "draws": f"{int(res.sizes[dims.DRAW]):,}",
+                "horizon": f"{run.scenario.horizon_months} months from "
+                f"{display.month(run.scenario.start)}",
+                "shortfall over the horizon (t magnet)": f"{p50:,.0f} [{p5:,.0f}..{p95:,.0f}]",
+                "shortfall (% of requirement)": f"{q50:.1f}% [{q5:.1f}..{q95:.1f}]",
+            }
+        )
+    return pd.DataFrame(rows)

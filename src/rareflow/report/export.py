@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,11 +19,14 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from rareflow.errors import InputError
+from rareflow.outputs import output_dir
 from rareflow.report.geo import geo_assets_js
 
 BROWSER_ENV = "BROWSER_PATH"
 """Environment variable that kaleido (choreographer) reads for the browser's executable."""
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+WIDTH = 1200
+"""Width of exported figures in pixels."""
 
 
 class ImageFormat(StrEnum):
@@ -60,7 +64,7 @@ def write_figures(
     figures
         Figures by file name (without extension).
     out_dir
-        Directory to write into; created if missing.
+        Directory to write into; created if missing (its parent must exist).
     fmt
         PNG or SVG.
 
@@ -74,23 +78,13 @@ def write_figures(
     rareflow.errors.InputError
         If no browser is found or the directory cannot be written.
     """
-    # kaleido finds the browser through this variable; setting it stops any search or download.
-    os.environ[BROWSER_ENV] = str(browser_path())
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create {out_dir}: {exc.strerror}") from None
+    # kaleido finds the browser through BROWSER_PATH; setting it stops any search or download.
+    browser_path()
+    out_dir = output_dir(out_dir, "the figures folder")
     paths = [out_dir / f"{name}.{fmt.value}" for name in figures]
-    with tempfile.TemporaryDirectory(prefix="rareflow-kaleido-") as tmp:
-        # kaleido's default page loads MathJax from a CDN and maps fetch their geometry: give it
-        # plotly.js and the world geometry as local files, and no MathJax.
-        plotly_js = Path(tmp) / "plotly.min.js"
-        plotly_js.write_text(get_plotlyjs(), encoding="utf-8")
-        assets = Path(tmp) / "geo_assets.js"
-        assets.write_text(geo_assets_js(), encoding="utf-8")
-        page = kaleido.PageGenerator(plotly=str(plotly_js), mathjax=False, others=[str(assets)])
+    with _page() as page:
         specs = [
-            {"fig": fig, "path": path, "opts": {"format": fmt.value, "width": 1200}}
+            {"fig": fig, "path": path, "opts": {"format": fmt.value, "width": WIDTH}}
             for fig, path in zip(figures.values(), paths, strict=True)
         ]
         errors = kaleido.write_fig_from_object_sync(specs, kopts={"page_generator": page})
@@ -98,3 +92,37 @@ def write_figures(
     if missing:
         raise InputError(f"figure export failed for {', '.join(missing)}: {errors}")
     return paths
+
+
+@contextmanager
+def _page() -> Iterator[kaleido.PageGenerator]:
+    """Yield kaleido's page with plotly.js and the world geometry as local files, no MathJax.
+
+    kaleido's default page loads MathJax from a CDN and maps fetch their geometry: this one
+    fetches nothing.
+    """
+    os.environ[BROWSER_ENV] = str(browser_path())
+    with tempfile.TemporaryDirectory(prefix="rareflow-kaleido-") as tmp:
+        plotly_js = Path(tmp) / "plotly.min.js"
+        plotly_js.write_text(get_plotlyjs(), encoding="utf-8")
+        assets = Path(tmp) / "geo_assets.js"
+        assets.write_text(geo_assets_js(), encoding="utf-8")
+        yield kaleido.PageGenerator(plotly=str(plotly_js), mathjax=False, others=[str(assets)])
+
+
+def image_bytes(fig: go.Figure, fmt: ImageFormat = ImageFormat.PNG) -> bytes:
+    """Return one figure as PNG or SVG bytes (for a download), drawn on the system's Chromium.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If no browser is found or the browser fails.
+    """
+    with _page() as page:
+        try:
+            data = kaleido.calc_fig_sync(
+                fig, opts={"format": fmt.value, "width": WIDTH}, kopts={"page_generator": page}
+            )
+        except Exception as exc:  # kaleido raises its own and the browser's errors
+            raise InputError(f"figure export failed: {exc}") from None
+    return bytes(data)

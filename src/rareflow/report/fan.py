@@ -9,14 +9,15 @@ dashed line in each panel.
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 from plotly.subplots import make_subplots
 
-from rareflow import dims
-from rareflow.report import style
+from rareflow import dims, display
+from rareflow.report import story, style
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles over draws that the bands are drawn from."""
@@ -36,6 +37,7 @@ def fan_grid(
     title: str,
     y_titles: dict[str, str],
     baseline: xr.DataArray | None = None,
+    subplot_titles: bool = True,
 ) -> go.Figure:
     """Draw one fan panel per item of a (draw, time, facet) array.
 
@@ -53,6 +55,8 @@ def fan_grid(
         The y-axis title of each item (its unit).
     baseline
         The baseline run's values on the same labels; its median is drawn dashed.
+    subplot_titles
+        Title each panel with its item's name.
 
     Returns
     -------
@@ -64,7 +68,7 @@ def fan_grid(
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[style.label(i) for i in items],
+        subplot_titles=[style.label(i) for i in items] if subplot_titles else None,
         vertical_spacing=0.22 / rows if rows > 1 else 0.1,
         horizontal_spacing=0.08,
     )
@@ -94,6 +98,7 @@ def fan_grid(
             go.Scatter(
                 x=times, y=q[2], mode="lines", line={"color": style.SHOCK, "width": 2},
                 name="median", legendgroup="median", showlegend=first,
+                hovertemplate="%{x|%b %Y}: %{y:,.2f} " + y_titles[item] + "<extra>median</extra>",
             ),
             row=row + 1, col=col + 1,
         )  # fmt: skip
@@ -103,7 +108,7 @@ def fan_grid(
                 go.Scatter(
                     x=times, y=np.median(base, axis=0), mode="lines",
                     line={"color": style.BASELINE, "width": 1.5, "dash": "dash"},
-                    name="baseline median", legendgroup="baseline", showlegend=first,
+                    name="without the shock (median)", legendgroup="baseline", showlegend=first,
                 ),
                 row=row + 1, col=col + 1,
             )  # fmt: skip
@@ -125,31 +130,34 @@ def _unit(results: xr.Dataset, material: str) -> str:
 
 
 def shortfall_fan(
-    results: xr.Dataset, baseline: xr.Dataset | None = None, step_months: int = 1
+    results: xr.Dataset,
+    baseline: xr.Dataset | None = None,
+    step_months: int = 1,
+    marks: list[tuple[date, str]] | None = None,
 ) -> go.Figure:
-    """Magnet shortfall per step by sector, for sectors with a requirement; first panel: all."""
+    """Magnet shortfall of all sectors per month: bands over draws, median, baseline, events.
+
+    The title states the finding: the peak month and its median shortfall.
+    """
     short = results["shortfall"]
-    req = results["requirement"]
-    sectors = [str(s) for s in short[dims.SECTOR].to_numpy() if float(req.sel(sector=s).max()) > 0]
     total = short.sum(dims.SECTOR).expand_dims({dims.SECTOR: ["all sectors"]})
-    data = xr.concat([total, short.sel({dims.SECTOR: sectors})], dim=dims.SECTOR)
     base = None
     if baseline is not None:
-        b = baseline["shortfall"]
-        base = xr.concat(
-            [b.sum(dims.SECTOR).expand_dims({dims.SECTOR: ["all sectors"]}), b.sel(sector=sectors)],
-            dim=dims.SECTOR,
-        )
-    items = ["all sectors", *sectors]
-    step = "per month" if step_months == 1 else f"per {step_months} months"
-    return fan_grid(
-        data,
-        dims.SECTOR,
-        items,
-        f"Magnet shortfall by sector (t magnet {step}): median, 25-75% and 5-95% of draws",
-        dict.fromkeys(items, "t magnet"),
-        base,
-    )
+        base = baseline["shortfall"].sum(dims.SECTOR).expand_dims({dims.SECTOR: ["all sectors"]})
+    step = "a month" if step_months == 1 else f"per {step_months} months"
+    median = np.median(total.sel({dims.SECTOR: "all sectors"}).transpose(dims.DRAW, dims.TIME), 0)
+    if float(median.max()) > 0:
+        peak = int(np.argmax(median))
+        when = display.month(results[dims.TIME].to_numpy()[peak])
+        title = f"Magnet shortfall peaks in {when} at {median[peak]:,.0f} t {step} (median)"
+    else:
+        title = "No magnet shortfall in the median draw"
+    fig = fan_grid(
+        total, dims.SECTOR, ["all sectors"], title,
+        {"all sectors": f"t magnet {step}, all sectors"}, base, subplot_titles=False,
+    )  # fmt: skip
+    story.mark_events(fig, marks or [])
+    return fig
 
 
 def _moving(da: xr.DataArray, tol: float) -> list[str]:
@@ -158,31 +166,49 @@ def _moving(da: xr.DataArray, tol: float) -> list[str]:
     return [str(m) for m in da[dims.MATERIAL].to_numpy() if float(spread.sel(material=m)) > tol]
 
 
-def price_fan(results: xr.Dataset, baseline: xr.Dataset | None = None) -> go.Figure:
-    """Price multiples (price / baseline price) of the materials whose price moves."""
+def price_fan(
+    results: xr.Dataset,
+    baseline: xr.Dataset | None = None,
+    marks: list[tuple[date, str]] | None = None,
+) -> go.Figure:
+    """Price multiples (price / pre-shock price) of the materials whose price moves."""
     prices = results["price_multiple"]
     items = _moving(prices, 1e-9) or [str(prices[dims.MATERIAL].to_numpy()[-3])]
-    return fan_grid(
-        prices,
-        dims.MATERIAL,
-        items,
-        "Prices: multiple of the baseline price, by material",
-        dict.fromkeys(items, "× baseline price"),
-        None if baseline is None else baseline["price_multiple"],
+    peak = prices.sel({dims.MATERIAL: items}).median(dims.DRAW).max(dims.TIME)
+    top = str(peak.idxmax().item())
+    title = (
+        f"{display.name(top)} reaches {float(peak.max()):.1f}× its pre-shock price (median); "
+        "prices by material"
     )
+    fig = fan_grid(
+        prices, dims.MATERIAL, items, title, dict.fromkeys(items, "× pre-shock price"),
+        None if baseline is None else baseline["price_multiple"],
+    )  # fmt: skip
+    story.mark_events(fig, marks or [], rows=math.ceil(len(items) / COLUMNS))
+    return fig
 
 
-def stock_fan(results: xr.Dataset, baseline: xr.Dataset | None = None) -> go.Figure:
+def stock_fan(
+    results: xr.Dataset,
+    baseline: xr.Dataset | None = None,
+    marks: list[tuple[date, str]] | None = None,
+) -> go.Figure:
     """Focal industry stocks at the end of each step, by material, each on its own basis."""
     stock = results["stock"]
     items = [m for m in _moving(stock, 0.0) if float(stock.sel(material=m).max()) > 0]
     if not items:
         items = [str(stock[dims.MATERIAL].to_numpy()[-3])]
-    return fan_grid(
-        stock,
-        dims.MATERIAL,
-        items,
-        "Stocks at the end of each month, by material (each on its own mass basis)",
-        {m: _unit(results, m) for m in items},
-        None if baseline is None else baseline["stock"],
+    median = stock.sel({dims.MATERIAL: items}).median(dims.DRAW)
+    opening = median.isel({dims.TIME: 0})
+    share = (median.min(dims.TIME) / opening.where(opening > 0)).fillna(1.0)
+    first = str(share.idxmin().item())
+    title = (
+        f"Industry stocks of {display.name(first)} fall to {100 * float(share.min()):.0f}% of "
+        "their opening level at the lowest (median); end-of-month stocks by material"
     )
+    fig = fan_grid(
+        stock, dims.MATERIAL, items, title, {m: _unit(results, m) for m in items},
+        None if baseline is None else baseline["stock"],
+    )  # fmt: skip
+    story.mark_events(fig, marks or [], rows=math.ceil(len(items) / COLUMNS))
+    return fig

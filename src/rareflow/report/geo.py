@@ -14,7 +14,7 @@ from importlib import resources
 import plotly.graph_objects as go
 import xarray as xr
 
-from rareflow import dims
+from rareflow import dims, display
 from rareflow.model.network import MAGNETS
 from rareflow.report import style
 
@@ -43,7 +43,7 @@ def geo_assets_script() -> str:
     return "<script>" + geo_assets_js().replace("</", "<\\/") + "</script>"
 
 
-def import_map(results: xr.Dataset, heading: str = "") -> go.Figure:
+def import_map(results: xr.Dataset) -> go.Figure:
     """Map the focal country's magnet shipments by partner (t magnet over the horizon).
 
     Totals over the horizon, mean of draws; the rest of the world is not a country and is given in
@@ -53,12 +53,12 @@ def import_map(results: xr.Dataset, heading: str = "") -> go.Figure:
     ----------
     results
         A run's results with ``shipped`` by partner.
-    heading
-        Which run this is, for the title.
     """
     country = str(results.attrs.get("country", ""))
     fig = go.Figure()
     rest = 0.0
+    partners: list[str] = []
+    values: list[float] = []
     if "shipped" in results:
         shipped = results["shipped"].sel(material=list(MAGNETS)).sum([dims.TIME, dims.MATERIAL])
         totals = shipped.mean(dims.DRAW)
@@ -80,9 +80,17 @@ def import_map(results: xr.Dataset, heading: str = "") -> go.Figure:
             colorscale=[[0, "#4a6fa5"], [1, "#4a6fa5"]], hovertemplate=f"{country}<extra></extra>",
         )
     )  # fmt: skip
-    title = f"Where {country}'s magnets come from ({heading}): t magnet shipped over the horizon"
+    every = sum(values) + rest
+    if values and every > 0:
+        top = max(range(len(values)), key=values.__getitem__)
+        title = (
+            f"{display.name(partners[top])} ships {100 * values[top] / every:.0f}% of the "
+            f"magnets {display.name(country)} imports (t magnet over the horizon)"
+        )
+    else:
+        title = f"Where {display.name(country)}'s magnets come from (t magnet over the horizon)"
     if rest > 0:
-        title += f"; rest of world, not mapped: {rest:,.0f} t"
+        title += f"<br><sub>rest of world, not a country on the map: {rest:,.0f} t</sub>"
     fig.update_layout(**style.layout(title, height=460))
     fig.update_geos(
         projection_type="natural earth", showcountries=True, countrycolor="#bbbbbb",

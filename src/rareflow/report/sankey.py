@@ -22,7 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
-from rareflow import dims
+from rareflow import dims, display
 from rareflow.data.load import Dataset
 from rareflow.dims import PROCESS
 from rareflow.model.network import MAGNETS, Process
@@ -35,10 +35,19 @@ NDPR = ("oxide_ndpr", "metal_ndpr")
 _TINY = 1e-9
 
 
+_RECIPES: dict[tuple[str, str], tuple[Process, ...]] = {}
+"""Recipes by (data version, scenario without draws and seed): compiling takes a second."""
+
+
 def process_recipes(scenario: Scenario, dataset: Dataset) -> tuple[Process, ...]:
     """Return the domestic processes and their recipes, as the engine compiled them."""
     # One draw is enough: recipes come from the dataset, not from the uncertain inputs.
-    return compile_scenario(scenario, np.array([0]), dataset).network.processes
+    key = (dataset.version, scenario.model_dump_json(exclude={"draws", "seed", "name"}))
+    if key not in _RECIPES:
+        if len(_RECIPES) > 64:
+            _RECIPES.clear()
+        _RECIPES[key] = compile_scenario(scenario, np.array([0]), dataset).network.processes
+    return _RECIPES[key]
 
 
 @dataclass
@@ -189,9 +198,18 @@ def sankey_trace(flows: Flows, domain_x: tuple[float, float]) -> go.Sankey:
 
 
 def _panels(panels: list[tuple[str, Flows]], title: str, height: int = 520) -> go.Figure:
-    """Put Sankey traces side by side, each with a heading."""
+    """Put Sankey traces side by side, each with a heading.
+
+    A panel without any flow (e.g. NdPr metal in a country with no metal plant and no metal
+    imports) is not drawn: an empty Sankey breaks plotly.js ("Invalid array length"). The title
+    names what was left out.
+    """
     fig = go.Figure()
-    width = 1.0 / len(panels)
+    empty = [heading for heading, flows in panels if not (flows.sources or flows.sinks)]
+    panels = [(heading, flows) for heading, flows in panels if flows.sources or flows.sinks]
+    if empty:
+        title += f"; no flows of {', '.join(empty)}"
+    width = 1.0 / max(len(panels), 1)
     for n, (heading, flows) in enumerate(panels):
         x0, x1 = n * width + (0.02 if n else 0.0), (n + 1) * width - 0.02
         fig.add_trace(sankey_trace(flows, (x0, x1)))
@@ -231,11 +249,12 @@ def magnet_sankey(
         need = unmet + sum(v for k, v in flows.sinks.items() if k in flows.unmet)
         pct = f", {100 * unmet / need:.0f}% of the requirement unmet" if need > 0 else ""
         panels.append((f"{heading}{pct}", flows))
-    horizon = shock.sizes[dims.TIME]
+    times = shock[dims.TIME].to_numpy()
+    span = f"{display.month(times[0])}-{display.month(times[-1])}"
     return _panels(
         panels,
-        f"Magnets in {country}: where they came from and where they went, t magnet over "
-        f"{horizon} steps (mean of draws)",
+        f"Magnets in {country}, {span}: where they came from and where they went "
+        "(t magnet, mean of draws)",
     )
 
 

@@ -125,3 +125,23 @@ def baseline_for(shock: ReportRun, dataset: Dataset, progress: Progress | None =
         return shock
     base = with_overrides(baseline_scenario(sc), draws=shock.draws)
     return from_result(run(base, dataset=dataset, progress=progress))
+
+
+def shock_alone_for(
+    shock: ReportRun, dataset: Dataset, progress: Progress | None = None
+) -> ReportRun | None:
+    """Run a run's scenario without its levers (the shock alone), or None if it has no levers.
+
+    Same draws and seed, so the difference from the run is what the levers do.
+    """
+    sc = shock.scenario
+    if not sc.levers:
+        return None
+    alone = with_overrides(
+        sc,
+        name=f"{sc.name} (shock alone)"[:120],
+        description=f"{sc.name} without its levers",
+        levers=[],
+        draws=shock.draws,
+    )
+    return from_result(run(alone, dataset=dataset, progress=progress))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rareflow import display
+
 SHOCK = "#c0392b"
 """Colour of the shock run."""
 BASELINE = "#2c7fb8"
@@ -15,27 +17,15 @@ PARTNER_COLOURS = {"CHN": "#d95f02", "ROW": "#1b9e77"}
 OTHER_PARTNER = "#7570b3"
 FONT = "Helvetica, Arial, sans-serif"
 
-UNIT_LABELS = {
-    "t_reo": "t REO",
-    "t_oxide": "t oxide",
-    "t_metal": "t metal",
-    "t_magnet": "t magnet",
-}
-"""How each mass basis is written on axes and in titles."""
-
 
 def label(identifier: str) -> str:
-    """Return an id (``ev_car``, ``magnet_ndfeb_sintered``) as words for a reader."""
-    spelled = {"ndfeb": "NdFeB", "ndpr": "NdPr", "smco": "SmCo", "ev": "EV", "ice": "ICE"}
-    spelled |= {"dy": "Dy", "tb": "Tb", "sm": "Sm", "reo": "REO"}
-    words = [spelled.get(w, w) for w in identifier.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
+    """Return an id (``ev_car``) as its display name (:func:`rareflow.display.name`)."""
+    return display.name(identifier)
 
 
 def unit_label(unit: str) -> str:
-    """Return a mass basis (``t_magnet``) as written for a reader (``t magnet``)."""
-    return UNIT_LABELS.get(unit, unit.replace("_", " "))
+    """Return a unit id (``t_magnet``) as written for a reader (:func:`rareflow.display.unit`)."""
+    return display.unit(unit)
 
 
 def rgba(hex_colour: str, alpha: float) -> str:

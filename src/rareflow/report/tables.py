@@ -24,6 +24,8 @@ from rareflow.indicators.dataset_view import (
     stage_concentration,
 )
 
+INR_CRORE = 1e7
+"""Rupees in a crore."""
 EXCLUDED_COSTS = frozenset({"import_cost"})
 """Cost variables that every run has and that are not the cost of a lever."""
 
@@ -35,7 +37,7 @@ def spread(values: np.ndarray, digits: int = 0, unit: str = "") -> str:
     return f"{f.format(p50)}{unit} [{f.format(p5)}..{f.format(p95)}]"
 
 
-def _headline_column(results: xr.Dataset) -> dict[str, str]:
+def _headline_column(results: xr.Dataset, inr_per_usd: float | None) -> dict[str, str]:
     short = results["shortfall"].sum(dims.SECTOR)
     req = results["requirement"].sum(dims.SECTOR)
     cum_short = short.sum(dims.TIME).to_numpy()
@@ -43,24 +45,34 @@ def _headline_column(results: xr.Dataset) -> dict[str, str]:
     pct = 100 * np.divide(cum_short, cum_req, out=np.zeros_like(cum_short), where=cum_req > 0)
     ratio = (short / req.where(req > 0)).fillna(0.0)
     months_short = (ratio > 1e-3).sum(dims.TIME).to_numpy()
-    cost = results["import_cost"].sum(dims.TIME).to_numpy() / 1e6
+    cost = results["import_cost"].sum(dims.TIME).to_numpy()
     unpriced = str(results["import_cost"].attrs.get("unpriced", ""))
-    return {
-        "magnet requirement, cumulative (t)": spread(cum_req),
-        "shortfall, cumulative (t)": spread(cum_short),
-        "shortfall, cumulative (% of requirement)": spread(pct, 1, "%"),
-        "peak monthly shortfall (t)": spread(short.max(dims.TIME).to_numpy(), 1),
-        "steps with a shortfall": spread(months_short.astype(float)),
-        "import bill at scarcity prices (USD million)": spread(cost, 1),
-        "imports the bill leaves out (no price in prices.csv)": unpriced or "none",
+    out = {
+        "magnet requirement over the horizon (t magnet)": spread(cum_req),
+        "shortfall over the horizon (t magnet)": spread(cum_short),
+        "shortfall over the horizon (% of requirement)": spread(pct, 1, "%"),
+        "worst month's shortfall (t magnet)": spread(short.max(dims.TIME).to_numpy(), 1),
+        "months with a shortfall": spread(months_short.astype(float)),
     }
+    if float(np.abs(cost).max()) > 0:
+        out["import bill at scarcity prices (US$ million)"] = spread(cost / 1e6, 1)
+        if inr_per_usd:
+            out["import bill at scarcity prices (₹ crore)"] = spread(
+                cost * inr_per_usd / INR_CRORE, 0
+            )
+    else:
+        out["import bill at scarcity prices"] = "not priced: the dataset has no price for these"
+    out["imports the bill leaves out (no price in prices.csv)"] = unpriced or "none"
+    return out
 
 
-def headline_frame(shock: xr.Dataset, baseline: xr.Dataset | None) -> pd.DataFrame:
+def headline_frame(
+    shock: xr.Dataset, baseline: xr.Dataset | None, inr_per_usd: float | None = None
+) -> pd.DataFrame:
     """Headline figures over all sectors, for the run and (if given) its baseline."""
-    frame = pd.DataFrame({"shock": _headline_column(shock)})
+    frame = pd.DataFrame({"with the shock": _headline_column(shock, inr_per_usd)})
     if baseline is not None:
-        frame["baseline"] = pd.Series(_headline_column(baseline))
+        frame["without the shock"] = pd.Series(_headline_column(baseline, inr_per_usd))
     frame.index.name = "figure (median [5th..95th percentile] over draws)"
     return frame.reset_index()
 
@@ -79,7 +91,19 @@ def _fraction_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+_INDICATORS: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
+"""Indicator tables by (data version, country): they depend on nothing else."""
+
+
 def indicator_frames(dataset: Dataset, country: str) -> dict[str, pd.DataFrame]:
+    """Return :func:`compute_indicator_frames`, computed once per data version and country."""
+    key = (dataset.version, country)
+    if key not in _INDICATORS:
+        _INDICATORS[key] = compute_indicator_frames(dataset, country)
+    return {k: v.copy() for k, v in _INDICATORS[key].items()}
+
+
+def compute_indicator_frames(dataset: Dataset, country: str) -> dict[str, pd.DataFrame]:
     """Concentration and import reliance on the dataset (:mod:`rareflow.indicators`).
 
     Returns
@@ -107,10 +131,12 @@ def indicator_frames(dataset: Dataset, country: str) -> dict[str, pd.DataFrame]:
 
 
 def lever_cost_frame(results: xr.Dataset) -> pd.DataFrame | None:
-    """Costs of the scenario's levers, or None when the results carry none.
+    """Costs of the scenario's levers, by lever and component, in US$ and ₹ crore, by year.
 
     A lever cost is a result variable with a ``lever`` dimension or whose name ends in ``_cost``
-    (the import bill is not one); each is totalled over time.
+    (the import bill is not one). Totals over the horizon are the median [5th..95th] over
+    draws; the yearly columns are medians (US$ million), so they need not add up to the total's
+    median. Returns None when the results carry no lever cost.
     """
     names = [
         str(v)
@@ -121,20 +147,33 @@ def lever_cost_frame(results: xr.Dataset) -> pd.DataFrame | None:
     rows: list[dict[str, Any]] = []
     for name in names:
         da = results[name]
-        if dims.TIME in da.dims:
-            da = da.sum(dims.TIME)
-        unit = str(da.attrs.get("unit", results[name].attrs.get("unit", "")))
-        labels = [str(x) for x in da[dims.LEVER].to_numpy()] if dims.LEVER in da.dims else [""]
-        for label in labels:
-            part = da.sel({dims.LEVER: label}) if dims.LEVER in da.dims else da
-            other = [d for d in part.dims if d != dims.DRAW]
-            values = (part.sum(other) if other else part).to_numpy().ravel()
-            rows.append(
-                {
-                    "cost": name,
-                    "lever": label,
-                    "unit": unit,
-                    "total over the horizon (median [5th..95th])": spread(values, 1),
+        rate = da.attrs.get("inr_per_usd")
+        unit = str(da.attrs.get("unit", ""))
+        levers = [str(x) for x in da[dims.LEVER].to_numpy()] if dims.LEVER in da.dims else [""]
+        parts = [str(c) for c in da["component"].to_numpy()] if "component" in da.dims else [""]
+        for lever in levers:
+            for part in [*parts, "total"] if len(parts) > 1 else parts:
+                sel = da.sel({dims.LEVER: lever}) if dims.LEVER in da.dims else da
+                if part not in {"", "total"}:
+                    sel = sel.sel(component=part)
+                other = [d for d in sel.dims if d not in (dims.DRAW, dims.TIME)]
+                per_time = sel.sum(other) if other else sel
+                total = per_time.sum(dims.TIME) if dims.TIME in per_time.dims else per_time
+                values = total.to_numpy().ravel()
+                if part != "total" and not np.abs(values).max() > 0:
+                    continue
+                scale = 1e6 if unit.startswith("usd") else 1.0
+                row: dict[str, Any] = {
+                    "lever": lever or name,
+                    "component": part or "all",
+                    f"total ({'US$ million' if scale > 1 else unit})": spread(values / scale, 1),
                 }
-            )
+                if rate and unit.startswith("usd"):
+                    row["total (₹ crore)"] = spread(values * float(rate) / INR_CRORE, 0)
+                if dims.TIME in per_time.dims and scale > 1:
+                    years = per_time[dims.TIME].dt.year
+                    yearly = per_time.groupby(years).sum().median(dims.DRAW) / scale
+                    for year, v in zip(yearly["year"].to_numpy(), yearly.to_numpy(), strict=True):
+                        row[f"{year} (US$ million, median)"] = f"{float(v):,.1f}"
+                rows.append(row)
     return pd.DataFrame(rows) if rows else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -12,9 +14,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import core_schema
 
 from rareflow.scenario.distributions import MAX_MAGNITUDE, bounds
 
@@ -90,3 +94,38 @@ def check_dates(start: date, end: date | None) -> None:
     """Raise ValueError if a period ends before it starts."""
     if end is not None and end < start:
         raise ValueError(f"end ({end}) is before start ({start})")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A scenario number's unit and bounds, declared once on its field.
+
+    ``t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]`` validates the number (every value a
+    distribution can take must lie in ``[low, high]``; the error names the field's own path) and
+    is read back by :meth:`rareflow.scenario.levers.base.LeverBase.field_specs` for forms, the
+    optimiser and the documentation.
+
+    Parameters
+    ----------
+    unit
+        Unit of the number (``t/yr``, ``month``, ``share``, ``INR crore``, ``USD/kg``...).
+    low, high
+        Bounds of every value it may take.
+    """
+
+    unit: str
+    low: float = -math.inf
+    high: float = math.inf
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Check the bounds after the field's own validation."""
+        spec = self
+
+        def check(value: Any, info: core_schema.ValidationInfo) -> Any:
+            if value is not None:
+                check_range(value, spec.low, spec.high, str(info.field_name))
+            return value
+
+        return core_schema.with_info_after_validator_function(check, handler(source))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,45 +19,49 @@ if TYPE_CHECKING:
     from rareflow.data.load import Dataset
     from rareflow.model.chain import Chain
 
-REFORM_PREFIX = "reforms."
-"""Prefix of the modifiers regulatory reforms record with the sampler's drawn values."""
+PermitKind = Literal["extraction", "processing"]
 
 
-def reform_value(sampler: Sampler, name: str) -> FloatArray | None:
-    """Return a modifier set by a ``regulatory_reform`` lever, or None if none set it.
+@dataclass
+class Modifiers:
+    """What levers change for the levers applied after them (typed; never sampler keys).
 
-    Reforms are applied before the other levers (compile.py) and record their modifiers with the
-    sampler's drawn values, which compile and the cost models share, so a lever's ``apply`` and
-    its ``cost`` see the same reform. Names: ``permit_months.extraction``,
-    ``permit_months.processing`` (caps, months), ``thorium_cost_factor`` and
-    ``licence_probability`` (see :mod:`rareflow.scenario.levers.regulatory_reform`).
+    Levers of the ``MODIFIERS`` phase write here before the others are applied, whatever their
+    place in the scenario; compile hands the same object to the cost models, so a lever's
+    ``apply`` and its ``cost`` see the same values.
+
+    Parameters
+    ----------
+    permit_cap_months
+        (1 or D,) most months a permit of each kind may take (``regulatory_reform``).
+    thorium_cost_factor
+        (1 or D,) multiplier on the cost of handling thorium by-products (``regulatory_reform``).
+    licence_probability
+        (1 or D,) chance a private block is licensed to handle radioactive by-products
+        (``regulatory_reform``); None: the block's own figure.
+    discount_rate_cut
+        (1 or D,) cut in the cost of capital of the investments a ``consortium`` backs, a share
+        per year; ``finance`` subtracts it from its discount rate.
+    discount_rate_read
+        Whether a lever has read ``discount_rate_cut`` (a consortium listed after it would be
+        missed: it refuses).
     """
-    return sampler.drawn.get(REFORM_PREFIX + name)
 
+    permit_cap_months: dict[PermitKind, FloatArray] = field(default_factory=dict)
+    thorium_cost_factor: FloatArray | None = None
+    licence_probability: FloatArray | None = None
+    discount_rate_cut: FloatArray = field(default_factory=lambda: np.zeros(1))
+    discount_rate_read: bool = False
 
-CONSORTIUM_PREFIX = "consortium."
-"""Prefix of the figures a ``consortium`` lever records with the sampler's drawn values."""
+    def permit_months(self, kind: PermitKind, default: FloatArray) -> FloatArray:
+        """Months a permit of ``kind`` takes: ``default``, capped by a reform if there is one."""
+        cap = self.permit_cap_months.get(kind)
+        return default if cap is None else np.minimum(default, cap)
 
-
-def cost_of_capital_cut(sampler: Sampler) -> FloatArray:
-    """Cut in the cost of capital (a share per year) from ``consortium`` levers, 0 if none.
-
-    A consortium of state-owned firms (IREL, NMDC, KABIL) pools investment and shares risk, so
-    a project it backs can be financed more cheaply. The consortium records its cut with the
-    sampler's drawn values, which compile and the cost models share, so a lever that appraises
-    an investment (``finance``) sees the same cut in ``apply`` and ``cost``: subtract it from the
-    discount rate. A consortium must be listed before the levers that read it (it checks).
-    """
-    return sampler.drawn.get(CONSORTIUM_PREFIX + "discount_rate_cut", np.zeros(1))
-
-
-def permit_months(sampler: Sampler, kind: str, default: FloatArray) -> FloatArray:
-    """Return the months a permit of ``kind`` (extraction or processing) takes.
-
-    That is ``default``, capped by a reform's limit if the scenario has one.
-    """
-    cap = reform_value(sampler, f"permit_months.{kind}")
-    return default if cap is None else np.minimum(default, cap)
+    def cost_of_capital_cut(self) -> FloatArray:
+        """Return the cut in the cost of capital, recording that it was read."""
+        self.discount_rate_read = True
+        return self.discount_rate_cut
 
 
 @dataclass
@@ -76,6 +80,8 @@ class CompileContext:
         For each magnet commodity, the elements its typical composition contains.
     dataset
         The dataset the chain came from.
+    modifiers
+        What levers applied so far changed for the others (see :class:`Modifiers`).
     """
 
     net: Network
@@ -83,6 +89,7 @@ class CompileContext:
     sampler: Sampler
     magnet_elements: dict[str, frozenset[Element]]
     dataset: Dataset
+    modifiers: Modifiers = field(default_factory=Modifiers)
 
     def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
         """(T,) True for steps in [start, end) (see :meth:`Network.active`)."""
@@ -142,19 +149,6 @@ class CompileContext:
         proc_loss = net.proc_loss.copy()
         proc_loss[j] = np.maximum(loss, 0.0)
         net.proc_loss = proc_loss
-
-    def set_reform(self, name: str, values: FloatArray) -> None:
-        """Record a reform's modifier for the levers applied after it (see :func:`reform_value`)."""
-        self.sampler.drawn[REFORM_PREFIX + name] = values
-
-    def add_cost_of_capital_cut(self, values: FloatArray) -> None:
-        """Record a consortium's cut in the cost of capital (see :func:`cost_of_capital_cut`)."""
-        key = CONSORTIUM_PREFIX + "discount_rate_cut"
-        self.sampler.drawn[key] = cost_of_capital_cut(self.sampler) + values
-
-    def permit_months(self, kind: str, default: FloatArray) -> FloatArray:
-        """Return the months a permit of ``kind`` takes, capped by a reform (see above)."""
-        return permit_months(self.sampler, kind, default)
 
     def partner(self, code: str) -> int:
         """Index of a partner in the network."""

@@ -86,6 +86,11 @@ class Parameters(StrictModel):
         supply too (assumption).
     restock_months
         Months over which industry closes the gap to its stock target (assumption).
+    partner_min_share
+        Partners below this share of the focal country's supply at every stage, and named by no
+        shock or lever, are pooled into the rest of the world (``ROW``) in the engine (an
+        assumption that keeps the engine's partner axis short; 0 keeps every partner). The
+        notes of a run name the partners pooled.
     """
 
     industry_cover_weeks: Number | None = None
@@ -94,6 +99,7 @@ class Parameters(StrictModel):
     nonchina_surge: Number = 0.3
     row_competition: Number = 0.5
     restock_months: Number = 3.0
+    partner_min_share: float = Field(default=0.02, ge=0, le=1, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> Parameters:

@@ -59,14 +59,15 @@ import xarray as xr
 from rareflow import dims
 from rareflow.cache import BoundedCache
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import latest_row
+from rareflow.data.query import (
+    activity_rows,
+    growth_rows,
+    latest_row,
+    magnet_intensities,
+    matching,
+)
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
-from rareflow.model.demand import (
-    ACTIVITY_METRIC_PREFERENCE,
-    INTENSITY_UNIT_FOR_ACTIVITY,
-    growth_rows,
-)
 from rareflow.stocks.dynamic import inflow_driven
 from rareflow.stocks.lifetimes import (
     FixedLifetime,
@@ -288,17 +289,13 @@ def _activity_unit(dataset: Dataset, sector: str) -> str:
 def _activity_rows(dataset: Dataset, country: str, sector: str) -> dict[int, dict[str, object]]:
     """Return the chosen activity row of each year (preferred metric), checked for its unit."""
     unit = _activity_unit(dataset, sector)
-    activity = dataset.chosen("sector_activity")
-    rows = records(activity[(activity["country"] == country) & (activity["sector"] == sector)])
-    rank = {m: i for i, m in enumerate(ACTIVITY_METRIC_PREFERENCE)}
-    by_year: dict[int, dict[str, object]] = {}
-    for r in sorted(rows, key=lambda r: rank[str(r["metric"])]):
+    every = matching(dataset, "sector_activity", country=country, sector=sector)
+    for r in records(every):
         if r["unit"] != unit:
             raise _problem(
                 r, "unit", f"unit mismatch: {sector} activity is counted in {unit}; got {r['unit']}"
             )
-        by_year.setdefault(int(str(r["year"])), r)
-    return by_year
+    return {int(str(r["year"])): r for r in records(activity_rows(dataset, country, sector))}
 
 
 def _interpolate(years: np.ndarray, cited: dict[int, FloatArray]) -> FloatArray:
@@ -361,10 +358,10 @@ def _backcast_growth(
     """(n,) growth before the earliest cited year: assumed, or calibrated to a cumulative figure."""
     table = dataset.chosen("in_use_history")
     mine = table[(table["country"] == country) & (table["sector"] == sector)].sort_values("year")
-    growth_rows = records(mine[mine["parameter"] == "backcast_growth"])
+    backcast_rows = records(mine[mine["parameter"] == "backcast_growth"])
     anchor_rows = records(mine[mine["parameter"] == "cumulative_activity"])
     what = "activity before the earliest cited year"
-    if growth_rows and anchor_rows:
+    if backcast_rows and anchor_rows:
         raise _problem(
             anchor_rows[-1],
             "parameter",
@@ -400,7 +397,7 @@ def _backcast_growth(
         return growth, InputUse(
             what, sector, "in_use_history", source, _basis(dataset, source), detail
         )
-    if not growth_rows:
+    if not backcast_rows:
         raise DataError(
             [
                 Problem(
@@ -410,7 +407,7 @@ def _backcast_growth(
                 )
             ]
         )
-    row = growth_rows[-1]
+    row = backcast_rows[-1]
     growth = draw.row(f"in_use_history:{country}:{sector}:backcast_growth", row)
     source = str(row["source_id"])
     detail = f"{int(years[0])}-{first - 1} back-cast at {_number(row['value']):.3g} a year"
@@ -478,21 +475,19 @@ def _activity(
 def _intensity(
     dataset: Dataset, sector: str, draw: _Draws
 ) -> tuple[dict[str, FloatArray], list[InputUse]]:
-    """(n,) t of each magnet per unit of activity (intensity x share of units), and sources."""
-    wanted, to_tonnes = INTENSITY_UNIT_FOR_ACTIVITY[_activity_unit(dataset, sector)]
-    table = dataset.chosen("intensities")
-    mine = table[(table["sector"] == sector) & (table["unit"] == wanted)]
-    shares = table[(table["sector"] == sector) & (table["metric"] == "share_of_units")]
+    """(n,) t of each magnet per unit of activity (intensity x share of units), and sources.
+
+    The intensities are the engine's (:func:`rareflow.data.query.magnet_intensities`).
+    """
     out: dict[str, FloatArray] = {}
     sources: list[InputUse] = []
-    for r in records(mine[mine["metric"] == "intensity"]):
-        material = str(r["material"])
-        value = draw.row(f"intensities:{sector}:{material}:intensity", r) * to_tonnes
+    for one in magnet_intensities(dataset, sector):
+        material, r = one.material, one.intensity
+        value = draw.row(f"intensities:{sector}:{material}:intensity", r) * one.to_tonnes
         sources.append(_row_use("intensity", sector, "intensities", r, dataset))
-        share = records(shares[shares["material"] == material])
-        if share:
-            value = value * draw.row(f"intensities:{sector}:{material}:share_of_units", share[0])
-            sources.append(_row_use("share of units", sector, "intensities", share[0], dataset))
+        if one.share is not None:
+            value = value * draw.row(f"intensities:{sector}:{material}:share_of_units", one.share)
+            sources.append(_row_use("share of units", sector, "intensities", one.share, dataset))
         out[material] = value
     return out, sources
 

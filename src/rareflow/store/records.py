@@ -43,6 +43,11 @@ def new_run_id(now: datetime) -> str:
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(4)}"
 
 
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def check_run_id(run_id: str) -> str:
     """Return ``run_id`` if it is a well-formed run id.
 
@@ -63,7 +68,7 @@ def check_run_id(run_id: str) -> str:
     """
     if not isinstance(run_id, str) or RUN_ID_PATTERN.match(run_id) is None:
         raise StoreError(
-            f"invalid run id {run_id!r}: expected one like '20261130T050904123456Z-1a2b3c4d' "
+            f"invalid run id {_shown(run_id)}: expected one like '20261130T050904123456Z-1a2b3c4d' "
             "(see `rareflow runs list`)"
         )
     return run_id

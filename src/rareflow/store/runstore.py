@@ -174,17 +174,24 @@ class RunStore:
         Repair the store while opening it (see :meth:`repair`, whose findings are kept in
         :attr:`repairs`): rebuild a missing or unreadable catalogue from the runs' own records,
         put complete uncatalogued runs back, and quarantine what interrupted writes left.
+    create
+        Create the store if it does not exist (False for commands that only read or check).
 
     Raises
     ------
     StoreError
-        If the path is empty or not a directory, the directory holds other things than a run
-        store, the catalogue is missing or unreadable (without ``repair``), or the store cannot
-        be created or locked.
+        If the path is empty or not a directory (or missing, without ``create``), the directory
+        holds other things than a run store, the catalogue is missing or unreadable (without
+        ``repair``), or the store cannot be created or locked.
     """
 
     def __init__(
-        self, path: Path | str | None = None, *, lock_timeout: float = 30.0, repair: bool = False
+        self,
+        path: Path | str | None = None,
+        *,
+        lock_timeout: float = 30.0,
+        repair: bool = False,
+        create: bool = True,
     ) -> None:
         if path is not None and not str(path).strip():
             raise StoreError(
@@ -192,10 +199,26 @@ class RunStore:
                 "store's directory, or leave it out for the default"
             )
         chosen = Path(path) if path is not None else default_store_path()
-        self.path = chosen.expanduser().resolve()
         self.lock_timeout = lock_timeout
         self.repairs: builtins.list[StoreProblem] = []
-        self._create(explicit=path is not None, repair=repair)
+        try:
+            self.path = chosen.expanduser().resolve()
+            exists = self.path.exists()
+        except (OSError, RuntimeError, ValueError) as exc:  # a loop, a NUL, a name too long
+            raise StoreError(
+                f"cannot use {str(chosen)[:200]!r} as a run store: {str(exc)[:200]}"
+            ) from None
+        if not create and not exists:
+            raise StoreError(
+                f"there is no run store at {self.path}: nothing has been stored there (give the "
+                "store's directory with --store, or store a run first)"
+            )
+        try:
+            self._create(explicit=path is not None, repair=repair)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise StoreError(
+                f"cannot use {str(chosen)[:200]!r} as a run store: {str(exc)[:200]}"
+            ) from None
         with self._locked():
             if repair:
                 self.repairs = self._repair_catalogue()

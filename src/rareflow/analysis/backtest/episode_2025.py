@@ -24,6 +24,7 @@ import pandas as pd
 
 from rareflow import dims
 from rareflow.analysis.backtest.result import BacktestResult, Comparison, spread_text
+from rareflow.data import query
 from rareflow.data.asof import AsOfLog, as_of
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
@@ -112,13 +113,14 @@ def _licence_comparison(scenario: Scenario, full: Dataset) -> list[Comparison]:
             )
         )
     cover = scenario.parameters.industry_cover_weeks
-    inv = full.chosen("inventories")
-    inv = inv[(inv["country"] == "IND") & (inv["holder"] == "industry")]
-    if cover is not None and not inv.empty:
-        row = inv.iloc[0]
+    try:
+        reported: query.Fact | None = query.industry_cover(full, "IND")
+    except InputError:
+        reported = None
+    if cover is not None and reported is not None:
         lo, mid, hi = as_distribution(cover).ppf(QUANTILES)
-        low = row["low"] if pd.notna(row["low"]) else row["value"]
-        high = row["high"] if pd.notna(row["high"]) else row["value"]
+        low = reported.low if reported.low is not None else reported.value
+        high = reported.high if reported.high is not None else reported.value
         out.append(
             Comparison(
                 "industry magnet cover",
@@ -129,7 +131,7 @@ def _licence_comparison(scenario: Scenario, full: Dataset) -> list[Comparison]:
                 f"{lo:.1f}..{hi:.1f}",
                 float("nan"),
                 None,
-                (str(row["source_id"]),),
+                reported.sources,
                 "assumed wide before April 2025 (no earlier figure); the later report is shown, "
                 "not used",
             )

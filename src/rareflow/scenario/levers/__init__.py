@@ -1,93 +1,32 @@
-"""Policy levers: one module each, sharing the interface of :class:`LeverBase`."""
+"""Policy levers: one module each, one class per module, registered by defining it.
 
-from typing import Annotated
+Every module of this package is imported here, so a lever class registers itself
+(:data:`rareflow.scenario.levers.base.REGISTRY`) and joins the scenario schema's :data:`Lever`
+union without any list to edit. See :mod:`rareflow.scenario.levers.base` for the protocol.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import operator
+import pkgutil
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
-from rareflow.scenario.levers.bioleaching import Bioleaching
-from rareflow.scenario.levers.capacity import PROCESS_IDS, Capacity
-from rareflow.scenario.levers.consortium import Consortium
-from rareflow.scenario.levers.exploration_pipeline import ExplorationPipeline
-from rareflow.scenario.levers.finance import Finance
-from rareflow.scenario.levers.magnet_cluster import MagnetCluster
-from rareflow.scenario.levers.magnet_scheme import MagnetScheme
-from rareflow.scenario.levers.partner_capacity import PartnerCapacity
-from rareflow.scenario.levers.private_blocks import PrivateBlocks
-from rareflow.scenario.levers.private_buffer import PrivateBuffer
-from rareflow.scenario.levers.recycling import Recycling
-from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
-from rareflow.scenario.levers.south_south_corridor import SouthSouthCorridor
-from rareflow.scenario.levers.stockpile import Stockpile
-from rareflow.scenario.levers.substitution import Substitution
-from rareflow.scenario.levers.supply_contract import SupplyContract
-from rareflow.scenario.levers.technology_tie import TechnologyTie
+from rareflow.scenario.levers.base import REGISTRY, CostContext, CostLine, LeverBase
 
-Lever = Annotated[
-    Capacity
-    | MagnetScheme
-    | Stockpile
-    | SupplyContract
-    | Substitution
-    | PrivateBuffer
-    | Finance
-    | RegulatoryReform
-    | TechnologyTie
-    | PartnerCapacity
-    | MagnetCluster
-    | ExplorationPipeline
-    | Consortium
-    | PrivateBlocks
-    | SouthSouthCorridor
-    | Bioleaching
-    | Recycling,
-    Field(discriminator="type"),
-]
-"""Any lever, chosen by its ``type`` field."""
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-LEVER_TYPES: tuple[type[LeverBase], ...] = (
-    Capacity,
-    MagnetScheme,
-    Stockpile,
-    SupplyContract,
-    Substitution,
-    PrivateBuffer,
-    Finance,
-    RegulatoryReform,
-    TechnologyTie,
-    PartnerCapacity,
-    MagnetCluster,
-    ExplorationPipeline,
-    Consortium,
-    PrivateBlocks,
-    SouthSouthCorridor,
-    Bioleaching,
-    Recycling,
-)
-"""Every lever class, for listing and documentation."""
+LEVER_TYPES: tuple[type[LeverBase], ...] = tuple(REGISTRY[tag] for tag in sorted(REGISTRY))
+"""Every lever class, by type tag."""
 
-__all__ = [
-    "LEVER_TYPES",
-    "PROCESS_IDS",
-    "Bioleaching",
-    "Capacity",
-    "Consortium",
-    "CostContext",
-    "CostLine",
-    "ExplorationPipeline",
-    "Finance",
-    "Lever",
-    "LeverBase",
-    "MagnetCluster",
-    "MagnetScheme",
-    "PartnerCapacity",
-    "PrivateBlocks",
-    "PrivateBuffer",
-    "Recycling",
-    "RegulatoryReform",
-    "SouthSouthCorridor",
-    "Stockpile",
-    "Substitution",
-    "SupplyContract",
-    "TechnologyTie",
-]
+if TYPE_CHECKING:
+    Lever = LeverBase
+else:
+    Lever = Annotated[functools.reduce(operator.or_, LEVER_TYPES), Field(discriminator="type")]
+    """Any lever, chosen by its ``type`` field."""
+
+__all__ = ["LEVER_TYPES", "CostContext", "CostLine", "Lever", "LeverBase"]

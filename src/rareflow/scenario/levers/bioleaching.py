@@ -21,14 +21,14 @@ monazite, ANSTO 2012; midpoint 8%).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import model_validator
 
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import Day, check_range
-from rareflow.scenario.context import CompileContext, permit_months
+from rareflow.scenario.common import Day, Spec
+from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, bounds
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
@@ -102,72 +102,61 @@ class Bioleaching(LeverBase):
     """
 
     type: Literal["bioleaching"] = "bioleaching"
-    ore_t_per_year: Number
-    reo_grade: Number = 0.55
-    recovery: Number = 0.754
-    baseline_recovery: Number = 0.0
+    ore_t_per_year: Annotated[Number, Spec("t ore/yr", 0, 1e8)]
+    reo_grade: Annotated[Number, Spec("share", 0, 1)] = 0.55
+    recovery: Annotated[Number, Spec("share", 0, 1)] = 0.754
+    baseline_recovery: Annotated[Number, Spec("share", 0, 1)] = 0.0
     start: Day
-    permit_months: Number = 0.0
-    build_months: Number = 24.0
-    ramp_months: Number = 12.0
+    permit_months: Annotated[Number, Spec("month", 0, 240)] = 0.0
+    build_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
     add_separation: bool = True
-    cost_usd_per_t_ore: Number
-    capex_usd_million: Number = 0.0
+    cost_usd_per_t_ore: Annotated[Number, Spec("USD/t ore", 0, 1e6)]
+    capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e5)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> Bioleaching:
-        for name, high in (
-            ("ore_t_per_year", 1e8),
-            ("reo_grade", 1),
-            ("recovery", 1),
-            ("baseline_recovery", 1),
-            ("permit_months", 240),
-            ("build_months", 240),
-            ("ramp_months", 240),
-            ("cost_usd_per_t_ore", 1e6),
-            ("capex_usd_million", 1e5),
-        ):
-            check_range(getattr(self, name), 0, high, name)
         if bounds(self.recovery)[0] < bounds(self.baseline_recovery)[1]:
             raise ValueError("recovery must not be below baseline_recovery (a gain, not a loss)")
         return self
 
-    def _online(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
-        permits = sampler.draw(self.permit_months, f"{path}.permit_months")
-        months = permit_months(sampler, "processing", permits) + sampler.draw(
-            self.build_months, f"{path}.build_months"
+    def _online(
+        self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
+    ) -> FloatArray:
+        permits = self.draw(sampler, path, "permit_months")
+        months = modifiers.permit_months("processing", permits) + self.draw(
+            sampler, path, "build_months"
         )
         return step_index(net, self.start) + np.floor(months / net.step_months)
 
-    def _ore(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
+    def _ore(self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str) -> FloatArray:
         """(D, T) ore treated per step."""
         share = ramp(
             net,
-            self._online(net, sampler, path),
-            sampler.draw(self.ramp_months, f"{path}.ramp_months"),
+            self._online(net, sampler, modifiers, path),
+            self.draw(sampler, path, "ramp_months"),
         )
-        return per_step(net, sampler.draw(self.ore_t_per_year, f"{path}.ore_t_per_year"), share)
+        return per_step(net, self.draw(sampler, path, "ore_t_per_year"), share)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the extra REO recovered to domestic concentrate (and separation capacity)."""
         s = ctx.sampler
-        gain = s.draw(self.reo_grade, f"{path}.reo_grade") * (
-            s.draw(self.recovery, f"{path}.recovery")
-            - s.draw(self.baseline_recovery, f"{path}.baseline_recovery")
+        gain = self.draw(s, path, "reo_grade") * (
+            self.draw(s, path, "recovery") - self.draw(s, path, "baseline_recovery")
         )
-        extra = self._ore(ctx.net, s, path) * gain.reshape(-1, 1)
+        extra = self._ore(ctx.net, s, ctx.modifiers, path) * gain.reshape(-1, 1)
         add_mined_concentrate(ctx, extra, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Operating cost on ore treated, and capex over the build."""
         net = ctx.network
-        ore = np.broadcast_to(self._ore(net, ctx.sampler, path), (net.n_draws, net.n_steps))
-        per_t = ctx.per_draw(
-            ctx.sampler.draw(self.cost_usd_per_t_ore, f"{path}.cost_usd_per_t_ore")
+        ore = np.broadcast_to(
+            self._ore(net, ctx.sampler, ctx.modifiers, path), (net.n_draws, net.n_steps)
         )
-        online = self._online(net, ctx.sampler, path)
+        per_t = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_t_ore"))
+        online = self._online(net, ctx.sampler, ctx.modifiers, path)
         months = np.maximum((online - step_index(net, self.start)) * net.step_months, 1.0)
-        capex = ctx.sampler.draw(self.capex_usd_million, f"{path}.capex_usd_million") * 1e6
+        capex = self.draw(ctx.sampler, path, "capex_usd_million") * 1e6
         return [
             CostLine("opex", ore * per_t),
             CostLine("capex", spread_before(net, online, months, capex)),

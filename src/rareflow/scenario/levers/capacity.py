@@ -6,15 +6,23 @@ plants, IREL's NdPr metal expansion) and is the building block of the larger lev
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import field_validator
 
-from rareflow.scenario.common import Day, check_range
+from rareflow.dims import DRAW, TIME
+from rareflow.model.network import MAGNETS
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import (
+    INR_CRORE,
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 
 PROCESS_IDS = (
     "separation_ndpr",
@@ -61,31 +69,19 @@ class Capacity(LeverBase):
 
     type: Literal["capacity"] = "capacity"
     process: ProcessId
-    t_per_year: Number
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     online: Day
-    ramp_months: Number = 12.0
-    capex_inr_crore: Number = 0.0
-    opex_usd_per_kg: Number = 0.0
-
-    @field_validator("t_per_year")
-    @classmethod
-    def _size(cls, v: Number) -> Number:
-        check_range(v, 0, 1e7, "t_per_year")
-        return v
-
-    @field_validator("ramp_months")
-    @classmethod
-    def _ramp(cls, v: Number) -> Number:
-        check_range(v, 0, 240, "ramp_months")
-        return v
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    opex_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e5)] = 0.0
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the ramped capacity to the process's schedule."""
         net = ctx.net
         j = [p.id for p in net.processes].index(self.process)
         per_output = net.processes[j].throughput(1.0)  # t_per_year is stated in the output
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        ramp = self.draw(ctx.sampler, path, "ramp_months")
         start = ctx.step_of(self.online)
         on = ctx.active(self.online)
         months_on = (np.arange(net.n_steps) - start) * net.step_months + net.step_months
@@ -99,11 +95,26 @@ class Capacity(LeverBase):
             net.capacity = np.repeat(net.capacity, added.shape[0], axis=0)
         net.capacity[:, :, j] += added
 
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return the extra magnet output the engine made, per t/yr, inputs permitting.
+
+        Measured at the probe's level and interpolated through zero (a concave response is
+        understated).
+        """
+        if self.process not in MAGNETS:
+            return None
+        made = probe.results["production"].sel(process=self.process) - probe.base_results[
+            "production"
+        ].sel(process=self.process)
+        return LinearEffect(
+            "t_per_year", made.transpose(DRAW, TIME).to_numpy() / max(probe.level, 1e-12)
+        )
+
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Capex over the twelve months before first output; opex on what the process makes."""
         net = ctx.network
-        capex = ctx.per_draw(ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore"))
-        opex = ctx.per_draw(ctx.sampler.draw(self.opex_usd_per_kg, f"{path}.opex_usd_per_kg"))
+        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
+        opex = ctx.per_draw(self.draw(ctx.sampler, path, "opex_usd_per_kg"))
         online = int(
             np.searchsorted(net.time.astype("datetime64[M]"), np.datetime64(self.online, "M"))
         )

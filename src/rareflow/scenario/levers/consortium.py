@@ -13,7 +13,8 @@ listed before it), and lowers the cost of capital of the investments it backs:
   that over r from ``start``. The contract levers' own costs read the scaled volumes, so their
   premium covers what the consortium makes arrive.
 - **Cheaper capital.** The cut in the discount rate is recorded for the levers that appraise
-  investments (``finance``) through :func:`rareflow.scenario.context.cost_of_capital_cut`.
+  investments (``finance``) in :class:`rareflow.scenario.context.Modifiers`; ``finance``
+  subtracts it from its discount rate.
 
 The NCMM expects Rs 18,000 crore of investment from public-sector firms over FY2025-FY2031
 (policies.csv): a scale for the pooled investment, which the consortium pays evenly over
@@ -22,21 +23,18 @@ The NCMM expects Rs 18,000 crore of investment from public-sector firms over FY2
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from rareflow.errors import ScenarioError
 from rareflow.model.network import FloatArray
-from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import grouping_reliability
-
-#: The levers that appraise an investment with a ``discount_rate`` the consortium lowers.
-READS_COST_OF_CAPITAL = ".discount_rate"
 
 
 class Consortium(LeverBase):
@@ -73,38 +71,31 @@ class Consortium(LeverBase):
     members: list[str] = Field(default_factory=lambda: ["IREL", "NMDC", "KABIL"])
     backs: list[CountryCode] | Literal["all"] = "all"
     start: Day
-    risk_share: Number = 0.5
-    reliability: Number | None = None
-    discount_rate_cut: Number = 0.01
-    pooled_investment_inr_crore: Number = 0.0
-    investment_months: int = 12
-
-    @model_validator(mode="after")
-    def _check(self) -> Consortium:
-        check_range(self.risk_share, 0, 1, "risk_share")
-        if self.reliability is not None:
-            check_range(self.reliability, 0.01, 1, "reliability")
-        check_range(self.discount_rate_cut, 0, 0.5, "discount_rate_cut")
-        check_range(self.pooled_investment_inr_crore, 0, 1e6, "pooled_investment_inr_crore")
-        if not 1 <= self.investment_months <= 240:
-            raise ValueError("investment_months must lie in [1, 240]")
-        return self
+    risk_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
+    reliability: Annotated[Number | None, Spec("share", 0.01, 1)] = None
+    discount_rate_cut: Annotated[Number, Spec("share/yr", 0, 0.5)] = 0.01
+    pooled_investment_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    investment_months: Annotated[int, Spec("month", 1, 240)] = 12
 
     def _reliability(self, ctx: CompileContext, partner: str, path: str) -> FloatArray:
         if self.reliability is not None:
-            return ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            return self.draw(ctx.sampler, path, "reliability")
         return grouping_reliability(ctx, partner)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Scale up the backed contracts; record the cut in the cost of capital."""
         net = ctx.net
-        if any(k.endswith(READS_COST_OF_CAPITAL) for k in ctx.sampler.drawn):
+        if ctx.modifiers.discount_rate_read:
             raise ScenarioError(
                 f"{path}: list the consortium before the finance levers it backs, so that they "
                 "see its cut in the cost of capital"
             )
         if self.backs != "all":
-            unknown = [p for p in self.backs if p not in net.partners]
+            unknown = [
+                p
+                for p in self.backs
+                if p not in net.partners or not np.any(net.contract[:, :, ctx.partner(p)] > 0)
+            ]
             if unknown:
                 raise ScenarioError(
                     f"{path}.backs: {', '.join(unknown)} supply nothing under contract here"
@@ -117,7 +108,7 @@ class Consortium(LeverBase):
                 f"{path}: no contracted supply to back from {self.start}; list the consortium "
                 "after the supply_contract or partner_capacity levers it backs"
             )
-        share = ctx.sampler.draw(self.risk_share, f"{path}.risk_share")
+        share = self.draw(ctx.sampler, path, "risk_share")
         for code in backed:
             r = self._reliability(ctx, code, path)
             factor = 1.0 + share * (1.0 - r) / r  # (1 or D,)
@@ -129,18 +120,14 @@ class Consortium(LeverBase):
                     scaled = np.broadcast_to(volume, (factor.shape[0], net.n_steps)).copy()
                     scaled[:, on] *= factor[:, None]
                     net.contract_ledger[lever] = (p, k, scaled)
-        ctx.add_cost_of_capital_cut(
-            ctx.sampler.draw(self.discount_rate_cut, f"{path}.discount_rate_cut")
+        ctx.modifiers.discount_rate_cut = ctx.modifiers.discount_rate_cut + self.draw(
+            ctx.sampler, path, "discount_rate_cut"
         )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the pooled investment, paid evenly over ``investment_months`` from ``start``."""
         net = ctx.network
-        outlay = ctx.per_draw(
-            ctx.sampler.draw(
-                self.pooled_investment_inr_crore, f"{path}.pooled_investment_inr_crore"
-            )
-        )
+        outlay = ctx.per_draw(self.draw(ctx.sampler, path, "pooled_investment_inr_crore"))
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         paying = (months >= first) & (months < first + self.investment_months)

@@ -18,14 +18,14 @@ focal country's local supply. Domestic concentrate feeds separation only up to i
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import model_validator
 
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import Day, check_range
-from rareflow.scenario.context import CompileContext, permit_months
+from rareflow.scenario.common import Day, Spec
+from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, Triangular, Uniform
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
@@ -96,45 +96,39 @@ class ExplorationPipeline(LeverBase):
         Capital cost of separation per t REO/yr of capacity (no cited figure: 0).
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("successes",)
     type: Literal["exploration_pipeline"] = "exploration_pipeline"
-    projects: Number = 1200.0
-    rare_earth_share: Number = 100.0 / 240.0
+    projects: Annotated[Number, Spec("count", 0, 1e5)] = 1200.0
+    rare_earth_share: Annotated[Number, Spec("share", 0, 1)] = 100.0 / 240.0
     start: Day = date(2025, 1, 29)
-    duration_years: float = 7.0
-    discovery_probability: Number = Uniform(low=0.05, high=0.15)
-    feasibility_probability: Number = Uniform(low=0.2, high=0.4)
-    permit_probability: Number = Uniform(low=0.5, high=0.9)
-    construction_probability: Number = Uniform(low=0.8, high=1.0)
-    lead_years: Number = _lead_default()
-    permit_months: Number = 0.0
-    t_reo_per_mine: Number = Uniform(low=500.0, high=1500.0)
-    ramp_months: Number = 24.0
+    duration_years: Annotated[float, Spec("yr", 0, 30)] = 7.0
+    discovery_probability: Annotated[Number, Spec("probability", 0, 1)] = Uniform(
+        low=0.05, high=0.15
+    )
+    feasibility_probability: Annotated[Number, Spec("probability", 0, 1)] = Uniform(
+        low=0.2, high=0.4
+    )
+    permit_probability: Annotated[Number, Spec("probability", 0, 1)] = Uniform(low=0.5, high=0.9)
+    construction_probability: Annotated[Number, Spec("probability", 0, 1)] = Uniform(
+        low=0.8, high=1.0
+    )
+    lead_years: Annotated[Number, Spec("yr", 0, 60)] = _lead_default()
+    permit_months: Annotated[Number, Spec("month", 0, 240)] = 0.0
+    t_reo_per_mine: Annotated[Number, Spec("t REO/yr", 0, 1e6)] = Uniform(low=500.0, high=1500.0)
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     add_separation: bool = True
-    mine_capex_usd_million: Number = 0.0
-    separation_capex_usd_per_t: Number = 0.0
+    mine_capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e5)] = 0.0
+    separation_capex_usd_per_t: Annotated[Number, Spec("USD/(t REO/yr)", 0, 1e6)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> ExplorationPipeline:
-        for name, high in (
-            ("projects", 1e5),
-            ("rare_earth_share", 1),
-            ("discovery_probability", 1),
-            ("feasibility_probability", 1),
-            ("permit_probability", 1),
-            ("construction_probability", 1),
-            ("lead_years", 60),
-            ("permit_months", 240),
-            ("t_reo_per_mine", 1e6),
-            ("ramp_months", 240),
-            ("mine_capex_usd_million", 1e5),
-            ("separation_capex_usd_per_t", 1e6),
-        ):
-            check_range(getattr(self, name), 0, high, name)
-        if not 0 < self.duration_years <= 30:
+        if self.duration_years <= 0:
             raise ValueError("duration_years must lie in (0, 30]")
         return self
 
-    def _online(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
+    def _online(
+        self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
+    ) -> FloatArray:
         """(D, M) step of first output of each new mine; NaN where a draw has fewer mines."""
 
         def draw(name: str) -> FloatArray:
@@ -150,7 +144,7 @@ class ExplorationPipeline(LeverBase):
         u = sampler.draw(Uniform(low=0.0, high=1.0), f"{path}.successes")
         mines = binomial(u, n, p)
         permits = draw("permit_months")
-        saved = permits - permit_months(sampler, "extraction", permits)
+        saved = permits - modifiers.permit_months("extraction", permits)
         lead = np.maximum(draw("lead_years") * MONTHS_PER_YEAR - saved, 0.0)
         d_n = max(mines.size, lead.size)
         mines = np.broadcast_to(mines, (d_n,))
@@ -161,11 +155,13 @@ class ExplorationPipeline(LeverBase):
         online = step_index(net, self.start) + np.floor(months / net.step_months)
         return np.where(i < mines[:, None], online, np.nan)
 
-    def _output(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
+    def _output(
+        self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
+    ) -> FloatArray:
         """(D, T) new concentrate per step."""
-        online = self._online(net, sampler, path)
-        size = sampler.draw(self.t_reo_per_mine, f"{path}.t_reo_per_mine")
-        months = sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        online = self._online(net, sampler, modifiers, path)
+        size = self.draw(sampler, path, "t_reo_per_mine")
+        months = self.draw(sampler, path, "ramp_months")
         out = np.zeros((online.shape[0], net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])
@@ -175,7 +171,7 @@ class ExplorationPipeline(LeverBase):
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add new mines' concentrate to local supply, and separation capacity if asked."""
-        out = self._output(ctx.net, ctx.sampler, path)
+        out = self._output(ctx.net, ctx.sampler, ctx.modifiers, path)
         add_mined_concentrate(ctx, out, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
@@ -189,7 +185,7 @@ class ExplorationPipeline(LeverBase):
             table_value(ctx.dataset, "policies", policy="ncmm", parameter=name)
             for name in ("outlay_government", "outlay_psu")
         )
-        share = ctx.sampler.draw(self.rare_earth_share, f"{path}.rare_earth_share")
+        share = self.draw(ctx.sampler, path, "rare_earth_share")
         usd = total * share * INR_CRORE / ctx.inr_per_usd()
         end = step_index(net, self.start) + self.duration_years * MONTHS_PER_YEAR / net.step_months
         months = np.array([self.duration_years * MONTHS_PER_YEAR])
@@ -198,8 +194,8 @@ class ExplorationPipeline(LeverBase):
     def _capex(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Mine capex before each mine's first output, separation capex with it."""
         net = ctx.network
-        online = self._online(net, ctx.sampler, path)
-        per_mine = ctx.sampler.draw(self.mine_capex_usd_million, f"{path}.mine_capex_usd_million")
+        online = self._online(net, ctx.sampler, ctx.modifiers, path)
+        per_mine = self.draw(ctx.sampler, path, "mine_capex_usd_million")
         mine = np.zeros((net.n_draws, net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])
@@ -207,10 +203,8 @@ class ExplorationPipeline(LeverBase):
             mine += spread_before(net, start, np.array([CAPEX_MONTHS]), per_mine * 1e6)
         lines = [CostLine("mine_capex", mine)]
         if self.add_separation:
-            per_t = ctx.sampler.draw(
-                self.separation_capex_usd_per_t, f"{path}.separation_capex_usd_per_t"
-            )
-            size = ctx.sampler.draw(self.t_reo_per_mine, f"{path}.t_reo_per_mine")
+            per_t = self.draw(ctx.sampler, path, "separation_capex_usd_per_t")
+            size = self.draw(ctx.sampler, path, "t_reo_per_mine")
             sep = np.zeros((net.n_draws, net.n_steps))
             for m in range(online.shape[1]):
                 has = ~np.isnan(online[:, m])

@@ -17,16 +17,15 @@ the expected cost of the risk it covers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.model.finance import Appraisal, Instruments, Project, appraise
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
-from rareflow.scenario.common import Day, check_range
-from rareflow.scenario.context import CompileContext, permit_months
+from rareflow.scenario.common import Day, Spec
+from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
@@ -106,66 +105,39 @@ class Finance(LeverBase):
 
     type: Literal["finance"] = "finance"
     process: ProcessId
-    t_per_year: Number
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     decision: Day
-    capex_usd_million: Number
-    opex_usd_per_kg: Number
-    price_usd_per_kg: Number | None = None
-    price_growth_per_year: Number = 0.0
-    discount_rate: Number = 0.10
-    life_years: int = 20
-    build_years: int | None = None
-    financing_months: Number = 12.0
-    permit_months: Number = 0.0
-    ramp_months: Number = 12.0
-    utilisation: Number = 1.0
-    price_floor_usd_per_kg: Number | None = None
-    floor_years: int = 10
-    offtake_share: Number = 0.0
-    capex_subsidy_share: Number = 0.0
-    debt_share: Number = 0.0
-    concessional_cut: Number = 0.0
-    country_risk_premium: Number = 0.0
+    capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e6)]
+    opex_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e5)]
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    price_growth_per_year: Annotated[Number, Spec("share/yr", -0.5, 1)] = 0.0
+    discount_rate: Annotated[Number, Spec("share/yr", 0, 1)] = 0.10
+    life_years: Annotated[int, Spec("yr", 1, 100)] = 20
+    build_years: Annotated[int | None, Spec("yr", 0, 30)] = None
+    financing_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    permit_months: Annotated[Number, Spec("month", 0, 240)] = 0.0
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    utilisation: Annotated[Number, Spec("share", 0, 1)] = 1.0
+    price_floor_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    floor_years: Annotated[int, Spec("yr", 0, 100)] = 10
+    offtake_share: Annotated[Number, Spec("share", 0, 1)] = 0.0
+    capex_subsidy_share: Annotated[Number, Spec("share", 0, 1)] = 0.0
+    debt_share: Annotated[Number, Spec("share", 0, 1)] = 0.0
+    concessional_cut: Annotated[Number, Spec("share/yr", 0, 1)] = 0.0
+    country_risk_premium: Annotated[Number, Spec("share/yr", 0, 1)] = 0.0
     risk_cover: bool = False
-
-    @model_validator(mode="after")
-    def _check(self) -> Finance:
-        for name, low, high in (
-            ("t_per_year", 0, 1e7),
-            ("capex_usd_million", 0, 1e6),
-            ("opex_usd_per_kg", 0, 1e5),
-            ("price_growth_per_year", -0.5, 1),
-            ("discount_rate", 0, 1),
-            ("financing_months", 0, 240),
-            ("permit_months", 0, 240),
-            ("ramp_months", 0, 240),
-            ("utilisation", 0, 1),
-            ("offtake_share", 0, 1),
-            ("capex_subsidy_share", 0, 1),
-            ("debt_share", 0, 1),
-            ("concessional_cut", 0, 1),
-            ("country_risk_premium", 0, 1),
-        ):
-            check_range(getattr(self, name), low, high, name)
-        for name in ("price_usd_per_kg", "price_floor_usd_per_kg"):
-            if getattr(self, name) is not None:
-                check_range(getattr(self, name), 0, 1e5, name)
-        if not 1 <= self.life_years <= 100:
-            raise ValueError("life_years must lie in [1, 100]")
-        if self.build_years is not None and not 0 <= self.build_years <= 30:
-            raise ValueError("build_years must lie in [0, 30]")
-        if not 0 <= self.floor_years <= 100:
-            raise ValueError("floor_years must lie in [0, 100]")
-        return self
 
     def _product(self, net: Network) -> str:
         j = [p.id for p in net.processes].index(self.process)
         return COMMODITY_IDS[int(np.argmax(net.proc_out[j]))]
 
     def _plan(
-        self, net: Network, sampler: Sampler, dataset: Dataset, path: str
+        self, net: Network, sampler: Sampler, dataset: Dataset, modifiers: Modifiers, path: str
     ) -> tuple[Appraisal, FloatArray, int]:
-        """Appraisal per draw, step of first output per draw, and build years."""
+        """Appraisal per draw, step of first output per draw, and build years.
+
+        A consortium's cut in the cost of capital (:class:`Modifiers`) lowers the discount rate.
+        """
 
         def draw(name: str) -> FloatArray:
             return sampler.draw(getattr(self, name), f"{path}.{name}")
@@ -198,7 +170,7 @@ class Finance(LeverBase):
             price_growth=draw("price_growth_per_year"),
             build_years=build,
             life_years=self.life_years,
-            discount_rate=draw("discount_rate"),
+            discount_rate=np.maximum(draw("discount_rate") - modifiers.cost_of_capital_cut(), 0.0),
         )
         tools = Instruments(
             price_floor_usd_per_kg=floor,
@@ -211,8 +183,8 @@ class Finance(LeverBase):
             country_risk_premium=draw("country_risk_premium"),
             risk_cover=self.risk_cover,
         )
-        months = draw("financing_months") + permit_months(
-            sampler, "processing", draw("permit_months")
+        months = draw("financing_months") + modifiers.permit_months(
+            "processing", draw("permit_months")
         )
         online = (
             step_index(net, self.decision) + (months + build * MONTHS_PER_YEAR) / net.step_months
@@ -223,9 +195,9 @@ class Finance(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the plant's ramped capacity in the draws where the investment rule builds it."""
         net = ctx.net
-        plan, online, _ = self._plan(net, ctx.sampler, ctx.dataset, path)
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
+        plan, online, _ = self._plan(net, ctx.sampler, ctx.dataset, ctx.modifiers, path)
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
         built = plan.build.astype(np.float64)[:, None]
         add_capacity(ctx, self.process, per_step(net, size, share) * built)
 
@@ -233,7 +205,7 @@ class Finance(LeverBase):
         """Floor payouts on output, capital subsidy, interest subsidy and risk cover."""
         net = ctx.network
         d_n = net.n_draws
-        plan, online, build = self._plan(net, ctx.sampler, ctx.dataset, path)
+        plan, online, build = self._plan(net, ctx.sampler, ctx.dataset, ctx.modifiers, path)
         built = ctx.per_draw(plan.build.astype(np.float64))
         per_year = max(int(MONTHS_PER_YEAR) // net.step_months, 1)
         steps = np.arange(net.n_steps)[None, :]
@@ -250,8 +222,8 @@ class Finance(LeverBase):
 
         # The floor is paid on what the plant makes: its share of the process's production.
         j = [p.id for p in net.processes].index(self.process)
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
         own = np.broadcast_to(per_step(net, size, share) * built, (d_n, net.n_steps))
         total = np.broadcast_to(net.capacity[:, :, j], (d_n, net.n_steps))
         part = np.divide(own, total, out=np.zeros((d_n, net.n_steps)), where=total > 0)

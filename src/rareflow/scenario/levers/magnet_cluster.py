@@ -19,13 +19,13 @@ month at sea. The cost is the zone's infrastructure capex; no figure is cited (g
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -63,23 +63,18 @@ class MagnetCluster(LeverBase):
     type: Literal["magnet_cluster"] = "magnet_cluster"
     site: str = ""
     processes: list[ProcessId] = Field(default_factory=lambda: list(HOSTED), min_length=1)
-    months_earlier: int = 0
+    months_earlier: Annotated[int, Spec("month", 0, 120)] = 0
     loss_cut: dict[ProcessId, float] = Field(default_factory=dict)
     start: Day
-    build_months: int = 24
-    capex_inr_crore: Number = 0.0
+    build_months: Annotated[int, Spec("month", 1, 240)] = 24
+    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> MagnetCluster:
-        if not 0 <= self.months_earlier <= 120:
-            raise ValueError("months_earlier must lie in [0, 120]")
-        if not 1 <= self.build_months <= 240:
-            raise ValueError("build_months must lie in [1, 240]")
         for process, cut in self.loss_cut.items():
             check_range(cut, 0, 1, f"loss_cut.{process}")
             if process not in self.processes:
                 raise ValueError(f"loss_cut.{process}: {process} is not in the cluster's processes")
-        check_range(self.capex_inr_crore, 0, 1e6, "capex_inr_crore")
         return self
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -105,7 +100,7 @@ class MagnetCluster(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the zone's capex, paid evenly over its build from ``start``."""
         net = ctx.network
-        capex = ctx.per_draw(ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore"))
+        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         building = (months >= first) & (months < first + self.build_months)

@@ -10,14 +10,13 @@ lever with other numbers.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -52,26 +51,15 @@ class MagnetScheme(LeverBase):
     """
 
     type: Literal["magnet_scheme"] = "magnet_scheme"
-    capacity_t_per_year: Number = 6000.0
+    capacity_t_per_year: Annotated[Number, Spec("t/yr", 0, 1e6)] = 6000.0
     award: Day
-    build_years: Number = 2.0
-    ramp_months: Number = 12.0
-    capital_subsidy_inr_crore: Number = 750.0
-    incentive_inr_per_kg: Number = 2150.0
-    incentive_years: float = 5.0
-    incentive_budget_inr_crore: float = 6450.0
+    build_years: Annotated[Number, Spec("yr", 0, 20)] = 2.0
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    capital_subsidy_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 750.0
+    incentive_inr_per_kg: Annotated[Number, Spec("INR/kg", 0, 1e5)] = 2150.0
+    incentive_years: Annotated[float, Spec("yr", 0, 30)] = 5.0
+    incentive_budget_inr_crore: Annotated[float, Spec("INR crore", 0, 1e6)] = 6450.0
     integrated: bool = True
-
-    @model_validator(mode="after")
-    def _check(self) -> MagnetScheme:
-        check_range(self.capacity_t_per_year, 0, 1e6, "capacity_t_per_year")
-        check_range(self.build_years, 0, 20, "build_years")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.capital_subsidy_inr_crore, 0, 1e6, "capital_subsidy_inr_crore")
-        check_range(self.incentive_inr_per_kg, 0, 1e5, "incentive_inr_per_kg")
-        if not 0 <= self.incentive_years <= 30:
-            raise ValueError("incentive_years must lie in [0, 30]")
-        return self
 
     def _online_step(self, ctx: CompileContext, build: np.ndarray) -> np.ndarray:
         """(D or 1,) step of first output."""
@@ -81,9 +69,9 @@ class MagnetScheme(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add magnet (and, if integrated, metal) capacity, ramped from first output."""
         net = ctx.net
-        size = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
-        build = ctx.sampler.draw(self.build_years, f"{path}.build_years")
-        ramp = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(ctx.sampler, path, "capacity_t_per_year")
+        build = self.draw(ctx.sampler, path, "build_years")
+        ramp = self.draw(ctx.sampler, path, "ramp_months")
         online = self._online_step(ctx, build)
         steps = np.arange(net.n_steps)[None, :]
         months_on = (steps - online[:, None] + 1) * net.step_months
@@ -104,7 +92,7 @@ class MagnetScheme(LeverBase):
         """Capital subsidy over the build, and the sales incentive on output within its budget."""
         net = ctx.network
         rate = ctx.inr_per_usd()
-        build = ctx.sampler.draw(self.build_years, f"{path}.build_years")
+        build = self.draw(ctx.sampler, path, "build_years")
         award_day = np.datetime64(self.award, "M")
         award = int(np.searchsorted(net.time.astype("datetime64[M]"), award_day))
         online = award + np.round(build * 12.0 / net.step_months)
@@ -112,9 +100,7 @@ class MagnetScheme(LeverBase):
         online_d = np.broadcast_to(online, (net.n_draws,))[:, None]
         building = (steps >= award) & (steps < online_d)
         n_build = np.maximum(online_d - award, 1)
-        subsidy = ctx.per_draw(
-            ctx.sampler.draw(self.capital_subsidy_inr_crore, f"{path}.capital_subsidy_inr_crore")
-        )
+        subsidy = ctx.per_draw(self.draw(ctx.sampler, path, "capital_subsidy_inr_crore"))
         capital = np.where(building, subsidy / n_build, 0.0) * INR_CRORE / rate
         made = (
             ctx.results["production"]
@@ -122,9 +108,7 @@ class MagnetScheme(LeverBase):
             .transpose("draw", "time")
             .to_numpy()
         )
-        per_kg = ctx.per_draw(
-            ctx.sampler.draw(self.incentive_inr_per_kg, f"{path}.incentive_inr_per_kg")
-        )
+        per_kg = ctx.per_draw(self.draw(ctx.sampler, path, "incentive_inr_per_kg"))
         window = (steps >= online_d) & (
             steps < online_d + self.incentive_years * 12 / net.step_months
         )

@@ -12,15 +12,15 @@ on the partner's reliability, by default from the groupings it shares with the f
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -81,15 +81,15 @@ class PartnerCapacity(LeverBase):
     type: Literal["partner_capacity"] = "partner_capacity"
     partner: CountryCode
     material: PartnerMaterial = SINTERED_NDFEB
-    t_per_year: Number
-    offtake_share: Number = 1.0
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
+    offtake_share: Annotated[Number, Spec("share", 0, 1)] = 1.0
     investment: Day
-    build_years: Number | None = None
-    ramp_months: Number = 12.0
-    reliability: Number | None = None
-    capex_inr_crore: Number = 0.0
-    premium: Number = 0.0
-    price_usd_per_kg: Number | None = None
+    build_years: Annotated[Number | None, Spec("yr", 0, 40)] = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
+    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    premium: Annotated[Number, Spec("share", 0, 100)] = 0.0
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("partner")
     @classmethod
@@ -97,21 +97,6 @@ class PartnerCapacity(LeverBase):
         if v == "CHN":
             raise ValueError("partner capacity is for a partner other than China")
         return v
-
-    @model_validator(mode="after")
-    def _check(self) -> PartnerCapacity:
-        check_range(self.t_per_year, 0, 1e7, "t_per_year")
-        check_range(self.offtake_share, 0, 1, "offtake_share")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.capex_inr_crore, 0, 1e6, "capex_inr_crore")
-        check_range(self.premium, 0, 100, "premium")
-        if self.build_years is not None:
-            check_range(self.build_years, 0, 40, "build_years")
-        if self.reliability is not None:
-            check_range(self.reliability, 0, 1, "reliability")
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
-        return self
 
     def partners(self) -> tuple[str, ...]:
         """Return the host country, who joins the network."""
@@ -121,7 +106,7 @@ class PartnerCapacity(LeverBase):
         self, net: Network, sampler: Sampler, build_default: float, path: str
     ) -> FloatArray:
         years = (
-            sampler.draw(self.build_years, f"{path}.build_years")
+            self.draw(sampler, path, "build_years")
             if self.build_years is not None
             else np.array([build_default])
         )
@@ -133,11 +118,11 @@ class PartnerCapacity(LeverBase):
         if self.partner not in ctx.known_countries():
             raise ScenarioError(f"{path}.partner: '{self.partner}' is not in countries.csv")
         online = self._online(net, ctx.sampler, plant_lead_years(ctx.dataset, self.material), path)
-        share = ramp(net, online, ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"))
-        size = ctx.sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        offtake = ctx.sampler.draw(self.offtake_share, f"{path}.offtake_share")
+        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
+        size = self.draw(ctx.sampler, path, "t_per_year")
+        offtake = self.draw(ctx.sampler, path, "offtake_share")
         reliable = (
-            ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            self.draw(ctx.sampler, path, "reliability")
             if self.reliability is not None
             else grouping_reliability(ctx, self.partner)
         )
@@ -150,15 +135,15 @@ class PartnerCapacity(LeverBase):
         net = ctx.network
         online = self._online(net, ctx.sampler, plant_lead_years(ctx.dataset, self.material), path)
         start = step_index(net, self.investment)
-        capex = ctx.sampler.draw(self.capex_inr_crore, f"{path}.capex_inr_crore")
+        capex = self.draw(ctx.sampler, path, "capex_inr_crore")
         usd = capex * INR_CRORE / ctx.inr_per_usd()
         months = np.maximum((online - start) * net.step_months, net.step_months)
         capital = spread_before(net, online, months, usd)
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         if not np.any(premium):
             return [CostLine("capex", capital)]
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((net.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():

@@ -17,14 +17,13 @@ handling of the thorium they bring up, scaled by a reform's ``thorium_cost_facto
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import Day, check_range
-from rareflow.scenario.context import CompileContext, permit_months, reform_value
+from rareflow.scenario.common import Day, Spec
+from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, Uniform
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
@@ -74,47 +73,33 @@ class PrivateBlocks(LeverBase):
         Also add separation capacity (t REO fed per year) for the blocks' output.
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("licensed",)
     type: Literal["private_blocks"] = "private_blocks"
-    blocks: Number
+    blocks: Annotated[Number, Spec("count", 0, 1e4)]
     auction: Day
-    t_reo_per_block: Number = Uniform(low=500.0, high=1500.0)
-    licence_probability: Number = Uniform(low=0.5, high=0.9)
-    permit_months: Number = Uniform(low=24.0, high=60.0)
-    build_months: Number = 24.0
-    ramp_months: Number = 24.0
-    licensed_cap_t_reo_per_year: Number | None = None
-    thorium_t_per_t_reo: Number = THORIUM_PER_REO
-    thorium_handling_usd_per_t: Number
+    t_reo_per_block: Annotated[Number, Spec("t REO/yr", 0, 1e6)] = Uniform(low=500.0, high=1500.0)
+    licence_probability: Annotated[Number, Spec("probability", 0, 1)] = Uniform(low=0.5, high=0.9)
+    permit_months: Annotated[Number, Spec("month", 0, 240)] = Uniform(low=24.0, high=60.0)
+    build_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
+    licensed_cap_t_reo_per_year: Annotated[Number | None, Spec("t REO/yr", 0, 1e7)] = None
+    thorium_t_per_t_reo: Annotated[Number, Spec("t Th/t REO", 0, 1)] = THORIUM_PER_REO
+    thorium_handling_usd_per_t: Annotated[Number, Spec("USD/t Th", 0, 1e8)]
     add_separation: bool = True
 
-    @model_validator(mode="after")
-    def _check(self) -> PrivateBlocks:
-        for name, high in (
-            ("blocks", 1e4),
-            ("t_reo_per_block", 1e6),
-            ("licence_probability", 1),
-            ("permit_months", 240),
-            ("build_months", 240),
-            ("ramp_months", 240),
-            ("thorium_t_per_t_reo", 1),
-            ("thorium_handling_usd_per_t", 1e8),
-        ):
-            check_range(getattr(self, name), 0, high, name)
-        if self.licensed_cap_t_reo_per_year is not None:
-            check_range(self.licensed_cap_t_reo_per_year, 0, 1e7, "licensed_cap_t_reo_per_year")
-        return self
-
-    def _output(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
+    def _output(
+        self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
+    ) -> FloatArray:
         """(D, T) concentrate from the licensed blocks, t REO per step."""
 
         def draw(name: str) -> FloatArray:
             return sampler.draw(getattr(self, name), f"{path}.{name}")
 
-        reformed = reform_value(sampler, "licence_probability")
+        reformed = modifiers.licence_probability
         chance = draw("licence_probability") if reformed is None else reformed
         u = sampler.draw(Uniform(low=0.0, high=1.0), f"{path}.licensed")
         licensed = binomial(u, draw("blocks"), chance)
-        months = permit_months(sampler, "extraction", draw("permit_months")) + draw("build_months")
+        months = modifiers.permit_months("extraction", draw("permit_months")) + draw("build_months")
         online = step_index(net, self.auction) + np.floor(months / net.step_months)
         share = ramp(net, online, draw("ramp_months"))
         out = per_step(net, licensed * draw("t_reo_per_block"), share)
@@ -125,18 +110,16 @@ class PrivateBlocks(LeverBase):
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the blocks' concentrate to local supply, and separation capacity if asked."""
-        out = self._output(ctx.net, ctx.sampler, path)
+        out = self._output(ctx.net, ctx.sampler, ctx.modifiers, path)
         add_mined_concentrate(ctx, out, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the cost of handling the thorium brought up, scaled by a reform."""
         net = ctx.network
-        mined = self._output(net, ctx.sampler, path)
-        thorium = ctx.per_draw(ctx.sampler.draw(self.thorium_t_per_t_reo, f"{path}.thorium"))
-        usd = ctx.per_draw(
-            ctx.sampler.draw(self.thorium_handling_usd_per_t, f"{path}.thorium_handling_usd_per_t")
-        )
-        factor = reform_value(ctx.sampler, "thorium_cost_factor")
+        mined = self._output(net, ctx.sampler, ctx.modifiers, path)
+        thorium = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_t_per_t_reo"))
+        usd = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_handling_usd_per_t"))
+        factor = ctx.modifiers.thorium_cost_factor
         scale = ctx.per_draw(factor) if factor is not None else 1.0
         handled = np.broadcast_to(mined * thorium * usd * scale, (net.n_draws, net.n_steps))
         return [CostLine("thorium_handling", handled)]

@@ -14,15 +14,14 @@ the buffer is drawn down like any stock.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS, FloatArray
-from rareflow.scenario.common import check_range
+from rareflow.scenario.common import Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -59,19 +58,10 @@ class PrivateBuffer(LeverBase):
 
     type: Literal["private_buffer"] = "private_buffer"
     material: BufferMagnet = SINTERED_NDFEB
-    extra_weeks: Number
-    subsidy_share: Number = 0.5
-    holding_cost_per_year: Number = 0.05
-    price_usd_per_kg: Number | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> PrivateBuffer:
-        check_range(self.extra_weeks, 0, 520, "extra_weeks")
-        check_range(self.subsidy_share, 0, 1, "subsidy_share")
-        check_range(self.holding_cost_per_year, 0, 1, "holding_cost_per_year")
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
-        return self
+    extra_weeks: Annotated[Number, Spec("week", 0, 520)]
+    subsidy_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
+    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Raise the industry's cover of the magnet.
@@ -80,7 +70,7 @@ class PrivateBuffer(LeverBase):
         held.
         """
         net = ctx.net
-        extra = _steps(ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks"), net.step_months)
+        extra = _steps(self.draw(ctx.sampler, path, "extra_weeks"), net.step_months)
         rows = max(net.cover_steps.shape[0], extra.shape[0])
         cover = np.broadcast_to(net.cover_steps, (rows, net.cover_steps.shape[1])).copy()
         cover[:, COMMODITY_IDS.index(self.material)] += extra
@@ -90,7 +80,7 @@ class PrivateBuffer(LeverBase):
         """Subsidy share x holding cost x value of the buffer's share of the stock held."""
         net = ctx.network
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((net.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
@@ -98,13 +88,13 @@ class PrivateBuffer(LeverBase):
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
         k = COMMODITY_IDS.index(self.material)
-        weeks = ctx.sampler.draw(self.extra_weeks, f"{path}.extra_weeks")
+        weeks = self.draw(ctx.sampler, path, "extra_weeks")
         extra = ctx.per_draw(_steps(weeks, net.step_months))
         cover = ctx.per_draw(np.broadcast_to(net.cover_steps[:, k], (net.n_draws,)).copy())
         buffer_share = np.divide(extra, cover, out=np.zeros_like(extra), where=cover > 0)
         stock = ctx.results["stock"].sel(material=self.material).transpose("draw", "time")
         held = stock.to_numpy() * buffer_share
-        share = ctx.per_draw(ctx.sampler.draw(self.subsidy_share, f"{path}.subsidy_share"))
-        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        share = ctx.per_draw(self.draw(ctx.sampler, path, "subsidy_share"))
+        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
         step_years = net.step_months / 12.0
         return [CostLine("subsidy", held * price * 1000.0 * rate * share * step_years)]

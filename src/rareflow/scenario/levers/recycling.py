@@ -40,7 +40,7 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,7 +50,7 @@ from rareflow import dims, units
 from rareflow.errors import InputError, ScenarioError
 from rareflow.ids import SINTERED_NDFEB, Element, Sector
 from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, Recycled
-from rareflow.scenario.common import Day, check_range
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Triangular
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -160,39 +160,26 @@ class Recycling(LeverBase):
         (recycling.csv; none for hydrometallurgy: 0).
     """
 
+    streams: ClassVar[tuple[str, ...]] = ("collection_rate_formal", "share_informal", "lead_time")
     type: Literal["recycling"] = "recycling"
     route: Route = "magnet_to_magnet"
     start: Day | None = None
     decision: Day | None = None
-    lead_months: Number | None = None
-    ramp_months: Number = 24.0
+    lead_months: Annotated[Number | None, Spec("month", 0, 240)] = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     sectors: list[Sector] | None = None
-    collection_rate: Number | None = None
-    informal_channelled: Number = 0.0
-    preprocessing_yield: Number | None = None
-    recovery: Number | None = None
-    capacity_t_per_year: Number | None = None
-    cost_usd_per_kg: Number = 0.0
-    capex_usd_per_t_per_year: Number | None = None
+    collection_rate: Annotated[Number | None, Spec("share", 0, 1)] = None
+    informal_channelled: Annotated[Number, Spec("share", 0, 1)] = 0.0
+    preprocessing_yield: Annotated[Number | None, Spec("share", 0, 1)] = None
+    recovery: Annotated[Number | None, Spec("share", 0, 1)] = None
+    capacity_t_per_year: Annotated[Number | None, Spec("t scrap/yr", 0, 1e7)] = None
+    cost_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
+    capex_usd_per_t_per_year: Annotated[Number | None, Spec("USD/(t/yr)", 0, 1e9)] = None
 
     @model_validator(mode="after")
     def _check(self) -> Recycling:
         if (self.start is None) == (self.decision is None):
             raise ValueError("give exactly one of start (first output) or decision (plant decided)")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.informal_channelled, 0, 1, "informal_channelled")
-        check_range(self.cost_usd_per_kg, 0, 1e4, "cost_usd_per_kg")
-        for name, high in (
-            ("lead_months", 240.0),
-            ("collection_rate", 1.0),
-            ("preprocessing_yield", 1.0),
-            ("recovery", 1.0),
-            ("capacity_t_per_year", 1e7),
-            ("capex_usd_per_t_per_year", 1e9),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                check_range(value, 0, high, name)
         if self.sectors is not None and not self.sectors:
             raise ValueError("sectors: give at least one sector, or leave it out for all")
         return self
@@ -233,9 +220,7 @@ class Recycling(LeverBase):
                     self._default(ctx, "share_informal", sector.value),
                     f"{path}.share_informal.{sector.value}",
                 )
-                channelled = ctx.sampler.draw(
-                    self.informal_channelled, f"{path}.informal_channelled"
-                )
+                channelled = self.draw(ctx.sampler, path, "informal_channelled")
                 parts.append(np.minimum(formal + channelled * informal, 1.0))
             else:
                 parts.append(
@@ -250,7 +235,7 @@ class Recycling(LeverBase):
         """(D or 1,) step of first output and months of lead time before it."""
         net = ctx.net
         if self.lead_months is not None:
-            lead = ctx.sampler.draw(self.lead_months, f"{path}.lead_months")
+            lead = self.draw(ctx.sampler, path, "lead_months")
         else:
             row = recycling_row(ctx.dataset, ctx.chain.country, self.route, "all", "lead_time")
             if row is None:
@@ -273,11 +258,11 @@ class Recycling(LeverBase):
         collect = self._by_sector(ctx, path, "collection_rate", scrap)
         liberated = self._by_sector(ctx, path, "preprocessing_yield", scrap)
         share = collect * liberated  # (D or 1, S)
-        months = ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        months = self.draw(ctx.sampler, path, "ramp_months")
         frac = ramp(net, self.online(ctx, path)[0], months)  # (D or 1, T)
         taken = (share @ scrap.T) * frac
         if self.capacity_t_per_year is not None:
-            cap = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
+            cap = self.draw(ctx.sampler, path, "capacity_t_per_year")
             taken = np.minimum(taken, cap[:, None] / 12.0 * net.step_months)
         return np.asarray(taken)
 
@@ -325,9 +310,7 @@ class Recycling(LeverBase):
     def _capex_per_t(self, ctx: CompileContext, path: str) -> FloatArray:
         """(D or 1,) capital cost per t/yr: the lever's, or the route's reference plant."""
         if self.capex_usd_per_t_per_year is not None:
-            return ctx.sampler.draw(
-                self.capex_usd_per_t_per_year, f"{path}.capex_usd_per_t_per_year"
-            )
+            return self.draw(ctx.sampler, path, "capex_usd_per_t_per_year")
         country = ctx.chain.country
         capex = recycling_row(ctx.dataset, country, self.route, "all", "reference_capex")
         size = recycling_row(ctx.dataset, country, self.route, "all", "reference_capacity")
@@ -344,9 +327,9 @@ class Recycling(LeverBase):
         net = ctx.network
         flows = net.recycled_ledger[path]
         processed = np.broadcast_to(flows.processed, (net.n_draws, net.n_steps))
-        per_kg = ctx.per_draw(ctx.sampler.draw(self.cost_usd_per_kg, f"{path}.cost_usd_per_kg"))
+        per_kg = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_kg"))
         if self.capacity_t_per_year is not None:
-            size = ctx.sampler.draw(self.capacity_t_per_year, f"{path}.capacity_t_per_year")
+            size = self.draw(ctx.sampler, path, "capacity_t_per_year")
         else:
             size = processed.max(axis=1) * 12.0 / net.step_months
         plant = np.broadcast_to(size, (net.n_draws,)) * np.broadcast_to(

@@ -6,7 +6,8 @@ permit-granting for strategic projects: 27 months for extraction, 15 for process
 (EU) 2024/1252; lead_times.csv, policies.csv).
 
 A reform changes no flow by itself: it sets modifiers the other levers of the same scenario read
-when they are applied (compile applies reforms first, whatever their place in the scenario):
+when they are applied (its phase is ``MODIFIERS``: compile applies it before the other levers,
+whatever its place in the scenario):
 
 - ``permit_months.extraction`` caps the permit time of new mines (``exploration_pipeline``,
   ``private_blocks``);
@@ -19,14 +20,12 @@ when they are applied (compile applies reforms first, whatever their place in th
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import model_validator
-
-from rareflow.scenario.common import check_range
-from rareflow.scenario.context import CompileContext
+from rareflow.scenario.common import Spec
+from rareflow.scenario.context import CompileContext, PermitKind
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import LeverBase
+from rareflow.scenario.levers.base import LeverBase, Phase
 
 
 class RegulatoryReform(LeverBase):
@@ -48,37 +47,21 @@ class RegulatoryReform(LeverBase):
         rules (no cited figure; empty: the block's own figure stands).
     """
 
+    phase: ClassVar[Phase] = Phase.MODIFIERS
     type: Literal["regulatory_reform"] = "regulatory_reform"
-    extraction_permit_months: Number | None = 27.0
-    processing_permit_months: Number | None = 15.0
-    thorium_cost_factor: Number = 1.0
-    licence_probability: Number | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> RegulatoryReform:
-        for name in ("extraction_permit_months", "processing_permit_months"):
-            if getattr(self, name) is not None:
-                check_range(getattr(self, name), 0, 240, name)
-        check_range(self.thorium_cost_factor, 0, 10, "thorium_cost_factor")
-        if self.licence_probability is not None:
-            check_range(self.licence_probability, 0, 1, "licence_probability")
-        return self
+    extraction_permit_months: Annotated[Number | None, Spec("month", 0, 240)] = 27.0
+    processing_permit_months: Annotated[Number | None, Spec("month", 0, 240)] = 15.0
+    thorium_cost_factor: Annotated[Number, Spec("factor", 0, 10)] = 1.0
+    licence_probability: Annotated[Number | None, Spec("probability", 0, 1)] = None
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Record the reform's modifiers for the other levers (see the module docstring)."""
-        for kind in ("extraction", "processing"):
-            cap = getattr(self, f"{kind}_permit_months")
-            if cap is not None:
-                ctx.set_reform(
-                    f"permit_months.{kind}",
-                    ctx.sampler.draw(cap, f"{path}.{kind}_permit_months"),
+        kinds: tuple[PermitKind, ...] = ("extraction", "processing")
+        for kind in kinds:
+            if getattr(self, f"{kind}_permit_months") is not None:
+                ctx.modifiers.permit_cap_months[kind] = self.draw(
+                    ctx.sampler, path, f"{kind}_permit_months"
                 )
-        ctx.set_reform(
-            "thorium_cost_factor",
-            ctx.sampler.draw(self.thorium_cost_factor, f"{path}.thorium_cost_factor"),
-        )
+        ctx.modifiers.thorium_cost_factor = self.draw(ctx.sampler, path, "thorium_cost_factor")
         if self.licence_probability is not None:
-            ctx.set_reform(
-                "licence_probability",
-                ctx.sampler.draw(self.licence_probability, f"{path}.licence_probability"),
-            )
+            ctx.modifiers.licence_probability = self.draw(ctx.sampler, path, "licence_probability")

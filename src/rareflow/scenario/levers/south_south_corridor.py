@@ -16,14 +16,14 @@ not modelled: the lever covers the leg into India.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
-from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Uniform
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -77,15 +77,15 @@ class SouthSouthCorridor(LeverBase):
 
     type: Literal["south_south_corridor"] = "south_south_corridor"
     producer: CountryCode
-    t_reo_per_year: Number
+    t_reo_per_year: Annotated[Number, Spec("t REO/yr", 0, 1e7)]
     investment: Day
-    build_years: Number = Uniform(low=2.0, high=5.0)
-    ramp_months: Number = 12.0
-    reliability: Number | None = None
+    build_years: Annotated[Number, Spec("yr", 0, 40)] = Uniform(low=2.0, high=5.0)
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
+    reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
     add_separation: bool = True
-    infrastructure_capex_usd_million: Number = 0.0
-    premium: Number = 0.2
-    price_usd_per_kg: Number | None = None
+    infrastructure_capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e6)] = 0.0
+    premium: Annotated[Number, Spec("share", 0, 100)] = 0.2
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("producer")
     @classmethod
@@ -94,27 +94,12 @@ class SouthSouthCorridor(LeverBase):
             raise ValueError("a South-South corridor is for a producer other than China")
         return v
 
-    @model_validator(mode="after")
-    def _check(self) -> SouthSouthCorridor:
-        check_range(self.t_reo_per_year, 0, 1e7, "t_reo_per_year")
-        check_range(self.build_years, 0, 40, "build_years")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(
-            self.infrastructure_capex_usd_million, 0, 1e6, "infrastructure_capex_usd_million"
-        )
-        check_range(self.premium, 0, 100, "premium")
-        if self.reliability is not None:
-            check_range(self.reliability, 0, 1, "reliability")
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
-        return self
-
     def partners(self) -> tuple[str, ...]:
         """Return the producer, who joins the network."""
         return (self.producer,)
 
     def _online(self, net: Network, sampler: Sampler, path: str) -> FloatArray:
-        years = sampler.draw(self.build_years, f"{path}.build_years")
+        years = self.draw(sampler, path, "build_years")
         return step_index(net, self.investment) + years * MONTHS_PER_YEAR / net.step_months
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -125,14 +110,14 @@ class SouthSouthCorridor(LeverBase):
         share = ramp(
             net,
             self._online(net, ctx.sampler, path),
-            ctx.sampler.draw(self.ramp_months, f"{path}.ramp_months"),
+            self.draw(ctx.sampler, path, "ramp_months"),
         )
         reliable = (
-            ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            self.draw(ctx.sampler, path, "reliability")
             if self.reliability is not None
             else grouping_reliability(ctx, self.producer)
         )
-        size = ctx.sampler.draw(self.t_reo_per_year, f"{path}.t_reo_per_year")
+        size = self.draw(ctx.sampler, path, "t_reo_per_year")
         delivered = per_step(net, size * reliable, share)
         add_contract(ctx, self.producer, CONCENTRATE, delivered, path)
         if self.add_separation:
@@ -142,18 +127,16 @@ class SouthSouthCorridor(LeverBase):
         """Return the ports and rail capex, and the premium on deliveries."""
         net = ctx.network
         online = self._online(net, ctx.sampler, path)
-        capex = ctx.sampler.draw(
-            self.infrastructure_capex_usd_million, f"{path}.infrastructure_capex_usd_million"
-        )
+        capex = self.draw(ctx.sampler, path, "infrastructure_capex_usd_million")
         months = np.maximum((online - step_index(net, self.investment)) * net.step_months, 1.0)
         capital = spread_before(net, online, months, capex * 1e6)
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             j = [p.id for p in net.processes].index("separation_ndpr")
             k = COMMODITY_IDS.index("oxide_ndpr")
             price = np.full((net.n_draws, 1), net.proc_out[j, k] * ctx.usd_per_kg("oxide_ndpr"))
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         delivered = delivered_under(net, path)
         return [
             CostLine("capex", capital),

@@ -9,18 +9,25 @@ serves (priority sectors by default), materials to processors short of inputs.
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB, Sector
-from rareflow.model.network import COMMODITY_IDS
-from rareflow.scenario.common import Day, check_range
+from rareflow.model.network import COMMODITY_IDS, MAGNETS
+from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.distributions import Number, as_distribution
+from rareflow.scenario.levers.base import (
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 
 StockpileMaterial = Literal[
     "magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco", "oxide_ndpr", "oxide_dy",
@@ -63,39 +70,23 @@ class Stockpile(LeverBase):
 
     type: Literal["stockpile"] = "stockpile"
     material: StockpileMaterial = SINTERED_NDFEB
-    target_months: Number | None = None
-    target_t: Number | None = None
-    initial_t: Number = 0.0
+    target_months: Annotated[Number | None, Spec("month", 0, 120)] = None
+    target_t: Annotated[Number | None, Spec("t", 0, 1e7)] = None
+    initial_t: Annotated[Number, Spec("t", 0, 1e7)] = 0.0
     start: Day | None = None
-    fill_months: Number = 12.0
-    release_trigger: Number = 0.9
-    release_months: Number = 3.0
+    fill_months: Annotated[Number, Spec("month", 0.1, 240)] = 12.0
+    release_trigger: Annotated[Number, Spec("share", 0, 1)] = 0.9
+    release_months: Annotated[Number, Spec("month", 0.1, 240)] = 3.0
     sectors: list[Sector] | Literal["all"] = Field(
         default_factory=lambda: [Sector.DEFENCE, Sector.MEDICAL]
     )
-    price_usd_per_kg: Number | None = None
-    holding_cost_per_year: Number = 0.05
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
 
     @model_validator(mode="after")
     def _check(self) -> Stockpile:
         if (self.target_months is None) == (self.target_t is None):
             raise ValueError("give exactly one of target_months and target_t")
-        for name, high in (
-            ("target_months", 120),
-            ("target_t", 1e7),
-            ("initial_t", 1e7),
-            ("fill_months", 240),
-            ("release_months", 240),
-            ("holding_cost_per_year", 1),
-            ("release_trigger", 1),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                check_range(value, 0, high, name)
-        for name in ("fill_months", "release_months"):
-            check_range(getattr(self, name), 0.1, 240, name)
-        if self.price_usd_per_kg is not None:
-            check_range(self.price_usd_per_kg, 0, 1e5, "price_usd_per_kg")
         return self
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -104,16 +95,16 @@ class Stockpile(LeverBase):
         k = COMMODITY_IDS.index(self.material)
         d_n = net.n_draws
         if self.target_t is not None:
-            target = ctx.sampler.draw(self.target_t, f"{path}.target_t")
+            target = self.draw(ctx.sampler, path, "target_t")
         else:
             assert self.target_months is not None
             use0 = net.requirement0[:, k].sum() + (net.capacity[:, 0] @ net.proc_in)[:, k].max()
-            months = ctx.sampler.draw(self.target_months, f"{path}.target_months")
+            months = self.draw(ctx.sampler, path, "target_months")
             target = months * use0 / net.step_months
-        fill = ctx.sampler.draw(self.fill_months, f"{path}.fill_months")
-        release = ctx.sampler.draw(self.release_months, f"{path}.release_months")
-        initial = ctx.sampler.draw(self.initial_t, f"{path}.initial_t")
-        trigger = ctx.sampler.draw(self.release_trigger, f"{path}.release_trigger")
+        fill = self.draw(ctx.sampler, path, "fill_months")
+        release = self.draw(ctx.sampler, path, "release_months")
+        initial = self.draw(ctx.sampler, path, "initial_t")
+        trigger = self.draw(ctx.sampler, path, "release_trigger")
         on = ctx.active(self.start) if self.start is not None else np.ones(net.n_steps, bool)
 
         def widen(name: str) -> np.ndarray:
@@ -139,10 +130,29 @@ class Stockpile(LeverBase):
             for s in self.sectors:
                 net.stockpile_sectors[net.sectors.index(s)] = True
 
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return a magnet stockpile's effect per t: full from its fill date, released at a rate.
+
+        Its supply is its releases, which the optimiser chooses (within the release rate, from
+        the step it is full, at most its size); central values of the fill and release months.
+        """
+        if self.material not in MAGNETS:
+            return None
+        step = probe.network.step_months
+        start = self.start or probe.start
+        first = (start.year - probe.start.year) * 12 + start.month - probe.start.month
+        fill = as_distribution(self.fill_months).central
+        return LinearEffect(
+            "target_t",
+            np.zeros((1, probe.network.n_steps)),
+            release_rate=step / as_distribution(self.release_months).central,
+            ready=max(math.ceil((first + fill) / step), 0),
+        )
+
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Purchases at the purchase price and holding cost on the stock's value."""
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((ctx.network.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
@@ -152,7 +162,7 @@ class Stockpile(LeverBase):
         res = ctx.results
         bought = res["stockpile_in"].sel(material=self.material).transpose("draw", "time")
         level = res["stockpile"].sel(material=self.material).transpose("draw", "time")
-        rate = ctx.per_draw(ctx.sampler.draw(self.holding_cost_per_year, f"{path}.holding"))
+        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
         step_years = ctx.network.step_months / 12.0
         per_t = price * 1000.0
         return [

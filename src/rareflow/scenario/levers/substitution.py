@@ -17,15 +17,14 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.errors import InputError
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
-from rareflow.scenario.common import Day, StrictModel, check_range
+from rareflow.scenario.common import Day, Spec, StrictModel, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
@@ -44,15 +43,6 @@ IRON_NITRIDE_KG_PER_KG = 1.0
 """Iron-nitride magnet per kg of NdFeB replaced: an assumption (equal mass); no motor-level
 figure was found (the material's theoretical energy product exceeds NdFeB's, but commercial
 grades are bonded and their performance in a traction motor is not published)."""
-
-
-def dataset_parameter(dataset: Dataset, name: str, stage: str) -> float:
-    """Return a chosen figure of process_parameters.csv."""
-    rows = dataset.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
 
 
 def _sintered() -> list[NdfebMagnet]:
@@ -147,11 +137,11 @@ class Substitution(LeverBase):
     option: SubstituteOption
     adoption: dict[Sector, Adoption] = Field(min_length=1)
     magnets: list[NdfebMagnet] = Field(default_factory=_sintered, min_length=1)
-    nd_reduction: Number | None = None
+    nd_reduction: Annotated[Number | None, Spec("share", 0, 1)] = None
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
-    substitute_kg_per_kg: Number | None = None
-    substitute_price_usd_per_kg: Number | None = None
-    price_acceleration: float = 0.0
+    substitute_kg_per_kg: Annotated[Number | None, Spec("kg/kg", 0, 100)] = None
+    substitute_price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+    price_acceleration: Annotated[float, Spec("yr", 0, 10)] = 0.0
 
     @field_validator("price_acceleration")
     @classmethod
@@ -166,14 +156,8 @@ class Substitution(LeverBase):
 
     @model_validator(mode="after")
     def _check(self) -> Substitution:
-        if self.nd_reduction is not None:
-            if self.option != "nd_lean":
-                raise ValueError("nd_reduction applies to option nd_lean only")
-            check_range(self.nd_reduction, 0, 1, "nd_reduction")
-        if self.substitute_kg_per_kg is not None:
-            check_range(self.substitute_kg_per_kg, 0, 100, "substitute_kg_per_kg")
-        if self.substitute_price_usd_per_kg is not None:
-            check_range(self.substitute_price_usd_per_kg, 0, 1e5, "substitute_price_usd_per_kg")
+        if self.nd_reduction is not None and self.option != "nd_lean":
+            raise ValueError("nd_reduction applies to option nd_lean only")
         return self
 
     def _cut(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
@@ -181,16 +165,21 @@ class Substitution(LeverBase):
         if self.option != "nd_lean":
             return np.ones(1)
         if self.nd_reduction is not None:
-            return sampler.draw(self.nd_reduction, f"{path}.nd_reduction")
-        return np.array([dataset_parameter(dataset, "nd_lean_nd_reduction", "magnet")])
+            return self.draw(sampler, path, "nd_reduction")
+        # The query layer (and pandas) load when a lever compiles, not when scenarios parse.
+        from rareflow.data.query import process_parameter  # noqa: PLC0415
+
+        return np.array([process_parameter(dataset, "nd_lean_nd_reduction", "magnet").value])
 
     def _kg_per_kg(self, dataset: Dataset, sampler: Sampler, path: str) -> FloatArray:
         """(1 or D,) kg of substitute magnet per kg of NdFeB demand switched."""
         if self.substitute_kg_per_kg is not None:
-            return sampler.draw(self.substitute_kg_per_kg, f"{path}.substitute_kg_per_kg")
+            return self.draw(sampler, path, "substitute_kg_per_kg")
         if self.option == "ferrite":
-            extra = dataset_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use")
-            ratio = dataset_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet")
+            from rareflow.data.query import process_parameter  # noqa: PLC0415
+
+            extra = process_parameter(dataset, f"ferrite_extra_volume_{self.motor}", "use").value
+            ratio = process_parameter(dataset, "ferrite_to_ndfeb_density_ratio", "magnet").value
             return np.array([(1.0 + extra) * ratio])
         if self.option == "iron_nitride":
             return np.array([IRON_NITRIDE_KG_PER_KG])
@@ -233,9 +222,5 @@ class Substitution(LeverBase):
         """Purchase of the substitute magnet, when its price is given."""
         if self.substitute_price_usd_per_kg is None:
             return []
-        price = ctx.per_draw(
-            ctx.sampler.draw(
-                self.substitute_price_usd_per_kg, f"{path}.substitute_price_usd_per_kg"
-            )
-        )
+        price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
         return [CostLine("purchase", self.substitute_tonnes(ctx, path) * price * 1000.0)]

@@ -9,18 +9,24 @@ Partnership, Quad: groupings.csv).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import field_validator, model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB
-from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.common import CountryCode, Day, check_dates, check_range
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.scenario.common import CountryCode, Day, Spec, check_dates
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import (
+    CostContext,
+    CostLine,
+    EffectProbe,
+    LeverBase,
+    LinearEffect,
+)
 from rareflow.scenario.levers.build import add_contract, delivered_under, grouping_reliability
 from rareflow.scenario.sampling import Sampler
 
@@ -60,13 +66,13 @@ class SupplyContract(LeverBase):
     type: Literal["supply_contract"] = "supply_contract"
     partner: CountryCode
     material: ContractMaterial = SINTERED_NDFEB
-    t_per_year: Number
+    t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     start: Day
     end: Day | None = None
-    ramp_months: Number = 6.0
-    reliability: Number | None = None
-    premium: Number = 0.2
-    price_usd_per_kg: Number | None = None
+    ramp_months: Annotated[Number, Spec("month", 0, 240)] = 6.0
+    reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
+    premium: Annotated[Number, Spec("share", 0, 100)] = 0.2
+    price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("partner")
     @classmethod
@@ -78,11 +84,6 @@ class SupplyContract(LeverBase):
     @model_validator(mode="after")
     def _check(self) -> SupplyContract:
         check_dates(self.start, self.end)
-        check_range(self.t_per_year, 0, 1e7, "t_per_year")
-        check_range(self.ramp_months, 0, 240, "ramp_months")
-        check_range(self.premium, 0, 100, "premium")
-        if self.reliability is not None:
-            check_range(self.reliability, 0, 1, "reliability")
         return self
 
     def partners(self) -> tuple[str, ...]:
@@ -91,13 +92,13 @@ class SupplyContract(LeverBase):
 
     def _reliability(self, ctx: CompileContext, path: str) -> FloatArray:
         if self.reliability is not None:
-            return ctx.sampler.draw(self.reliability, f"{path}.reliability")
+            return self.draw(ctx.sampler, path, "reliability")
         return grouping_reliability(ctx, self.partner)
 
     def volume(self, net: Network, reliable: FloatArray, sampler: Sampler, path: str) -> FloatArray:
         """(D or 1, T) tonnes this contract delivers per step, before any supply cut."""
-        size = sampler.draw(self.t_per_year, f"{path}.t_per_year")
-        ramp = sampler.draw(self.ramp_months, f"{path}.ramp_months")
+        size = self.draw(sampler, path, "t_per_year")
+        ramp = self.draw(sampler, path, "ramp_months")
         on = net.active(self.start, self.end)
         months_on = (np.arange(net.n_steps) - net.step_of(self.start) + 1) * net.step_months
         frac = np.where(
@@ -113,17 +114,40 @@ class SupplyContract(LeverBase):
         volume = self.volume(net, self._reliability(ctx, path), ctx.sampler, path)
         add_contract(ctx, self.partner, self.material, volume, path)
 
+    def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
+        """Return a magnet contract's arrivals per t/yr contracted.
+
+        Its volume as compiled (reliability, ramp), less any supply cut, arriving after the
+        partner's lead time (what arrives after the horizon is dropped).
+        """
+        if self.material not in MAGNETS:
+            return None
+        net, base = probe.network, probe.base
+        p = net.partners.index(self.partner)
+        k = COMMODITY_IDS.index(self.material)
+        before = (
+            base.contract[:, :, base.partners.index(self.partner), k]
+            if self.partner in base.partners
+            else np.zeros((1, net.n_steps))
+        )
+        sent = (net.contract[:, :, p, k] - before) * (1.0 - net.cut[:, :, p, k])
+        sent = np.broadcast_to(sent, (net.n_draws, net.n_steps))
+        lead = int(net.lead_steps[p])
+        arrived = np.zeros_like(sent)
+        arrived[:, lead:] = sent[:, : net.n_steps - lead]
+        return LinearEffect("t_per_year", arrived / probe.level)
+
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the premium paid on delivered volume."""
         if self.price_usd_per_kg is not None:
-            price = ctx.per_draw(ctx.sampler.draw(self.price_usd_per_kg, f"{path}.price"))
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "price_usd_per_kg"))
         else:
             price = np.full((ctx.network.n_draws, 1), ctx.usd_per_kg(self.material))
         if np.isnan(price).any():
             raise ScenarioError(
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
-        premium = ctx.per_draw(ctx.sampler.draw(self.premium, f"{path}.premium"))
+        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
         # Only this contract's own deliveries (as any consortium backing scaled them).
         own = delivered_under(ctx.network, path)
         return [CostLine("premium", own * price * 1000.0 * premium)]

@@ -16,13 +16,13 @@ cited: give your own).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
-from rareflow.scenario.common import CountryCode, Day, check_range
+from rareflow.scenario.common import CountryCode, Day, Spec, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
@@ -73,15 +73,13 @@ class TechnologyTie(LeverBase):
     company: str = ""
     loss_cut: dict[ProcessId, float] = Field(min_length=1)
     start: Day
-    upfront_inr_crore: Number = 0.0
-    royalty_usd_per_kg: Number = 0.0
+    upfront_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    royalty_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> TechnologyTie:
         for process, cut in self.loss_cut.items():
             check_range(cut, 0, 1, f"loss_cut.{process}")
-        check_range(self.upfront_inr_crore, 0, 1e6, "upfront_inr_crore")
-        check_range(self.royalty_usd_per_kg, 0, 1e4, "royalty_usd_per_kg")
         return self
 
     def apply(self, ctx: CompileContext, path: str) -> None:
@@ -94,8 +92,8 @@ class TechnologyTie(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Upfront fee in the month of signing; royalty on what the tied processes make."""
         net = ctx.network
-        upfront = ctx.per_draw(ctx.sampler.draw(self.upfront_inr_crore, f"{path}.upfront"))
-        royalty = ctx.per_draw(ctx.sampler.draw(self.royalty_usd_per_kg, f"{path}.royalty"))
+        upfront = ctx.per_draw(self.draw(ctx.sampler, path, "upfront_inr_crore"))
+        royalty = ctx.per_draw(self.draw(ctx.sampler, path, "royalty_usd_per_kg"))
         signed = np.datetime64(self.start, "M")
         at = (net.time.astype("datetime64[M]") <= signed) & (
             net.time.astype("datetime64[M]") + net.step_months > signed

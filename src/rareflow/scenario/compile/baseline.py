@@ -1,24 +1,19 @@
-"""Compile a scenario and a chain into the numeric network the engine steps.
+"""Compile phase 1, the baseline: a scenario and its chain as the numeric network at rest.
 
 Baseline figures come from the chain (dataset): sector requirement, domestic plant capacities,
 import partner shares, inventories, element contents, prices. Where the dataset has no figure,
 the default is a labelled assumption of :class:`rareflow.scenario.schema.Parameters` (see the
-README). Then each shock and lever writes itself into the network's schedules.
+README). The later phases (:mod:`rareflow.scenario.compile`) write shocks and levers into it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
 from rareflow import units
 from rareflow.data import query
-from rareflow.data.load import Dataset, load_dataset
-from rareflow.errors import InputError, ScenarioError
+from rareflow.data.load import Dataset
+from rareflow.errors import InputError
 from rareflow.ids import Element, Sector
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
@@ -31,75 +26,22 @@ from rareflow.model.network import (
     Network,
     Process,
 )
+from rareflow.scenario.compile.uncertain import scaled_cover
+from rareflow.scenario.compile.work import PROCESS_MATERIALS, Work
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Uniform
-from rareflow.scenario.levers.consortium import Consortium
-from rareflow.scenario.levers.regulatory_reform import RegulatoryReform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
 from rareflow.units import DAYS_PER_MONTH
 
 NDPR = (Element.Nd, Element.Pr)
-CONTROLLING_DEFAULT = "CHN"
 #: Which chain stage's import shares stand in for each commodity form.
 FORM_STAGE = {"concentrate": "mining", "oxide": "separation", "metal": "metal", "magnet": "magnet"}
-#: Facility materials that feed each process's capacity.
-PROCESS_MATERIALS = {
-    "separation_ndpr": ("oxide_ndpr",),
-    "metal_ndpr": ("metal_nd", "metal_ndpr"),
-    "metal_dy": ("metal_dy",),
-    "metal_tb": ("metal_tb",),
-    "metal_sm": ("metal_sm",),
-    "magnet_ndfeb_sintered": ("magnet_ndfeb_sintered",),
-    "magnet_ndfeb_bonded": ("magnet_ndfeb_bonded",),
-    "magnet_smco": ("magnet_smco",),
-}
-
-
-@dataclass(frozen=True)
-class Compiled:
-    """A compiled scenario: the network and what it was built from."""
-
-    network: Network
-    chain: Chain
-    sampler: Sampler
-    notes: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
-    """Inputs that cannot act within the horizon (e.g. a plant online after it ends)."""
-
-
-def _fingerprint(net: Network) -> list[tuple[str, object]]:
-    """Summarise every network array (shape, sum, sum of squares), to see what a lever changed."""
-    out: list[tuple[str, object]] = []
-    for f in dataclasses.fields(net):
-        value = getattr(net, f.name)
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            a = value.astype(np.float64, copy=False)
-            out.append((f.name, (a.shape, float(np.nansum(a)), float(np.nansum(a * a)))))
-        elif isinstance(value, np.ndarray):
-            out.append((f.name, value.shape))
-        else:
-            out.append((f.name, repr(value)))
-    return out
-
-
-def _check_exporters(scenario: Scenario, known: set[str]) -> None:
-    """Refuse a shock on an exporter the dataset does not know: it would change nothing."""
-    for i, shock in enumerate(scenario.shocks):
-        if shock.exporter not in known:
-            raise ScenarioError(
-                f"shocks[{i}].exporter: '{shock.exporter}' is not a country of the dataset "
-                f"(countries.csv: {', '.join(sorted(known))}); a shock on it would change nothing"
-            )
 
 
 def _parameter(ds: Dataset, name: str, stage: str) -> float:
-    rows = ds.chosen("process_parameters")
-    hit = rows[(rows["parameter"] == name) & (rows["stage"] == stage)]
-    if hit.empty:
-        raise InputError(f"process_parameters.csv has no chosen row {name} at stage {stage}")
-    return float(hit["value"].iloc[0])
+    return query.process_parameter(ds, name, stage).value
 
 
 def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float]], list[str]]:
@@ -111,6 +53,36 @@ def _import_shares(chain: Chain, ds: Dataset) -> tuple[dict[str, dict[str, float
         notes.append(f"{form}: {found.note}")
         by_form[form] = dict(found.shares)
     return by_form, notes
+
+
+def _pooled(
+    shares: dict[str, dict[str, float]], keep: set[str], min_share: float
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Pool small partners into ``ROW`` (``parameters.partner_min_share``).
+
+    A partner is pooled when its share is below ``min_share`` in every form's split and no shock
+    or lever names it. Returns the shares with the pooled partners' summed into ``ROW``, and the
+    pooled partners (sorted).
+    """
+    largest: dict[str, float] = {}
+    for split in shares.values():
+        for p, v in split.items():
+            largest[p] = max(largest.get(p, 0.0), v)
+    small = sorted(
+        p
+        for p, v in largest.items()
+        if v < min_share and p not in keep and p != query.REST_OF_WORLD
+    )
+    if not small:
+        return shares, []
+    out: dict[str, dict[str, float]] = {}
+    for form, split in shares.items():
+        kept = {p: v for p, v in split.items() if p not in small}
+        pooled = sum(v for p, v in split.items() if p in small)
+        if pooled > 0:
+            kept[query.REST_OF_WORLD] = kept.get(query.REST_OF_WORLD, 0.0) + pooled
+        out[form] = kept
+    return out, small
 
 
 def _content(chain: Chain, ds: Dataset, ndpr_split: dict[Element, float]) -> FloatArray:
@@ -292,47 +264,17 @@ def base_prices(ds: Dataset) -> tuple[FloatArray, tuple[str, ...]]:
     return out, tuple(notes)
 
 
-def compile_scenario(
-    scenario: Scenario,
-    draws: np.ndarray | None = None,
-    dataset: Dataset | None = None,
-    design_matrix: Mapping[str, FloatArray] | None = None,
-) -> Compiled:
-    """Build the network of a scenario for some of its draws.
+def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
+    """Build the baseline network of a scenario for the sampler's draws.
 
-    Parameters
-    ----------
-    scenario
-        The validated scenario.
-    draws
-        Global draw indices (default: all of the scenario's draws).
-    dataset
-        The dataset (default: the embedded one).
-    design_matrix
-        Uniforms per uncertain path, indexed by global draw, that replace the scenario's design
-        for those paths (see :class:`rareflow.scenario.sampling.Sampler`).
+    The chain's requirement, recipes, plant capacities, import shares, element contents, prices
+    and the scenario's parameters (industry and upstream cover, restocking, price response),
+    with every schedule that shocks and levers write into at its neutral value.
     """
-    ds = dataset if dataset is not None else load_dataset()
+    ds = dataset
     chain = build_chain(scenario.country, ds)
-    draw_idx = np.arange(scenario.draws) if draws is None else np.asarray(draws, dtype=np.int64)
+    draw_idx = sampler.draws
     d_n = len(draw_idx)
-    paths = uncertain_paths()
-    if scenario.sampling == "sobol":
-        # Sobol' points need one dimension per uncertain number: find every number this scenario
-        # draws (its shocks' and levers' included) with a cheap random-design pass first.
-        probe = compile_scenario(
-            scenario.model_copy(update={"sampling": "random"}), np.arange(2), ds
-        ).sampler
-        found = sorted(path for path, values in probe.drawn.items() if np.size(values) > 1)
-        paths = (*paths, *(p for p in found if p not in paths))
-    sampler = Sampler(
-        scenario.seed,
-        scenario.sampling,
-        scenario.draws,
-        draw_idx,
-        paths,
-        design_matrix=design_matrix,
-    )
     step = scenario.step_months
     t_n = scenario.horizon_months // step
     start = np.datetime64(scenario.start.strftime("%Y-%m"), "M")
@@ -354,11 +296,15 @@ def compile_scenario(
     shares, notes = _import_shares(chain, ds)
     base_price, price_notes = base_prices(ds)
     notes.extend(price_notes)
-    partner_set = {p for s in shares.values() for p in s}
-    for shock in scenario.shocks:
-        partner_set.update(shock.partners())
-    for lever in scenario.levers:
-        partner_set.update(lever.partners())
+    named = {p for shock in scenario.shocks for p in shock.partners()}
+    named.update(p for lever in scenario.levers for p in lever.partners())
+    shares, small = _pooled(shares, named, scenario.parameters.partner_min_share)
+    if small:
+        notes.append(
+            f"partners pooled into ROW (below {scenario.parameters.partner_min_share:g} of every "
+            f"stage's supply; parameters.partner_min_share): {', '.join(small)}"
+        )
+    partner_set = {p for s in shares.values() for p in s} | named
     partners = tuple(sorted(partner_set))
     share = np.zeros((len(partners), len(COMMODITIES)))
     for k, c in enumerate(COMMODITIES):
@@ -400,7 +346,7 @@ def compile_scenario(
         industry_weeks = sampler.draw(
             params.industry_cover_weeks, "parameters.industry_cover_weeks"
         )
-    industry_weeks = _scaled_cover(scenario, ds, sampler, chain.country, industry_weeks)
+    industry_weeks = scaled_cover(scenario, ds, sampler, chain.country, industry_weeks)
     upstream_weeks = sampler.draw(params.upstream_cover_weeks, "parameters.upstream_cover_weeks")
     is_magnet = np.array([c.form == "magnet" for c in COMMODITIES])
     cover = np.where(is_magnet[None, :], industry_weeks[:, None], upstream_weeks[:, None])
@@ -463,204 +409,4 @@ def compile_scenario(
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
     ctx = CompileContext(net, chain, sampler, magnet_elements, ds)
-    _check_exporters(scenario, ctx.known_countries())
-    control = 0
-    controlling: set[str] = set()
-    for i, shock in enumerate(scenario.shocks):
-        shock.apply(ctx, control, f"shocks[{i}]")
-        if isinstance(shock, ExportControl):
-            control += 1
-            controlling.add(shock.exporter)
-    # Regulatory reforms first: they set modifiers (permit times, by-product rules) that the
-    # other levers read from the context, whatever their order in the scenario.
-    warnings = []
-    for i, lever in sorted(
-        enumerate(scenario.levers), key=lambda il: not isinstance(il[1], RegulatoryReform)
-    ):
-        before = _fingerprint(net)
-        lever.apply(ctx, f"levers[{i}]")
-        if _fingerprint(net) == before and not isinstance(lever, RegulatoryReform | Consortium):
-            end = (time[-1] + step - 1).astype(object)
-            warnings.append(
-                f"levers[{i}] ({lever.type}{f' {lever.name!r}' if lever.name else ''}) changes "
-                f"nothing within the horizon ({scenario.start:%Y-%m} to {end:%Y-%m}): check its "
-                "dates (a plant online, or a contract starting, after the horizon ends)"
-            )
-    req_scale = _scale_network(scenario, ds, sampler, chain, net)
-
-    surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
-    free_partners = np.array([p not in controlling for p in partners], dtype=np.float64)
-    net.surge = np.broadcast_to(
-        surge[:, None, None] * free_partners[None, None, :], (surge.shape[0], t_n, len(partners))
-    ).copy()
-    competition = sampler.draw(params.row_competition, "parameters.row_competition")
-    net.row_pressure = net.row_pressure * competition[:, None]
-
-    # Domestic mine output (the country's, plus new mines from levers) feeds separation up to
-    # its capacity; the rest has other uses. Other local supply written by levers is kept.
-    mine = chain.mine_production
-    if chain.country in mine.coords["country"].to_numpy():
-        per_step = float(mine.sel(country=chain.country)) / 12.0 * step
-        j_sep = [p.id for p in processes].index("separation_ndpr")
-        k_conc = COMMODITY_IDS.index("concentrate_mixed")
-        mined = per_step + net.local_supply[:, :, k_conc]
-        feed = np.minimum(mined, net.capacity[:, :, j_sep] * proc_in[j_sep, k_conc])
-        d_local = max(feed.shape[0], net.local_supply.shape[0])
-        net.local_supply = np.broadcast_to(
-            net.local_supply, (d_local, t_n, len(COMMODITIES))
-        ).copy()
-        net.local_supply[:, :, k_conc] = feed
-
-    # Opening stocks cover the requirement as drawn (uncertain activity or intensity).
-    req0 = requirement0[None] if req_scale is None else requirement0[None] * req_scale
-    use0 = req0.sum(axis=1) + (net.capacity[:, 0] @ proc_in).max(axis=0)
-    net.stock0 = cover_steps * use0
-    net.check_shapes()
-    return Compiled(net, chain, sampler, tuple(notes), tuple(warnings))
-
-
-def _uncertain_rows(
-    scenario: Scenario, ds: Dataset, sampler: Sampler, table: str
-) -> list[tuple[str, pd.DataFrame, FloatArray]]:
-    """Path, matching chosen rows and drawn factor of each ``uncertain:`` entry on a table."""
-    out = []
-    for i, entry in enumerate(scenario.uncertain):
-        if entry.table != table:
-            continue
-        path = f"uncertain[{i}]"
-        rows = ds.chosen(table)
-        for column, value in entry.where.items():
-            rows = rows[rows[column].astype(str) == str(value)]
-        if rows.empty:
-            raise ScenarioError(
-                f"{path}.where: no chosen row of {table}.csv matches {dict(entry.where)}"
-            )
-        out.append((path, rows, sampler.draw(entry.scale, f"{path}.scale")))
-    return out
-
-
-def _keys(rows: pd.DataFrame, columns: tuple[str, ...]) -> set[tuple[str, ...]]:
-    return {tuple(map(str, r)) for r in rows[list(columns)].itertuples(index=False)}
-
-
-def _unused(path: str, table: str, country: str) -> ScenarioError:
-    return ScenarioError(
-        f"{path}.where: no row of {table}.csv it matches feeds {country}'s network (the engine "
-        "uses the focal country's chosen rows: activity of the latest year and preferred metric, "
-        "the latest growth, operating plant capacity, the industry magnet cover when "
-        "parameters.industry_cover_weeks is not set)"
-    )
-
-
-def _scaled_cover(
-    scenario: Scenario, ds: Dataset, sampler: Sampler, country: str, weeks: FloatArray
-) -> FloatArray:
-    """Industry magnet cover times the scale of ``uncertain:`` entries on inventories.csv."""
-    key = ("country", "holder", "material", "metric", "year")
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "inventories"):
-        used = query.latest_rows(
-            query.matching(ds, "inventories", country=country, holder="industry", metric="cover")
-        )
-        if scenario.parameters.industry_cover_weeks is not None or not (
-            _keys(rows, key) & _keys(used, key)
-        ):
-            raise _unused(path, "inventories", country)
-        weeks = weeks * factor
-    return weeks
-
-
-def _scale_network(
-    scenario: Scenario, ds: Dataset, sampler: Sampler, chain: Chain, net: Network
-) -> FloatArray | None:
-    """Apply ``uncertain:`` scalings of activity, intensities, growth and plant capacity.
-
-    The base-year requirement has no draw axis, so activity and intensities scale through
-    ``demand_multiplier`` (D, T, S, K); growth becomes (D, S); plant capacity adds its scaled part
-    to ``capacity`` (D, T, J). Returns the (D, S, K) scale of the requirement (None if there is
-    none), for opening stocks.
-    """
-    if not scenario.uncertain:
-        return None
-    country = chain.country
-    sector_of = {s.value: i for i, s in enumerate(net.sectors)}
-    detail = chain.demand.detail.to_dict("records")
-    req: FloatArray | None = None
-
-    def scale_requirement(pairs: set[tuple[str, str]], factor: FloatArray) -> None:
-        nonlocal req
-        m = np.ones((factor.shape[0], len(net.sectors), len(COMMODITIES)))
-        for sector, material in pairs:
-            if material in COMMODITY_IDS:
-                m[:, sector_of[sector], COMMODITY_IDS.index(material)] = factor
-        req = m if req is None else req * m
-
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "sector_activity"):
-        hit = _keys(rows, ("country", "sector", "metric", "year"))
-        pairs = {
-            (str(r["sector"]), str(r["material"]))
-            for r in detail
-            if (country, str(r["sector"]), str(r["activity_metric"]), str(r["activity_year"]))
-            in hit
-        }
-        if not pairs:
-            raise _unused(path, "sector_activity", country)
-        scale_requirement(pairs, factor)
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "intensities"):
-        hit = _keys(rows, ("sector", "material", "metric"))
-        pairs = {
-            (str(r["sector"]), str(r["material"]))
-            for r in detail
-            if (str(r["sector"]), str(r["material"]), "intensity") in hit
-            or (
-                isinstance(r["share_source"], str)
-                and (str(r["sector"]), str(r["material"]), "share_of_units") in hit
-            )
-        }
-        if not pairs:
-            raise _unused(path, "intensities", country)
-        scale_requirement(pairs, factor)
-    if req is not None:
-        net.demand_multiplier = net.demand_multiplier * req[:, None]
-
-    growth = ds.chosen("demand_growth")
-    growth = query.latest_rows(growth[growth["country"] == country], ("sector",))
-    growth = growth[growth["sector"].isin(chain.demand.growth.coords["sector"].to_numpy())]
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "demand_growth"):
-        by_sector = ("country", "sector", "year")
-        sectors = {k[1] for k in _keys(growth, by_sector) & _keys(rows, by_sector)}
-        if not sectors:
-            raise _unused(path, "demand_growth", country)
-        m = np.ones((factor.shape[0], len(net.sectors)))
-        for sector in sectors:
-            m[:, sector_of[sector]] = factor
-        net.growth = net.growth * m
-
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "facilities"):
-        found = _keys(rows, ("facility", "material", "metric", "year"))
-        added = np.zeros((factor.shape[0], len(net.processes)))
-        used = False
-        for j, process in enumerate(net.processes):
-            for plant in query.plants(ds, country, materials=PROCESS_MATERIALS[process.id]):
-                key = (plant.facility, plant.material, "capacity", str(plant.figure.year))
-                if key in found:
-                    used = True
-                    output = plant.figure.value * units.get(plant.figure.unit).to_base
-                    base = process.throughput(output) * net.step_months / 12.0
-                    added[:, j] += (factor - 1.0) * base
-        if not used:
-            raise _unused(path, "facilities", country)
-        net.capacity = net.capacity + added[:, None, :]
-    return req
-
-
-def uncertain_paths() -> tuple[str, ...]:
-    """Paths of the numbers every compile draws, in a fixed order (Sobol dimensions)."""
-    return (
-        "parameters.industry_cover_weeks",
-        "parameters.upstream_cover_weeks",
-        "parameters.restock_months",
-        "parameters.nonchina_surge",
-        "parameters.row_competition",
-        "prices.elasticity",
-        "prices.adjustment",
-    )
+    return Work(scenario, ctx, notes, requirement0, cover_steps, proc_in)

@@ -1,0 +1,318 @@
+"""The decision: solve, trace the Pareto front, validate in the engine, shape the result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from rareflow import dims
+from rareflow.analysis.optimize.effects import build_problem, run_cost, weighted_loss
+from rareflow.analysis.optimize.lp import Problem, Solution, cvar, solve
+from rareflow.analysis.optimize.options import PARETO_FRACTIONS, Option, default_options
+from rareflow.data.load import Dataset
+from rareflow.engine.run import run, with_overrides
+from rareflow.errors import InputError
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.schema import Scenario
+
+BUDGET = "budget"
+"""Dimension of the Pareto front's budgets."""
+
+
+def horizon_months(scenario: Scenario, until: int) -> int:
+    """Months from the scenario's start to the end of year ``until`` (whole steps)."""
+    months = (until - scenario.start.year) * 12 + 13 - scenario.start.month
+    if months < 1:
+        raise InputError(f"--until {until} is before the scenario's start ({scenario.start})")
+    step = scenario.step_months
+    return math.ceil(months / step) * step
+
+
+def with_mix(
+    scenario: Scenario, options: Sequence[Option], levels: Mapping[str, float]
+) -> Scenario:
+    """Return the scenario with each option of a positive level added as a lever."""
+    added = [o.lever_at(levels[o.name]) for o in options if levels.get(o.name, 0.0) > 1e-9]
+    return with_overrides(scenario, levers=[*scenario.model_dump(mode="json")["levers"], *added])
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A mix simulated in the full engine.
+
+    Parameters
+    ----------
+    risk
+        CVaR (or mean) of the weighted cumulative shortfall, t.
+    expected
+        Mean weighted cumulative shortfall, t.
+    cost_inr_crore
+        Mean lever cost over the horizon.
+    seed
+        The draws' seed.
+    losses
+        Weighted cumulative shortfall per draw.
+    """
+
+    risk: float
+    expected: float
+    cost_inr_crore: float
+    seed: int
+    losses: FloatArray
+
+
+def evaluate(
+    scenario: Scenario,
+    dataset: Dataset,
+    weights: Mapping[str, float],
+    alpha: float | None,
+    seed: int,
+) -> Evaluation:
+    """Run a scenario in the full engine with a seed and measure its risk and cost."""
+    res = run(with_overrides(scenario, seed=seed), dataset=dataset, keep_partners=False).results
+    losses = weighted_loss(res, weights)
+    return Evaluation(
+        cvar(losses, alpha), float(losses.mean()), float(run_cost(res).mean()), seed, losses
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The chosen mix, its Pareto front and its validation.
+
+    Parameters
+    ----------
+    options
+        The options offered.
+    problem
+        The LP's data.
+    solution
+        The optimum at the budget asked for.
+    pareto
+        Optimum at each budget of the sweep.
+    in_sample
+        The mix re-simulated in the full engine on the LP's draws.
+    out_of_sample
+        The mix re-simulated on fresh draws (another seed).
+    baseline_out
+        The scenario without the options, on the fresh draws.
+    singles
+        Each option alone on the fresh draws: at the mix's cost within its upper level and, where
+        that bound binds, also at the mix's cost beyond it.
+    alpha
+        CVaR level, or None for the expected loss.
+    budget
+        The budget, ₹ crore over the horizon.
+    """
+
+    options: tuple[Option, ...]
+    problem: Problem
+    solution: Solution
+    pareto: tuple[tuple[float, Solution], ...]
+    in_sample: Evaluation
+    out_of_sample: Evaluation
+    baseline_out: Evaluation
+    singles: tuple[tuple[Option, float, Evaluation], ...]
+    alpha: float | None
+    budget: float
+
+    def to_dataset(self) -> xr.Dataset:
+        """Return the decision's figures as an ``xarray.Dataset`` for the run store."""
+        levers = self.problem.levers
+        budgets = [b for b, _ in self.pareto]
+        return xr.Dataset(
+            {
+                "level": (dims.LEVER, [self.solution.levels[n] for n in levers]),
+                "upper": (dims.LEVER, self.problem.upper.to_numpy()),
+                "unit_cost_inr_crore": (dims.LEVER, self.problem.unit_cost.to_numpy()),
+                "efficiency": (dims.LEVER, self.problem.efficiency.to_numpy()),
+                "pareto_cost_inr_crore": (BUDGET, [s.cost_inr_crore for _, s in self.pareto]),
+                "pareto_risk_t": (BUDGET, [s.risk for _, s in self.pareto]),
+                "loss_in_sample_t": (dims.DRAW, self.in_sample.losses),
+                "loss_out_of_sample_t": (dims.DRAW, self.out_of_sample.losses),
+            },
+            coords={
+                dims.LEVER: levers,
+                BUDGET: budgets,
+                dims.DRAW: np.arange(self.in_sample.losses.size),
+            },
+            attrs={
+                "alpha": -1.0 if self.alpha is None else self.alpha,
+                "budget_inr_crore": self.budget,
+                "seed_in_sample": self.in_sample.seed,
+                "seed_out_of_sample": self.out_of_sample.seed,
+            },
+        )
+
+
+def optimise(
+    scenario: Scenario,
+    dataset: Dataset,
+    *,
+    budget: float,
+    alpha: float | None,
+    until: int,
+    draws: int,
+    validation_seed: int | None = None,
+    options: Sequence[Option] | None = None,
+    weights: Mapping[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Decision:
+    """Choose lever levels, trace the Pareto front and validate the mix out of sample.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its shocks; levers already in it stay in the baseline).
+    dataset
+        The dataset.
+    budget
+        ₹ crore over the horizon.
+    alpha
+        CVaR level (e.g. 0.95), or None for the expected loss.
+    until
+        Last year of the horizon.
+    draws
+        Sampled draws of the LP (and of each validation run).
+    validation_seed
+        Seed of the fresh draws (default: the scenario's seed + 1).
+    options
+        The levers to choose among (default: :func:`default_options`).
+    weights
+        Sector weights (default: defence 10, the rest 1).
+    progress
+        Called with (stages done, stages in all).
+    """
+    if budget < 0:
+        raise InputError(f"--budget must be >= 0 ₹ crore; got {budget:g}")
+    sc = with_overrides(scenario, draws=draws, horizon_months=horizon_months(scenario, until))
+    w = dict(weights or {})
+    if options is None:
+        probe = compile_scenario(with_overrides(sc, draws=1), None, dataset).network
+        magnets = [COMMODITY_IDS.index(m) for m in MAGNETS]
+        per_month = float(probe.requirement0[:, magnets].sum()) / sc.step_months
+        options = default_options(sc, per_month)
+    stages = len(options) + 4 + len(options)
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress(done, stages)
+
+    problem = build_problem(sc, dataset, options, w, lambda i, _n: tick(i))
+    tick(len(options))
+    solution = solve(problem, budget, alpha)
+    pareto = tuple((budget * f, solve(problem, budget * f, alpha)) for f in PARETO_FRACTIONS)
+    tick(len(options) + 1)
+    mix = with_mix(sc, options, solution.levels)
+    fresh = sc.seed + 1 if validation_seed is None else validation_seed
+    in_sample = evaluate(mix, dataset, w, alpha, sc.seed)
+    tick(len(options) + 2)
+    out = evaluate(mix, dataset, w, alpha, fresh)
+    tick(len(options) + 3)
+    baseline_out = evaluate(sc, dataset, w, alpha, fresh)
+    singles = []
+    for i, option in enumerate(options):
+        unit = float(problem.unit_cost.sel({dims.LEVER: option.name}))
+        same_cost = math.inf if unit <= 0 else solution.cost_inr_crore / unit
+        # Within the option's bound (what the LP could choose), and, where the bound binds, at
+        # the same cost beyond it, so no lever is favoured by the bound alone.
+        levels = [min(same_cost, option.upper)]
+        if math.isfinite(same_cost) and same_cost > option.upper:
+            levels.append(same_cost)
+        for level in levels:
+            mixed = with_mix(sc, [option], {option.name: level})
+            singles.append((option, level, evaluate(mixed, dataset, w, alpha, fresh)))
+        tick(len(options) + 4 + i)
+    tick(stages)
+    return Decision(
+        tuple(options),
+        problem,
+        solution,
+        pareto,
+        in_sample,
+        out,
+        baseline_out,
+        tuple(singles),
+        alpha,
+        budget,
+    )
+
+
+def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
+    """Return the decision as rows: the mix, the validation, the single levers, the front."""
+    sol = decision.solution
+    unit = {o.name: float(decision.problem.unit_cost.sel({dims.LEVER: o.name})) for o in
+            decision.options}  # fmt: skip
+    mix = [
+        {
+            "option": o.name,
+            "lever": o.kind,
+            "level": sol.levels[o.name],
+            "unit": "t" if o.level_field == "target_t" else "t/yr",
+            "upper": o.upper,
+            "inr_crore_per_unit": unit[o.name],
+            "cost_inr_crore": unit[o.name] * sol.levels[o.name],
+        }
+        for o in decision.options
+    ]
+    risk = "expected" if decision.alpha is None else f"CVaR{100 * decision.alpha:g}"
+    validation = [
+        {
+            "figure": f"{risk} weighted shortfall (t)",
+            "LP (in sample)": sol.risk,
+            "engine, in sample": decision.in_sample.risk,
+            "engine, out of sample": decision.out_of_sample.risk,
+            "no levers, out of sample": decision.baseline_out.risk,
+        },
+        {
+            "figure": "expected weighted shortfall (t)",
+            "LP (in sample)": sol.expected,
+            "engine, in sample": decision.in_sample.expected,
+            "engine, out of sample": decision.out_of_sample.expected,
+            "no levers, out of sample": decision.baseline_out.expected,
+        },
+        {
+            "figure": "cost (₹ crore)",
+            "LP (in sample)": sol.cost_inr_crore,
+            "engine, in sample": decision.in_sample.cost_inr_crore,
+            "engine, out of sample": decision.out_of_sample.cost_inr_crore,
+            "no levers, out of sample": 0.0,
+        },
+    ]
+    singles = [
+        {
+            "lever": "optimised mix",
+            "level": "; ".join(f"{o.name} {sol.levels[o.name]:,.0f}" for o in decision.options),
+            "cost_inr_crore": decision.out_of_sample.cost_inr_crore,
+            f"{risk} (t)": decision.out_of_sample.risk,
+            "expected (t)": decision.out_of_sample.expected,
+        },
+        *(
+            {
+                "lever": f"{o.name} alone",
+                "level": f"{level:,.0f}"
+                + (" (beyond its bound)" if level > o.upper + 1e-9 else "")
+                + (" (its bound)" if abs(level - o.upper) <= 1e-9 else ""),
+                "cost_inr_crore": ev.cost_inr_crore,
+                f"{risk} (t)": ev.risk,
+                "expected (t)": ev.expected,
+            }
+            for o, level, ev in decision.singles
+        ),
+    ]
+    front = [
+        {
+            "budget_inr_crore": b,
+            "cost_inr_crore": s.cost_inr_crore,
+            f"{risk} (t, LP)": s.risk,
+            **{o.name: s.levels[o.name] for o in decision.options},
+        }
+        for b, s in decision.pareto
+    ]
+    return {"mix": mix, "validation": validation, "singles": singles, "pareto": front}

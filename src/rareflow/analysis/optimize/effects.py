@@ -1,0 +1,149 @@
+"""The LP's data from engine runs: the baseline shortfall, each option's effect per unit level.
+
+Each option's effect comes from its lever's own effect model (the lever protocol,
+:meth:`rareflow.scenario.levers.base.LeverBase.effect_model`), measured on a run with the lever
+at its upper level; the optimiser does not know lever kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from rareflow import dims
+from rareflow.analysis.optimize.lp import WEIGHT_CLASS, Problem, calibrate
+from rareflow.analysis.optimize.options import DEFAULT_WEIGHTS, Option
+from rareflow.data.load import Dataset
+from rareflow.engine.core import simulate
+from rareflow.engine.results import to_dataset
+from rareflow.engine.run import lever_costs, with_overrides
+from rareflow.errors import InputError
+from rareflow.ids import Sector
+from rareflow.model.network import FloatArray, Network
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.levers import LEVER_TYPES, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, EffectProbe
+from rareflow.scenario.schema import Scenario
+
+
+def modelled_levers() -> list[str]:
+    """Return the lever types with an effect model the optimiser can use."""
+    return [c.type_tag() for c in LEVER_TYPES if c.effect_model is not LeverBase.effect_model]
+
+
+def _engine(scenario: Scenario, dataset: Dataset) -> tuple[Network, xr.Dataset]:
+    """Run a scenario as :func:`rareflow.engine.run.run` does, keeping the compiled network."""
+    compiled = compile_scenario(scenario, None, dataset)
+    res = to_dataset(simulate(compiled.network, keep_partners=False), compiled.network)
+    costs = lever_costs(scenario, compiled, res, dataset)
+    if costs is not None:
+        res["lever_cost"] = costs
+    return compiled.network, res
+
+
+def sector_weights(sectors: Sequence[str], weights: Mapping[str, float]) -> FloatArray:
+    """Weight of each sector: the user's, else the default (defence 10), else 1."""
+    unknown = set(weights) - {s.value for s in Sector}
+    if unknown:
+        raise InputError(
+            f"unknown sector in weights: {', '.join(sorted(unknown))}; expected "
+            f"{', '.join(s.value for s in Sector)}"
+        )
+    full = {**DEFAULT_WEIGHTS, **weights}
+    return np.array([float(full.get(s, 1.0)) for s in sectors])
+
+
+def weighted_loss(results: xr.Dataset, weights: Mapping[str, float]) -> FloatArray:
+    """Weighted cumulative shortfall of each draw of a run, t magnet."""
+    short = results["shortfall"].sum(dims.TIME).transpose(dims.DRAW, dims.SECTOR)
+    w = sector_weights([str(s) for s in short[dims.SECTOR].to_numpy()], weights)
+    return np.asarray(short.to_numpy() @ w, dtype=np.float64)
+
+
+def run_cost(results: xr.Dataset) -> FloatArray:
+    """Total lever cost of each draw of a run, ₹ crore (0 without levers)."""
+    if "lever_cost" not in results:
+        return np.zeros(results.sizes[dims.DRAW])
+    cost = results["lever_cost"]
+    total = cost.sum([dims.TIME, dims.LEVER, "component"]).to_numpy()
+    return np.asarray(total * float(cost.attrs["inr_per_usd"]) / INR_CRORE, dtype=np.float64)
+
+
+def build_problem(
+    scenario: Scenario,
+    dataset: Dataset,
+    options: Sequence[Option],
+    weights: Mapping[str, float],
+    progress: Callable[[int, int], None] | None = None,
+) -> Problem:
+    """Build the LP's data from engine runs of a scenario (its draws, horizon and seed).
+
+    One run without the options gives the baseline; one run per option at its upper level gives
+    its cost per unit, for capacity its output per unit, and the engine's loss that calibrates
+    the option's efficiency (:func:`calibrate`).
+
+    Raises
+    ------
+    InputError
+        If an option is of an unsupported type or not about magnets.
+    """
+    names = [o.name for o in options]
+    if len(set(names)) != len(names) or not names:
+        raise InputError("options need distinct names, and at least one is needed")
+    base_net, base = _engine(scenario, dataset)
+    d_n, t_n = base_net.n_draws, base_net.n_steps
+    short = base["shortfall"].transpose(dims.SECTOR, dims.DRAW, dims.TIME)
+    sectors = [str(s) for s in short[dims.SECTOR].to_numpy()]
+    w = sector_weights(sectors, weights)
+    # Sectors never short in the baseline cannot gain, so their weights need no class.
+    short_any = short.to_numpy().any(axis=(1, 2))
+    classes = sorted(set(w[short_any].tolist()) or {1.0}, reverse=True)
+    pooled = np.stack([short.to_numpy()[w == c].sum(axis=0) for c in classes])
+    coords_dt = {dims.DRAW: base[dims.DRAW].to_numpy(), dims.TIME: np.arange(t_n)}
+    effect = np.zeros((len(options), d_n, t_n))
+    unit_cost = np.zeros(len(options))
+    rate = np.zeros(len(options))
+    ready = np.zeros(len(options), dtype=np.int64)
+    engine_loss: dict[str, float] = {}
+    for i, option in enumerate(options):
+        if progress is not None:
+            progress(i, len(options))
+        probe_sc = with_overrides(
+            scenario,
+            levers=[*scenario.model_dump(mode="json")["levers"], option.lever_at(option.upper)],
+        )
+        lever = probe_sc.levers[-1]
+        net, res = _engine(probe_sc, dataset)
+        engine_loss[option.name] = float(weighted_loss(res, weights).mean())
+        unit_cost[i] = float(
+            run_cost(res.sel({dims.LEVER: [option.name]})).mean() / max(option.upper, 1e-12)
+        )
+        probe = EffectProbe(base_net, base, net, res, scenario.start, option.upper)
+        model = lever.effect_model(probe)
+        if model is None or model.level_field != option.level_field:
+            raise InputError(
+                f"option '{option.name}': the optimiser takes levers with an effect model "
+                f"({', '.join(modelled_levers())}) of a magnet, their level in "
+                f"the model's field; got a {option.kind} with level field {option.level_field}"
+            )
+        effect[i] = np.broadcast_to(model.supply, (d_n, t_n))
+        rate[i] = model.release_rate
+        ready[i] = model.ready
+    lever_coord = {dims.LEVER: names}
+    mechanical = Problem(
+        baseline=xr.DataArray(
+            pooled,
+            coords={WEIGHT_CLASS: np.arange(len(classes)), **coords_dt},
+            dims=(WEIGHT_CLASS, dims.DRAW, dims.TIME),
+        ),
+        weights=xr.DataArray(np.array(classes), coords={WEIGHT_CLASS: np.arange(len(classes))}),
+        effect=xr.DataArray(effect, coords={**lever_coord, **coords_dt}),
+        unit_cost=xr.DataArray(unit_cost, coords=lever_coord),
+        upper=xr.DataArray([o.upper for o in options], coords=lever_coord),
+        release_rate=xr.DataArray(rate, coords=lever_coord),
+        ready=xr.DataArray(ready, coords=lever_coord),
+        efficiency=xr.DataArray(np.ones(len(options)), coords=lever_coord),
+    )
+    return calibrate(mechanical, engine_loss)
