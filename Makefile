@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest test-fast test-long bench docs clean
+.PHONY: run test lint typecheck pytest test-fast test-long bench docs notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name rareflow --display-name "Python (rareflow)"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -45,6 +46,10 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m rareflow.data.doccounts README.md docs/dataset.md || true
 	$(BIN)/python -m rareflow.analysis.supply_table docs/levers-supply.md
+
+# Re-run the example notebooks at their own ensemble sizes and store their outputs.
+notebooks: $(STAMP)
+	$(BIN)/python examples/execute.py
 
 # Every benchmark at a small size, so that none can rot (part of `make test`; under a minute).
 bench-quick: $(STAMP)

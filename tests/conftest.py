@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,39 @@ def chromium() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount small tmpfs file systems (a full or a read-only disk) under ``tmp_path``.
+
+    The fixture is a function of the mount options (``"size=3m"``, ``"ro,size=1m"``) returning
+    the mount point; every mount is undone after the test. Skips where mounting needs root or is
+    not allowed (CI runs as root).
+    """
+    mounts: list[Path] = []
+
+    def mount(options: str) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+        point = tmp_path / f"tmpfs-{len(mounts)}"
+        point.mkdir()
+        made = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if made.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounts):
+        # A file a test left open keeps the mount busy: detach it lazily then.
+        if subprocess.run(["umount", str(point)], capture_output=True, check=False).returncode:
+            subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)
 
 
 def read_rows(name: str) -> list[dict[str, str]]:

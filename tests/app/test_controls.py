@@ -42,12 +42,12 @@ def test_defaults_round_trip_and_edits_land_in_the_scenario() -> None:
     assert start.cover_weeks == (11.0, 16.0)
     assert start.approval[0, 0] == (0.2, 0.6)
     edited = dataclasses.replace(
-        start, draws=30, cover_weeks=(4.0, 4.0), nonchina_surge=1.5, approval={(0, 0): (0.9, 1.0)}
+        start, draws=30, cover_weeks=(4.0, 4.0), headroom_scale=1.5, approval={(0, 0): (0.9, 1.0)}
     )
     out = apply_controls(sc, edited)
     assert out.draws == 30
     assert out.parameters.industry_cover_weeks == 4.0
-    assert out.parameters.nonchina_surge == 1.5
+    assert [(u.table, u.scale) for u in out.uncertain] == [("supplier_headroom", 1.5)]
     phase = out.shocks[0].licence[0]  # type: ignore[union-attr]
     assert (phase.approval_probability.low, phase.approval_probability.high) == (0.9, 1.0)  # type: ignore[union-attr]
 
@@ -68,11 +68,11 @@ def test_run_name_carries_levers_and_settings() -> None:
     sc = load_scenario("china-2025-april")
     start = defaults(sc)
     lever = {"type": "stockpile", "target_months": 3.0}
-    edited = dataclasses.replace(start, draws=40, nonchina_surge=2.0, levers=[lever])
+    edited = dataclasses.replace(start, draws=40, headroom_scale=2.0, levers=[lever])
     name = run_name(sc, edited)
     assert name.startswith("china-2025-april (")
     assert "+stockpile" in name
-    assert "surge 2" in name
+    assert "headroom x2" in name
     assert "40 draws" in name
     assert apply_controls(sc, edited).name == name
     assert run_name(sc, dataclasses.replace(start, draws=sc.draws)) == "china-2025-april"

@@ -72,10 +72,10 @@ def test_run_change_a_parameter_and_download(page: Any, tmp_path: Path, app_stor
     assert float(before.replace(",", "")) > 0
     page.screenshot(path=str(SCREENSHOTS / "dashboard-run.png"), full_page=True)
 
-    # Let other partners double their deliveries: the shortfall must fall.
-    surge = page.get_by_test_id("stSlider").filter(has_text="Non-China surge")
-    surge.get_by_role("slider").press("End")
-    expect(surge).to_contain_text("2.00")
+    # Let partners outside the control triple their headroom: the shortfall must fall.
+    headroom = page.get_by_test_id("stSlider").filter(has_text="Partner headroom")
+    headroom.get_by_role("slider").press("End")
+    expect(headroom).to_contain_text("3.00")
     run_id = _run(page)
     expect(page.get_by_test_id("stMetric").filter(has_text=SHORTFALL_METRIC)).not_to_contain_text(
         before
@@ -84,7 +84,7 @@ def test_run_change_a_parameter_and_download(page: Any, tmp_path: Path, app_stor
     assert float(after.replace(",", "")) < float(before.replace(",", ""))
     # The run is stored under a name that says what was changed.
     name = RunStore(app_store).get(run_id).record.name
-    assert name == f"china-2025-april ({DRAWS} draws, surge 2)"
+    assert name == f"china-2025-april ({DRAWS} draws, headroom x3)"
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the report (HTML)").click()
@@ -93,7 +93,7 @@ def test_run_change_a_parameter_and_download(page: Any, tmp_path: Path, app_stor
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "Key findings" in html
-    assert "nonchina_surge: 2.0" in html
+    assert "supplier_headroom" in html
 
     page.get_by_role("tab", name="Compare stored runs").click()
     page.get_by_test_id("stMultiSelect").filter(has_text="Stored runs").click()

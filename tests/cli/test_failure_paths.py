@@ -8,7 +8,7 @@ import errno
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,25 +64,9 @@ def trade_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def read_only(tmp_path: Path) -> Iterator[Path]:
+def read_only(tmpfs: Callable[[str], Path]) -> Path:
     """A read-only file system (a tmpfs mounted ro); root ignores permission bits."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        # A file a test left open keeps the mount busy: detach it lazily then.
-        if subprocess.run(["umount", str(mount)], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+    return tmpfs("ro,size=1m")
 
 
 @pytest.mark.parametrize(

@@ -165,7 +165,6 @@ def networks(draw: st.DrawFn) -> Network:
         share=share,
         lead_steps=np.array(lead, dtype=np.int64),
         surge=_mixed(rng, shape("surge"), 0.0, 2.0, (0.0,)),
-        row_pressure=_mixed(rng, shape("row_pressure"), 0.0, 1.0, (0.0, 1.0)),
         licensed=licensed,
         licence_scale=_mixed(rng, shape("licence_scale"), 0.0, 1.0, (0.0, 1.0), 0.5),
         approval=_mixed(rng, shape("approval"), 0.0, 1.0, (0.0, 1.0)),

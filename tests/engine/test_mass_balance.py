@@ -139,7 +139,6 @@ def _exhausting_network() -> tuple[Network, int]:
         cover_steps=np.zeros((1, k_n)),
         lead_steps=np.zeros(p_n, dtype=np.int64),
         surge=np.zeros((1, t_n, p_n)),
-        row_pressure=np.zeros((1, t_n)),
         licensed=np.zeros((0, t_n, p_n, k_n)),
         licence_scale=np.zeros((1, 0, p_n)),
         approval=np.zeros((1, 0, t_n)),

@@ -107,7 +107,7 @@ def test_what_helps_compares_levers_with_the_shock_alone(dataset: Dataset) -> No
     ("kind", "args", "finding"),
     [
         ("ensemble", ["ensemble", "china-2025-april", "--draws", "30"], "are hit hardest"),
-        ("sweep", ["sweep", "china-2025-april", "--set", "parameters.nonchina_surge=0.1,0.5",
+        ("sweep", ["sweep", "china-2025-april", "--set", "parameters.restock_months=0.1,0.5",
                    "--draws", "20"], "Sweep point"),
         ("sensitivity", ["sensitivity", "china-2025-april", "-m", "morris", "-n", "4"],
          "moves the total shortfall most"),

@@ -70,7 +70,7 @@ def test_streamed_cluster_run_verifies_and_loads(
 def test_sweep_on_cluster_equals_sweep_here(
     scenario: Scenario, dataset: Dataset, client: Client
 ) -> None:
-    points = grid(scenario, [Setting("parameters.nonchina_surge", (0.1, 0.6))])
+    points = grid(scenario, [Setting("parameters.restock_months", (0.1, 0.6))])
     here = run_sweep(points, dataset=dataset, chunk=10)
     there = run_sweep(points, dataset=dataset, chunk=10, client=client)
     for a, b in zip(here, there, strict=True):

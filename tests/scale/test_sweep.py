@@ -25,8 +25,8 @@ def test_parse_setting() -> None:
     assert parse_setting("levers[0].target_months=1,2,3") == Setting(
         "levers[0].target_months", (1, 2, 3)
     )
-    assert parse_setting(" parameters.nonchina_surge = 0.1,0.3") == Setting(
-        "parameters.nonchina_surge", (0.1, 0.3)
+    assert parse_setting(" parameters.restock_months = 0.1,0.3") == Setting(
+        "parameters.restock_months", (0.1, 0.3)
     )
     assert parse_setting("allocation.rule=proportional").values == ("proportional",)
 
@@ -34,11 +34,11 @@ def test_parse_setting() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("parameters.nonchina_surge", "expected PATH=VALUE"),
+        ("parameters.restock_months", "expected PATH=VALUE"),
         ("=1,2", "expected PATH=VALUE"),
         ("levers[x].target_months=1", "not a scenario path"),
         ("parameters..surge=1", "not a scenario path"),
-        ("parameters.nonchina_surge=0.1,,0.3", "empty value"),
+        ("parameters.restock_months=0.1,,0.3", "empty value"),
     ],
 )
 def test_bad_settings_are_input_errors(text: str, message: str) -> None:
@@ -49,7 +49,7 @@ def test_bad_settings_are_input_errors(text: str, message: str) -> None:
 def test_grid_is_every_combination(scenario: Scenario) -> None:
     settings = [
         parse_setting("levers[0].target_months=1,2,3"),
-        parse_setting("parameters.nonchina_surge=0.1,0.3"),
+        parse_setting("parameters.restock_months=0.1,0.3"),
     ]
     points = grid(scenario, settings)
     assert [tuple(p.values.values()) for p in points] == [
@@ -62,7 +62,7 @@ def test_grid_is_every_combination(scenario: Scenario) -> None:
     ]
     last = points[-1].scenario
     assert last.levers[0].target_months == 3  # type: ignore[union-attr]
-    assert last.parameters.nonchina_surge == 0.3
+    assert last.parameters.restock_months == 0.3
     assert last.draws == scenario.draws
     assert last.model_dump(exclude={"levers", "parameters"}) == scenario.model_dump(
         exclude={"levers", "parameters"}
@@ -77,7 +77,7 @@ def test_grid_is_every_combination(scenario: Scenario) -> None:
         ("shocks[0].licence[0].nonsense=1", r"no field 'nonsense' in 'shocks\[0\]\.licence\[0\]'"),
         ("draws.total=5", "no field 'total' in 'draws'"),
         ("parameters[0]=1", "'parameters' is not a list"),
-        ("parameters.nonchina_surge=-1", r"(?s)--set parameters.nonchina_surge=-1.*nonchina_surge"),
+        ("parameters.restock_months=-1", r"(?s)--set parameters.restock_months=-1.*restock_months"),
         ("levers[0].target_months=abc", r"(?s)--set levers\[0\].target_months=abc.*target_months"),
     ],
 )
@@ -134,11 +134,11 @@ def test_sweep_runs_and_stores_every_point(
 def test_cli_sweep(cli: typer.Typer, tmp_path: Path) -> None:
     runner = CliRunner()
     args = ["sweep", "china-2025-april+stockpile", "--draws", "6", "--quiet", "--no-store"]
-    sets = ["--set", "parameters.nonchina_surge=0.1,0.5", "--set", "seed=1,2"]
+    sets = ["--set", "parameters.restock_months=0.1,0.5", "--set", "seed=1,2"]
     result = runner.invoke(cli, [*args, *sets, "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert {(r["parameters.nonchina_surge"], r["seed"]) for r in rows} == {
+    assert {(r["parameters.restock_months"], r["seed"]) for r in rows} == {
         ("0.1", "1"),
         ("0.1", "2"),
         ("0.5", "1"),

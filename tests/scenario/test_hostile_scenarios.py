@@ -92,7 +92,7 @@ def test_many_problems_are_counted_not_all_listed() -> None:
     ("text", "key"),
     [
         ("name: x\ndraws: 10\ndraws: 10000000\n", "draws"),
-        ("name: x\nparameters:\n  nonchina_surge: 0.3\n  nonchina_surge: 5\n", "nonchina_surge"),
+        ("name: x\nparameters:\n  restock_months: 3\n  restock_months: 5\n", "restock_months"),
         ("name: x\nname: y\n", "name"),
     ],
 )
@@ -101,7 +101,7 @@ def test_a_repeated_key_is_refused(text: str, key: str) -> None:
 
 
 def test_a_merge_key_is_not_a_repeated_key() -> None:
-    text = "base: &b {nonchina_surge: 0.2}\n"
+    text = "base: &b {restock_months: 0.2}\n"
     with pytest.raises(ScenarioError, match="unknown key"):  # 'base' itself is no field
         parse_scenario(text + "name: x\nparameters:\n  <<: *b\n  restock_months: 2\n")
 
@@ -185,9 +185,19 @@ def test_money_is_never_negative() -> None:
     assert accepted == []
 
 
-def test_nan_in_the_surge_is_refused_by_name() -> None:
-    message = _error("name: x\nparameters: {nonchina_surge: .nan}\n")
-    assert "field 'parameters.nonchina_surge': expected a finite number (got nan)" in message
+def test_nan_in_a_parameter_is_refused_by_name() -> None:
+    message = _error("name: x\nparameters: {restock_months: .nan}\n")
+    assert "field 'parameters.restock_months': expected a finite number (got nan)" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "instead"),
+    [("nonchina_surge", "supplier_headroom.csv"), ("row_competition", "importers.csv")],
+)
+def test_replaced_parameters_are_refused_with_what_replaced_them(name: str, instead: str) -> None:
+    message = _error(f"name: x\nparameters: {{{name}: 0.3}}\n")
+    assert f"{name} is no longer a parameter" in message
+    assert instead in message
 
 
 def test_a_bad_uniform_is_reported_once_without_internals() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,25 +14,9 @@ from rareflow.store import RunRecord, RunStore
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        # A file a test left open keeps the mount busy: detach it lazily then.
-        if subprocess.run(["umount", str(mount)], capture_output=True, check=False).returncode:
-            subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+def tiny_disk(tmpfs: Callable[[str], Path]) -> Path:
+    """A 3 MB file system that fills up."""
+    return tmpfs("size=3m")
 
 
 def test_full_disk_keeps_finished_runs_and_hides_the_failed_one(tiny_disk: Path) -> None:

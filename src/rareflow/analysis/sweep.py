@@ -1,7 +1,7 @@
 """Parameter sweeps: a grid of values at dotted paths of a scenario, each point an ensemble.
 
 A setting names a path in the scenario as written (``levers[0].target_months``,
-``parameters.nonchina_surge``, ``shocks[0].licence[1].approval_probability``) and the values to
+``parameters.restock_months``, ``shocks[0].licence[1].approval_probability``) and the values to
 try. The grid is every combination of the settings' values; each point is the scenario with
 those values, validated like any scenario, then run as a chunked ensemble
 (:func:`rareflow.analysis.ensemble.run_ensemble`). A path that does not exist, or a value the
@@ -102,7 +102,7 @@ def parse_setting(text: str) -> Setting:
     if not sep or not path:
         raise InputError(
             f"--set {text!r}: expected PATH=VALUE[,VALUE...], "
-            "e.g. parameters.nonchina_surge=0.1,0.3"
+            "e.g. parameters.restock_months=0.1,0.3"
         )
     path_steps(path)
     values = []

@@ -44,8 +44,10 @@ class Controls:
     delay_days
         Licence delay range (days from application to decision) of each phase, by (shock
         index, phase index).
-    nonchina_surge
-        How far other partners can raise deliveries, as a share of their baseline.
+    headroom_scale
+        Multiplier of every partner's headroom (supplier_headroom.csv), written as an
+        ``uncertain:`` entry on that table: how far partners outside the controls can raise
+        output.
     elasticity
         Price elasticity of demand.
     levers
@@ -57,7 +59,7 @@ class Controls:
     cover_weeks: Range
     approval: dict[tuple[int, int], Range] = field(default_factory=dict)
     delay_days: dict[tuple[int, int], Range] = field(default_factory=dict)
-    nonchina_surge: float = 0.3
+    headroom_scale: float = 1.0
     elasticity: float = -0.3
     levers: list[dict[str, Any]] = field(default_factory=list)
 
@@ -104,7 +106,6 @@ def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None =
         cover_weeks=_dataset_cover(data, scenario.country) if cover is None else _range(cover),
         approval=approval,
         delay_days=delay,
-        nonchina_surge=_mid(scenario.parameters.nonchina_surge),
         elasticity=_mid(elasticity),
     )
 
@@ -148,8 +149,11 @@ def apply_controls(
     data["seed"] = controls.seed
     if controls.cover_weeks != start.cover_weeks:
         data["parameters"]["industry_cover_weeks"] = _number(controls.cover_weeks)
-    if controls.nonchina_surge != start.nonchina_surge:
-        data["parameters"]["nonchina_surge"] = controls.nonchina_surge
+    if controls.headroom_scale != start.headroom_scale:
+        data["uncertain"] = [
+            *data["uncertain"],
+            {"table": "supplier_headroom", "scale": controls.headroom_scale},
+        ]
     if controls.elasticity != start.elasticity:
         data["prices"]["elasticity"] = controls.elasticity
     for (i, j), r in controls.approval.items():
@@ -172,8 +176,8 @@ def changes(scenario: Scenario, controls: Controls, dataset: Dataset | None = No
         out.append(f"seed {controls.seed}")
     if controls.cover_weeks != start.cover_weeks:
         out.append("cover {:g}-{:g} wk".format(*controls.cover_weeks))
-    if controls.nonchina_surge != start.nonchina_surge:
-        out.append(f"surge {controls.nonchina_surge:g}")
+    if controls.headroom_scale != start.headroom_scale:
+        out.append(f"headroom x{controls.headroom_scale:g}")
     if controls.elasticity != start.elasticity:
         out.append(f"elasticity {controls.elasticity:g}")
     for (i, j), r in controls.approval.items():

@@ -164,10 +164,11 @@ def _controls(sc: Scenario, url: UrlState) -> Controls:
             "Days a licence takes; the main uncertainty of a control. Untouched, the scenario's "
             "own distribution applies; a changed range is drawn uniformly.",
         )  # fmt: skip
-    surge = sb.slider(
-        "Non-China surge (share of baseline volume other partners can add)", 0.0, 2.0,
-        url.get_float("surge", float(start.nonchina_surge)), 0.05, key=key + "surge",
-        help="How far other partners can raise deliveries, as a share of what they shipped.",
+    headroom = sb.slider(
+        "Partner headroom (x the dataset's)", 0.0, 3.0,
+        url.get_float("headroom", float(start.headroom_scale)), 0.05, key=key + "headroom",
+        help="Multiplies how far partners outside the controls can raise output "
+        "(supplier_headroom.csv); other importers compete for it (importers.csv).",
     )  # fmt: skip
     elasticity = sb.slider(
         "Price elasticity of demand", -2.0, -0.01,
@@ -180,7 +181,7 @@ def _controls(sc: Scenario, url: UrlState) -> Controls:
         cover_weeks=cover,
         approval=approval,
         delay_days=delay,
-        nonchina_surge=float(surge),
+        headroom_scale=float(headroom),
         elasticity=float(elasticity),
         levers=_lever_widgets(sc.start, url),
     )

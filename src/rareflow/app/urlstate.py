@@ -1,7 +1,7 @@
 """The dashboard's state in its URL, so that a link reproduces the view.
 
 The page writes what differs from the scenario's own settings into the query string (``preset``,
-``draws``, ``seed``, ``cover``, ``surge``, ``elasticity``, ``approval0.0``, ``delay0.0``,
+``draws``, ``seed``, ``cover``, ``headroom``, ``elasticity``, ``approval0.0``, ``delay0.0``,
 ``levers``, ``compare``, ``run``). When a page opens, the query string it was opened with is
 read once and used as the widgets' starting values; widgets then keep their own state, and the
 query string follows them.
@@ -97,8 +97,8 @@ class UrlState:
             pairs["seed"] = str(controls.seed)
         if controls.cover_weeks != start.cover_weeks:
             pairs["cover"] = "~".join(map(_fmt, controls.cover_weeks))
-        if controls.nonchina_surge != start.nonchina_surge:
-            pairs["surge"] = _fmt(controls.nonchina_surge)
+        if controls.headroom_scale != start.headroom_scale:
+            pairs["headroom"] = _fmt(controls.headroom_scale)
         if controls.elasticity != start.elasticity:
             pairs["elasticity"] = _fmt(controls.elasticity)
         for (i, j), r in controls.approval.items():

@@ -188,6 +188,9 @@ ADAPTATION_PARAMETERS = (
 """``adaptation`` parameters: time to effect, how much it can supply or how many it reaches, the
 largest share of a sector's need it can serve, its cost as a fraction of the part's price, the
 performance lost, and a subsidy lost per unit."""
+IMPORTER_METRICS = ("share_of_china_magnet_exports", "cover", "first_licence_delay")
+"""``importers`` metrics: the demand weight an importer competes with (its share of China's magnet
+exports), its industry's magnet stocks, and days from a control's start to its first licences."""
 RECYCLING_ROUTES = ("any", "magnet_to_magnet", "hydromet_to_oxide")
 """Routes of ``recycling`` rows: 'any' for collection and pre-processing, which come first."""
 RECYCLING_PARAMETERS = (
@@ -497,6 +500,27 @@ TABLES: tuple[Table, ...] = (
             ShareGroup(by=("importer", "material", "year"), where={"metric": "share_of_quantity"}),
             ShareGroup(by=("importer", "material", "year"), where={"metric": "share_of_value"}),
         ),
+    ),
+    Table(
+        "importers",
+        "Importing regions that compete for supply when an exporter controls exports: each one's "
+        "share of China's magnet exports, industry stock cover and the days to its first licences "
+        "(2025).",
+        key=("importer", "metric", "year"),
+        columns=(
+            Column("importer", references="countries", description="ISO alpha-3, EUU or ROW"),
+            Column("metric", allowed=IMPORTER_METRICS),
+        ),
+        unit_kinds=(Kind.FRACTION, Kind.DURATION),
+        shares=(ShareGroup(by=("metric",), where={"metric": "share_of_china_magnet_exports"}),),
+    ),
+    Table(
+        "supplier_headroom",
+        "How far a supplier can raise output within a year, as a share of its output (ROW: any "
+        "supplier without its own row).",
+        key=("country", "metric", "year"),
+        columns=(COUNTRY, Column("metric", allowed=("headroom",))),
+        units=("fraction",),
     ),
     Table(
         "sector_activity",

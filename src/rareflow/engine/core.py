@@ -15,7 +15,7 @@ lists (see the README's engine section for the model and its parameters):
    by baseline shares. The part of an order that needs an export licence joins that control's
    queue (for other partners, only the share a re-export rule catches); buyers seek the
    expected refusals from other partners, who can add up to ``surge`` of
-   their baseline volume, less what other importers take (``row_pressure``).
+   their baseline volume (their headroom less what other importers take, set at compile time).
 3. **Licence decisions.** Applications reach a decision after their delay; the approved share is
    shipped, the rest is refused.
 4. **Shipping.** Shipments (and contracted volumes) lose the share cut by a supply shock, then
@@ -296,7 +296,7 @@ class _Block:
 
         growth = _at(net.growth, d_n)
         self.capacity = capacity = _at(net.capacity, d_n)
-        self.surge, self.row_pressure = _at(net.surge, d_n), _at(net.row_pressure, d_n)
+        self.surge = _at(net.surge, d_n)
         self.approval, self.delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
         self.cut = _at(net.cut, d_n)
         self.scale = _at(net.licence_scale, d_n)
@@ -422,7 +422,7 @@ class _Block:
         for c in range(c_n):
             expected_refused += via[c] * (1.0 - approval[:, c, t])[:, None]
         expected_refused *= desired
-        open_room = self.surge[:, t] * (1.0 - self.row_pressure[:, t])[:, None]  # (D, P)
+        open_room = self.surge[:, t]  # (D, P)
         room_total = desired * (open_room @ net.share)
         take = np.divide(
             np.minimum(expected_refused, room_total),

@@ -81,7 +81,6 @@ class _Draw:
         self.growth: Vector = _of_draw(net.growth, draw).tolist()
         self.capacity: Matrix = _of_draw(net.capacity, draw).tolist()
         self.surge: Matrix = _of_draw(net.surge, draw).tolist()
-        self.row_pressure: Vector = _of_draw(net.row_pressure, draw).tolist()
         self.approval: Matrix = _of_draw(net.approval, draw).tolist()
         self.delay: Matrix = _of_draw(net.delay_steps, draw).tolist()
         self.cut: list[Matrix] = _of_draw(net.cut, draw).tolist()
@@ -220,9 +219,7 @@ class _Draw:
                     expected_refused[k] += part * (1.0 - approval[c][t])
         # They are sought from partners with surge room, in proportion to that room.
         for k in range(k_n):
-            room = [
-                self.surge[t][p] * orders[p][k] * (1.0 - self.row_pressure[t]) for p in range(p_n)
-            ]
+            room = [self.surge[t][p] * orders[p][k] for p in range(p_n)]
             room_total = sum(room)
             take = min(expected_refused[k], room_total) / room_total if room_total > 0 else 0.0
             for p in range(p_n):

@@ -165,9 +165,9 @@ class Network:
     lead_steps: IntArray = field(metadata=axes(PARTNER))
     """(P,) steps from shipment to arrival."""
     surge: FloatArray = field(metadata=axes(DRAW, TIME, PARTNER))
-    """(D, T, P) extra supply a partner can add, as a share of its baseline volume."""
-    row_pressure: FloatArray = field(metadata=axes(DRAW, TIME))
-    """(D, T) share of partners' extra supply taken by other importers."""
+    """(D, T, P) extra supply a partner can add for the focal country, as a share of its baseline
+    volume: its headroom times the focal country's share of it against other importers
+    (:mod:`rareflow.scenario.compile.importers`)."""
     licensed: FloatArray = field(metadata=axes(CONTROL, TIME, PARTNER, MATERIAL))
     """(C, T, P, K) 1 where a flow needs control C's licence when ordered at t, else 0."""
     licence_scale: FloatArray = field(metadata=axes(DRAW, CONTROL, PARTNER))

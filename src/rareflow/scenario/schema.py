@@ -65,6 +65,23 @@ class PriceModel(StrictModel):
         return self
 
 
+REPLACED_PARAMETERS = {
+    "nonchina_surge": (
+        "each partner's headroom now comes from the dataset (supplier_headroom.csv: a share of "
+        "its output, ROW's row for partners without their own), competed for by the importing "
+        "regions of importers.csv; remove it, and change headroom with your own "
+        "supplier_headroom.csv (rareflow run --data DIR)"
+    ),
+    "row_competition": (
+        "other importers now compete for partners' headroom in proportion to their need net of "
+        "stocks (importers.csv: share of China's magnet exports, stock cover, days to first "
+        "licences); remove it, and change the importers with your own importers.csv "
+        "(rareflow run --data DIR)"
+    ),
+}
+"""Parameters removed by issue 18 (importers competing), with what replaced each."""
+
+
 class Parameters(StrictModel):
     """Engine parameters; defaults rest on the dataset or are labelled assumptions (README).
 
@@ -78,12 +95,6 @@ class Parameters(StrictModel):
         Stocks of oxides and metals at domestic processors, in weeks of use (assumption).
     shipping_months
         Months from shipment to arrival (assumption: sea freight from East Asia).
-    nonchina_surge
-        How far partners other than a controlling exporter can raise deliveries to the focal
-        country, as a share of their baseline volume (assumption).
-    row_competition
-        Under a global control, the share of that extra supply taken by other importers who lost
-        supply too (assumption).
     restock_months
         Months over which industry closes the gap to its stock target (assumption).
     partner_min_share
@@ -96,16 +107,22 @@ class Parameters(StrictModel):
     industry_cover_weeks: Number | None = None
     upstream_cover_weeks: Number = 4.0
     shipping_months: int = Field(default=1, ge=0, le=12)
-    nonchina_surge: Number = 0.3
-    row_competition: Number = 0.5
     restock_months: Number = 3.0
     partner_min_share: float = Field(default=0.02, ge=0, le=1, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced(cls, data: object) -> object:
+        """Refuse the parameters that importer competition replaced, saying what replaced them."""
+        if isinstance(data, dict):
+            for name, instead in REPLACED_PARAMETERS.items():
+                if name in data:
+                    raise ValueError(f"{name} is no longer a parameter: {instead}")
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Parameters:
         check_range(self.upstream_cover_weeks, 0, 520, "upstream_cover_weeks")
-        check_range(self.nonchina_surge, 0, 100, "nonchina_surge")
-        check_range(self.row_competition, 0, 1, "row_competition")
         check_range(self.restock_months, 0.1, 120, "restock_months")
         if self.industry_cover_weeks is not None:
             check_range(self.industry_cover_weeks, 0, 520, "industry_cover_weeks")
@@ -118,6 +135,9 @@ UNCERTAIN_TABLES: dict[str, str] = {
     "demand_growth": "the sector's growth of requirement (per draw)",
     "facilities": "the operating capacity of the process the plant feeds (per draw)",
     "inventories": "industry magnet cover, when parameters.industry_cover_weeks is not set",
+    "supplier_headroom": "how far a partner outside the controls can raise output (per draw)",
+    "importers": "other importers' demand weight, stock cover and days to first licences (per "
+    "draw)",
 }
 """Dataset tables whose numbers a scenario can make uncertain, and where each enters the engine.
 

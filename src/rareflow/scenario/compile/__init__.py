@@ -6,8 +6,9 @@
 1. ``shocks``: export controls and supply cuts (:mod:`.shocks`);
 2. ``levers``: levers by their declared phase, modifiers first (:mod:`.levers`);
 3. ``uncertain inputs``: ``uncertain:`` scalings of the dataset's rows (:mod:`.uncertain`);
-4. ``partner room``, ``mine feed``, ``opening stocks``: what depends on the network the levers
-   left (:mod:`.after`).
+4. ``importer competition``: the focal country's share of the headroom of partners outside the
+   controls, against the other importing regions (:mod:`.importers`);
+5. ``mine feed``, ``opening stocks``: what depends on the network the levers left (:mod:`.after`).
 
 A new step of compilation is a new function in this list; no phase reaches into another.
 """
@@ -22,8 +23,9 @@ import numpy as np
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.model.chain import Chain
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.compile.after import mine_feed, opening_stocks, partner_room
+from rareflow.scenario.compile.after import mine_feed, opening_stocks
 from rareflow.scenario.compile.baseline import baseline, price_parameter
+from rareflow.scenario.compile.importers import importer_competition
 from rareflow.scenario.compile.levers import apply_levers
 from rareflow.scenario.compile.shocks import apply_shocks
 from rareflow.scenario.compile.uncertain import scale_inputs, uncertain_paths
@@ -36,7 +38,7 @@ PHASES: tuple[tuple[str, Callable[[Work], None]], ...] = (
     ("shocks", apply_shocks),
     ("levers", apply_levers),
     ("uncertain inputs", scale_inputs),
-    ("partner room", partner_room),
+    ("importer competition", importer_competition),
     ("mine feed", mine_feed),
     ("opening stocks", opening_stocks),
 )

@@ -1,7 +1,5 @@
 """Compile phases after the levers: what depends on the network the levers left.
 
-- :func:`partner_room`: partners outside every export control can add up to ``nonchina_surge``
-  of their baseline volume, less what other importers take (``row_competition``);
 - :func:`mine_feed`: domestic mine output (the country's, plus new mines from levers) feeds
   separation up to its capacity (at the baseline recipe); the rest has other uses;
 - :func:`opening_stocks`: the industry opens with its cover of the requirement as drawn and of
@@ -14,19 +12,6 @@ import numpy as np
 
 from rareflow.model.network import COMMODITIES, COMMODITY_IDS
 from rareflow.scenario.compile.work import Work
-
-
-def partner_room(work: Work) -> None:
-    """Set the surge room of free partners and the pressure of other importers."""
-    net, sampler, params = work.ctx.net, work.ctx.sampler, work.scenario.parameters
-    t_n, partners = net.n_steps, net.partners
-    surge = sampler.draw(params.nonchina_surge, "parameters.nonchina_surge")
-    free_partners = np.array([p not in work.controlling for p in partners], dtype=np.float64)
-    net.surge = np.broadcast_to(
-        surge[:, None, None] * free_partners[None, None, :], (surge.shape[0], t_n, len(partners))
-    ).copy()
-    competition = sampler.draw(params.row_competition, "parameters.row_competition")
-    net.row_pressure = net.row_pressure * competition[:, None]
 
 
 def mine_feed(work: Work) -> None:

@@ -379,7 +379,6 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
         share=share,
         lead_steps=np.full(len(partners), round(params.shipping_months / step), dtype=np.int64),
         surge=np.zeros((1, t_n, len(partners))),
-        row_pressure=np.zeros((1, t_n)),
         licensed=np.zeros((n_controls, t_n, len(partners), len(COMMODITIES))),
         licence_scale=np.zeros((d_n, n_controls, len(partners))),
         approval=np.zeros((d_n, n_controls, t_n)),

@@ -22,7 +22,7 @@ from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 
 
-def _uncertain_rows(
+def uncertain_rows(
     scenario: Scenario, ds: Dataset, sampler: Sampler, table: str
 ) -> list[tuple[str, pd.DataFrame, FloatArray]]:
     """Path, matching chosen rows and drawn factor of each ``uncertain:`` entry on a table."""
@@ -60,7 +60,7 @@ def scaled_cover(
 ) -> FloatArray:
     """Industry magnet cover times the scale of ``uncertain:`` entries on inventories.csv."""
     key = ("country", "holder", "material", "metric", "year")
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "inventories"):
+    for path, rows, factor in uncertain_rows(scenario, ds, sampler, "inventories"):
         used = query.latest_rows(
             query.matching(ds, "inventories", country=country, holder="industry", metric="cover")
         )
@@ -97,7 +97,7 @@ def _scale_network(
                 m[:, sector_of[sector], COMMODITY_IDS.index(material)] = factor
         req = m if req is None else req * m
 
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "sector_activity"):
+    for path, rows, factor in uncertain_rows(scenario, ds, sampler, "sector_activity"):
         hit = _keys(rows, ("country", "sector", "metric", "year"))
         pairs = {
             (str(r["sector"]), str(r["material"]))
@@ -108,7 +108,7 @@ def _scale_network(
         if not pairs:
             raise _unused(path, "sector_activity", country)
         scale_requirement(pairs, factor)
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "intensities"):
+    for path, rows, factor in uncertain_rows(scenario, ds, sampler, "intensities"):
         hit = _keys(rows, ("sector", "material", "metric"))
         pairs = {
             (str(r["sector"]), str(r["material"]))
@@ -128,7 +128,7 @@ def _scale_network(
     growth = ds.chosen("demand_growth")
     growth = query.latest_rows(growth[growth["country"] == country], ("sector",))
     growth = growth[growth["sector"].isin(chain.demand.growth.coords["sector"].to_numpy())]
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "demand_growth"):
+    for path, rows, factor in uncertain_rows(scenario, ds, sampler, "demand_growth"):
         by_sector = ("country", "sector", "year")
         sectors = {k[1] for k in _keys(growth, by_sector) & _keys(rows, by_sector)}
         if not sectors:
@@ -138,7 +138,7 @@ def _scale_network(
             m[:, sector_of[sector]] = factor
         net.growth = net.growth * m
 
-    for path, rows, factor in _uncertain_rows(scenario, ds, sampler, "facilities"):
+    for path, rows, factor in uncertain_rows(scenario, ds, sampler, "facilities"):
         found = _keys(rows, ("facility", "material", "metric", "year"))
         added = np.zeros((factor.shape[0], len(net.processes)))
         used = False
@@ -162,8 +162,6 @@ def uncertain_paths() -> tuple[str, ...]:
         "parameters.industry_cover_weeks",
         "parameters.upstream_cover_weeks",
         "parameters.restock_months",
-        "parameters.nonchina_surge",
-        "parameters.row_competition",
         "prices.elasticity",
         "prices.adjustment",
     )

@@ -146,5 +146,3 @@ class ExportControl(StrictModel):
             d = ctx.sampler.draw(phase.delay_days, f"{path}.licence[{i}].delay_days")
             approval[:, when] = p[:, None]
             delay[:, when] = (d / step_days)[:, None]
-        if self.destinations == "all":
-            net.row_pressure[:, on] = np.maximum(net.row_pressure[:, on], 1.0)
