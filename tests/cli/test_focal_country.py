@@ -50,8 +50,20 @@ def test_the_us_runs_with_its_own_sectors_and_gaps() -> None:
     assert india["sectors"] != doc["sectors"]
 
 
+@pytest.mark.parametrize(
+    ("code", "sectors", "region"), [("DEU", {"ev_car", "wind"}, "EUU"), ("JPN", {"ev_car"}, "JPN")]
+)
+def test_germany_and_japan_run_with_their_cited_sectors(
+    code: str, sectors: set[str], region: str
+) -> None:
+    doc = _json("china-2025-april", "--country", code, "--draws", "8")
+    assert {row["sector"] for row in doc["sectors"]} == sectors  # type: ignore[attr-defined]
+    notes = " ".join(doc["notes"])  # type: ignore[arg-type]
+    assert f"{code} competes as {region}" in notes
+
+
 def test_a_country_without_data_is_refused_with_every_missing_table() -> None:
-    result = _cli("run", "china-2025-april", "--country", "DEU", "--no-store")
+    result = _cli("run", "china-2025-april", "--country", "KOR", "--no-store")
     assert result.returncode == 2
     assert "sector_activity.csv" in result.stderr
     assert "inventories.csv" in result.stderr

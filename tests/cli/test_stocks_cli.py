@@ -85,7 +85,7 @@ def test_stocks_table_and_csv(
     ("args", "message"),
     [
         (("--country", "XYZ"), "unknown country 'XYZ'"),
-        (("--country", "JPN"), "no sector activity for JPN"),
+        (("--country", "KOR"), "no sector activity for KOR"),
         (("--country", "IND", "--by", "2035"), "--recycling-target and --by go together"),
         (("--country", "IND", "--year", "1900"), "Invalid value for '--year'"),
     ],

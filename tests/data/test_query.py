@@ -51,8 +51,8 @@ def test_industry_cover_in_weeks_with_range_and_source(dataset: Dataset) -> None
     assert (cover.value, cover.low, cover.high, cover.unit) == (13.5, 11.0, 16.0, "weeks")
     assert cover.sources == ("rareflow-assumption",)
     assert cover.year == 2025
-    with pytest.raises(InputError, match="no industry magnet cover for JPN"):
-        query.industry_cover(dataset, "JPN")
+    with pytest.raises(InputError, match="no industry magnet cover for KOR"):
+        query.industry_cover(dataset, "KOR")
 
 
 def test_industry_cover_takes_the_latest_year_and_converts_its_unit(tmp_path: Path) -> None:
@@ -202,12 +202,12 @@ def test_user_trade_rows_win_and_flows_become_shares(tmp_path: Path) -> None:
 
 
 def test_coverage_names_every_missing_table_of_a_focal_country(dataset: Dataset) -> None:
-    japan = query.coverage(dataset, "JPN")
-    assert len(japan.missing) == 2
-    assert any(m.startswith("sector_activity.csv") for m in japan.missing)
-    assert any(m.startswith("inventories.csv") for m in japan.missing)
+    korea = query.coverage(dataset, "KOR")
+    assert len(korea.missing) == 2
+    assert any(m.startswith("sector_activity.csv") for m in korea.missing)
+    assert any(m.startswith("inventories.csv") for m in korea.missing)
     # A scenario that sets the cover itself needs no inventories row.
-    assert len(query.coverage(dataset, "JPN", cover_given=True).missing) == 1
+    assert len(query.coverage(dataset, "KOR", cover_given=True).missing) == 1
     assert query.coverage(dataset, "XYZ").missing[0].startswith("countries.csv")
     # The US runs (Cox/KBB electric cars, ACP wind), with its gaps named.
     usa = query.coverage(dataset, "USA")
@@ -223,7 +223,8 @@ def test_engine_and_stress_test_read_the_same_facts(dataset: Dataset) -> None:
     cn = build_stress_network(build_chain("IND", dataset), dataset)
     k = COMMODITY_IDS.index("magnet_ndfeb_sintered")
     china = net.share[list(net.partners).index("CHN"), k]
-    magnets = cn.network.node("magnet_CHN").capacity + cn.network.node("magnet_ROW").capacity
+    suppliers = [n for n in cn.nodes if n.startswith("magnet_") and n != "magnet_IND"]
+    magnets = sum(cn.network.node(n).capacity for n in suppliers)
     assert cn.network.node("magnet_CHN").capacity / magnets == pytest.approx(china)
     # Nd metal: none operating in India (IREL's 'neodymium' is stored as oxide), in both.
     j = [p.id for p in net.processes].index("metal_ndpr")

@@ -185,4 +185,5 @@ def networks(draw: st.DrawFn) -> Network:
         stockpile_release=_sparse(rng, shape("stockpile_release"), 0.6, 60.0),
         stockpile_trigger=_mixed(rng, shape("stockpile_trigger"), 0.0, 1.2, (0.0, 1.0)),
         stockpile_sectors=rng.random(s_n) < 0.5,
+        buffer_steps=_sparse(rng, shape("buffer_steps"), 0.3, 2.0),
     )

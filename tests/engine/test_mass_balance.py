@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,11 @@ from tests.engine.strategies import base_network, networks
 
 import rareflow.engine.core as core
 from rareflow import dims
-from rareflow.engine.balance import MassBalanceError
+from rareflow.engine.balance import BalanceCheck, MassBalanceError
 from rareflow.engine.core import simulate
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, NETWORK_AXES, FloatArray, Network
+from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.load import load_scenario
 
 RTOL = 1e-9
 MAG = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -82,13 +85,17 @@ def test_stocks_balance_flows_on_random_scenarios(net: Network) -> None:
     assert np.all(traj.production >= 0.0)
     assert np.all(traj.production <= per_draw(net.capacity, d_n) * (1 + RTOL))
 
-    # Deliveries <= demand <= requirement x the largest price response; shortfall >= 0.
+    # Deliveries <= demand <= requirement x the largest price response; shortfall >= 0. A
+    # stockpile's releases and a private buffer serve what the price rationed away, up to the
+    # requirement.
     tol = RTOL * max(float(traj.requirement.max(initial=0.0)), 1e-300)
     price = np.concatenate([np.ones((d_n, 1, len(COMMODITY_IDS))), traj.price_multiple[:, :-1]], 1)
     response = (price[..., MAG] ** per_draw(net.elasticity, d_n)[:, None, None]).max(axis=2)
     elastic = np.ones(len(net.sectors), bool) if net.proportional_only else net.elastic
     assert np.all(traj.delivered >= 0.0)
-    assert np.all(traj.delivered <= traj.demand + tol)
+    serves_need = (net.buffer_steps[:, MAG] > 0).any() or (traj.stockpile_out[..., MAG] > 0).any()
+    ceiling = np.maximum(traj.demand, traj.requirement) if serves_need else traj.demand
+    assert np.all(traj.delivered <= ceiling + tol)
     assert np.all(
         traj.demand[..., elastic] <= traj.requirement[..., elastic] * response[..., None] + tol
     )
@@ -184,3 +191,68 @@ def test_a_corrupted_step_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(MassBalanceError, match="stock"):
         simulate(net, check=True)
     simulate(net, check=False)  # and only the check notices
+
+
+def _controlled_network() -> Network:
+    """China's April 2025 controls for two draws: licence queues and goods at sea both fill."""
+    return compile_scenario(
+        load_scenario("china-2025-april").model_copy(update={"draws": 2})
+    ).network
+
+
+def _after(
+    monkeypatch: pytest.MonkeyPatch, event: str, corrupt: Callable[[core._Block], None]
+) -> None:
+    """Run ``corrupt`` on the block's state right after ``event``, at every step."""
+    original = getattr(core._Block, event)
+
+    def corrupted(self: core._Block, t: int) -> None:
+        original(self, t)
+        corrupt(self)
+
+    monkeypatch.setattr(core._Block, event, corrupted)
+
+
+@pytest.mark.parametrize(
+    ("event", "corrupt", "node"),
+    [
+        # A licence decision loses 1% of what stays pending.
+        ("licences", lambda b: b.queue.__imul__(0.99), "licence queue"),
+        # Goods at sea grow by 1% on their way.
+        ("shipping", lambda b: b.transit.__imul__(1.01), "transit"),
+        # Processing makes 1% more than its recipe, out of nothing.
+        ("processing", lambda b: b.stock.__imul__(1.01), "stock"),
+    ],
+)
+def test_a_leak_at_each_node_fails_its_check(
+    monkeypatch: pytest.MonkeyPatch,
+    event: str,
+    corrupt: Callable[[core._Block], None],
+    node: str,
+) -> None:
+    net = _controlled_network()
+    simulate(net, check=True)  # the real engine passes
+    _after(monkeypatch, event, corrupt)
+    with pytest.raises(MassBalanceError, match=node):
+        simulate(net, check=True)
+    simulate(net, check=False)  # and only the check notices
+
+
+def test_a_recipe_that_creates_mass_fails_the_process_check() -> None:
+    net = base_network()
+    ran = int(np.flatnonzero(per_draw(net.capacity, 1)[0].any(axis=0))[0])
+    proc_out = net.proc_out.copy()
+    proc_out[ran] *= 1.01
+    with pytest.raises(MassBalanceError, match=f"process.*{net.processes[ran].id}"):
+        simulate(dataclasses.replace(net, proc_out=proc_out), check=True)
+
+
+def test_a_negative_run_fails_the_process_check() -> None:
+    net = base_network()
+    runs = np.zeros((2, len(net.processes)))
+    runs[1, 0] = -1.0
+    with pytest.raises(MassBalanceError, match="non-negative"):
+        BalanceCheck().processes(3, runs, net)
+    runs[1, 0] = np.nan
+    with pytest.raises(MassBalanceError, match="non-negative"):
+        BalanceCheck().processes(3, runs, net)

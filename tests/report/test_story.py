@@ -101,6 +101,14 @@ def test_what_helps_compares_levers_with_the_shock_alone(dataset: Dataset) -> No
     assert report.lever_costs is not None
     assert "total (₹ crore)" in report.lever_costs.columns
     assert any(c.startswith("2025 (US$ million") for c in report.lever_costs.columns)
+    # The fair comparison's figures, from the same analysis as `rareflow compare`.
+    effect = next(f for t, f in report.tables.items() if t.startswith("What the levers buy"))
+    figures = " ".join(effect["figure"])
+    for part in ("shortfall avoided", "value of output saved", "benefit-cost ratio", "per t"):
+        assert part in figures
+    assert "2025-01 to 2027-12 (36 months)" in next(
+        t for t in report.tables if t.startswith("What the levers buy")
+    )
 
 
 @pytest.mark.parametrize(

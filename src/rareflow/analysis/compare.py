@@ -13,7 +13,7 @@ window that cannot be shared (different starts or steps) is refused with the rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,13 +23,16 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.analysis.costs import INR_CRORE, cost_table
-from rareflow.analysis.summary import sector_summary, spread
+from rareflow.analysis.production import SectorValue
+from rareflow.analysis.summary import draw_scalars, sector_summary, spread
 from rareflow.engine.run import lever_label
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
 
 RunFn = Callable[[Scenario], xr.Dataset]
 """Runs a scenario and returns its results (with ``lever_cost`` when it has levers)."""
+ValuesFn = Callable[[Scenario], Mapping[str, SectorValue]]
+"""Units per tonne of magnet and value per unit by sector, for a scenario's country."""
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,9 @@ def _shock_key(scenario: Scenario) -> str:
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
-def _total_shortfall(results: xr.Dataset) -> np.ndarray:
-    """Shortfall summed over sectors and the window, per draw (t magnet)."""
-    return results["shortfall"].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
-
-
-def _total_requirement(results: xr.Dataset) -> np.ndarray:
-    return results["requirement"].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
+def _total(results: xr.Dataset, name: str) -> np.ndarray:
+    """Return a (draw, time, sector) variable summed over sectors and the window, per draw."""
+    return results[name].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
 
 
 def _total_cost_usd(results: xr.Dataset) -> tuple[np.ndarray, float]:
@@ -125,15 +124,113 @@ def _total_cost_usd(results: xr.Dataset) -> tuple[np.ndarray, float]:
     return total, float(cost.attrs["inr_per_usd"])
 
 
-def _cost_per_tonne(cost_inr_crore: np.ndarray, avoided_t: np.ndarray) -> dict[str, Any]:
-    """Cost per tonne avoided over the draws where the lever avoids any shortfall."""
-    helps = avoided_t > 1e-9
-    per_t = np.full(avoided_t.shape, np.nan)
-    np.divide(cost_inr_crore, avoided_t, out=per_t, where=helps)
-    return spread(per_t)
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> dict[str, Any]:
+    """Spread of a per-draw ratio over the draws where the denominator is positive."""
+    out = np.full(denominator.shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 1e-9)
+    return spread(out)
 
 
-def compare_to_shock(scenarios: Sequence[Scenario], run: RunFn) -> dict[str, Any]:
+def _lost(
+    results: xr.Dataset, step_months: int, values: Mapping[str, SectorValue] | None
+) -> xr.Dataset:
+    """Per-draw units and value of production lost by sector (analysis/summary)."""
+    return draw_scalars(results, step_months, values)[["units_lost", "value_lost_inr_crore"]]
+
+
+def paired_effect(
+    results: xr.Dataset,
+    alone: xr.Dataset,
+    step_months: int,
+    values: Mapping[str, SectorValue] | None = None,
+) -> dict[str, Any]:
+    """Return what a scenario's levers buy against the same shock without them, per draw.
+
+    Parameters
+    ----------
+    results, alone
+        Results of the scenario and of its shock alone, on the same window, draws and seed
+        (draw *d* of both saw the same shock).
+    step_months
+        Months per step.
+    values
+        Units per tonne and value per unit by sector
+        (:func:`rareflow.analysis.production.sector_values`); without them units and value
+        saved are not reported.
+
+    Returns
+    -------
+    dict
+        Each figure as the median and 5th-95th percentiles over the paired draws: shortfall of
+        the shock alone, tonnes of shortfall avoided (all of it, and its physical part: magnets
+        sought and not available), its share of the shock's, lever cost (US$ million and ₹
+        crore), cost per tonne avoided (₹ crore per t) and, where sectors are valued, units of
+        product saved by sector, value of output saved (₹ crore), cost per ₹ of output saved
+        and benefit-cost ratio (value saved / cost); ``unvalued_sectors`` names sectors with a
+        shortfall but no unit value (left out of the value, never counted as zero).
+    """
+    if (
+        results.sizes[dims.DRAW] != alone.sizes[dims.DRAW]
+        or results.sizes[dims.TIME] != alone.sizes[dims.TIME]
+    ):
+        raise InputError(
+            "a lever is compared with its shock alone draw by draw on one window: the two runs "
+            f"have {results.sizes[dims.DRAW]} and {alone.sizes[dims.DRAW]} draws, "
+            f"{results.sizes[dims.TIME]} and {alone.sizes[dims.TIME]} steps"
+        )
+    short, shock = _total(results, "shortfall"), _total(alone, "shortfall")
+    physical = _total(results, "demand") - _total(results, "delivered")
+    physical_alone = _total(alone, "demand") - _total(alone, "delivered")
+    avoided = shock - short
+    cost_usd, rate = _total_cost_usd(results)
+    cost = cost_usd * rate / INR_CRORE
+    out: dict[str, Any] = {
+        "shock_alone_shortfall_t": spread(shock),
+        "avoided_t": spread(avoided),
+        "physical_avoided_t": spread(physical_alone - physical),
+        "avoided_pct_of_shock": spread(100.0 * avoided / np.where(shock > 0, shock, np.nan)),
+        "share_of_draws_helped": float(np.mean(avoided > 1e-9)),
+        "lever_cost_usd_million": spread(cost_usd / 1e6),
+        "lever_cost_inr_crore": spread(cost),
+        "cost_per_t_avoided_inr_crore": _ratio(cost, avoided),
+    }
+    if values:
+        lost, lost_alone = _lost(results, step_months, values), _lost(alone, step_months, values)
+        saved = lost_alone - lost
+        sectors = [str(s) for s in saved[dims.SECTOR].to_numpy()]
+        value = saved["value_lost_inr_crore"].transpose(dims.DRAW, dims.SECTOR).to_numpy()
+        valued = np.isfinite(value).all(axis=0)
+        shortfall_by_sector = alone["shortfall"].sum(dims.TIME).transpose(dims.DRAW, dims.SECTOR)
+        any_short = [bool(v) for v in np.any(shortfall_by_sector.to_numpy() > 0, axis=0).tolist()]
+        unvalued = [
+            s
+            for s, v, hit in zip(sectors, valued.tolist(), any_short, strict=True)
+            if hit and not v
+        ]
+        value_saved = value[:, valued].sum(axis=1)
+        out |= {
+            "units_saved": {
+                sector: {"unit": values[sector].unit_label, **spread(units)}
+                for sector, units in zip(
+                    sectors,
+                    saved["units_lost"].transpose(dims.SECTOR, dims.DRAW).to_numpy(),
+                    strict=True,
+                )
+                if sector in values
+            },
+            "value_saved_inr_crore": spread(value_saved),
+            "cost_per_inr_saved": _ratio(cost, value_saved),
+            "benefit_cost_ratio": _ratio(value_saved, cost),
+            "unvalued_sectors": unvalued,
+        }
+    return out
+
+
+def compare_to_shock(
+    scenarios: Sequence[Scenario],
+    run: RunFn,
+    values: ValuesFn | None = None,
+) -> dict[str, Any]:
     """Each scenario against its shock alone, on one window.
 
     Parameters
@@ -142,55 +239,44 @@ def compare_to_shock(scenarios: Sequence[Scenario], run: RunFn) -> dict[str, Any
         Validated scenarios; those with levers are compared with themselves without levers.
     run
         Runs one scenario (the caller fixes the dataset, draws and seed, so pairs share draws).
+    values
+        Units per tonne and value per unit by sector for a scenario, for units and value saved.
 
     Returns
     -------
     dict
-        ``window`` (its label, start, months) and ``rows``: per scenario, the shortfall with and
-        without its levers, tonnes avoided, lever cost (US$ million and ₹ crore), cost per tonne
-        avoided (₹ crore per t) and the share of draws in which the levers help, each as median
-        and 5th-95th percentiles over draws; with the sector summary and the cost table of the
-        scenario's own run on the window.
+        ``window`` (its label, start, months) and ``rows``: per scenario, its requirement and
+        shortfall over the window, the sector summary and the cost table of its own run and,
+        for a scenario with levers, what they buy against its shock alone
+        (:func:`paired_effect`), each as median and 5th-95th percentiles over draws.
     """
     window = common_window(scenarios)
-    shocks: dict[str, np.ndarray] = {}
+    shocks: dict[str, xr.Dataset] = {}
     rows: list[dict[str, Any]] = []
     for scenario in scenarios:
         sc = on_window(scenario, window)
+        valued = values(sc) if values is not None else None
         results = run(sc)
-        short = _total_shortfall(results)
-        requirement = _total_requirement(results)
-        cost_usd, rate = _total_cost_usd(results)
+        short = _total(results, "shortfall")
+        requirement = _total(results, "requirement")
         row: dict[str, Any] = {
             "scenario": scenario.name,
             "levers": [lever_label(lever, i) for i, lever in enumerate(scenario.levers)],
             "requirement_t": spread(requirement),
             "shortfall_t": spread(short),
             "shortfall_pct": spread(100.0 * short / np.where(requirement > 0, requirement, 1.0)),
-            "sectors": sector_summary(results, sc.step_months),
+            "sectors": sector_summary(results, sc.step_months, valued),
             "costs": cost_table(results),
         }
         if not scenario.levers:
             # A scenario without levers is the shock alone of any lever scenario sharing it.
-            shocks.setdefault(_shock_key(sc), short)
+            shocks.setdefault(_shock_key(sc), results)
         else:
             alone = shock_alone(sc)
             key = _shock_key(alone)
             if key not in shocks:
-                shocks[key] = _total_shortfall(run(alone))
-            avoided = shocks[key] - short
-            cost_inr_crore = cost_usd * rate / INR_CRORE
-            row |= {
-                "shock_alone_shortfall_t": spread(shocks[key]),
-                "avoided_t": spread(avoided),
-                "avoided_pct_of_shock": spread(
-                    100.0 * avoided / np.where(shocks[key] > 0, shocks[key], np.nan)
-                ),
-                "share_of_draws_helped": float(np.mean(avoided > 1e-9)),
-                "lever_cost_usd_million": spread(cost_usd / 1e6),
-                "lever_cost_inr_crore": spread(cost_inr_crore),
-                "cost_per_t_avoided_inr_crore": _cost_per_tonne(cost_inr_crore, avoided),
-            }
+                shocks[key] = run(alone)
+            row |= paired_effect(results, shocks[key], sc.step_months, valued)
         rows.append(row)
     return {
         "window": {

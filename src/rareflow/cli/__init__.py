@@ -56,11 +56,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lever": ("lever", "Policy levers: list them, show one's parameters."),
     "compare": (
         "compare",
-        "Each scenario against its shock alone, on one window: tonnes avoided and their cost.",
+        "Each scenario against its shock alone, on one window: what its levers buy, at what cost.",
     ),
     "indicators": (
         "indicators",
         "Import concentration, China's share and import reliance, without and with levers.",
+    ),
+    "partners": (
+        "partners",
+        "Import HHI, top-3 and China's share, GeoPolRisk and supply risk by stage and partner.",
     ),
     "report": (
         "report",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from rareflow.analysis.compare import compare_to_shock
+from rareflow.analysis.production import sector_values
 from rareflow.analysis.summary import format_spread
 from rareflow.cli.options import (
     CalibrationOption,
@@ -36,11 +37,19 @@ def _table_row(row: dict[str, Any]) -> dict[str, Any]:
         "shortfall (% of need)": format_spread(row["shortfall_pct"], "%", 1),
         "shock alone (t)": cell("shock_alone_shortfall_t"),
         "avoided (t)": cell("avoided_t"),
-        "avoided (% of shock)": cell("avoided_pct_of_shock", "%", 1),
+        "physical avoided (t)": cell("physical_avoided_t"),
         "draws helped": f"{100 * row['share_of_draws_helped']:.0f}%" if levers else "-",
+        "value saved (Rs crore)": cell("value_saved_inr_crore")
+        if "value_saved_inr_crore" in row
+        else "-",
         "cost (Rs crore)": cell("lever_cost_inr_crore", digits=1),
-        "cost (US$ M)": cell("lever_cost_usd_million", digits=1),
         "Rs crore per t avoided": cell("cost_per_t_avoided_inr_crore", digits=2),
+        "Rs per Rs of output saved": cell("cost_per_inr_saved", digits=4)
+        if "cost_per_inr_saved" in row
+        else "-",
+        "benefit/cost": cell("benefit_cost_ratio", digits=1)
+        if "benefit_cost_ratio" in row
+        else "-",
     }
 
 
@@ -51,6 +60,9 @@ def _csv_row(row: dict[str, Any], window: str) -> dict[str, Any]:
         if isinstance(value, dict) and "median" in value:
             out |= {f"{key}_{q}": value[q] for q in ("median", "p5", "p95")}
     out["share_of_draws_helped"] = row.get("share_of_draws_helped")
+    for sector, units in row.get("units_saved", {}).items():
+        out |= {f"units_saved_{sector}_{q}": units[q] for q in ("median", "p5", "p95")}
+    out["unvalued_sectors"] = " ".join(row.get("unvalued_sectors", []))
     return out
 
 
@@ -69,11 +81,13 @@ def register(app: typer.Typer) -> None:
         calibration: CalibrationOption = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     ) -> None:
-        """Each scenario against its shock alone, on one window: tonnes avoided and their cost.
+        """Each scenario against its shock alone, on one window: what its levers buy, at what cost.
 
         A scenario with levers is run twice at the same seed, with and without its levers, so
         both runs see the same shock draw by draw; every scenario runs over the longest horizon
-        among them (same start and step required).
+        among them (same start and step required, else refused). Per scenario: tonnes of
+        shortfall avoided (and its physical part), units and value of output saved, lever cost,
+        cost per tonne avoided and per rupee of output saved, and the benefit-cost ratio.
         """
         dataset = load_dataset(data, calibration)
         loaded = [with_overrides(load_scenario(n), draws=draws, seed=seed) for n in scenarios]
@@ -82,7 +96,9 @@ def register(app: typer.Typer) -> None:
             with progress_bar(f"{sc.name}: {sc.draws:,} draws", quiet) as bar:
                 return run(sc, dataset=dataset, progress=bar).results
 
-        document = compare_to_shock(loaded, run_one)
+        document = compare_to_shock(
+            loaded, run_one, values=lambda sc: sector_values(dataset, sc.country)
+        )
         window = document["window"]["label"]
         csv_rows = [_csv_row(r, window) for r in document["rows"]]
         emit(
@@ -90,7 +106,8 @@ def register(app: typer.Typer) -> None:
             fmt,
             title=(
                 f"Each scenario against its shock alone, {window}, "
-                "all sectors (median [5th..95th percentile] over draws)"
+                "all sectors (median [5th..95th percentile] over paired draws; cost over the "
+                "window; value saved: output not lost, at unit values)"
             ),
             columns=list(csv_rows[-1]) if fmt is Format.CSV else None,
             document=document,

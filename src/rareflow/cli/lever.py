@@ -74,4 +74,8 @@ def show(
                 "meaning": meanings.get(field, ""),
             }
         )
+    rules = getattr(cls, "rules", ())
+    for rule in rules:
+        what, _, text = rule.partition(": ")
+        rows.append({"parameter": f"({what} rule)", "required": "", "default": "", "meaning": text})
     emit(rows, fmt, title=f"{name}: {_summary(cls)}")

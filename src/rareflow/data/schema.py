@@ -515,6 +515,15 @@ TABLES: tuple[Table, ...] = (
         shares=(ShareGroup(by=("metric",), where={"metric": "share_of_china_magnet_exports"}),),
     ),
     Table(
+        "partner_risk",
+        "Each partner's governance scores for risk indicators: World Bank WGI Political "
+        "Stability (GeoPolRisk's g, the JRC supply risk's WGI).",
+        key=("country", "metric", "year"),
+        columns=(COUNTRY, Column("metric", allowed=("wgi_political_stability",))),
+        units=("index",),
+        allow_negative=True,
+    ),
+    Table(
         "supplier_headroom",
         "How far a supplier can raise output within a year, as a share of its output (ROW: any "
         "supplier without its own row).",

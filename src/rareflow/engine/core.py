@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rareflow.dims import DRAW, MATERIAL, PARTNER, PROCESS, SECTOR, TIME
-from rareflow.engine.balance import BalanceCheck
+from rareflow.engine.balance import BalanceCheck, per_draw
 from rareflow.engine.events import EVENTS
 from rareflow.engine.price import adjust, clearing_multiple, demand_response
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
@@ -264,7 +264,7 @@ def _simulate_block(
     has_pile: bool,
 ) -> None:
     """Step one block of draws, writing each step into the time-major records."""
-    block = _Block(net, BalanceCheck(enabled=check), has_pile)
+    block = _Block(net, BalanceCheck(enabled=check), has_pile, shipped)
     steps = [
         (getattr(block, e.name), [getattr(block, f"check_{b}") for b in e.balance] if check else [])
         for e in EVENTS
@@ -274,7 +274,7 @@ def _simulate_block(
             event(t)
             for balance in checks:
                 balance(t)
-        block.record(t, rec, shipped)
+        block.record(t, rec)
         progress(t + 1, net.n_steps)
 
 
@@ -282,11 +282,21 @@ class _Block:
     """The state of a block of draws, and the month's events over it (see :data:`EVENTS`).
 
     Every array carries the block's draws first. Inputs shared by all draws are broadcast once;
-    what one event hands to a later one in the same month is kept as an attribute.
+    what one event hands to a later one in the same month is kept as an attribute. The arrays
+    over partners and materials (the widest the engine steps) are written in place into buffers
+    allocated once, shipments straight into their record, and what depends only on the licence
+    rules is recomputed only in the steps where those rules change.
     """
 
-    def __init__(self, net: Network, balance: BalanceCheck, has_pile: bool) -> None:
+    def __init__(
+        self,
+        net: Network,
+        balance: BalanceCheck,
+        has_pile: bool,
+        shipped: FloatArray | None = None,
+    ) -> None:
         self.net, self.balance, self.has_pile = net, balance, has_pile
+        self.checking = balance.enabled
         d_n = net.n_draws
         k_n, p_n = len(COMMODITY_IDS), len(net.partners)
         self.d_n, self.k_n, self.p_n, self.j_n = d_n, k_n, p_n, len(net.processes)
@@ -294,7 +304,6 @@ class _Block:
         self.q_n, l_n = net.max_queue, net.max_lead
         self.rows = np.arange(d_n)
 
-        growth = _at(net.growth, d_n)
         self.capacity = capacity = _at(net.capacity, d_n)
         self.surge = _at(net.surge, d_n)
         self.approval, self.delay = _at(net.approval, d_n), _at(net.delay_steps, d_n)
@@ -304,6 +313,10 @@ class _Block:
         self.cover, self.restock = _at(net.cover_steps, d_n), _at(net.restock_steps, d_n)
         self.local = local = _at(net.local_supply, d_n)
         self.contract = _at(net.contract, d_n)
+        # Steps with a contracted volume or a supply cut: in the others shipping skips adding
+        # zero and multiplying by one.
+        self.contract_on = [bool(net.contract[:, t].any()) for t in range(net.n_steps)]
+        self.cut_on = [bool(net.cut[:, t].any()) for t in range(net.n_steps)]
         self.pile_target = _at(net.stockpile_target, d_n)
         self.pile_fill = _at(net.stockpile_fill, d_n)
         self.pile_release = _at(net.stockpile_release, d_n)
@@ -318,13 +331,20 @@ class _Block:
         self.multiplier = multiplier = _at(
             net.demand_multiplier[:, :, act_s[:, None], mag], d_n
         )  # (D, T, S, M)
-        self.growth = growth[:, act_s]
+        # Growth is raised to a power once per distinct draw (shared rows are broadcast after).
+        self.growth = net.growth[:, act_s]
         self.tier_of = tier_of = net.tier[act_s]
         self.tiers = [-1] if net.proportional_only else sorted(set(tier_of.tolist()))
+        self.members = [
+            np.ones(len(act_s), dtype=bool) if tier == -1 else tier_of == tier
+            for tier in self.tiers
+        ]
         self.elastic = (
             np.ones(len(act_s), dtype=bool) if net.proportional_only else net.elastic[act_s]
         )
         self.pile_sectors = net.stockpile_sectors[act_s]
+        self.buffer = _at(net.buffer_steps, d_n)[:, mag]
+        self.has_buffer = bool((net.buffer_steps[:, mag] > 0).any())
 
         self.stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
         self.pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
@@ -351,11 +371,21 @@ class _Block:
         self.to_k = np.zeros((n_q, k_n))
         self.to_k[np.arange(n_q), cols % k_n] = 1.0  # queue column -> material
         self.queue = np.zeros((d_n, self.q_n, 2, n_q))
-        self.queue_rows = self.queue.reshape(d_n * self.q_n, 2 * n_q)
+        # A flat view and, per draw, the flat positions of slot 0's row: a slot's row is
+        # reached by adding slot * 2 * n_q (a flat gather is faster than a gather of rows).
+        self.queue_flat = self.queue.reshape(-1)
+        self.queue_base = (self.rows * (self.q_n * 2 * n_q))[:, None] + np.arange(2 * n_q)
+        self.both = np.empty((d_n, 2 * n_q))  # one control's approved and refused parts
         self.pending_ok = np.zeros((d_n, k_n))  # running total of pending approvals per material
+        self.queued_after: FloatArray | None = None  # what the queues held after last decisions
         self.proc_inputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_in]
         self.proc_outputs = [(np.flatnonzero(r), r[np.flatnonzero(r)]) for r in net.proc_out]
         self.price = np.ones((d_n, k_n))
+        # Shipments by partner are written in place: into their record when it is kept.
+        self.shipped = shipped
+        self.sent_buffer = None if shipped is not None else np.empty((d_n, p_n, k_n))
+        self.scratch = np.empty((d_n, p_n, k_n))
+        self.licence_rules: FloatArray | None = None  # the licence rules the split below is for
         # Steady start: domestic output as at full capacity, and each partner's baseline
         # shipments for the coming lead time already at sea.
         self.last_out = capacity[:, 0] @ net.proc_out + local[:, 0]
@@ -372,30 +402,44 @@ class _Block:
 
     def requirement(self, t: int) -> None:
         """1. Requirement and price-responsive demand, (D, S, M)."""
-        grow = (1.0 + self.growth) ** (t * self.years_per_step)
+        grow = _at((1.0 + self.growth) ** (t * self.years_per_step), self.d_n)
         self.req = self.requirement0[None] * grow[:, :, None] * self.multiplier[:, t]
         # Sectors in a priority tier must run at any price; the rest answer the price.
         response = demand_response(self.price[:, None, self.mag], self.elasticity[:, None, None])
         self.dem = self.req * np.where(self.elastic[None, :, None], response, 1.0)
 
+    def _split_by_licence(self, t: int) -> None:
+        """Share of a unit order from each partner that each control takes, controls in order.
+
+        A re-export rule takes only its catch of other partners' flows; what is ``left`` ships
+        free. Depends on the step only through the licence rules in force, so it is recomputed
+        only when they change.
+        """
+        lic = self.net.licensed[:, t]  # (C, P, K)
+        if self.licence_rules is not None and np.array_equal(lic, self.licence_rules):
+            return
+        self.licence_rules = lic
+        d_n, p_n, k_n, scale = self.d_n, self.p_n, self.k_n, self.scale
+        left = np.ones((d_n, p_n, k_n))
+        fractions = []
+        for c in range(self.c_n):
+            f = left * lic[c][None] * scale[:, c, :, None]
+            left = left - f
+            fractions.append(f)
+        self.left = None if bool((left == 1.0).all()) else left
+        self.via = [np.einsum("dpk,pk->dk", f, self.net.share) for f in fractions]  # per unit
+        self.fraction_cols = [f.reshape(d_n, p_n * k_n)[:, self.cols] for f in fractions]
+
     def orders(self, t: int) -> None:
         """2. Orders: expected use plus a share of the gap to the stock target."""
         net, d_n, p_n, k_n, c_n = self.net, self.d_n, self.p_n, self.k_n, self.c_n
-        approval, delay, scale = self.approval, self.delay, self.scale
+        approval, delay = self.approval, self.delay
         use = np.zeros((d_n, k_n))
         use[:, self.mag] = self.req.sum(axis=1)
         use += self.capacity[:, t] @ net.proc_in
         self.use = use
-        # Share of a unit order from each partner that each control takes, controls in order
-        # (a re-export rule takes only its catch of other partners' flows); the rest ships free.
-        lic = net.licensed[:, t]  # (C, P, K)
-        left = np.ones((d_n, p_n, k_n))
-        fractions = []
-        for c in range(c_n):
-            f = left * lic[c][None] * scale[:, c, :, None]
-            left = left - f
-            fractions.append(f)
-        via = [np.einsum("dpk,pk->dk", f, net.share) for f in fractions]  # per unit desired
+        self._split_by_licence(t)
+        via = self.via
 
         # The target position holds the stock target, what should be at sea, and the approvals
         # that should be pending given each control's delay (so a slow licence is waited for,
@@ -403,7 +447,7 @@ class _Block:
         pending_steps = np.zeros((d_n, k_n))
         for c in range(c_n):
             pending_steps += via[c] * (approval[:, c, t] * delay[:, c, t])[:, None]
-        position = self.stock + self.transit.sum(axis=1) + self.pending_ok
+        position = self.stock + self._at_sea() + self.pending_ok
         imported = np.maximum(use - self.last_out, 0.0)
         gap = (
             self.cover * use + imported * (self.pipeline_steps[None, :] + pending_steps) - position
@@ -430,59 +474,96 @@ class _Block:
             out=np.zeros_like(room_total),
             where=room_total > 0,
         )
-        orders = (
-            desired[:, None, :] * net.share[None] * (1.0 + open_room[:, :, None] * take[:, None, :])
-        )
+        # orders = desired * share * (1 + open_room * take), (D, P, K), built in place in the
+        # shipments' buffer (each product in the same order as written, so bit for bit).
+        orders = self.shipped[t] if self.shipped is not None else self.sent_buffer
+        assert orders is not None
+        np.multiply(open_room[:, :, None], take[:, None, :], out=orders)
+        orders += 1.0
+        orders *= np.multiply(desired[:, None, :], net.share[None], out=self.scratch)
 
         # Split every order into its licensed parts (queued) and the free part (shipped).
-        self.free = orders * left
         applied = np.zeros((d_n, self.n_q))
-        self.queued_before = self.balance.held(self.queue)
-        q_n, rows, cols = self.q_n, self.rows, self.cols
+        if self.checking:
+            self.queued_before = (
+                self.balance.held(self.queue) if self.queued_after is None else self.queued_after
+            )
+        q_n, n_q, both, flat = self.q_n, self.n_q, self.both, self.queue_flat
+        ordered = orders.reshape(d_n, p_n * k_n)[:, self.cols]
         for c in range(c_n):
-            part = (orders * fractions[c]).reshape(d_n, p_n * k_n)[:, cols]
-            ok = part * approval[:, c, t][:, None]
+            part = ordered * self.fraction_cols[c]
+            ok = np.multiply(part, approval[:, c, t][:, None], out=both[:, :n_q])
+            np.subtract(part, ok, out=both[:, n_q:])
             lo = np.floor(delay[:, c, t]).astype(np.int64)
             w = (delay[:, c, t] - lo)[:, None]
-            both = np.concatenate([ok, part - ok], axis=1)
-            self.queue_rows[rows * q_n + (t + lo) % q_n] += both * (1.0 - w)
-            self.queue_rows[rows * q_n + (t + lo + 1) % q_n] += both * w
+            # Decided at t + lo (share 1 - w) and at t + lo + 1 (share w), in the ring buffer.
+            at = self.queue_base + (((t + lo) % q_n) * (2 * n_q))[:, None]
+            flat[at] += both * (1.0 - w)
+            at = self.queue_base + (((t + lo + 1) % q_n) * (2 * n_q))[:, None]
+            flat[at] += both * w
             self.pending_ok += ok @ self.to_k
             applied += part
         self.applied = applied
+        if self.left is not None:
+            orders *= self.left  # the free part
+        self.sent = orders
+
+    def _at_sea(self) -> FloatArray:
+        """Return the goods at sea per material, ``transit.sum(axis=1)``.
+
+        Summed slot by slot: the same sum in the same order, without a slow reduction over a
+        middle axis.
+        """
+        transit = self.transit
+        total = transit[:, 0].copy()
+        for lag in range(1, transit.shape[1]):
+            total += transit[:, lag]
+        return total
 
     def licences(self, t: int) -> None:
         """3. Licence decisions at the head of each queue."""
         head = t % self.q_n
         decided = self.queue[:, head].copy()  # (D, 2, n_q): approved, refused
         self.queue[:, head] = 0.0
-        approved_flat = np.zeros((self.d_n, self.p_n * self.k_n))
-        approved_flat[:, self.cols] = decided[:, 0]
-        self.approved = approved_flat.reshape(self.d_n, self.p_n, self.k_n)
         self.refused_k = decided[:, 1] @ self.to_k
         self.pending_ok -= decided[:, 0] @ self.to_k
         self.decided = decided
 
     def check_queue(self, t: int) -> None:
         """Licence queues: applications in = decisions out + change in what is pending."""
+        self.queued_after = self.balance.held(self.queue)
         self.balance.queue(
-            t, self.queued_before, self.applied, self.decided.sum(axis=1), self.queue
+            t,
+            self.queued_before,
+            self.applied,
+            self.decided.sum(axis=1),
+            self.queue,
+            self.queued_after,
         )
 
     def shipping(self, t: int) -> None:
         """4. Shipping, less what a supply shock cuts."""
-        self.sent = (self.free + self.approved + self.contract[:, t]) * (1.0 - self.cut[:, t])
-        self.transit_before = self.transit.sum(axis=(1, 2))
+        # sent = (free + approved + contract) * (1 - cut), in place.
+        sent = self.sent
+        if self.n_q:
+            flat = sent.reshape(self.d_n, self.p_n * self.k_n)
+            flat[:, self.cols] += self.decided[:, 0]
+        if self.contract_on[t]:
+            sent += self.contract[:, t]
+        if self.cut_on[t]:
+            sent *= 1.0 - self.cut[:, t]
+        if self.checking:
+            self.transit_before = per_draw(self.transit)
         for p in range(self.p_n):
-            self.transit[:, self.net.lead_steps[p]] += self.sent[:, p]
+            self.transit[:, self.net.lead_steps[p]] += sent[:, p]
 
     def arrivals(self, t: int) -> None:
         """5. Arrivals and local supply; the stockpile releases materials to short processors."""
         transit, stock = self.transit, self.stock
         self.arrived = transit[:, 0].copy()
         transit[:, :-1], transit[:, -1] = transit[:, 1:], 0.0
-        self.stock_before = stock.copy()
-        self.pile_before = self.pile.copy()
+        if self.checking:
+            self.stock_before = stock.copy()
         stock += self.arrived
         self.extra = self.local[:, t]
         stock += self.extra
@@ -491,6 +572,8 @@ class _Block:
         self.release_in = self.no_flow
         if self.has_pile:
             pile = self.pile
+            if self.checking:
+                self.pile_before = pile.copy()
             self.need_now = need_now = self.capacity[:, t] @ self.net.proc_in
             short_input = (~self.is_mag)[None, :] & (stock < self.pile_trigger[:, None] * need_now)
             self.release_in = np.where(
@@ -506,7 +589,7 @@ class _Block:
         self.balance.transit(
             t,
             self.transit_before,
-            self.sent.sum(axis=(1, 2)),
+            per_draw(self.sent),
             self.arrived.sum(axis=1),
             self.transit,
         )
@@ -538,42 +621,55 @@ class _Block:
         """Each process: element mass in = element mass out + losses."""
         self.balance.processes(t, self.runs, self.net)
 
+    def _by_tier(self, given: FloatArray, short: FloatArray, room: FloatArray) -> FloatArray:
+        """Give up to ``room`` (D, M) to the sectors' ``short`` (D, S, M), priority tiers first.
+
+        Within a tier, in proportion to what each sector is short; returns what is left of
+        ``room``.
+        """
+        left = room.copy()
+        for members in self.members:
+            wanted = short[:, members].sum(axis=1)
+            give = np.minimum(left, wanted)
+            fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
+            given[:, members] += short[:, members] * fill[:, None, :]
+            left -= give
+        return left
+
     def allocation(self, t: int) -> None:
         """7. Magnets to sectors; the stockpile releases or buys; domestic surplus is exported."""
         stock, pile, mag, dem = self.stock, self.pile, self.mag, self.dem
         avail = stock[:, mag].copy()
         self.supply = supply = avail.copy()
         given = np.zeros_like(dem)
-        for tier in self.tiers:
-            members = np.ones(len(self.act_s), dtype=bool) if tier == -1 else self.tier_of == tier
-            wanted = dem[:, members].sum(axis=1)
-            give = np.minimum(avail, wanted)
-            fill = np.divide(give, wanted, out=np.zeros_like(give), where=wanted > 0)
-            given[:, members] = dem[:, members] * fill[:, None, :]
-            avail -= give
+        avail = self._by_tier(given, dem, avail)
+        # A private buffer is held by the magnet users for their own production: what the price
+        # rationed away is served from it, up to each sector's requirement, tier by tier.
+        if self.has_buffer:
+            room = np.minimum(avail, self.buffer * self.req.sum(axis=1))
+            avail -= room - self._by_tier(given, np.maximum(self.req - given, 0.0), room)
         stock[:, mag] = avail
         self.delivered_k = np.zeros((self.d_n, self.k_n))
         self.delivered_k[:, mag] = given.sum(axis=1)
 
         # When supply falls below the trigger, the stockpile releases magnets to the sectors it
-        # serves, up to what they still seek; while the market is whole, it buys.
+        # serves, up to their requirement, priority tiers first; it buys only while the market
+        # is whole and no sector it serves is short.
         need_m = self.req.sum(axis=1)
         self.fill_m = fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
         )
         self.released, self.bought = self.no_flow, self.no_flow
         if self.has_pile:
-            unmet = np.where(self.pile_sectors[None, :, None], dem - given, 0.0)
-            unmet_total = unmet.sum(axis=1)
-            release_mag = np.where(
+            unmet = np.where(
+                self.pile_sectors[None, :, None], np.maximum(self.req - given, 0.0), 0.0
+            )
+            room = np.where(
                 fill_m < self.pile_trigger[:, None],
-                np.minimum(np.minimum(pile[:, mag], self.pile_release[:, mag]), unmet_total),
+                np.minimum(pile[:, mag], self.pile_release[:, mag]),
                 0.0,
             )
-            share_out = np.divide(
-                release_mag, unmet_total, out=np.zeros_like(release_mag), where=unmet_total > 0
-            )
-            given += unmet * share_out[:, None, :]
+            release_mag = room - self._by_tier(given, unmet, room)
             pile[:, mag] -= release_mag
             self.released = self.release_in.copy()
             self.released[:, mag] += release_mag
@@ -581,7 +677,10 @@ class _Block:
             # WHOLE_TOLERANCE (supply that exactly meets need must not flip on a rounding error).
             is_mag, need_now = self.is_mag, self.need_now
             whole = np.ones((self.d_n, self.k_n), dtype=bool)
-            whole[:, mag] = fill_m >= 1.0 - WHOLE_TOLERANCE
+            served_short = (
+                self.pile_sectors[None, :, None] & (given < self.req * (1.0 - WHOLE_TOLERANCE))
+            ).any(axis=1)
+            whole[:, mag] = (fill_m >= 1.0 - WHOLE_TOLERANCE) & ~served_short
             whole[:, ~is_mag] &= stock[:, ~is_mag] >= need_now[:, ~is_mag] * (1.0 - WHOLE_TOLERANCE)
             # It buys only what stands above the industry's own stock target.
             self.bought = np.where(
@@ -604,19 +703,22 @@ class _Block:
         stock -= self.exported
 
     def check_stockpile(self, t: int) -> None:
-        """Government stockpile: bought = released + change in level; never negative."""
-        self.balance.stockpile(t, self.pile_before, self.bought, self.released, self.pile)
+        """Government stockpile: bought = released + change in level; never negative.
+
+        Without a stockpile nothing moves through it (its flows are the shared zeros, and no
+        event touches its level): there is nothing to check.
+        """
+        if self.has_pile:
+            self.balance.stockpile(t, self.pile_before, self.bought, self.released, self.pile)
 
     def check_stock(self, t: int) -> None:
         """Focal stocks: arrivals + local + made = used + delivered + change in stock."""
+        pile = self.has_pile
         self.balance.stock(
             t,
             self.stock_before,
-            self.arrived,
-            self.extra + self.release_in,
-            self.made,
-            self.used,
-            self.delivered_k + self.exported + self.bought,
+            (self.arrived, self.extra, self.made, *((self.release_in,) if pile else ())),
+            (self.used, self.delivered_k, self.exported, *((self.bought,) if pile else ())),
             self.stock,
         )
 
@@ -628,16 +730,14 @@ class _Block:
         self.price[:, mag] = adjust(self.price[:, mag], clearing, self.adjustment[:, None])
         self.last_out = self.domestic
 
-    def record(self, t: int, rec: dict[str, FloatArray], shipped: FloatArray | None) -> None:
-        """Write step ``t`` into the time-major records."""
+    def record(self, t: int, rec: dict[str, FloatArray]) -> None:
+        """Write step ``t`` into the time-major records (shipments are already in theirs)."""
         act_s = self.act_s
         rec["requirement"][t][:, act_s] = self.req.sum(axis=2)
         rec["demand"][t][:, act_s] = self.dem.sum(axis=2)
         rec["delivered"][t][:, act_s] = self.given.sum(axis=2)
         rec["stock"][t] = self.stock
         rec["imports"][t] = self.arrived
-        if shipped is not None:
-            shipped[t] = self.sent
         rec["refused"][t] = self.refused_k
         rec["exported"][t] = self.exported
         rec["production"][t] = self.runs

@@ -97,6 +97,7 @@ class _Draw:
         self.pile_release: Vector = _of_draw(net.stockpile_release, draw).tolist()
         self.pile_trigger = float(_of_draw(net.stockpile_trigger, draw))
         self.pile_sectors = [bool(v) for v in net.stockpile_sectors.tolist()]
+        self.buffer: Vector = _of_draw(net.buffer_steps, draw).tolist()
         self.whole_prev = [True] * k_n
         self.req0: Matrix = net.requirement0.tolist()
         self.multiplier: list[Matrix] = _of_draw(net.demand_multiplier, draw).tolist()
@@ -297,40 +298,60 @@ class _Draw:
                 made[k] += x * proc_out[j][k]
             runs[j] = x
 
+    def _by_tier(self, k: int, short: Vector, room: float) -> float:
+        """Give up to ``room`` of magnet ``k`` to the sectors' ``short``, priority tiers first.
+
+        Within a tier, in proportion to what each sector is short; returns what is left.
+        """
+        for members in self.groups:
+            wanted = sum(short[s] for s in members)
+            give = min(room, wanted)
+            fill = give / wanted if wanted > 0 else 0.0
+            for s in members:
+                self.given[s][k] += short[s] * fill
+            room -= give
+        return room
+
     def allocation(self, t: int) -> None:
         """7. Allocation tier by tier; the stockpile releases or buys; surplus is exported."""
         s_n, k_n, stock, pile = self.s_n, self.k_n, self.stock, self.pile
         req, dem, mags = self.req, self.dem, self.mags
         self.supply = supply = {m: stock[m] for m in mags}
         self.given = given = _zeros(s_n, k_n)
-        for members in self.groups:
-            for m in mags:
-                wanted = sum(dem[s][m] for s in members)
-                give = min(stock[m], wanted)
-                fill = give / wanted if wanted > 0 else 0.0
-                for s in members:
-                    given[s][m] = dem[s][m] * fill
-                stock[m] -= give
-        # Below the trigger the stockpile releases magnets to the sectors it serves, up to what
-        # they still seek; while the market is whole it buys.
+        for m in mags:
+            left = self._by_tier(m, [dem[s][m] for s in range(s_n)], stock[m])
+            stock[m] = left
+        # A private buffer serves, from the users' own stock, what the price rationed away, up
+        # to each sector's requirement, tier by tier.
+        for m in mags:
+            if self.buffer[m] > 0.0:
+                need = sum(req[s][m] for s in range(s_n))
+                room = min(stock[m], self.buffer[m] * need)
+                short = [max(req[s][m] - given[s][m], 0.0) for s in range(s_n)]
+                stock[m] -= room - self._by_tier(m, short, room)
+        # Below the trigger the stockpile releases magnets to the sectors it serves, up to their
+        # requirement, priority tiers first; it buys only while the market is whole and no
+        # sector it serves is short.
         self.bought = bought = [0.0] * k_n
         for k in range(k_n):
             whole = True
             if self.is_magnet[k]:
                 need = sum(req[s][k] for s in range(s_n))
                 fill = min(supply[k], need) / need if need > 0 else 1.0
-                whole = fill >= 1.0 - WHOLE_TOLERANCE
                 if fill < self.pile_trigger:
                     unmet = [
-                        dem[s][k] - given[s][k] if self.pile_sectors[s] else 0.0 for s in range(s_n)
+                        max(req[s][k] - given[s][k], 0.0) if self.pile_sectors[s] else 0.0
+                        for s in range(s_n)
                     ]
-                    total = sum(unmet)
-                    out = min(pile[k], self.pile_release[k], total)
-                    if total > 0:
-                        for s in range(s_n):
-                            given[s][k] += unmet[s] * (out / total)
+                    room = min(pile[k], self.pile_release[k])
+                    out = room - self._by_tier(k, unmet, room)
                     pile[k] -= out
                     self.released[k] += out
+                served_short = any(
+                    self.pile_sectors[s] and given[s][k] < req[s][k] * (1.0 - WHOLE_TOLERANCE)
+                    for s in range(s_n)
+                )
+                whole = fill >= 1.0 - WHOLE_TOLERANCE and not served_short
             elif stock[k] < self.need_now[k] * (1.0 - WHOLE_TOLERANCE):
                 whole = False
             if whole:

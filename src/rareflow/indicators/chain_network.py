@@ -8,10 +8,12 @@ had to assume something.
 
 The network (period = one week; quantities in tonnes per week):
 
-- **suppliers**: China (``CHN``) and the rest of the world (``ROW``) at mining (t REO),
-  separation (t of magnet rare-earth oxide), metal (t of magnet rare-earth metal) and magnet
-  (t of sintered NdFeB magnet); the focal country's own plants at the same stages (``IND`` for
-  India) where the dataset gives a current capacity;
+- **suppliers**: each partner by name (the engine's split, :func:`rareflow.data.query.
+  import_shares`; partners under :data:`MIN_SHARE` of a stage pooled into ``ROW``, as the
+  engine's ``partner_min_share``) at mining (t REO), separation (t of magnet rare-earth oxide),
+  metal (t of magnet rare-earth metal) and magnet (t of sintered NdFeB magnet); the focal
+  country's own plants at the same stages (``IND`` for India) where the dataset gives a current
+  capacity;
 - **end products**: one node per end-use sector, demand from ``chain.demand`` (t of magnet per
   year / weeks per year), margin 1 per tonne of magnet lost (no cited margin exists, so the
   performance impact is lost tonnes of magnet, not money);
@@ -52,7 +54,12 @@ from rareflow.indicators.stress_test import (
     stress_test,
 )
 from rareflow.model.chain import Chain
+from rareflow.scenario.schema import Parameters
 from rareflow.units import WEEKS_PER_YEAR
+
+MIN_SHARE: float = Parameters.model_fields["partner_min_share"].default
+"""Partners below this share of a stage are pooled into ``ROW``: the engine's default
+``parameters.partner_min_share`` (0.02), so both see the same partners."""
 
 MARGIN_PER_TONNE = 1.0
 """Value of one tonne of magnet demand lost. No cited margin exists, so PI is in tonnes."""
@@ -390,12 +397,13 @@ def conversion_factors(chain: Chain, dataset: Dataset) -> dict[str, Figure]:
 
 
 def supplier_shares(chain: Chain, dataset: Dataset) -> dict[Stage, dict[str, Figure]]:
-    """Return each stage's supplier shares: China and the rest of the world (fractions).
+    """Return each stage's supplier shares by partner (fractions).
 
     Each stage's shares are :func:`rareflow.data.query.import_shares` (the engine's): the focal
     country's import shares where the dataset (or the user's data) has them, for India's magnets
-    ICRA 2025 (China 0.85), else the stage's world output shares (stage_shares.csv, latest year),
-    every partner but China summed into ``ROW``.
+    ICRA 2025 (China 0.85, the rest split by world output: Japan 0.10, ``ROW`` 0.05), else the
+    stage's world output shares (stage_shares.csv, latest year). Partners below
+    :data:`MIN_SHARE` are summed into ``ROW``.
 
     Raises
     ------
@@ -415,23 +423,26 @@ def supplier_shares(chain: Chain, dataset: Dataset) -> dict[Stage, dict[str, Fig
                     )
                 ]
             )
-        out[stage] = _china_and_rest(found)
+        out[stage] = _by_partner(found)
     return out
 
 
-def _china_and_rest(found: query.Shares) -> dict[str, Figure]:
-    """Split shares into China and the rest (sum of the others); they are normalised already."""
+def _by_partner(found: query.Shares) -> dict[str, Figure]:
+    """One figure per partner, those under :data:`MIN_SHARE` pooled into ``ROW`` (normalised)."""
+    groups: dict[str, dict[str, query.Fact]] = {}
+    for p, f in sorted(found.parts.items(), key=lambda kv: -kv[1].value):
+        name = p if f.value >= MIN_SHARE and p != REST_OF_WORLD else REST_OF_WORLD
+        groups.setdefault(name, {})[p] = f
     out = {}
-    for name, parts in (
-        (CHINA, {p: f for p, f in found.parts.items() if p == CHINA}),
-        (REST_OF_WORLD, {p: f for p, f in found.parts.items() if p != CHINA}),
-    ):
+    for name, parts in groups.items():
         labels = ", ".join(f"{p} {f.value:.3g}" for p, f in parts.items())
+        pooled = len(parts) > 1 and name == REST_OF_WORLD
+        pooled_note = f" (pooled under {MIN_SHARE:g})" if pooled else ""
         out[name] = Figure(
             sum(f.value for f in parts.values()),
             "fraction",
             _sources(*(f.sources for f in parts.values())),
-            f"{found.note}: {labels or 'none'}",
+            f"{found.note}: {labels}{pooled_note}",
         )
     return out
 
@@ -644,8 +655,8 @@ def build_stress_network(
     """
     if chain.country == CHINA:
         raise InputError(
-            "the stress-test network splits suppliers into China and the rest of the world, so "
-            "its focal country cannot be CHN"
+            "the stress-test network stands for China abroad (its mines and plants are suppliers "
+            "at every stage), so its focal country cannot be CHN"
         )
     demand = sector_demand_weekly(chain)
     cover = magnet_cover_weeks(chain, dataset)
@@ -823,8 +834,9 @@ def build_stress_network(
         "Margin: 1 per tonne of magnet lost (no cited margin); PI is in tonnes of magnet.",
         f"Foreign nodes: capacity = {home}'s baseline draw on them (share x need); no spare "
         "capacity, no stocks.",
-        f"Suppliers: China and the rest of the world at each stage; {home}'s magnet import shares "
-        "at magnet, world shares of output upstream (latest year of each stage).",
+        f"Suppliers: each partner by name at each stage, those under {MIN_SHARE:g} pooled into "
+        f"ROW; {home}'s import shares where the dataset has them, world shares of output "
+        "otherwise (latest year of each stage).",
         f"Plants abroad do not buy from {home}'s plants; {home}'s plants may buy abroad.",
         "TTR: time to build a substitute plant (lead_times.csv); metal making recovers like a "
         "processing plant. Lifting an export control could be faster.",

@@ -208,6 +208,9 @@ class Network:
     """(D,) supply ratio below which the stockpile releases."""
     stockpile_sectors: NDArray[np.bool_] = field(metadata=axes(SECTOR))
     """(S,) sectors the stockpile's magnets are released to."""
+    buffer_steps: FloatArray = field(metadata=axes(DRAW, MATERIAL))
+    """(D, K) private buffers: the part of ``cover_steps`` that magnet users hold for their own
+    production (released up to their requirement when the market rations them by price)."""
     contract_ledger: dict[str, tuple[int, int, FloatArray]] = field(default_factory=dict)
     """Each contract lever's own share of ``contract``: lever path -> (partner, commodity,
     (D or 1, T) volume per step), so a lever's cost counts its own deliveries only."""

@@ -18,6 +18,8 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from rareflow import __version__, display, outputs
+from rareflow.analysis.compare import Window, paired_effect
+from rareflow.analysis.production import sector_values
 from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.report import fan, geo, sankey, story, tables
@@ -219,6 +221,12 @@ def build_report(
         ),
         **tables.indicator_frames(dataset, sc.country),
     }
+    if alone is not None:
+        effect = paired_effect(res, alone, sc.step_months, sector_values(dataset, sc.country))
+        window = Window(sc.start, sc.horizon_months, sc.step_months).label
+        report.tables[f"What the levers buy against the shock alone, {window}"] = (
+            tables.effect_frame(effect)
+        )
     report.lever_costs = tables.lever_cost_frame(res)
     report.provenance = provenance(shock, baseline, dataset)
     report.scenario_yaml = shock.scenario_yaml

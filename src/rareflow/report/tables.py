@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import dims
-from rareflow.analysis.summary import sector_summary, summary_rows
+from rareflow.analysis.summary import format_spread, sector_summary, summary_rows
 from rareflow.data.load import Dataset
 from rareflow.errors import DataError
 from rareflow.indicators.dataset_view import (
@@ -177,3 +177,43 @@ def lever_cost_frame(results: xr.Dataset) -> pd.DataFrame | None:
                         row[f"{year} (US$ million, median)"] = f"{float(v):,.1f}"
                 rows.append(row)
     return pd.DataFrame(rows) if rows else None
+
+
+EFFECT_ROWS = (
+    ("shock_alone_shortfall_t", "shortfall of the shock alone (t magnet)", 0),
+    ("avoided_t", "shortfall avoided (t magnet)", 0),
+    ("physical_avoided_t", "physical shortfall avoided (t magnet sought, not available)", 0),
+    ("value_saved_inr_crore", "value of output saved (Rs crore)", 0),
+    ("lever_cost_inr_crore", "lever cost over the window (Rs crore)", 1),
+    ("cost_per_t_avoided_inr_crore", "cost per t avoided (Rs crore)", 2),
+    ("cost_per_inr_saved", "cost per Rs of output saved (Rs)", 3),
+    ("benefit_cost_ratio", "benefit-cost ratio (value saved / cost)", 1),
+)
+"""The figures of :func:`rareflow.analysis.compare.paired_effect` a report shows, in order."""
+
+
+def effect_frame(effect: dict[str, Any]) -> pd.DataFrame:
+    """Return what the levers buy against the shock alone: a row per figure, median [5th..95th]."""
+    rows = [
+        {"figure": label, "median [5th..95th percentile] over paired draws": format_spread(
+            effect[key], digits=digits)}
+        for key, label, digits in EFFECT_ROWS
+        if key in effect
+    ]  # fmt: skip
+    rows += [
+        {
+            "figure": f"{sector.replace('_', ' ')} saved ({units['unit']})",
+            "median [5th..95th percentile] over paired draws": format_spread(units),
+        }
+        for sector, units in effect.get("units_saved", {}).items()
+    ]
+    if effect.get("unvalued_sectors"):
+        rows.append(
+            {
+                "figure": "sectors short but without a unit value (not in the value saved)",
+                "median [5th..95th percentile] over paired draws": ", ".join(
+                    effect["unvalued_sectors"]
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -405,6 +405,7 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
         stockpile_release=np.zeros((1, len(COMMODITIES))),
         stockpile_trigger=np.zeros(1),
         stockpile_sectors=np.zeros(len(sectors), dtype=bool),
+        buffer_steps=np.zeros((1, len(COMMODITIES))),
     )
     magnet_elements = {m: material_elements(ds, m) for m in MAGNETS}
     ctx = CompileContext(net, chain, sampler, magnet_elements, ds)

@@ -233,6 +233,9 @@ class LeverBase(StrictModel):
     streams: ClassVar[tuple[str, ...]] = ()
     """Random streams the lever draws that are not its fields (a uniform it maps itself, a
     dataset default), each under ``<path>.<stream>``; every other stream is a field's own path."""
+    rules: ClassVar[tuple[str, ...]] = ()
+    """How the lever acts over time where that is a rule (a stock's release and refill), in
+    plain words, as ``rareflow lever show`` states them."""
     name: str = ""
 
     @classmethod

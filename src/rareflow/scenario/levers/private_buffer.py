@@ -5,16 +5,18 @@ buffer inventories". Indian industry held 2-3 weeks of rare-earth magnets when t
 controls began (inventories.csv). The lever raises the industry's magnet cover (its stock target,
 in weeks of use) and pays part of the cost of holding the extra stock.
 
-How it plays out in the engine: buyers order toward ``cover x use`` (with the gap closed over
-``restock_months``), so a higher cover raises orders while the market is whole and the buffer is
-built from the first month; the opening stock stays at the cover the industry held (the engine's
-cover has no time axis, so the incentive is in force over the whole horizon). Once supply is cut,
-the buffer is drawn down like any stock.
+How it plays out in the engine (its ``rules``): buyers order toward ``cover x use`` (with the gap
+closed over ``restock_months``), so a higher cover raises orders while the market is whole and the
+buffer is built from the first month; the opening stock stays at the cover the industry held (the
+engine's cover has no time axis, so the incentive is in force over the whole horizon). The buffer
+is the users' own stock: it serves every sector with a requirement, priority tiers first, and
+what the price rations away is served from it up to each sector's requirement, so the buffer is
+not rebuilt while a sector is short of its requirement.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
@@ -57,6 +59,15 @@ class PrivateBuffer(LeverBase):
     """
 
     type: Literal["private_buffer"] = "private_buffer"
+    rules: ClassVar[tuple[str, ...]] = (
+        "release: the buffer is the magnet users' own stock; it goes to every sector with a "
+        "requirement, priority tiers first, within a tier in proportion to what each sector "
+        "seeks; what the scarcity price rations away is served from the buffer (up to its size, "
+        "extra_weeks of use) up to each sector's requirement",
+        "refill: by the users' orders toward their raised cover (the gap closed over the "
+        "restocking months), from what arrives after every sector has its requirement: the "
+        "buffer is not rebuilt while any sector is short",
+    )
     material: BufferMagnet = SINTERED_NDFEB
     extra_weeks: Annotated[Number, Spec("week", 0, 520)]
     subsidy_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
@@ -73,8 +84,12 @@ class PrivateBuffer(LeverBase):
         extra = _steps(self.draw(ctx.sampler, path, "extra_weeks"), net.step_months)
         rows = max(net.cover_steps.shape[0], extra.shape[0])
         cover = np.broadcast_to(net.cover_steps, (rows, net.cover_steps.shape[1])).copy()
-        cover[:, COMMODITY_IDS.index(self.material)] += extra
+        k = COMMODITY_IDS.index(self.material)
+        cover[:, k] += extra
         net.cover_steps = cover
+        buffer = np.broadcast_to(net.buffer_steps, (rows, net.buffer_steps.shape[1])).copy()
+        buffer[:, k] += extra
+        net.buffer_steps = buffer
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Subsidy share x holding cost x value of the buffer's share of the stock held."""

@@ -4,16 +4,17 @@ The article's case for stockpiles (a buffer while the chain stabilises) and the 
 Defense Stockpile's FY2025 acquisitions of NdPr oxide, NdFeB block and SmCo alloy
 (inventories.csv, USGS MCS 2026) are the models. The stockpile buys while the market is whole, up
 to its target, and releases when supply falls below the trigger: magnets to the sectors it
-serves (priority sectors by default), materials to processors short of inputs.
+serves (every sector with a requirement by default, priority tiers first), materials to
+processors short of inputs. It never buys while a sector it serves is short (its ``rules``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB, Sector
@@ -58,8 +59,8 @@ class Stockpile(LeverBase):
     release_months
         Months to empty it at the fastest release.
     sectors
-        Sectors the magnets are released to (default: defence and medical; ``all`` for every
-        sector).
+        Sectors the magnets are released to: ``all`` (the default) for every sector with a
+        requirement, priority tiers first; or a list of sectors.
     price_usd_per_kg
         Purchase price; default: the dataset's latest USGS price (no magnet price is cited, so a
         magnet stockpile needs one).
@@ -69,6 +70,16 @@ class Stockpile(LeverBase):
     """
 
     type: Literal["stockpile"] = "stockpile"
+    rules: ClassVar[tuple[str, ...]] = (
+        "release: when a magnet's supply falls below release_trigger x requirement, up to "
+        "target / release_months per month (and what is held) goes to the sectors served (every "
+        "sector with a requirement unless `sectors` names some), priority tiers first, within a "
+        "tier in proportion to each sector's shortfall, up to its requirement; a material (oxide, "
+        "metal) goes to processors whose stock is below release_trigger x this month's use",
+        "refill: from `start`, up to target / fill_months per month toward the target, bought only "
+        "from stock above the industry's own cover, and only while the market is whole (supply "
+        "covers requirement) and no sector served is short of its requirement",
+    )
     material: StockpileMaterial = SINTERED_NDFEB
     target_months: Annotated[Number | None, Spec("month", 0, 120)] = None
     target_t: Annotated[Number | None, Spec("t", 0, 1e7)] = None
@@ -77,9 +88,7 @@ class Stockpile(LeverBase):
     fill_months: Annotated[Number, Spec("month", 0.1, 240)] = 12.0
     release_trigger: Annotated[Number, Spec("share", 0, 1)] = 0.9
     release_months: Annotated[Number, Spec("month", 0.1, 240)] = 3.0
-    sectors: list[Sector] | Literal["all"] = Field(
-        default_factory=lambda: [Sector.DEFENCE, Sector.MEDICAL]
-    )
+    sectors: list[Sector] | Literal["all"] = "all"
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
     holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
 
