@@ -33,8 +33,9 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest bench-quick
 
+# The quick loop while developing: no slow tests, no browser tests (make test runs both).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not browser"
 
 # Property tests with fresh random examples, ten times as many (tests/conftest.py profiles).
 test-long: $(STAMP)
@@ -60,6 +61,7 @@ bench-quick: $(STAMP)
 	cd bench && ../$(BIN)/python optimize.py --draws 20 --until 2025
 	cd bench && ../$(BIN)/python scaling.py --draws 200 --months 12 --chunk 100
 	cd bench && ../$(BIN)/python million.py --draws 2000 --workers 1 --chunk 1000
+	cd bench && ../$(BIN)/python dashboard.py --draws 100 --repeats 1
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,20 +1,24 @@
-"""How ids, units and values are written for a reader: one mapping for tables, report and dashboard.
+"""How ids, units and values are written for a reader: one mapping for tables, report, dashboard.
 
 Sectors, materials, processes, measures and units have ids that suit files and code (``ev_car``,
 ``t_magnet``, ``top3_share``); a reader sees names (``Electric cars``, ``t magnet``, ``Share of
 the three largest suppliers``). :func:`name` and :func:`unit` give them, :func:`cell` writes a
 value for a table (no ``None``, no ``2025.0``), :func:`month` writes a month, and
-:func:`usd_inr` writes money in US$ with ₹ crore beside it.
+:func:`usd_inr` writes money in US$ with ₹ crore beside it. :func:`header` and :func:`text` do
+the same for the CLI's tables (the JSON and CSV outputs keep the ids).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INR_CRORE = 1e7
 """Rupees in a crore."""
@@ -53,6 +57,12 @@ NAMES: dict[str, str] = {
     "residual_share": "Share not attributed to a country",
     "net_import_reliance": "Net import reliance",
     "net_import_reliance_low": "Net import reliance, low estimate",
+    "tts_weeks": "Time to survive (weeks)",
+    "ttr_weeks": "Time to recover (weeks)",
+    "tts": "Time to survive",
+    "ttr": "Time to recover",
+    "performance_impact": "Performance impact",
+    "lost_demand": "Lost demand",
     # result variables
     "requirement": "Magnet requirement",
     "demand": "Magnet demand after the price response",
@@ -63,20 +73,55 @@ NAMES: dict[str, str] = {
     "price_multiple": "Price, multiple of the pre-shock price",
     "import_cost": "Import bill at scarcity prices",
     "lever_cost": "Lever cost",
-    # partners often shown
-    "ROW": "Rest of world",
-    "CHN": "China",
-    "IND": "India",
-    "JPN": "Japan",
-    "USA": "United States",
+    # lever types (scenario/levers; a type not listed is written as words)
+    "capacity": "New domestic capacity",
+    "consortium": "State-firm consortium",
+    "finance": "Finance for a private plant",
+    "magnet_cluster": "Magnet cluster (SEZ)",
+    "magnet_scheme": "Magnet incentive scheme",
+    "partner_capacity": "Plant at a partner",
+    "private_blocks": "Private mining blocks",
+    "private_buffer": "Industry magnet buffer",
+    "regulatory_reform": "Regulatory reform",
+    "south_south_corridor": "South-South corridor",
+    "stockpile": "Government stockpile",
+    "supply_contract": "Supply contract",
+    "technology_tie": "Technology tie-up",
+    # countries and partners (countries.csv, short names)
+    "ARG": "Argentina",
     "AUS": "Australia",
-    "MYS": "Malaysia",
-    "VNM": "Vietnam",
-    "MMR": "Myanmar",
-    "DEU": "Germany",
-    "KOR": "South Korea",
-    "EST": "Estonia",
     "BRA": "Brazil",
+    "CAN": "Canada",
+    "CHN": "China",
+    "DEU": "Germany",
+    "EST": "Estonia",
+    "EUU": "European Union",
+    "FIN": "Finland",
+    "FRA": "France",
+    "GBR": "United Kingdom",
+    "GRL": "Greenland",
+    "IND": "India",
+    "ITA": "Italy",
+    "JPN": "Japan",
+    "KOR": "South Korea",
+    "MDG": "Madagascar",
+    "MMR": "Myanmar",
+    "MWI": "Malawi",
+    "MYS": "Malaysia",
+    "NLD": "Netherlands",
+    "LTU": "Lithuania",
+    "PHL": "Philippines",
+    "NGA": "Nigeria",
+    "NOR": "Norway",
+    "ROW": "Rest of world",
+    "RUS": "Russia",
+    "SWE": "Sweden",
+    "THA": "Thailand",
+    "TZA": "Tanzania",
+    "USA": "United States",
+    "VNM": "Vietnam",
+    "WLD": "World",
+    "ZAF": "South Africa",
 }
 """Display names by id."""
 
@@ -145,9 +190,9 @@ def unit(identifier: object) -> str:
 def month(value: object) -> str:
     """Return a month as ``Apr 2025`` (from a date, a timestamp, or ``2025-04`` text)."""
     if isinstance(value, str):
-        value = pd.Timestamp(value)
+        value = np.datetime64(value.replace(" ", "T"))
     if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
+        value = value.astype("datetime64[D]").astype(object)
     if isinstance(value, datetime | date):
         return f"{value:%b %Y}"
     return str(value)
@@ -168,7 +213,7 @@ def cell(value: Any, digits: int = 1) -> str:
         if v.is_integer() and abs(v) < 1e15:
             return f"{int(v):,}"
         return f"{v:,.{digits}f}"
-    if isinstance(value, pd.Timestamp | np.datetime64):
+    if isinstance(value, datetime | date | np.datetime64):
         return month(value)
     return str(value)
 
@@ -193,7 +238,7 @@ def usd_inr(usd: float, inr_per_usd: float | None) -> str:
 
 def frame(table: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     """Return a table for display: headers and id values as names, every cell as :func:`cell`."""
-    out = pd.DataFrame(index=table.index)
+    out = type(table)(index=table.index)
     for col in table.columns:
         values = table[col]
         if len(values) and values.map(lambda v: isinstance(v, str) and v in NAMES).all():
@@ -201,3 +246,74 @@ def frame(table: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
         else:
             out[name(col)] = values.map(lambda v: cell(v, digits))
     return out
+
+
+ID_COLUMNS = frozenset(
+    {
+        "sector",
+        "sectors",
+        "material",
+        "materials",
+        "partner",
+        "partners",
+        "country",
+        "exporter",
+        "importer",
+        "supplier",
+        "lever",
+        "levers",
+        "measure",
+        "indicator",
+        "variable",
+    }
+)
+"""CLI table columns whose cells are ids (compared without a unit in brackets)."""
+
+_MONTH = re.compile(r"(?<![\d-])(\d{4})-(0[1-9]|1[0-2])(?![\d-])")
+_LEVER_AT = re.compile(r"^([a-z][a-z0-9_]*)\[(\d+)\]$")
+_HEADER_WORDS = (
+    ("Rs crore", "₹ crore"),
+    ("INR crore", "₹ crore"),
+    ("US$ m)", "US$ million)"),
+    ("US$ M)", "US$ million)"),
+    ("t/month", "t a month"),
+    ("per step", "a month"),
+)
+
+
+def months_in(text: str) -> str:
+    """Write every ``YYYY-MM`` in a text as a month (``2025-05`` -> ``May 2025``)."""
+    return _MONTH.sub(lambda m: month(f"{m[1]}-{m[2]}"), text)
+
+
+def header(column: str) -> str:
+    """Return a CLI table's column header as written for a reader.
+
+    An id (``hhi_min``, ``value_usd``) becomes its name; currency and time words are spelled
+    the same way everywhere (₹ crore, US$ million, a month).
+    """
+    if column in NAMES:
+        return NAMES[column]
+    if "_" in column and " " not in column:
+        return name(column)
+    for old, new in _HEADER_WORDS:
+        column = column.replace(old, new)
+    return column
+
+
+def text(column: str, value: str) -> str:
+    """Return a CLI table's text cell as written for a reader.
+
+    In an id column (:data:`ID_COLUMNS`), an id (or a list of ids separated by ``, ``) becomes
+    its name, and a lever's label ``type[i]`` becomes ``Name (lever i+1)``; months are written
+    as months in every cell.
+    """
+    key = column.split(" (", maxsplit=1)[0].strip().lower()
+    if key in ID_COLUMNS:
+        parts = value.split(", ")
+        if all(p in NAMES for p in parts):
+            return ", ".join(NAMES[p] for p in parts)
+        lever = _LEVER_AT.match(value)
+        if lever:
+            return f"{name(lever[1])} (lever {int(lever[2]) + 1})"
+    return months_in(value)

@@ -60,6 +60,10 @@ def test_germany_and_japan_run_with_their_cited_sectors(
     assert {row["sector"] for row in doc["sectors"]} == sectors  # type: ignore[attr-defined]
     notes = " ".join(doc["notes"])  # type: ignore[arg-type]
     assert f"{code} competes as {region}" in notes
+    # The preset's licence phases are India's: the run says so, with the region's 2025 delay.
+    gaps = " ".join(doc["data_gaps"])  # type: ignore[arg-type]
+    assert f"licence phases were written for IND and apply to {code}" in gaps
+    assert f"{region}'s first licences came after" in gaps
 
 
 def test_a_country_without_data_is_refused_with_every_missing_table() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rareflow import display
 from rareflow.cli import app, output
 from rareflow.cli.exposure import ENGINE_NOTE, Exposure, exposure_of, sector_rows
 from rareflow.data import query
@@ -166,8 +167,9 @@ def test_cli_table_prints_each_sector_and_the_engine_note(monkeypatch: pytest.Mo
     monkeypatch.setattr(output.console, "width", 250)
     result = CliRunner().invoke(app, ["exposure", "--country", "IND"], terminal_width=250)
     assert result.exit_code == 0, result.output
+    # Sectors by their display names in the table (the JSON keeps the ids).
     for sector in ("two_wheeler", "three_wheeler", "ev_car", "ice_vehicle", "wind", "electronics"):
-        assert sector in result.output
+        assert display.name(sector) in result.output
     assert "The engine does not use routes, grades or buyer groups yet" in result.output
     assert "large_multi_source" in result.output
     assert "bs-2025-light-re" in result.output

@@ -240,7 +240,7 @@ def test_cli_country_table_and_json() -> None:
     assert doc["provenance"]["nodes"]["magnet_CHN"]["ttr"]["sources"] == ["rareflow-derived"]
     table = runner.invoke(_app(), ["stress-test", "--country", "IND"])
     assert table.exit_code == 0, table.output
-    assert "tts_weeks" in table.output
+    assert "Time to survive (weeks)" in table.output
     assert "magnet_CHN" in table.output
 
 

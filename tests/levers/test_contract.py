@@ -166,3 +166,37 @@ def test_apply_draws_on_field_paths_and_cost_has_its_shape(tag: str, example: An
 def test_the_example_is_the_file_the_docs_show() -> None:
     text = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert "docs/examples/magnet_thrift.py" in text
+
+
+def test_draws_do_not_follow_a_levers_position() -> None:
+    """A lever's streams are keyed by its type and its index among its type's levers."""
+    a = {
+        "type": "stockpile",
+        "material": "magnet_ndfeb_sintered",
+        "target_months": {"dist": "uniform", "low": 2, "high": 4},
+        "start": "2025-02",
+        "price_usd_per_kg": {"dist": "uniform", "low": 50, "high": 90},
+    }
+    b = {
+        "type": "supply_contract",
+        "partner": "JPN",
+        "material": "magnet_ndfeb_sintered",
+        "t_per_year": {"dist": "uniform", "low": 100, "high": 300},
+        "start": "2025-06",
+    }
+    base = load_scenario("china-2025-april").model_dump(mode="json")
+    ds = load_dataset()
+    drawn = []
+    for levers in ([a, b], [b, a]):
+        sc = Scenario.model_validate({**base, "draws": 8, "levers": levers})
+        sampler = compile_scenario(sc, None, ds).sampler
+        by_type = {}
+        for i, lever in enumerate(levers):
+            for path, values in sampler.drawn.items():
+                if path.startswith(f"levers[{i}].") and np.size(values) > 1:
+                    by_type[f"{lever['type']}{path[len(f'levers[{i}]') :]}"] = values
+        drawn.append(by_type)
+    assert drawn[0].keys() == drawn[1].keys()
+    assert len(drawn[0]) >= 2
+    for key, values in drawn[0].items():
+        np.testing.assert_array_equal(values, drawn[1][key], err_msg=key)

@@ -16,6 +16,7 @@ from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.levers.recycling import recycling_row
 from rareflow.scenario.load import load_scenario, parse_scenario
+from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.stocks.in_use import end_of_life
 
@@ -82,12 +83,22 @@ def test_defaults_come_from_the_dataset_and_the_stock_model(dataset: Dataset) ->
         preprocessing_yield=0.1,
         route="hydromet_to_oxide",
     )
-    net = compile_scenario(sc, dataset=dataset).network
+    compiled = compile_scenario(sc, dataset=dataset)
+    net = compiled.network
     flows = net.recycled_ledger["levers[0]"]
-    eol = end_of_life(dataset, "IND", 2035).sel(sector="electronics")
+    # The end-of-life flows are drawn through the scenario's sampler: the same seed and draws
+    # give the stock model's own draws.
+    sampler = Sampler(sc.seed, sc.sampling, sc.draws, np.arange(sc.draws))
+    eol = end_of_life(dataset, "IND", 2035, sampler=sampler).sel(sector="electronics")
     years = net.time.astype("datetime64[Y]").astype(int) + 1970
-    expected = eol.sel(year=years).to_numpy() / 12.0 * (0.3292 + 0.5 * 0.6708) * 0.1
-    np.testing.assert_allclose(np.broadcast_to(flows.processed, (2, 132))[0], expected, rtol=1e-12)
+    outflow = eol.sel(year=years).transpose("draw", "year").to_numpy()
+    expected = outflow / 12.0 * (0.3292 + 0.5 * 0.6708) * 0.1
+    np.testing.assert_allclose(flows.processed, expected, rtol=1e-12)
+    assert not np.allclose(flows.processed[0], flows.processed[1])  # uncertain, draw by draw
+    # Between the central values' low and high: the draws stay near them.
+    central = end_of_life(dataset, "IND", 2035).sel(sector="electronics", year=years).to_numpy()
+    assert np.all(outflow.mean(axis=0) < 3 * central + 1e-9)
+    assert any(p.startswith("stocks.") for p in compiled.sampler.distributions)
     assert flows.sectors == (Sector.ELECTRONICS,)
 
 

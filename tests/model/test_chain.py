@@ -12,6 +12,7 @@ from rareflow.data.load import Dataset, load_dataset
 from rareflow.errors import DataError, InputError
 from rareflow.model import build_chain, chain_view
 from rareflow.model.composition import metal_fraction_of_oxide
+from rareflow.model.view import chain_rows
 
 
 def test_metal_fraction_of_oxide_follows_stoichiometry(dataset: Dataset) -> None:
@@ -73,3 +74,12 @@ def test_chain_view_covers_key_items_with_china_share_and_sources(dataset: Datas
 def test_world_stage_shares_come_from_one_year_and_sum_to_one(dataset: Dataset) -> None:
     chain = build_chain("IND", dataset)
     np.testing.assert_allclose(chain.stage_share.sum("country"), 1.0, atol=0.011)
+
+
+def test_chain_rows_say_which_split_the_engine_uses_without_trade_rows(dataset: Dataset) -> None:
+    # Germany has no trade rows: the chain says so and names the world shares the engine uses.
+    rows = chain_rows(chain_view("DEU", dataset))
+    mining = next(r for r in rows if r["stage"] == "mining" and r["item"] == "Nd")
+    assert mining["imports_by_source"].startswith("none reported; the engine uses world output")
+    assert "CHN 69%" in mining["imports_by_source"]
+    assert "rareflow-derived" in mining["sources"]

@@ -144,3 +144,22 @@ def _without(ds: Dataset, table: str, metric: str | None) -> Dataset:
             return kept if name == table else ds.chosen(name)
 
     return Reduced()  # type: ignore[return-value]
+
+
+def test_an_other_importers_licence_delay_changes_the_room(
+    april: Scenario, dataset: Dataset
+) -> None:
+    surge, _, _ = _surge(april, dataset)
+    later = april.model_copy(
+        update={
+            "uncertain": parse_scenario(
+                "name: x\nuncertain:\n  - {table: importers, where: {importer: EUU, metric: "
+                "first_licence_delay}, scale: 3}\n",
+                "t",
+            ).uncertain
+        }
+    )
+    eu_late, _, _ = _surge(later, dataset)
+    # The EU short for longer: India's share of the headroom falls in those months.
+    assert (eu_late <= surge + 1e-12).all()
+    assert (eu_late < surge - 1e-9).any()

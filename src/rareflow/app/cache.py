@@ -20,7 +20,8 @@ from rareflow.scenario.schema import Scenario
 
 T = TypeVar("T")
 MAX_ENTRIES = 8
-"""Results kept; at 1,000 draws an entry (run, baseline, figures) is about 60 MB."""
+"""Results kept; an entry is a report and its headline (the results stay in the store), well under
+1 MB at any number of draws (:mod:`rareflow.app.compute`)."""
 
 
 def fingerprint(scenario: Scenario, data_version: str) -> str:

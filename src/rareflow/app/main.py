@@ -11,7 +11,6 @@ except runs saved through the run store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
@@ -19,8 +18,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rareflow import dims, display
+from rareflow import display
 from rareflow.app.cache import ResultCache, fingerprint
+from rareflow.app.compute import Shown, compute, release_memory
 from rareflow.app.controls import (
     Controls,
     FieldSpec,
@@ -33,22 +33,17 @@ from rareflow.app.controls import (
 from rareflow.app.downloads import figure_csv, figure_image, results_csv, results_parquet
 from rareflow.app.urlstate import UrlState
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.engine.run import run
 from rareflow.errors import RareflowError, ScenarioError
-from rareflow.report.build import FIGURE_CONFIG, Report, build_report, render_html
+from rareflow.report.build import FIGURE_CONFIG, Report, render_html
 from rareflow.report.compare import compare_figure, compare_frame
 from rareflow.report.source import (
     ReportRun,
-    baseline_for,
-    from_result,
     from_store,
-    shock_alone_for,
 )
 from rareflow.report.workbook import workbook_bytes
 from rareflow.scenario.load import MAX_BYTES, parse_scenario, preset_names, preset_text
 from rareflow.scenario.schema import Scenario
 from rareflow.store import RunStore
-from rareflow.store.records import record_of_run
 
 PRESET, UPLOAD = "A preset", "Upload a scenario YAML"
 # Largest ensemble the dashboard runs, to keep a page responsive (the CLI has no such limit).
@@ -67,16 +62,6 @@ TAB_OF = {
     "map_imports": "Sources",
 }
 """The tab each key message's chart is on."""
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A result on the page: the key of the scenario that made it, and what it shows."""
-
-    key: str
-    name: str
-    shock: ReportRun
-    report: Report
 
 
 @st.cache_resource
@@ -287,32 +272,19 @@ def _lever_widgets(start: date, url: UrlState) -> list[dict[str, Any]]:
 
 def _compute(sc: Scenario, given: str, key: str) -> Shown:
     """Run the scenario and its baseline with a progress bar in months; store the run."""
-    ds = _dataset()
     bar = st.progress(0.0, text=f"Running {sc.name}: {sc.draws:,} draws")
-    step = sc.step_months
 
-    def shock_progress(done: int, total: int) -> None:
-        bar.progress(
-            0.7 * done / max(total, 1), text=f"{sc.name}: month {done * step} of {total * step}"
-        )
+    def progress(share: float, text: str) -> None:
+        bar.progress(share, text=text)
 
-    def base_progress(done: int, total: int) -> None:
-        bar.progress(
-            0.7 + 0.2 * done / max(total, 1),
-            text=f"without the shock: month {done * step} of {total * step}",
-        )
+    shown = compute(sc, given, key, dataset=_dataset(), store=_store(), progress=progress)
+    bar.progress(1.0, text=f"Done: stored as run {shown.run_id}")
+    return shown
 
-    result = run(sc, dataset=ds, progress=shock_progress)
-    record = record_of_run(result, given, ds.user_dir)
-    run_id = _store().save(record, result.results)
-    shock = from_result(result, run_id)
-    baseline = baseline_for(shock, ds, base_progress)
-    bar.progress(0.9, text="The shock without the levers")
-    alone = shock_alone_for(shock, ds)
-    bar.progress(0.95, text="Drawing the charts")
-    report = build_report(shock, baseline, ds, alone)
-    bar.progress(1.0, text=f"Done: stored as run {run_id}")
-    return Shown(key=key, name=sc.name, shock=shock, report=report)
+
+def _stored(run_id: str) -> ReportRun:
+    """Return a shown run, read from the store for a download."""
+    return from_store(_store(), run_id)
 
 
 def _table(frame: pd.DataFrame) -> None:
@@ -341,19 +313,12 @@ def _chart(report: Report, name: str) -> None:
 
 def _show(shown: Shown) -> None:
     """Show the findings, then the charts and tables in tabs, and the downloads."""
-    report, shock = shown.report, shown.shock
+    report, head = shown.report, shown.headline
     st.subheader(f"Results: {shown.name}")
-    res = shock.results
-    short = res["shortfall"].sum([dims.SECTOR, dims.TIME])
-    req = res["requirement"].sum([dims.SECTOR, dims.TIME])
-    peak = res["shortfall"].sum(dims.SECTOR).max(dims.TIME)
     m1, m2, m3 = st.columns(3)
-    m1.metric(SHORTFALL_METRIC, f"{float(short.median()):,.1f}")
-    m2.metric(
-        "Share of the requirement unmet, median",
-        f"{float((100 * short / req.where(req > 0)).fillna(0).median()):.1f}%",
-    )
-    m3.metric("Worst month's shortfall, median (t magnet)", f"{float(peak.median()):,.1f}")
+    m1.metric(SHORTFALL_METRIC, f"{head.shortfall_t:,.1f}")
+    m2.metric("Share of the requirement unmet, median", f"{head.unmet_pct:.1f}%")
+    m3.metric("Worst month's shortfall, median (t magnet)", f"{head.worst_month_t:,.1f}")
     st.markdown("**What the run shows**")
     for message in report.messages:
         where = TAB_OF.get(message.anchor, "Shortfall")
@@ -391,23 +356,24 @@ def _show(shown: Shown) -> None:
     with tabs[6]:
         _table(pd.DataFrame(list(report.provenance.items()), columns=["", "value"]))
         st.code(report.scenario_yaml, language="yaml")
-    name = shock.scenario.name
+    name, run_id = shown.name, shown.run_id
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button(
         "Download the report (HTML)", lambda: render_html(report),
         file_name=f"{name}-report.html", mime="text/html", key="dl-html", on_click="ignore",
     )  # fmt: skip
     c2.download_button(
-        "Download the workbook (Excel)", lambda: workbook_bytes(report, shock.results, _dataset()),
+        "Download the workbook (Excel)",
+        lambda: workbook_bytes(report, _stored(run_id).results, _dataset()),
         file_name=f"{name}.xlsx", key="dl-xlsx", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )  # fmt: skip
     c3.download_button(
-        "Download the results (CSV)", lambda: results_csv(shock.results),
+        "Download the results (CSV)", lambda: results_csv(_stored(run_id).results),
         file_name=f"{name}-results.csv", mime="text/csv", key="dl-csv", on_click="ignore",
     )  # fmt: skip
     c4.download_button(
-        "Download the results (Parquet)", lambda: results_parquet(shock.results),
+        "Download the results (Parquet)", lambda: results_parquet(_stored(run_id).results),
         file_name=f"{name}-results.parquet", mime="application/octet-stream",
         key="dl-parquet", on_click="ignore",
     )  # fmt: skip
@@ -449,8 +415,9 @@ def _run_tab(url: UrlState) -> None:
     key = None if sc is None else fingerprint(sc, ds.version)
     if clicked and sc is not None and key is not None:
         shown, cached = _results().get_or_compute(key, partial(_compute, sc, given, key))
+        release_memory()
         if cached:
-            st.success(f"Done: stored as run {shown.shock.run_id} (the same settings ran before)")
+            st.success(f"Done: stored as run {shown.run_id} (the same settings ran before)")
         st.session_state["shown"] = shown
     elif (
         sc is not None
@@ -462,6 +429,7 @@ def _run_tab(url: UrlState) -> None:
         st.session_state["shown"], _ = _results().get_or_compute(
             key, partial(_compute, sc, given, key)
         )
+        release_memory()
     last: Shown | None = st.session_state.get("shown")
     if last is None:
         return

@@ -47,7 +47,7 @@ def sources(fmt: FormatOption = Format.TABLE, data: DataDirOption = None) -> Non
         }
         for row in ds.public("sources").to_dict("records")
     ]
-    emit(rows, fmt, title=f"Sources ({len(rows)}), data version {ds.version}")
+    emit(rows, fmt, title=f"Sources ({len(rows)}), data version {ds.version}", ids=True)
 
 
 @app.command("tables")
@@ -63,7 +63,7 @@ def tables(fmt: FormatOption = Format.TABLE, data: DataDirOption = None) -> None
         }
         for t in TABLES
     ]
-    emit(rows, fmt, title="Dataset tables")
+    emit(rows, fmt, title="Dataset tables", ids=True)
 
 
 @app.command("show")
@@ -96,14 +96,20 @@ def show(
             }
             for c in spec.all_columns
         ]
-        emit(rows, fmt, title=f"{spec.filename}: {spec.description}")
+        emit(rows, fmt, title=f"{spec.filename}: {spec.description}", ids=True)
         return
     ds = load_dataset(data)
     df = ds.public(table)
     if chosen_only and "choice" in df.columns:
         df = df[df["choice"] == "chosen"]
     rows_out = [{k: _plain(v) for k, v in r.items()} for r in records(df)]
-    emit(rows_out, fmt, title=f"{spec.filename} ({len(rows_out)} rows)", columns=list(df.columns))
+    emit(
+        rows_out,
+        fmt,
+        title=f"{spec.filename} ({len(rows_out)} rows)",
+        columns=list(df.columns),
+        ids=True,
+    )
 
 
 @app.command("validate")

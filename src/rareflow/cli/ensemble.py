@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rareflow import display
 from rareflow.analysis.ensemble import (
     DEFAULT_CHUNK,
     EnsembleResult,
@@ -32,8 +33,10 @@ from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
 from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import load_dataset
+from rareflow.data.query import inr_per_usd
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
+from rareflow.scenario.levers.base import PRICE_YEAR
 from rareflow.scenario.load import load_scenario
 from rareflow.store import RunStore
 from rareflow.store.ensembles import store_ensemble
@@ -114,10 +117,13 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Client |
         yield remote
 
 
-def ensemble_rows(result: EnsembleResult, fmt: Format = Format.TABLE) -> list[dict[str, Any]]:
+def ensemble_rows(
+    result: EnsembleResult, fmt: Format = Format.TABLE, inr_per_usd: float | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``rareflow run``'s layout, plus the cost of all levers when there are levers.
 
     For CSV, one plain number per column (as :func:`summary_columns`), the lever cost in US$.
+    The table gives the cost in US$ million and, with an exchange rate, in ₹ crore beside it.
     """
     cost = result.lever_cost
     if fmt is Format.CSV:
@@ -130,8 +136,11 @@ def ensemble_rows(result: EnsembleResult, fmt: Format = Format.TABLE) -> list[di
     if cost is None or cost["median"] is None:
         return rows
     p5, p50, p95 = (float(cost[k] or 0.0) / 1e6 for k in ("p5", "median", "p95"))
-    cell = f"{p50:,.1f} [{p5:,.1f}..{p95:,.1f}]"
-    return [{**row, "lever cost (US$ m)": cell} for row in rows]
+    cells = {"lever cost (US$ million)": f"{p50:,.1f} [{p5:,.1f}..{p95:,.1f}]"}
+    if inr_per_usd is not None:
+        c5, c50, c95 = (display.crore(1e6 * v, inr_per_usd) for v in (p5, p50, p95))
+        cells["lever cost (₹ crore)"] = f"{c50:,.0f} [{c5:,.0f}..{c95:,.0f}]"
+    return [{**row, **cells} for row in rows]
 
 
 def register(app: typer.Typer) -> None:
@@ -180,7 +189,8 @@ def register(app: typer.Typer) -> None:
             f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
             "(median [5th..95th percentile])"
         )
-        emit(ensemble_rows(result, fmt), fmt, title=title, document=result.document())
+        rate = inr_per_usd(dataset, PRICE_YEAR)
+        emit(ensemble_rows(result, fmt, rate), fmt, title=title, document=result.document())
         if not quiet and fmt is Format.TABLE:
             for gap in gaps:
                 err_console.print(f"gap: {gap}", style="dim", markup=False)

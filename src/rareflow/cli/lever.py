@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rareflow import display
 from rareflow.cli.options import FormatOption
 from rareflow.cli.output import Format, emit
 from rareflow.errors import InputError
@@ -46,8 +47,15 @@ def list_levers(fmt: FormatOption = Format.TABLE) -> None:
             and p.split("+", 1)[1]
             in (name, module, name.replace("_", "-"), module.replace("_", "-"))
         ]
-        rows.append({"lever": name, "what": _summary(cls), "presets": ", ".join(matching)})
-    emit(rows, fmt, title="Policy levers")
+        rows.append(
+            {
+                "lever": name,
+                "name": display.name(name),
+                "what": _summary(cls),
+                "presets": ", ".join(matching),
+            }
+        )
+    emit(rows, fmt, title="Policy levers", ids=True)
 
 
 @app.command("show")
@@ -78,4 +86,4 @@ def show(
     for rule in rules:
         what, _, text = rule.partition(": ")
         rows.append({"parameter": f"({what} rule)", "required": "", "default": "", "meaning": text})
-    emit(rows, fmt, title=f"{name}: {_summary(cls)}")
+    emit(rows, fmt, title=f"{name}: {_summary(cls)}", ids=True)

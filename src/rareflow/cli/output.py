@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rareflow import display
 from rareflow.outputs import neutralise
 
 # Piped output (make run, CI logs) gets wide tables unless COLUMNS says otherwise. Console markup
@@ -99,8 +100,14 @@ def emit(
     title: str | None = None,
     columns: Sequence[str] | None = None,
     document: Any = None,
+    ids: bool = False,
 ) -> None:
     """Print rows in the chosen format.
+
+    JSON and CSV keep ids and plain values for machines. The table is for readers: headers,
+    ids in id columns and months are written as :mod:`rareflow.display` writes them
+    (``ev_car`` -> ``Electric cars``, ``2025-05`` -> ``May 2025``, ``Rs crore`` -> ``₹ crore``),
+    unless ``ids`` is set.
 
     Parameters
     ----------
@@ -114,6 +121,9 @@ def emit(
         Column order; defaults to the keys of the first row.
     document
         For JSON, print this structure instead of the rows (for nested results).
+    ids
+        Keep ids and headers as they are in the table too (tables a user reads ids from, to
+        type them into a scenario or a command).
     """
     cols = list(columns) if columns is not None else (list(rows[0].keys()) if rows else [])
     if fmt is Format.JSON:
@@ -133,7 +143,10 @@ def emit(
         title=Text(title) if title is not None else None, show_lines=False, header_style="bold"
     )
     for c in cols:
-        table.add_column(Text(c), overflow="fold")
+        table.add_column(Text(c if ids else display.header(c)), overflow="fold")
     for r in rows:
-        table.add_row(*(Text(_cell(r.get(c))) for c in cols))
+        cells = [_cell(r.get(c)) for c in cols]
+        if not ids:
+            cells = [display.text(c, v) for c, v in zip(cols, cells, strict=True)]
+        table.add_row(*(Text(v) for v in cells))
     console.print(table)

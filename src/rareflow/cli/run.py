@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from rareflow import display
 from rareflow.analysis.ensemble import Keep, run_ensemble
 from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
 from rareflow.analysis.production import sector_values
@@ -153,7 +154,7 @@ def register(app: typer.Typer) -> None:
         if unvalued and fmt is Format.TABLE:
             err_console.print(
                 "no value of production in the dataset (unit_values.csv) for: "
-                + ", ".join(unvalued),
+                + ", ".join(display.name(s) for s in unvalued),
                 markup=False,
             )
         for warning in result.warnings:
@@ -169,7 +170,8 @@ def register(app: typer.Typer) -> None:
                     "partners adding magnets above their first month's rate over the horizon "
                     "(t, median [5th..95th]): "
                     + "; ".join(
-                        f"{r['partner']} +{format_spread(r['added_t'])} ({r['share']:.0%})"
+                        f"{display.name(r['partner'])} +{format_spread(r['added_t'])} "
+                        f"({r['share']:.0%})"
                         for r in adding
                     ),
                     markup=False,

@@ -55,7 +55,7 @@ def list_runs(store: StoreOption = None, fmt: FormatOption = Format.TABLE) -> No
     """List the runs in the store, oldest first."""
     run_store = RunStore(store, create=False)
     rows = [_list_row(info) for info in run_store.list()]
-    emit(rows, fmt, title=f"Runs in {run_store.path}", columns=_LIST_COLUMNS)
+    emit(rows, fmt, title=f"Runs in {run_store.path}", columns=_LIST_COLUMNS, ids=True)
 
 
 @app.command("show")
@@ -84,7 +84,7 @@ def show(
         "scenario_given": record.scenario_given,
     }
     rows = [{"field": k, "value": v} for k, v in fields.items()]
-    emit(rows, fmt, title=f"Run {info.id}", document=info.model_dump(mode="json"))
+    emit(rows, fmt, title=f"Run {info.id}", document=info.model_dump(mode="json"), ids=True)
 
 
 class ExportFormat(StrEnum):
@@ -163,7 +163,7 @@ def verify(
     rows = _problem_rows(problems)
     errors = [p for p in problems if p.severity == "error"]
     if problems or fmt is not Format.TABLE:
-        emit(rows, fmt, title="Problems", columns=_PROBLEM_COLUMNS)
+        emit(rows, fmt, title="Problems", columns=_PROBLEM_COLUMNS, ids=True)
     if errors:
         err_console.print(
             f"store has {len(errors)} problem(s); `rareflow runs repair` puts complete runs back "
@@ -208,6 +208,7 @@ def repair_command(store: StoreOption = None, fmt: FormatOption = Format.TABLE) 
         fmt,
         title=f"Repairs in {run_store.path}",
         columns=["action", "run_id", "path", "what"],
+        ids=True,
     )
     if not run_store.repairs:
         err_console.print(f"nothing to repair in {run_store.path}")
@@ -267,6 +268,6 @@ def rerun_command(
         "user data": report.data_dir or "none",
         "differences": "; ".join(report.differences) or "none",
     }
-    emit([row], fmt, title="Rerun", document=asdict(report))
+    emit([row], fmt, title="Rerun", document=asdict(report), ids=True)
     if not report.identical:
         raise typer.Exit(1)

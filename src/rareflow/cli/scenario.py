@@ -33,7 +33,7 @@ def list_presets(fmt: FormatOption = Format.TABLE) -> None:
                 "description": sc.description.strip(),
             }
         )
-    emit(rows, fmt, title="Scenario presets")
+    emit(rows, fmt, title="Scenario presets", ids=True)
 
 
 @app.command("show")

@@ -258,6 +258,21 @@ def latest(dataset: Dataset, table: str, **where: object) -> Fact | None:
     return None if row is None else fact_of(row, table)
 
 
+def inr_per_usd(dataset: Dataset, year: int) -> float | None:
+    """Return ₹ per US$ of a year (exchange_rates.csv; the latest year's if that year has none).
+
+    None when the dataset has no exchange rate.
+    """
+    try:
+        rates = dataset.chosen("exchange_rates")
+    except (KeyError, ValueError):
+        return None
+    row = rates[rates["year"] == year]
+    if row.empty:
+        row = latest_rows(rates)
+    return None if row.empty else float(row["value"].iloc[0])
+
+
 def convert(value: float, unit: str, to: str) -> float:
     """Convert a value between units of the same kind and basis (:func:`rareflow.units.convert`).
 

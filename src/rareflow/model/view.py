@@ -13,7 +13,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.data.query import latest_rows
+from rareflow.data.query import import_shares, latest_rows
 from rareflow.ids import KEY_ELEMENTS, SINTERED_NDFEB, Element, Stage
 from rareflow.model.chain import Chain, build_chain
 from rareflow.model.composition import material_elements
@@ -180,7 +180,9 @@ def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str
     dict
         ``country``, ``data_version`` and ``entries``: one per stage and item, each with
         ``domestic`` figures, ``imports`` by material with partner shares, ``china_share_world`` and
-        ``china_share_imports``, every figure with its ``source_id``.
+        ``china_share_imports``, every figure with its ``source_id``, and ``engine_split``: the
+        stage's partner split the engine uses (:func:`rareflow.data.query.import_shares`; None
+        where the dataset has neither trade rows nor world shares).
     """
     ds = dataset if dataset is not None else load_dataset()
     chain = build_chain(country, ds)
@@ -188,6 +190,17 @@ def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str
     entries = []
     for stage in VIEW_STAGES:
         world = _china_world(ds, stage)
+        split = import_shares(ds, country, stage.value)
+        engine_split = (
+            {
+                "basis": split.basis,
+                "shares": dict(split.shares),
+                "sources": list(split.sources),
+                "note": split.note,
+            }
+            if split.shares
+            else None
+        )
         for item in items:
             if item == SINTERED_NDFEB and stage not in (Stage.ALLOY, Stage.MAGNET):
                 continue
@@ -211,6 +224,7 @@ def chain_view(country: str = "IND", dataset: Dataset | None = None) -> dict[str
                     "imports": imports,
                     "china_share_world": world,
                     "china_share_imports": china_imports,
+                    "engine_split": engine_split,
                 }
             )
     return {"country": country, "data_version": chain.data_version, "entries": entries}
@@ -225,21 +239,28 @@ def chain_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
             "; ".join(f"{d['value']:,.4g} {d['unit']} {d['metric']} ({d['year']})" for d in dom)
             or "none reported"
         )
-        imports = (
-            "; ".join(
-                f"{imp['material']}: "
-                + ", ".join(f"{p['partner']} {p['share']:.0%}" for p in imp["partners"])
-                for imp in e["imports"]
-                if imp["partners"]
-            )
-            or "none reported"
+        imports = "; ".join(
+            f"{imp['material']}: "
+            + ", ".join(f"{p['partner']} {p['share']:.0%}" for p in imp["partners"])
+            for imp in e["imports"]
+            if imp["partners"]
         )
+        split = e.get("engine_split")
+        stand_in: list[str] = []
+        if not imports and split is not None and split["basis"] == "world output":
+            stand_in = split["sources"]
+            top = sorted(split["shares"].items(), key=lambda kv: -kv[1])[:3]
+            imports = "none reported; the engine uses world output: " + ", ".join(
+                f"{p} {v:.0%}" for p, v in top
+            )
+        imports = imports or "none reported"
         world = e["china_share_world"]
         china_imp = e["china_share_imports"]
         sources = sorted(
             {s for d in dom for s in str(d["source_id"]).split("; ")}
             | {p["source_id"] for imp in e["imports"] for p in imp["partners"]}
             | ({world["source_id"]} if world else set())
+            | set(stand_in)
         )
         rows.append(
             {

@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 from rareflow import __version__, display, outputs
 from rareflow.analysis.compare import Window, paired_effect
 from rareflow.analysis.production import sector_values
+from rareflow.data import query
 from rareflow.data.load import Dataset
 from rareflow.errors import InputError
 from rareflow.report import fan, geo, sankey, story, tables
@@ -157,15 +158,7 @@ def figure_data(fig: go.Figure) -> pd.DataFrame:
 
 def inr_per_usd(dataset: Dataset) -> float | None:
     """Return the dataset's ₹ per US$ for the price year (exchange_rates.csv), or None."""
-    try:
-        rates = dataset.chosen("exchange_rates")
-    except (KeyError, ValueError):
-        return None
-    if rates.empty:
-        return None
-    row = rates.sort_values("year")
-    hit = row[row["year"] == PRICE_YEAR]
-    return float((hit if not hit.empty else row.tail(1))["value"].iloc[0])
+    return query.inr_per_usd(dataset, PRICE_YEAR)
 
 
 def build_report(

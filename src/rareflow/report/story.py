@@ -71,16 +71,38 @@ def events(scenario: Scenario) -> list[tuple[date, str]]:
 
 
 def mark_events(fig: go.Figure, marks: list[tuple[date, str]], rows: int = 1) -> None:
-    """Draw each event as a dotted vertical line, labelled at the top of the first panel."""
-    grid = {"row": "all", "col": "all"} if fig._grid_ref is not None else {}
+    """Draw each event as a dotted vertical line, labelled at the top of the first panel.
+
+    In a grid, the line is drawn on every panel with data. The lines and labels are added in
+    one layout update (plotly's ``add_vline`` validates the whole layout once per line).
+    """
+    if not marks:
+        return
+    if fig._grid_ref is not None:
+        used = {trace.xaxis or "x" for trace in fig.data}
+        panels = [
+            (x, fig.layout[f"xaxis{x[1:]}"].anchor or f"y{x[1:]}")
+            for x in sorted(used, key=lambda x: int(x[1:] or 1))
+        ]
+    else:
+        panels = [("x", "y")]
+    line = {"color": "#555", "width": 1, "dash": "dot"}
+    shapes, labels = [], []
     for n, (when, label) in enumerate(marks):
         x = f"{when:%Y-%m-%d}"
-        fig.add_vline(x=x, line={"color": "#555", "width": 1, "dash": "dot"}, **grid)
-        fig.add_annotation(
-            x=x, y=1.0 - 0.07 * (n % 3) / rows, xref="x", yref="paper", text=label,
-            showarrow=False, xanchor="left", yanchor="top", font={"size": 10, "color": "#444"},
-            bgcolor="rgba(255,255,255,0.7)",
+        shapes += [
+            {"type": "line", "x0": x, "x1": x, "xref": xr, "y0": 0, "y1": 1,
+             "yref": f"{yr} domain", "line": line}
+            for xr, yr in panels
+        ]  # fmt: skip
+        labels.append(
+            {"x": x, "y": 1.0 - 0.07 * (n % 3) / rows, "xref": "x", "yref": "paper",
+             "text": label, "showarrow": False, "xanchor": "left", "yanchor": "top",
+             "font": {"size": 10, "color": "#444"}, "bgcolor": "rgba(255,255,255,0.7)"}
         )  # fmt: skip
+    fig.update_layout(
+        shapes=[*fig.layout.shapes, *shapes], annotations=[*fig.layout.annotations, *labels]
+    )
 
 
 def stamp(fig: go.Figure, note: str) -> go.Figure:

@@ -54,6 +54,10 @@ class Sampler:
     design_matrix
         Uniforms in (0, 1) per path, each of length ``total`` and indexed by global draw; they
         replace the design's uniforms for the paths given.
+    stream_names
+        The name a path's first part is keyed by in the random streams, where it differs: a
+        lever's position (``levers[2]``, the path users see) -> its type and index among its
+        type's levers (``levers.stockpile[0]``), so reordering levers does not change draws.
     """
 
     seed: int
@@ -62,16 +66,22 @@ class Sampler:
     draws: np.ndarray
     uncertain_paths: tuple[str, ...] = ()
     design_matrix: Mapping[str, FloatArray] | None = None
+    stream_names: Mapping[str, str] = field(default_factory=dict)
     drawn: dict[str, FloatArray] = field(default_factory=dict)
     distributions: dict[str, object] = field(default_factory=dict)
     """The distribution of every uncertain (not fixed) number drawn, by path."""
     _sobol: FloatArray | None = None
 
+    def stream_key(self, path: str) -> str:
+        """Return the name a path's random stream is keyed by (see ``stream_names``)."""
+        head, dot, rest = path.partition(".")
+        return self.stream_names.get(head, head) + dot + rest
+
     def _uniform(self, path: str) -> FloatArray:
         if self.design_matrix is not None and path in self.design_matrix:
             given = np.asarray(self.design_matrix[path], dtype=np.float64)
             return np.asarray(given[self.draws], dtype=np.float64)
-        sid = stream_id(path)
+        sid = stream_id(self.stream_key(path))
         if self.design == "random":
             return uniforms(self.seed, sid, self.draws)
         if self.design == "lhs":

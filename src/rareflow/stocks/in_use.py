@@ -658,26 +658,35 @@ def _flows(inflow: xr.DataArray, groups: list[tuple[LifetimeModel, list[str]]]) 
     return merged.sel({dims.SECTOR: inflow[dims.SECTOR].to_numpy()}).transpose(*inflow.dims)
 
 
-def end_of_life(dataset: Dataset, country: str, last_year: int) -> xr.DataArray:
-    """Magnets leaving use each year, by sector (central values, no draws).
+def end_of_life(
+    dataset: Dataset, country: str, last_year: int, *, sampler: Uncertain | None = None
+) -> xr.DataArray:
+    """Magnets leaving use each year, by sector.
 
     The flows the recycling lever collects: :func:`magnet_inflows` aged by
-    :func:`sector_lifetimes`, summed over magnet materials. Computed once per dataset version,
-    country and year (a copy is returned).
+    :func:`sector_lifetimes`, summed over magnet materials. Without a sampler, central values
+    (no ``draw`` dim), computed once per dataset version, country and year (a copy is
+    returned). With one, every uncertain input (activity, intensities, share exported, lifetime
+    parameters) is drawn through it on the same paths as :func:`in_use_stocks`, so the flows
+    take part in ensembles, LHS and Sobol designs like any other number of a scenario.
 
     Returns
     -------
     xarray.DataArray
-        t magnet per year over ``year`` (from :data:`FIRST_YEAR`) and ``sector``.
+        t magnet per year over ``year`` (from :data:`FIRST_YEAR`) and ``sector`` (and ``draw``
+        with a sampler).
     """
 
     def make() -> xr.DataArray:
-        inflows = magnet_inflows(dataset, country, last_year)
-        groups, _ = sector_lifetimes(dataset, list(inflows.inflow[dims.SECTOR].to_numpy()))
+        inflows = magnet_inflows(dataset, country, last_year, sampler=sampler)
+        sectors = list(inflows.inflow[dims.SECTOR].to_numpy())
+        groups, _ = sector_lifetimes(dataset, sectors, sampler=sampler)
         out = _flows(inflows.inflow, groups)["outflow"].sum(dims.MATERIAL)
         out.attrs["unit"] = "t_magnet_per_year"
         return out
 
+    if sampler is not None:
+        return make()
     return _END_OF_LIFE.get((dataset.version, country, last_year), make).copy()
 
 

@@ -31,6 +31,7 @@ from rareflow.scenario.compile.shocks import apply_shocks
 from rareflow.scenario.compile.uncertain import scale_inputs, uncertain_paths
 from rareflow.scenario.compile.work import Work
 from rareflow.scenario.context import Modifiers
+from rareflow.scenario.levers.base import stream_paths
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 
@@ -73,7 +74,11 @@ def scenario_sampler(
         probe = compile_scenario(
             scenario.model_copy(update={"sampling": "random"}), np.arange(2), dataset
         ).sampler
-        found = sorted(path for path, values in probe.drawn.items() if np.size(values) > 1)
+        # In stream-key order, so that a Sobol' dimension does not follow a lever's position.
+        found = sorted(
+            (path for path, values in probe.drawn.items() if np.size(values) > 1),
+            key=probe.stream_key,
+        )
         paths = (*paths, *(p for p in found if p not in paths))
     return Sampler(
         scenario.seed,
@@ -82,6 +87,7 @@ def scenario_sampler(
         draw_idx,
         paths,
         design_matrix=design_matrix,
+        stream_names=stream_paths(scenario.levers),
     )
 
 

@@ -11,7 +11,10 @@ the package, so a new lever needs no other file changed. The class declares:
   high)]``) and its meaning in the class docstring's Parameters section;
   :meth:`LeverBase.field_specs` reads them back for forms, the optimiser and the documentation;
 - its **random streams**: :meth:`LeverBase.draw` draws a field under its own path
-  (``levers[2].t_per_year``); any other stream is declared in ``streams``;
+  (``levers[2].t_per_year``), whose stream is keyed by the lever's type and its index among the
+  scenario's levers of that type (``levers.stockpile[0].t_per_year``, :func:`stream_paths`), so
+  adding, removing or reordering levers of other types leaves its draws alone; any other stream
+  is declared in ``streams``;
 - ``partners()``: partner countries it adds to the network;
 - ``apply(ctx, path)``: write its effect into the network's schedules (capacity, contracts,
   stockpile, demand multipliers, local supply, lead times) or into the modifiers;
@@ -28,6 +31,7 @@ Costs are reported in US$ and in ₹ crore at the dataset's exchange rate for th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, IntEnum
@@ -36,6 +40,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_
 
 import numpy as np
 
+from rareflow.errors import DataError, Problem
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Spec, StrictModel
 from rareflow.scenario.context import CompileContext, Modifiers
@@ -84,13 +89,13 @@ class CostContext:
 
     def inr_per_usd(self) -> float:
         """Exchange rate of the price year (exchange_rates.csv)."""
-        rates = self.dataset.chosen("exchange_rates")
-        row = rates[rates["year"] == PRICE_YEAR]
-        if row.empty:
-            from rareflow.data.query import latest_rows  # noqa: PLC0415 - pandas, used rarely
+        from rareflow.data.query import inr_per_usd  # noqa: PLC0415 - pandas, used rarely
 
-            row = latest_rows(rates)
-        return float(row["value"].iloc[0])
+        rate = inr_per_usd(self.dataset, PRICE_YEAR)
+        if rate is None:
+            problem = Problem("no exchange rate: lever costs need one", "exchange_rates.csv")
+            raise DataError([problem])
+        return rate
 
     def per_draw(self, values: FloatArray) -> FloatArray:
         """Broadcast a (1,) or (D,) array of drawn values to (D, 1)."""
@@ -334,3 +339,19 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "choice", tuple(str(m.value) for m in annotation)
     return _SIMPLE.get(annotation, "other"), ()
+
+
+def stream_paths(levers: Sequence[LeverBase]) -> dict[str, str]:
+    """Return the name each lever's random streams are keyed by, by the lever's path.
+
+    ``levers[i]`` (its position, the path in messages) -> ``levers.<type>[k]``, ``k`` counting
+    the levers of that type in scenario order: a lever's draws depend on its type and on the
+    levers of its own type before it, never on its position among levers of other types.
+    """
+    seen: dict[str, int] = {}
+    out = {}
+    for i, lever in enumerate(levers):
+        tag = lever.type_tag()
+        out[f"levers[{i}]"] = f"levers.{tag}[{seen.get(tag, 0)}]"
+        seen[tag] = seen.get(tag, 0) + 1
+    return out

@@ -27,14 +27,14 @@ from rareflow.scenario.common import Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
-from rareflow.units import DAYS_PER_MONTH
+from rareflow.units import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 BufferMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco"]
 
 
 def _steps(weeks: FloatArray, step_months: int) -> FloatArray:
     """Weeks of use as steps of use."""
-    return weeks * 7.0 / (DAYS_PER_MONTH * step_months)
+    return weeks * DAYS_PER_WEEK / (DAYS_PER_MONTH * step_months)
 
 
 class PrivateBuffer(LeverBase):

@@ -3,7 +3,8 @@
 What leaves use each year comes from the in-use stock model (:func:`rareflow.stocks.in_use.
 end_of_life`): each sector's historic and projected magnet inflows (cited sector activity, with
 back-casts labelled in ``in_use_history.csv``) aged with the sector's lifetime (``lifetimes.csv``);
-the stocks reported by ``rareflow stocks`` rest on the same inflows. Of a sector's end-of-life
+the stocks reported by ``rareflow stocks`` rest on the same inflows, and their uncertain inputs
+are drawn through the scenario's sampler like every other number. Of a sector's end-of-life
 magnets, per step:
 
 ``processed = scrap x collection x pre-processing yield x ramp`` (t of magnet scrap fed to the
@@ -100,23 +101,27 @@ def _as_number(row: dict[str, object]) -> Number:
 
 
 def end_of_life(ctx: CompileContext) -> FloatArray:
-    """(T, S) tonnes of magnet leaving use each step, by sector of the network.
+    """(D, T, S) tonnes of magnet leaving use each step, by draw and sector of the network.
 
-    The yearly outflows of :func:`rareflow.stocks.in_use.end_of_life` (central values), spread
-    evenly over the year's steps; sectors without activity data leave nothing.
+    The yearly outflows of :func:`rareflow.stocks.in_use.end_of_life`, their inputs drawn
+    through the scenario's sampler (so they are uncertain in ensembles and take part in LHS
+    and Sobol designs), spread evenly over the year's steps; sectors without activity data
+    leave nothing.
     """
     net = ctx.net
     years = net.time.astype("datetime64[Y]").astype(int) + 1970
     # stocks (scipy, xarray) load when a recycling lever compiles, not when a scenario parses.
     from rareflow.stocks.in_use import end_of_life as end_of_life_by_year  # noqa: PLC0415
 
-    by_year = end_of_life_by_year(ctx.dataset, ctx.chain.country, int(years.max()))
-    out = np.zeros((net.n_steps, len(net.sectors)))
+    by_year = end_of_life_by_year(
+        ctx.dataset, ctx.chain.country, int(years.max()), sampler=ctx.sampler
+    )
+    out = np.zeros((by_year.sizes[dims.DRAW], net.n_steps, len(net.sectors)))
     known = set(map(str, by_year[dims.SECTOR].to_numpy()))
     for s, sector in enumerate(net.sectors):
         if sector.value in known:
-            yearly = by_year.sel({dims.SECTOR: sector.value, dims.YEAR: years}).to_numpy()
-            out[:, s] = yearly / 12.0 * net.step_months
+            one = by_year.sel({dims.SECTOR: sector.value, dims.YEAR: years})
+            out[:, :, s] = one.transpose(dims.DRAW, dims.YEAR).to_numpy() / 12.0 * net.step_months
     return out
 
 
@@ -208,7 +213,7 @@ class Recycling(LeverBase):
             return ctx.sampler.draw(given, f"{path}.{name}")[:, None] * np.ones(len(net.sectors))
         parts = []
         for s, sector in enumerate(net.sectors):
-            if not scrap[:, s].any():
+            if not scrap[..., s].any():
                 parts.append(np.zeros(1))
                 continue
             if name == "collection_rate":
@@ -252,15 +257,15 @@ class Recycling(LeverBase):
         raise ScenarioError(f"{path}: give start or decision")  # pragma: no cover - validated
 
     def processed(self, ctx: CompileContext, path: str) -> FloatArray:
-        """(D or 1, T) tonnes of magnet scrap fed to the recycler per step."""
+        """(D, T) tonnes of magnet scrap fed to the recycler per step."""
         net = ctx.net
-        scrap = end_of_life(ctx) * self._covered(ctx)[None, :]  # (T, S)
+        scrap = end_of_life(ctx) * self._covered(ctx)[None, None, :]  # (D, T, S)
         collect = self._by_sector(ctx, path, "collection_rate", scrap)
         liberated = self._by_sector(ctx, path, "preprocessing_yield", scrap)
         share = collect * liberated  # (D or 1, S)
         months = self.draw(ctx.sampler, path, "ramp_months")
         frac = ramp(net, self.online(ctx, path)[0], months)  # (D or 1, T)
-        taken = (share @ scrap.T) * frac
+        taken = (share[:, None, :] * scrap).sum(axis=2) * frac
         if self.capacity_t_per_year is not None:
             cap = self.draw(ctx.sampler, path, "capacity_t_per_year")
             taken = np.minimum(taken, cap[:, None] / 12.0 * net.step_months)
