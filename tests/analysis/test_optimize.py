@@ -10,9 +10,11 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.analysis.optimize import (
+    PACKAGES,
     WEIGHT_CLASS,
     Problem,
     cvar,
+    decision_rows,
     default_options,
     horizon_months,
     optimise,
@@ -23,6 +25,7 @@ from rareflow.analysis.optimize import (
 from rareflow.data.load import Dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
+from rareflow.scenario.levers import LEVER_TYPES
 from rareflow.scenario.load import load_scenario
 
 
@@ -141,5 +144,19 @@ def test_optimise_validates_on_fresh_draws(dataset: Dataset) -> None:
     risks = [s.risk for _, s in decision.pareto]
     assert all(b <= a + 1e-6 for a, b in itertools.pairwise(risks))
     ds = decision.to_dataset()
-    assert set(ds[dims.LEVER].to_numpy()) == {"stockpile", "contract", "capacity"}
+    # Every lever type is offered: three at continuous levels, the rest whole or not at all.
+    # (the cluster's plants come online after 2026: it is left out, and said so).
+    named = {n.split(":")[0] for n in decision.left_out}
+    assert named == {"magnet-cluster"}
+    assert set(ds[dims.LEVER].to_numpy()) | named == {"stockpile", "contract", "capacity",
+                                                      *PACKAGES}  # fmt: skip
+    offered = {t for o in decision.options for t in o.kind.split("+")}
+    assert offered == {c.type_tag() for c in LEVER_TYPES} - {"magnet_cluster"}
+    lumpy = [decision.solution.levels[o.name] for o in decision.options if o.lumpy]
+    assert all(min(abs(v), abs(v - 1.0)) < 1e-6 for v in lumpy)
     assert float(ds["efficiency"].min()) >= 0.0
+    assert ds.attrs["loss_unit"] == "₹ crore"
+    # Each single lever is checked out of sample against the mix, and the verdict is stated.
+    singles = decision_rows(decision)["singles"]
+    assert len(singles) >= 1 + len(decision.options)
+    assert all(r["mix better"] for r in singles[1:])

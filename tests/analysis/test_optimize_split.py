@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import linopy
+from dataclasses import replace
+from types import SimpleNamespace
+
+import highspy
 import numpy as np
 import pytest
 import xarray as xr
@@ -12,13 +15,16 @@ from rareflow.analysis.optimize import (
     WEIGHT_CLASS,
     Option,
     Problem,
+    Programme,
     build_problem,
+    lp,
     modelled_levers,
     solve,
+    with_mix,
 )
 from rareflow.data.load import Dataset
-from rareflow.engine.run import with_overrides
-from rareflow.errors import InputError, RareflowError, SolverError
+from rareflow.engine.run import run, with_overrides
+from rareflow.errors import RareflowError, SolverError
 from rareflow.scenario.load import load_scenario
 
 
@@ -26,24 +32,65 @@ def test_the_levers_with_an_effect_model_are_the_ones_the_optimiser_takes() -> N
     assert modelled_levers() == ["capacity", "stockpile", "supply_contract"]
 
 
-def test_a_lever_without_an_effect_model_is_refused(dataset: Dataset) -> None:
-    sc = with_overrides(load_scenario("china-2025-april"), draws=2, horizon_months=12)
+def test_a_lever_without_an_effect_model_falls_back_to_the_simulation(dataset: Dataset) -> None:
+    """A private buffer has no effect model: its effect is the shortfall it avoids in the engine,
+    per unit of its level, draw by draw and month by month."""
+    sc = with_overrides(load_scenario("china-2025-april"), draws=3, horizon_months=18)
     option = Option(
         "buffer",
         {"type": "private_buffer", "price_usd_per_kg": 60.0},
         "extra_weeks",
         4.0,
     )
-    with pytest.raises(InputError, match=r"effect model .*capacity, stockpile, supply_contract"):
-        build_problem(sc, dataset, [option], {})
+    problem = build_problem(sc, dataset, [option], {})
+    alone = run(sc, dataset=dataset).results["shortfall"].sum("sector")
+    mixed = with_mix(sc, [option], {"buffer": 4.0})
+    with_buffer = run(mixed, dataset=dataset).results["shortfall"].sum("sector")
+    avoided = np.maximum((alone - with_buffer).transpose("draw", "time").to_numpy(), 0.0) / 4.0
+    np.testing.assert_allclose(problem.effect.sel(lever="buffer").to_numpy(), avoided)
+    assert float(problem.effect.sum()) > 0.0
+    assert float(problem.unit_cost.sel(lever="buffer")) > 0.0
+
+
+def test_lumpy_options_are_integer_choices() -> None:
+    """Two lumpy options worth 6 and 5 t, costing 4 and 3: a budget of 5 buys one whole (the
+    better, 6 t), never fractions of both."""
+    coords = {dims.DRAW: [0], dims.TIME: [0]}
+    lever = {dims.LEVER: ["a", "b"]}
+    problem = Problem(
+        baseline=xr.DataArray(
+            np.full((1, 1, 1), 100.0), coords={WEIGHT_CLASS: [0], **coords},
+            dims=(WEIGHT_CLASS, *coords),
+        ),
+        weights=xr.DataArray([1.0], coords={WEIGHT_CLASS: [0]}),
+        effect=xr.DataArray(np.array([[[6.0]], [[5.0]]]), coords={**lever, **coords}),
+        unit_cost=xr.DataArray([4.0, 3.0], coords=lever),
+        upper=xr.DataArray([1.0, 1.0], coords=lever),
+        release_rate=xr.DataArray([0.0, 0.0], coords=lever),
+        ready=xr.DataArray([0, 0], coords=lever),
+        efficiency=xr.DataArray([1.0, 1.0], coords=lever),
+        lumpy=xr.DataArray([True, True], coords=lever),
+    )  # fmt: skip
+    sol = solve(problem, 5.0, None)
+    assert sol.levels == pytest.approx({"a": 1.0, "b": 0.0})
+    assert sol.risk == pytest.approx(94.0)
+    # Were they divisible, b (5/3 t per crore) would come first, then half of a: 8 t.
+    continuous = solve(replace(problem, lumpy=None), 5.0, None)
+    assert continuous.levels == pytest.approx({"a": 0.5, "b": 1.0})
+    assert continuous.risk == pytest.approx(92.0)
+    # One programme re-solved at several budgets gives what fresh programmes give.
+    programme = Programme(problem, 0.5)
+    for budget in (0.0, 3.0, 5.0, 7.0):
+        assert programme.solve(budget).risk == pytest.approx(solve(problem, budget, 0.5).risk)
+    assert programme.unused().risk == pytest.approx(programme.solve(0.0).risk)
 
 
 def test_a_solver_failure_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(self: object, *args: object, **kwargs: object) -> tuple[str, str]:
-        del self, args, kwargs
-        return "warning", "time_limit"
-
-    monkeypatch.setattr(linopy.Model, "solve", fail)
+    # HiGHS reports a status that is not an optimum (here: no status counts as one).
+    never = SimpleNamespace(kOptimal=object())
+    monkeypatch.setattr(
+        lp, "highspy", SimpleNamespace(kHighsInf=highspy.kHighsInf, HighsModelStatus=never)
+    )
     coords = {dims.DRAW: [0], dims.TIME: [0]}
     lever = {dims.LEVER: ["a"]}
     problem = Problem(
@@ -58,6 +105,6 @@ def test_a_solver_failure_is_a_solver_error(monkeypatch: pytest.MonkeyPatch) -> 
         ready=xr.DataArray([0], coords=lever),
         efficiency=xr.DataArray([1.0], coords=lever),
     )
-    with pytest.raises(SolverError, match="not solved: warning"):
+    with pytest.raises(SolverError, match="not solved: Optimal"):
         solve(problem, 1.0, None)
     assert issubclass(SolverError, RareflowError)

@@ -67,9 +67,13 @@ def test_cost_of_capital_cut_is_recorded_for_later_levers() -> None:
     np.testing.assert_allclose(compiled.modifiers.discount_rate_cut, 0.02)
     plain = compile_scenario(_scenario([CONTRACT]))
     np.testing.assert_allclose(plain.modifiers.discount_rate_cut, 0.0)
-    # Nothing reaches the sampler's drawn values under a made-up key (no phantom Sobol dimension).
+    # Nothing reaches the sampler's drawn values under a made-up key (no phantom Sobol dimension):
+    # scenario paths, and the dataset ranges importer competition draws (importers.csv,
+    # supplier_headroom.csv).
     assert all(
-        path.startswith(("levers[", "shocks[", "parameters.", "prices."))
+        path.startswith(
+            ("levers[", "shocks[", "parameters.", "prices.", "importers.", "supplier_headroom.")
+        )
         for path in compiled.sampler.drawn
     )
 

@@ -80,7 +80,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "optimize": (
         "optimize",
-        "Choose stockpile, contract and capacity levels; validate on fresh draws.",
+        "Choose the mix of every lever within a budget; validate on fresh draws.",
     ),
     "ensemble": (
         "ensemble",

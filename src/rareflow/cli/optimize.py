@@ -78,6 +78,12 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--weight", "-w", help="SECTOR=WEIGHT (repeat; defence 10, others 1)."),
         ] = None,
+        objective: Annotated[
+            str,
+            typer.Option(
+                "--objective", help="value (of production lost, ₹ crore) or tonnes (weighted)."
+            ),
+        ] = "value",
         fmt: FormatOption = Format.TABLE,
         store: StoreOption = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not keep the run.")] = False,
@@ -85,7 +91,12 @@ def register(app: typer.Typer) -> None:
         calibration: CalibrationOption = None,
         quiet: QuietOption = False,
     ) -> None:
-        """Choose stockpile, contract and capacity levels; validate on fresh draws."""
+        """Choose the mix of every lever within a budget; validate on fresh draws.
+
+        The stockpile, contract and capacity are chosen at continuous levels; every other lever
+        type (its preset's levers) is taken whole or not at all. The objective is the CVaR (or
+        expected value) of the value of production lost, or of weighted tonnes short.
+        """
         started = datetime.now(UTC)
         alpha = parse_risk(risk)
         sc = with_overrides(load_scenario(scenario), seed=seed)
@@ -101,6 +112,7 @@ def register(app: typer.Typer) -> None:
                 draws=draws,
                 validation_seed=validation_seed,
                 weights=weights,
+                objective=objective,
                 progress=bar,
             )
         tables = decision_rows(decision)
@@ -112,9 +124,15 @@ def register(app: typer.Typer) -> None:
             "weights": weights,
             "seed_in_sample": decision.in_sample.seed,
             "seed_out_of_sample": decision.out_of_sample.seed,
+            "objective": objective,
+            "loss_unit": decision.unit,
+            "lp_columns": decision.lp_size[0],
+            "lp_rows": decision.lp_size[1],
+            "lp_integer_columns": decision.lp_size[2],
             "lp_build_seconds": decision.solution.build_seconds,
             "lp_solve_seconds": decision.solution.solve_seconds,
             "options": [{"name": o.name, "basis": o.basis} for o in decision.options],
+            "left_out": list(decision.left_out),
             **tables,
         }
         run_id = None
@@ -146,8 +164,10 @@ def register(app: typer.Typer) -> None:
         emit(
             tables["mix"],
             fmt,
-            title=f"{sc.name}: chosen mix within ₹{budget:,.0f} crore to {until}, {risk}, "
-            f"{draws:,} draws (seed {decision.in_sample.seed})",
+            title=f"{sc.name}: chosen mix within ₹{budget:,.0f} crore to {until}, {risk} of "
+            f"{'value of production lost' if objective == 'value' else 'weighted t short'}, "
+            f"{draws:,} draws (seed {decision.in_sample.seed}); LP {decision.lp_size[0]:,} "
+            f"columns x {decision.lp_size[1]:,} rows, {decision.lp_size[2]} integer",
         )
         emit(tables["validation"], fmt, title="in sample and out of sample (fresh draws)")
         emit(
@@ -160,5 +180,7 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             for o in decision.options:
                 err_console.print(f"{o.name}: {o.basis}", style="dim")
+            for note in decision.left_out:
+                err_console.print(note)
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")

@@ -51,6 +51,7 @@ from rareflow.analysis.optimize.decision import (
     evaluate,
     horizon_months,
     optimise,
+    viable_options,
     with_mix,
 )
 from rareflow.analysis.optimize.effects import (
@@ -58,26 +59,40 @@ from rareflow.analysis.optimize.effects import (
     modelled_levers,
     run_cost,
     sector_weights,
+    value_weights,
     weighted_loss,
 )
-from rareflow.analysis.optimize.lp import WEIGHT_CLASS, Problem, Solution, calibrate, cvar, solve
+from rareflow.analysis.optimize.lp import (
+    WEIGHT_CLASS,
+    Problem,
+    Programme,
+    Solution,
+    calibrate,
+    cvar,
+    solve,
+)
 from rareflow.analysis.optimize.options import (
     DEFAULT_WEIGHTS,
+    PACKAGES,
     PARETO_FRACTIONS,
     Option,
     default_options,
+    linear_options,
+    package_options,
     parse_risk,
 )
 
 __all__ = [
     "BUDGET",
     "DEFAULT_WEIGHTS",
+    "PACKAGES",
     "PARETO_FRACTIONS",
     "WEIGHT_CLASS",
     "Decision",
     "Evaluation",
     "Option",
     "Problem",
+    "Programme",
     "Solution",
     "build_problem",
     "calibrate",
@@ -86,12 +101,16 @@ __all__ = [
     "default_options",
     "evaluate",
     "horizon_months",
+    "linear_options",
     "modelled_levers",
     "optimise",
+    "package_options",
     "parse_risk",
     "run_cost",
     "sector_weights",
     "solve",
+    "value_weights",
+    "viable_options",
     "weighted_loss",
     "with_mix",
 ]

@@ -11,12 +11,18 @@ import numpy as np
 import xarray as xr
 
 from rareflow import dims
-from rareflow.analysis.optimize.effects import build_problem, run_cost, weighted_loss
-from rareflow.analysis.optimize.lp import Problem, Solution, cvar, solve
+from rareflow.analysis.optimize.effects import (
+    build_problem,
+    run_cost,
+    sector_weights,
+    value_weights,
+    weighted_loss,
+)
+from rareflow.analysis.optimize.lp import Problem, Programme, Solution, cvar
 from rareflow.analysis.optimize.options import PARETO_FRACTIONS, Option, default_options
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
-from rareflow.errors import InputError
+from rareflow.errors import InputError, RareflowError
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.schema import Scenario
@@ -38,7 +44,12 @@ def with_mix(
     scenario: Scenario, options: Sequence[Option], levels: Mapping[str, float]
 ) -> Scenario:
     """Return the scenario with each option of a positive level added as a lever."""
-    added = [o.lever_at(levels[o.name]) for o in options if levels.get(o.name, 0.0) > 1e-9]
+    added = [
+        lever
+        for o in options
+        if levels.get(o.name, 0.0) > 1e-9
+        for lever in o.levers_at(levels[o.name])
+    ]
     return with_overrides(scenario, levers=[*scenario.model_dump(mode="json")["levers"], *added])
 
 
@@ -109,6 +120,12 @@ class Decision:
         CVaR level, or None for the expected loss.
     budget
         The budget, ₹ crore over the horizon.
+    unit
+        Unit of the losses: ``₹ crore`` (value of production lost) or ``t`` (weighted tonnes).
+    lp_size
+        Columns, rows and integer columns of the programme.
+    left_out
+        Options that cannot be taken in this scenario and horizon, each with the reason.
     """
 
     options: tuple[Option, ...]
@@ -121,6 +138,9 @@ class Decision:
     singles: tuple[tuple[Option, float, Evaluation], ...]
     alpha: float | None
     budget: float
+    unit: str = "t"
+    lp_size: tuple[int, int, int] = (0, 0, 0)
+    left_out: tuple[str, ...] = ()
 
     def to_dataset(self) -> xr.Dataset:
         """Return the decision's figures as an ``xarray.Dataset`` for the run store."""
@@ -147,8 +167,33 @@ class Decision:
                 "budget_inr_crore": self.budget,
                 "seed_in_sample": self.in_sample.seed,
                 "seed_out_of_sample": self.out_of_sample.seed,
+                "loss_unit": self.unit,
             },
         )
+
+
+def viable_options(
+    scenario: Scenario, dataset: Dataset, options: Sequence[Option]
+) -> tuple[list[Option], tuple[str, ...]]:
+    """Split the options into those the scenario can take and those it cannot (with why).
+
+    A lumpy option whose levers are refused over this horizon (e.g. a cluster whose plants come
+    online after it ends) is left out and named, never silently dropped.
+    """
+    keep, out = [], []
+    levers = scenario.model_dump(mode="json")["levers"]
+    for option in options:
+        if not option.lumpy:
+            keep.append(option)
+            continue
+        try:
+            trial = with_overrides(scenario, draws=1, levers=[*levers, *option.levers_at(1.0)])
+            compile_scenario(trial, None, dataset)
+        except RareflowError as exc:
+            out.append(f"{option.name}: left out, {exc}")
+        else:
+            keep.append(option)
+    return keep, tuple(out)
 
 
 def optimise(
@@ -162,6 +207,7 @@ def optimise(
     validation_seed: int | None = None,
     options: Sequence[Option] | None = None,
     weights: Mapping[str, float] | None = None,
+    objective: str = "value",
     progress: Callable[[int, int], None] | None = None,
 ) -> Decision:
     """Choose lever levels, trace the Pareto front and validate the mix out of sample.
@@ -185,19 +231,32 @@ def optimise(
     options
         The levers to choose among (default: :func:`default_options`).
     weights
-        Sector weights (default: defence 10, the rest 1).
+        Sector weights of the ``tonnes`` objective (default: defence 10, the rest 1); with the
+        ``value`` objective, multipliers of each sector's value (default 1).
+    objective
+        ``value``: value of production lost, ₹ crore (tonnes short x units per tonne x value
+        per unit, :mod:`rareflow.analysis.production`; a sector without a unit value counts
+        zero and is named in ``basis`` of the result); ``tonnes``: weighted t of magnet short.
     progress
         Called with (stages done, stages in all).
     """
     if budget < 0:
         raise InputError(f"--budget must be >= 0 ₹ crore; got {budget:g}")
+    if objective not in ("value", "tonnes"):
+        raise InputError(f"--objective must be 'value' or 'tonnes'; got '{objective}'")
     sc = with_overrides(scenario, draws=draws, horizon_months=horizon_months(scenario, until))
     w = dict(weights or {})
+    probe = compile_scenario(with_overrides(sc, draws=1), None, dataset).network
+    if objective == "value":
+        sectors = [str(s) for s in probe.sectors]
+        sector_weights(sectors, w)  # refuses unknown sectors
+        per_t = value_weights(dataset, sc.country, sectors)
+        w = {s: per_t[s] * w.get(s, 1.0) for s in sectors}
     if options is None:
-        probe = compile_scenario(with_overrides(sc, draws=1), None, dataset).network
         magnets = [COMMODITY_IDS.index(m) for m in MAGNETS]
         per_month = float(probe.requirement0[:, magnets].sum()) / sc.step_months
         options = default_options(sc, per_month)
+    options, left_out = viable_options(sc, dataset, options)
     stages = len(options) + 4 + len(options)
 
     def tick(done: int) -> None:
@@ -206,8 +265,20 @@ def optimise(
 
     problem = build_problem(sc, dataset, options, w, lambda i, _n: tick(i))
     tick(len(options))
-    solution = solve(problem, budget, alpha)
-    pareto = tuple((budget * f, solve(problem, budget * f, alpha)) for f in PARETO_FRACTIONS)
+    programme = Programme(problem, alpha)
+    solution = programme.solve(budget)
+    free = bool((problem.unit_cost.to_numpy() <= 0).any())
+
+    def at(fraction: float) -> Solution:
+        # Known answers: the budget asked for is solved once; with nothing free, no budget
+        # buys nothing.
+        if fraction == 1.0:
+            return solution
+        if fraction == 0.0 and not free:
+            return programme.unused()
+        return programme.solve(budget * fraction)
+
+    pareto = tuple((budget * f, at(f)) for f in PARETO_FRACTIONS)
     tick(len(options) + 1)
     mix = with_mix(sc, options, solution.levels)
     fresh = sc.seed + 1 if validation_seed is None else validation_seed
@@ -221,9 +292,10 @@ def optimise(
         unit = float(problem.unit_cost.sel({dims.LEVER: option.name}))
         same_cost = math.inf if unit <= 0 else solution.cost_inr_crore / unit
         # Within the option's bound (what the LP could choose), and, where the bound binds, at
-        # the same cost beyond it, so no lever is favoured by the bound alone.
-        levels = [min(same_cost, option.upper)]
-        if math.isfinite(same_cost) and same_cost > option.upper:
+        # the same cost beyond it, so no lever is favoured by the bound alone; a lumpy option
+        # is taken whole.
+        levels = [1.0] if option.lumpy else [min(same_cost, option.upper)]
+        if not option.lumpy and math.isfinite(same_cost) and same_cost > option.upper:
             levels.append(same_cost)
         for level in levels:
             mixed = with_mix(sc, [option], {option.name: level})
@@ -241,6 +313,9 @@ def optimise(
         tuple(singles),
         alpha,
         budget,
+        "₹ crore" if objective == "value" else "t",
+        (programme.shape[0], programme.shape[1], programme.integers),
+        left_out,
     )
 
 
@@ -254,7 +329,7 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
             "option": o.name,
             "lever": o.kind,
             "level": sol.levels[o.name],
-            "unit": "t" if o.level_field == "target_t" else "t/yr",
+            "unit": "whole" if o.lumpy else ("t" if o.level_field == "target_t" else "t/yr"),
             "upper": o.upper,
             "inr_crore_per_unit": unit[o.name],
             "cost_inr_crore": unit[o.name] * sol.levels[o.name],
@@ -262,16 +337,18 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         for o in decision.options
     ]
     risk = "expected" if decision.alpha is None else f"CVaR{100 * decision.alpha:g}"
+    lost = "value lost" if decision.unit == "₹ crore" else "weighted shortfall"
+    u = decision.unit
     validation = [
         {
-            "figure": f"{risk} weighted shortfall (t)",
+            "figure": f"{risk} {lost} ({u})",
             "LP (in sample)": sol.risk,
             "engine, in sample": decision.in_sample.risk,
             "engine, out of sample": decision.out_of_sample.risk,
             "no levers, out of sample": decision.baseline_out.risk,
         },
         {
-            "figure": "expected weighted shortfall (t)",
+            "figure": f"expected {lost} ({u})",
             "LP (in sample)": sol.expected,
             "engine, in sample": decision.in_sample.expected,
             "engine, out of sample": decision.out_of_sample.expected,
@@ -285,23 +362,31 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
             "no levers, out of sample": 0.0,
         },
     ]
+    mix_risk = decision.out_of_sample.risk
+    chosen = [o for o in decision.options if sol.levels[o.name] > 1e-9]
     singles = [
         {
             "lever": "optimised mix",
-            "level": "; ".join(f"{o.name} {sol.levels[o.name]:,.0f}" for o in decision.options),
+            "level": "; ".join(
+                o.name if o.lumpy else f"{o.name} {sol.levels[o.name]:,.0f}" for o in chosen
+            ),
             "cost_inr_crore": decision.out_of_sample.cost_inr_crore,
-            f"{risk} (t)": decision.out_of_sample.risk,
-            "expected (t)": decision.out_of_sample.expected,
+            f"{risk} ({u})": mix_risk,
+            "expected": decision.out_of_sample.expected,
+            "mix better": "",
         },
         *(
             {
                 "lever": f"{o.name} alone",
-                "level": f"{level:,.0f}"
+                "level": "whole"
+                if o.lumpy
+                else f"{level:,.0f}"
                 + (" (beyond its bound)" if level > o.upper + 1e-9 else "")
                 + (" (its bound)" if abs(level - o.upper) <= 1e-9 else ""),
                 "cost_inr_crore": ev.cost_inr_crore,
-                f"{risk} (t)": ev.risk,
-                "expected (t)": ev.expected,
+                f"{risk} ({u})": ev.risk,
+                "expected": ev.expected,
+                "mix better": _verdict(mix_risk, decision.out_of_sample.cost_inr_crore, ev),
             }
             for o, level, ev in decision.singles
         ),
@@ -310,9 +395,18 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         {
             "budget_inr_crore": b,
             "cost_inr_crore": s.cost_inr_crore,
-            f"{risk} (t, LP)": s.risk,
+            f"{risk} ({u}, LP)": s.risk,
             **{o.name: s.levels[o.name] for o in decision.options},
         }
         for b, s in decision.pareto
     ]
     return {"mix": mix, "validation": validation, "singles": singles, "pareto": front}
+
+
+def _verdict(mix_risk: float, mix_cost: float, single: Evaluation) -> str:
+    """Whether the mix beats a single lever out of sample: lower risk, or as low for less."""
+    if mix_risk < single.risk - 1e-9 * max(abs(single.risk), 1.0):
+        return "yes"
+    if mix_risk <= single.risk + 1e-9 * max(abs(single.risk), 1.0):
+        return "tie" if mix_cost >= single.cost_inr_crore else "yes (cheaper)"
+    return "no" if single.cost_inr_crore <= mix_cost * 1.01 else "no (costs more)"

@@ -2,7 +2,10 @@
 
 Each option's effect comes from its lever's own effect model (the lever protocol,
 :meth:`rareflow.scenario.levers.base.LeverBase.effect_model`), measured on a run with the lever
-at its upper level; the optimiser does not know lever kinds.
+at its upper level; the optimiser does not know lever kinds. A lever without an effect model
+falls back to the simulation itself: its effect is the shortfall it avoids in the engine, draw by
+draw and month by month, in the probe run at its upper level (exact for a lumpy option, taken
+whole or not at all; linear through zero for a continuous one).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import xarray as xr
 from rareflow import dims
 from rareflow.analysis.optimize.lp import WEIGHT_CLASS, Problem, calibrate
 from rareflow.analysis.optimize.options import DEFAULT_WEIGHTS, Option
+from rareflow.analysis.production import sector_values
 from rareflow.data.load import Dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
@@ -62,6 +66,23 @@ def weighted_loss(results: xr.Dataset, weights: Mapping[str, float]) -> FloatArr
     return np.asarray(short.to_numpy() @ w, dtype=np.float64)
 
 
+def value_weights(dataset: Dataset, country: str, sectors: Sequence[str]) -> dict[str, float]:
+    """₹ crore of output lost per tonne of magnet short, by sector (0 where unvalued).
+
+    From :func:`rareflow.analysis.production.sector_values`: units of product per tonne times
+    the value of a unit.
+    """
+    values = sector_values(dataset, country)
+    out = {}
+    for sector in sectors:
+        value = values.get(sector)
+        if value is None or value.inr_per_unit is None:
+            out[sector] = 0.0
+        else:
+            out[sector] = value.units_per_t * value.inr_per_unit / INR_CRORE
+    return out
+
+
 def run_cost(results: xr.Dataset) -> FloatArray:
     """Total lever cost of each draw of a run, ₹ crore (0 without levers)."""
     if "lever_cost" not in results:
@@ -87,7 +108,7 @@ def build_problem(
     Raises
     ------
     InputError
-        If an option is of an unsupported type or not about magnets.
+        If options share a name, or there is none.
     """
     names = [o.name for o in options]
     if len(set(names)) != len(names) or not names:
@@ -107,30 +128,26 @@ def build_problem(
     rate = np.zeros(len(options))
     ready = np.zeros(len(options), dtype=np.int64)
     engine_loss: dict[str, float] = {}
+    base_cost = run_cost(base).mean()
+    base_total = short.sum(dims.SECTOR).transpose(dims.DRAW, dims.TIME).to_numpy()
+    levers = scenario.model_dump(mode="json")["levers"]
     for i, option in enumerate(options):
         if progress is not None:
             progress(i, len(options))
-        probe_sc = with_overrides(
-            scenario,
-            levers=[*scenario.model_dump(mode="json")["levers"], option.lever_at(option.upper)],
-        )
-        lever = probe_sc.levers[-1]
+        probe_sc = with_overrides(scenario, levers=[*levers, *option.levers_at(option.upper)])
         net, res = _engine(probe_sc, dataset)
         engine_loss[option.name] = float(weighted_loss(res, weights).mean())
-        unit_cost[i] = float(
-            run_cost(res.sel({dims.LEVER: [option.name]})).mean() / max(option.upper, 1e-12)
-        )
+        unit_cost[i] = float((run_cost(res).mean() - base_cost) / max(option.upper, 1e-12))
         probe = EffectProbe(base_net, base, net, res, scenario.start, option.upper)
-        model = lever.effect_model(probe)
-        if model is None or model.level_field != option.level_field:
-            raise InputError(
-                f"option '{option.name}': the optimiser takes levers with an effect model "
-                f"({', '.join(modelled_levers())}) of a magnet, their level in "
-                f"the model's field; got a {option.kind} with level field {option.level_field}"
-            )
-        effect[i] = np.broadcast_to(model.supply, (d_n, t_n))
-        rate[i] = model.release_rate
-        ready[i] = model.ready
+        model = None if option.lumpy else probe_sc.levers[-1].effect_model(probe)
+        if model is not None and model.level_field == option.level_field:
+            effect[i] = np.broadcast_to(model.supply, (d_n, t_n))
+            rate[i] = model.release_rate
+            ready[i] = model.ready
+        else:
+            # The simulation as the effect model: the shortfall the option avoids in the engine.
+            total = res["shortfall"].sum(dims.SECTOR).transpose(dims.DRAW, dims.TIME).to_numpy()
+            effect[i] = np.maximum(base_total - total, 0.0) / max(option.upper, 1e-12)
     lever_coord = {dims.LEVER: names}
     mechanical = Problem(
         baseline=xr.DataArray(
@@ -145,5 +162,6 @@ def build_problem(
         release_rate=xr.DataArray(rate, coords=lever_coord),
         ready=xr.DataArray(ready, coords=lever_coord),
         efficiency=xr.DataArray(np.ones(len(options)), coords=lever_coord),
+        lumpy=xr.DataArray([o.lumpy for o in options], coords=lever_coord),
     )
     return calibrate(mechanical, engine_loss)

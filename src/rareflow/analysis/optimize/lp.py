@@ -9,7 +9,9 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
+import highspy
 import linopy
 import numpy as np
 import xarray as xr
@@ -19,6 +21,8 @@ from rareflow.errors import SolverError
 from rareflow.model.network import FloatArray
 from rareflow.solver import new_highs
 
+TINY = 1e-9
+"""Relative size below which an LP coefficient is zero (HiGHS ignores smaller entries)."""
 WEIGHT_CLASS = "weight_class"
 """Dimension of the LP's sector weight classes (sectors with equal weight pooled)."""
 
@@ -60,6 +64,9 @@ class Problem:
     efficiency
         ``(lever,)`` share of a lever's supply (or releases) that reduces shortfall: 1 by
         mechanics, calibrated to the engine by :func:`build_problem`.
+    lumpy
+        ``(lever,)`` True for an investment taken whole or not at all (level 0 or 1, an integer
+        choice); None: every level is continuous.
     """
 
     baseline: xr.DataArray
@@ -70,6 +77,7 @@ class Problem:
     release_rate: xr.DataArray
     ready: xr.DataArray
     efficiency: xr.DataArray
+    lumpy: xr.DataArray | None = None
 
     @property
     def levers(self) -> list[str]:
@@ -108,6 +116,144 @@ class Solution:
     solve_seconds: float
 
 
+class Programme:
+    """The LP (or MIP, with lumpy levers) of a problem, built once and solved at many budgets.
+
+    The linopy model is built once and handed to one HiGHS instance; a new budget changes only
+    the budget row's bound, so HiGHS starts from the last basis (a Pareto front costs one build).
+
+    Parameters
+    ----------
+    problem
+        The data.
+    alpha
+        CVaR level, or None for the expected loss.
+    """
+
+    def __init__(self, problem: Problem, alpha: float | None) -> None:
+        started = time.perf_counter()
+        self.problem, self.alpha = problem, alpha
+        m = linopy.Model()
+        lumpy = (
+            np.zeros(len(problem.levers), dtype=bool)
+            if problem.lumpy is None
+            else problem.lumpy.to_numpy().astype(bool)
+        )
+        names = np.array(problem.levers)
+        xs: dict[bool, linopy.Variable] = {}
+        supply: Any = 0
+        cost: Any = 0
+        for integer in (False, True):
+            chosen = list(names[lumpy == integer])
+            if not chosen:
+                continue
+            sel = {dims.LEVER: chosen}
+            x = m.add_variables(
+                lower=0.0,
+                upper=problem.upper.sel(sel),
+                integer=integer,
+                name="x_lumpy" if integer else "x",
+            )
+            xs[integer] = x
+            # Coefficients below HiGHS's matrix tolerance are dropped here, not by HiGHS with a
+            # warning on standard output.
+            coef = problem.effect.sel(sel) * problem.efficiency.sel(sel)
+            coef = coef.where(np.abs(coef) > TINY * max(float(np.abs(coef).max()), 1.0), 0.0)
+            supply = supply + (coef * x).sum(dims.LEVER)
+            cost = cost + (problem.unit_cost.sel(sel) * x).sum()
+        served = m.add_variables(lower=0.0, upper=problem.baseline, name="served")
+        rates = problem.release_rate.to_numpy()
+        stock = [n for n, r, whole in zip(names, rates, lumpy, strict=True) if r and not whole]
+        if stock:
+            steps = problem.baseline[dims.TIME]
+            open_ = steps >= problem.ready.sel({dims.LEVER: stock})
+            upper = open_.copy(data=np.where(open_.to_numpy(), np.inf, 0.0))
+            upper = upper.broadcast_like(problem.baseline[dims.DRAW])
+            release = m.add_variables(lower=0.0, upper=upper, name="release")
+            x_stock = xs[False].sel({dims.LEVER: stock})
+            rate = problem.release_rate.sel({dims.LEVER: stock})
+            m.add_constraints(release - rate * x_stock <= 0.0, name="release_rate")
+            m.add_constraints(release.sum(dims.TIME) - x_stock <= 0.0, name="release_total")
+            supply = supply + (problem.efficiency.sel({dims.LEVER: stock}) * release).sum(
+                dims.LEVER
+            )
+        m.add_constraints(served.sum(WEIGHT_CLASS) - supply <= 0.0, name="supply")
+        budget_row = m.add_constraints(cost <= 0.0, name="budget")
+        gain = (problem.weights * served).sum([WEIGHT_CLASS, dims.TIME])  # (draw,)
+        base = xr.DataArray(problem.losses(), coords={dims.DRAW: problem.baseline[dims.DRAW]})
+        n = base.size
+        if alpha is None:
+            m.add_objective(-gain.sum() / n)
+        else:
+            eta = m.add_variables(name="eta")
+            excess = m.add_variables(
+                lower=0.0, coords=[problem.baseline.indexes[dims.DRAW]], name="excess"
+            )
+            m.add_constraints(excess + eta + gain >= base, name="cvar")
+            m.add_objective(eta + excess.sum() / ((1.0 - alpha) * n))
+        new_highs()  # prints HiGHS's banner, once per process, away from standard output
+        self.highs = linopy.io.to_highspy(m)
+        self.highs.setOptionValue("output_flag", False)
+        matrices = m.matrices
+        columns = np.asarray(matrices.vlabels)
+        rows = np.asarray(matrices.clabels)
+        order = {n: i for i, n in enumerate(problem.levers)}
+        self.x_cols = np.zeros(len(problem.levers), dtype=np.int64)
+        for x in xs.values():
+            labels = np.asarray(x.labels.to_numpy()).ravel()
+            for name, label in zip(x.labels[dims.LEVER].to_numpy(), labels, strict=True):
+                self.x_cols[order[str(name)]] = int(np.searchsorted(columns, label))
+        served_labels = np.asarray(served.labels.to_numpy())
+        self.served_cols = np.searchsorted(columns, served_labels.ravel()).reshape(
+            served_labels.shape
+        )
+        self.budget_row = int(np.searchsorted(rows, int(budget_row.labels.item())))
+        self.shape = (len(columns), len(rows))
+        self.integers = int(lumpy.sum())
+        self.build_seconds = time.perf_counter() - started
+
+    def solve(self, budget: float) -> Solution:
+        """Solve at a budget (₹ crore).
+
+        Raises
+        ------
+        SolverError
+            If HiGHS does not report an optimum.
+        """
+        started = time.perf_counter()
+        h = self.highs
+        h.changeRowBounds(self.budget_row, -highspy.kHighsInf, float(budget))
+        h.run()
+        status = h.getModelStatus()
+        solved = time.perf_counter()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(f"the policy-mix LP was not solved: {h.modelStatusToString(status)}")
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        levels = np.maximum(values[self.x_cols], 0.0)
+        served_s = values[self.served_cols]
+        losses = self.problem.losses(served_s)
+        return Solution(
+            levels=dict(zip(self.problem.levers, map(float, levels), strict=True)),
+            cost_inr_crore=float(self.problem.unit_cost.to_numpy() @ levels),
+            risk=cvar(losses, self.alpha),
+            expected=float(losses.mean()),
+            build_seconds=self.build_seconds,
+            solve_seconds=solved - started,
+        )
+
+    def unused(self) -> Solution:
+        """Return the known answer at a zero budget when every lever costs something: none."""
+        losses = self.problem.losses()
+        return Solution(
+            levels=dict.fromkeys(self.problem.levers, 0.0),
+            cost_inr_crore=0.0,
+            risk=cvar(losses, self.alpha),
+            expected=float(losses.mean()),
+            build_seconds=0.0,
+            solve_seconds=0.0,
+        )
+
+
 def solve(problem: Problem, budget: float, alpha: float | None) -> Solution:
     """Solve the LP for a budget (₹ crore) and risk level (None: expected loss).
 
@@ -116,56 +262,25 @@ def solve(problem: Problem, budget: float, alpha: float | None) -> Solution:
     SolverError
         If HiGHS does not report an optimum.
     """
-    started = time.perf_counter()
-    m = linopy.Model()
-    x = m.add_variables(lower=0.0, upper=problem.upper, name="x")
-    served = m.add_variables(lower=0.0, upper=problem.baseline, name="served")
-    supply = (problem.effect * problem.efficiency * x).sum(dims.LEVER)
-    stock = [n for n, r in zip(problem.levers, problem.release_rate.to_numpy(), strict=True) if r]
-    if stock:
-        steps = problem.baseline[dims.TIME]
-        open_ = steps >= problem.ready.sel({dims.LEVER: stock})
-        upper = open_.copy(data=np.where(open_.to_numpy(), np.inf, 0.0))
-        upper = upper.broadcast_like(problem.baseline[dims.DRAW])
-        release = m.add_variables(lower=0.0, upper=upper, name="release")
-        x_stock = x.sel({dims.LEVER: stock})
-        rate = problem.release_rate.sel({dims.LEVER: stock})
-        m.add_constraints(release - rate * x_stock <= 0.0, name="release_rate")
-        m.add_constraints(release.sum(dims.TIME) - x_stock <= 0.0, name="release_total")
-        supply = supply + (problem.efficiency.sel({dims.LEVER: stock}) * release).sum(dims.LEVER)
-    m.add_constraints(served.sum(WEIGHT_CLASS) - supply <= 0.0, name="supply")
-    m.add_constraints((problem.unit_cost * x).sum() <= budget, name="budget")
-    gain = (problem.weights * served).sum([WEIGHT_CLASS, dims.TIME])  # (draw,)
-    base = xr.DataArray(problem.losses(), coords={dims.DRAW: problem.baseline[dims.DRAW]})
-    n = base.size
-    if alpha is None:
-        m.add_objective(-gain.sum() / n)
-    else:
-        eta = m.add_variables(name="eta")
-        excess = m.add_variables(
-            lower=0.0, coords=[problem.baseline.indexes[dims.DRAW]], name="excess"
-        )
-        m.add_constraints(excess + eta + gain >= base, name="cvar")
-        m.add_objective(eta + excess.sum() / ((1.0 - alpha) * n))
-    built = time.perf_counter()
-    new_highs()  # prints HiGHS's banner, once per process, away from standard output
-    status, condition = m.solve(
-        solver_name="highs", io_api="direct", output_flag=False, log_to_console=False
-    )
-    solved = time.perf_counter()
-    if status != "ok":
-        raise SolverError(f"the policy-mix LP was not solved: {status} ({condition})")
-    levels = np.maximum(np.asarray(x.solution.to_numpy(), dtype=np.float64), 0.0)
-    served_s = np.asarray(served.solution.to_numpy(), dtype=np.float64)
-    losses = problem.losses(served_s)
-    return Solution(
-        levels=dict(zip(problem.levers, map(float, levels), strict=True)),
-        cost_inr_crore=float(problem.unit_cost.to_numpy() @ levels),
-        risk=cvar(losses, alpha),
-        expected=float(losses.mean()),
-        build_seconds=built - started,
-        solve_seconds=solved - built,
-    )
+    return Programme(problem, alpha).solve(budget)
+
+
+def _flow_gain(problem: Problem, name: str) -> FloatArray:
+    """Weighted shortfall a flow lever alone at its upper level serves, per draw (no LP needed).
+
+    Without a budget or a stock to time, the LP's optimum is known: each month's extra supply
+    serves the classes of highest weight first.
+    """
+    sel = {dims.LEVER: name}
+    left = (problem.effect.sel(sel) * problem.upper.sel(sel)).to_numpy().copy()
+    weights = problem.weights.to_numpy()
+    baseline = problem.baseline.to_numpy()
+    gain = np.zeros(left.shape[0])
+    for c in np.argsort(-weights, kind="stable"):
+        served = np.minimum(baseline[c], np.maximum(left, 0.0))
+        gain += weights[c] * served.sum(axis=1)
+        left -= served
+    return gain
 
 
 def calibrate(problem: Problem, engine_loss: Mapping[str, float]) -> Problem:
@@ -186,8 +301,10 @@ def calibrate(problem: Problem, engine_loss: Mapping[str, float]) -> Problem:
     base = float(problem.losses().mean())
     factors = []
     for name in problem.levers:
-        alone = problem.upper.where(problem.upper[dims.LEVER] == name, 0.0)
-        lp = solve(replace(problem, upper=alone), math.inf, None).expected
-        gained = base - lp
+        if float(problem.release_rate.sel({dims.LEVER: name})) == 0.0:
+            gained = float(_flow_gain(problem, name).mean())
+        else:
+            alone = problem.upper.where(problem.upper[dims.LEVER] == name, 0.0)
+            gained = base - solve(replace(problem, upper=alone), math.inf, None).expected
         factors.append(max(base - engine_loss[name], 0.0) / gained if gained > 0 else 0.0)
     return replace(problem, efficiency=xr.DataArray(factors, coords=problem.upper.coords))

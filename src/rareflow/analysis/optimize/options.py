@@ -52,6 +52,9 @@ class Option:
         Fields that scale with the level (e.g. ``capex_inr_crore`` per t/yr).
     basis
         Where the upper bound and per-unit figures come from.
+    package
+        For a lumpy investment, taken whole or not at all: the levers it adds (``lever`` is
+        then its first, ``level_field`` empty and ``upper`` 1); the level is an integer choice.
     """
 
     name: str
@@ -60,17 +63,37 @@ class Option:
     upper: float
     per_unit: Mapping[str, float] = field(default_factory=dict)
     basis: str = ""
+    package: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def kind(self) -> str:
-        """The lever type."""
+        """The lever type (of a package, its levers' types joined by ``+``)."""
+        if self.package:
+            return "+".join(dict.fromkeys(str(lv["type"]) for lv in self.package))
         return str(self.lever["type"])
 
+    @property
+    def lumpy(self) -> bool:
+        """Whether the option is taken whole or not at all."""
+        return bool(self.package)
+
     def lever_at(self, level: float) -> dict[str, Any]:
-        """Return the lever's fields at a level."""
+        """Return the lever's fields at a level (of a continuous option)."""
         fields = {**self.lever, "name": self.name, self.level_field: float(level)}
         fields.update({k: v * float(level) for k, v in self.per_unit.items()})
         return fields
+
+    def levers_at(self, level: float) -> list[dict[str, Any]]:
+        """Return the levers the option adds at a level (a package: all of them at level 1)."""
+        if not self.package:
+            return [self.lever_at(level)]
+        if level < 0.5:
+            return []
+        many = len(self.package) > 1
+        return [
+            {**lv, "name": f"{self.name}-{j}" if many else self.name}
+            for j, lv in enumerate(self.package)
+        ]
 
 
 def _months_after(day: date, months: int) -> str:
@@ -78,11 +101,51 @@ def _months_after(day: date, months: int) -> str:
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
 
 
-def default_options(scenario: Scenario, requirement_t_per_month: float) -> tuple[Option, ...]:
-    """Return the default choices: a magnet stockpile, a contract with Japan, magnet capacity.
+PACKAGES = (
+    "bioleaching", "consortium", "exploration-pipeline", "finance", "magnet-cluster",
+    "magnet-scheme", "partner-capacity", "private-blocks", "private-buffer", "recycling",
+    "regulatory-reform", "south-south-corridor", "substitution", "technology-tie",
+)  # fmt: skip
+"""Lumpy options: each is the lever set of the preset ``china-2025-april+NAME``, taken whole."""
 
-    Sizes, dates and prices are assumptions stated in each option's ``basis`` (docs/decisions.md).
+
+def package_options() -> tuple[Option, ...]:
+    """Return every lever type the continuous options leave out, as a lumpy option.
+
+    Each is the levers of its preset (``rareflow scenario show china-2025-april+NAME``), whose
+    comments give the source or the ASSUMPTION behind every figure.
     """
+    from rareflow.scenario.load import load_scenario  # noqa: PLC0415 - loads presets, slow
+
+    out = []
+    for name in PACKAGES:
+        preset = f"china-2025-april+{name}"
+        levers = tuple(load_scenario(preset).model_dump(mode="json")["levers"])
+        out.append(
+            Option(
+                name,
+                levers[0],
+                "",
+                1.0,
+                basis=f"the levers of {preset}, taken whole or not at all",
+                package=levers,
+            )
+        )
+    return tuple(out)
+
+
+def default_options(scenario: Scenario, requirement_t_per_month: float) -> tuple[Option, ...]:
+    """Return the default choices: every lever type.
+
+    A magnet stockpile, a contract with Japan and magnet capacity at continuous levels (sizes,
+    dates and prices are assumptions stated in each option's ``basis``, docs/decisions.md), and
+    every other lever type as a lumpy option (:func:`package_options`).
+    """
+    return (*linear_options(scenario, requirement_t_per_month), *package_options())
+
+
+def linear_options(scenario: Scenario, requirement_t_per_month: float) -> tuple[Option, ...]:
+    """Return the continuous choices: a magnet stockpile, a contract with Japan, capacity."""
     price = {"dist": "uniform", "low": 40.0, "high": 80.0}
     return (
         Option(
