@@ -127,8 +127,8 @@ def test_summary_rows_add_a_total_over_sectors_per_draw(dataset: Dataset) -> Non
 def test_bad_country_year_and_draws_are_input_errors(dataset: Dataset) -> None:
     with pytest.raises(InputError, match="unknown country 'XYZ'"):
         in_use_stocks(dataset, "XYZ", 2025, draws(1, 0))
-    with pytest.raises(InputError, match="no sector activity for JPN"):
-        in_use_stocks(dataset, "JPN", 2025, draws(1, 0))
+    with pytest.raises(InputError, match="no sector activity for KOR"):
+        in_use_stocks(dataset, "KOR", 2025, draws(1, 0))
     with pytest.raises(InputError, match="outside 1983"):
         in_use_stocks(dataset, "IND", 1970, draws(1, 0))
     with pytest.raises(InputError, match="draws"):
