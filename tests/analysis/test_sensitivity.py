@@ -113,7 +113,7 @@ def test_scenario_model_median_point_is_the_engine_at_the_medians(dataset: Datas
             for key in ("delay_days", "approval_probability"):
                 if isinstance(phase[key], dict):
                     phase[key] = {"dist": "fixed", "value": _median(phase[key])}
-    data["parameters"]["industry_cover_weeks"] = 2.5
+    data["parameters"]["industry_cover_weeks"] = 13.5  # the middle of inventories.csv's 11-16
     fixed = type(sc).model_validate({**data, "draws": 1})
     # The dataset ranges importer competition draws (importers.csv, supplier_headroom.csv) have
     # no scenario field: hold them at their medians through the design.

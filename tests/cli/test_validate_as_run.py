@@ -46,9 +46,8 @@ def _validate(tmp_path: Path, text: str, *extra: str) -> tuple[int, str, BaseExc
             "ZZZ",
         ),
         (
-            "name: x\nlevers:\n- {type: stockpile, material: magnet_ndfeb_sintered, "
-            "target_months: 3}\n",
-            "the dataset has no price for magnet_ndfeb_sintered; set price_usd_per_kg",
+            "name: x\nlevers:\n- {type: stockpile, material: metal_dy, target_months: 3}\n",
+            "the dataset has no price for metal_dy; set price_usd_per_kg",
         ),
         (
             "name: x\nshocks:\n- {type: export_control, exporter: ZZZ, start: 2025-04, "
