@@ -35,6 +35,7 @@ NAMES: dict[str, str] = {
     "industrial_motors": "Industrial motors",
     "medical": "Medical devices",
     "defence": "Defence",
+    "appliances": "Appliances (room ACs)",
     # materials (model.network.COMMODITIES)
     "concentrate_mixed": "Mixed concentrate",
     "oxide_ndpr": "NdPr oxide",

@@ -79,6 +79,7 @@ class Sector(StrEnum):
     INDUSTRIAL_MOTORS = "industrial_motors"
     MEDICAL = "medical"
     DEFENCE = "defence"
+    APPLIANCES = "appliances"
 
 
 class Choice(StrEnum):

@@ -147,7 +147,12 @@ def test_value_saved_and_benefit_cost_are_paired_draw_by_draw() -> None:
     cost = res["lever_cost"].sum(["time", "lever", "component"]).to_numpy()
     cost = cost * res["lever_cost"].attrs["inr_per_usd"] / 1e7
     assert row["benefit_cost_ratio"]["median"] == pytest.approx(float(np.median(saved / cost)))
-    assert row["cost_per_inr_saved"]["median"] == pytest.approx(float(np.median(cost / saved)))
+    # Cost per rupee saved: over the draws where the lever saves something (since the 2026-12
+    # data some draws are never short, and save nothing).
+    helped = saved > 1e-9
+    assert row["cost_per_inr_saved"]["median"] == pytest.approx(
+        float(np.median(cost[helped] / saved[helped]))
+    )
     assert row["benefit_cost_ratio"]["p5"] <= row["benefit_cost_ratio"]["p95"]
     # Units saved are by sector, each in its own unit, never summed across sectors.
     assert row["units_saved"]["wind"]["unit"] == "MW"

@@ -77,7 +77,7 @@ def test_intensity_growth_capacity_and_cover_enter_the_network(dataset: Dataset)
             {"table": "facilities", "where": {"facility": "in-repm-scheme"}, "scale": 2},
             "feeds IND's network",
         ),
-        ({"table": "demand_growth", "where": {"sector": "medical"}, "scale": 2}, "feeds"),
+        ({"table": "demand_growth", "where": {"sector": "all"}, "scale": 2}, "feeds"),
     ],
 )
 def test_rows_that_do_not_feed_the_network_are_refused(

@@ -39,7 +39,7 @@ def test_defaults_round_trip_and_edits_land_in_the_scenario() -> None:
     start = defaults(sc)
     assert start.draws == 500
     assert start.seed == 1
-    assert start.cover_weeks == (2.0, 3.0)
+    assert start.cover_weeks == (11.0, 16.0)
     assert start.approval[0, 0] == (0.2, 0.6)
     edited = dataclasses.replace(
         start, draws=30, cover_weeks=(4.0, 4.0), headroom_scale=1.5, approval={(0, 0): (0.9, 1.0)}

@@ -2,8 +2,8 @@
 
 The test records the time from the first click to the last result and the server's peak memory
 (resident set size, sampled every 0.2 s), and checks that memory is returned when the sessions
-close (the results cache holds a bounded number of entries). Figures are printed at the end and
-recorded as test properties; the README quotes a run of it.
+close (the cache keeps reports, not results, and freed pages go back to the system). Figures
+are printed at the end and recorded as test properties; the README quotes a run of it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ SESSIONS = 20
 DRAWS = 500
 MEMORY_LIMIT = 4e9
 """The issue's limit for twenty sessions, bytes."""
+AFTER_LIMIT = 0.6e9
+"""Most the server may keep after the sessions close, bytes (it kept 1.1 GB before the results
+left the cache and freed pages were returned to the system)."""
 
 
 class Peak(threading.Thread):
@@ -115,5 +118,6 @@ def test_twenty_concurrent_sessions(
     record_property("peak_gb", round(peak.peak / 1e9, 2))
     record_property("after_gb", round(after / 1e9, 2))
     assert peak.peak < MEMORY_LIMIT
-    # What stays is the bounded cache, not every session's results.
-    assert after - before < (peak.peak - before) * 0.75 + 0.3e9
+    # Memory is returned when the sessions close: what stays is the loaded libraries, the dataset
+    # and the small cache of reports (no results: they are in the store), not the peak.
+    assert after - before < AFTER_LIMIT

@@ -17,7 +17,6 @@ from rareflow.model import build_chain
 from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.load import load_scenario
-from rareflow.units import WEEKS_PER_YEAR
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +46,10 @@ def test_latest_rows_keeps_the_last_row_of_the_latest_year_in_file_order() -> No
 
 def test_industry_cover_in_weeks_with_range_and_source(dataset: Dataset) -> None:
     cover = query.industry_cover(dataset, "IND")
-    # inventories.csv: Indian industry holds 2-3 weeks of magnets (Indian Express 2025).
-    assert (cover.value, cover.low, cover.high, cover.unit) == (2.5, 2.0, 3.0, "weeks")
-    assert cover.sources == ("indianexpress-2025-magnets",)
+    # inventories.csv: Indian industry's cover on 4 April 2025, 11-16 weeks (an assumption read
+    # from June 2025 reports; the Indian Express's 2-3 weeks left in June is an alternative).
+    assert (cover.value, cover.low, cover.high, cover.unit) == (13.5, 11.0, 16.0, "weeks")
+    assert cover.sources == ("rareflow-assumption",)
     assert cover.year == 2025
     with pytest.raises(InputError, match="no industry magnet cover for KOR"):
         query.industry_cover(dataset, "KOR")
@@ -115,10 +115,12 @@ def test_plants_count_operating_unless_asked(dataset: Dataset) -> None:
     assert [(p.facility, p.figure.value, p.figure.unit) for p in building] == [
         ("midwest-hyderabad", 500.0, "t_magnet_per_year")
     ]
-    metal = query.plants(dataset, "IND", stage="metal")
-    # The current capacity (30 t/yr), not the planned 200 and 500 t/yr rows.
-    assert [(p.facility, p.figure.value, p.figure.low) for p in metal] == [
-        ("irel-nd-metal", 30.0, 20.0)
+    # India makes no rare-earth metal (IREL's 'neodymium' is stored as oxide); its NdPr oxide
+    # capacity is about 40 t/yr (27-53), not the 500 t/yr allocation nor the planned rows.
+    assert query.plants(dataset, "IND", stage="metal") == ()
+    oxide = query.plants(dataset, "IND", stage="separation", materials={"oxide_ndpr"})
+    assert [(p.facility, p.figure.value, p.figure.low) for p in oxide] == [
+        ("irel-ndpr", 40.0, 27.0)
     ]
 
 
@@ -221,19 +223,19 @@ def test_engine_and_stress_test_read_the_same_facts(dataset: Dataset) -> None:
     cn = build_stress_network(build_chain("IND", dataset), dataset)
     k = COMMODITY_IDS.index("magnet_ndfeb_sintered")
     china = net.share[list(net.partners).index("CHN"), k]
-    magnets = cn.network.node("magnet_CHN").capacity + cn.network.node("magnet_ROW").capacity
+    suppliers = [n for n in cn.nodes if n.startswith("magnet_") and n != "magnet_IND"]
+    magnets = sum(cn.network.node(n).capacity for n in suppliers)
     assert cn.network.node("magnet_CHN").capacity / magnets == pytest.approx(china)
-    # Nd metal: IREL's 30 t/yr, operating, in both.
+    # Nd metal: none operating in India (IREL's 'neodymium' is stored as oxide), in both.
     j = [p.id for p in net.processes].index("metal_ndpr")
-    metal_per_year = net.capacity[0, 0, j] * 12 / net.step_months
-    assert cn.nodes["metal_IND"].figures["capacity"].value * WEEKS_PER_YEAR == pytest.approx(30.0)
-    assert net.processes[j].throughput(30.0) == pytest.approx(metal_per_year)
+    assert net.capacity[0, 0, j] == 0.0
+    assert "metal_IND" not in cn.nodes
     # Industry cover: the engine draws between the range the stress test's figure states.
     cover = query.industry_cover(dataset, "IND")
     assert cn.nodes["ev_car_IND"].figures["inventory"].value == pytest.approx(
         cover.value * cn.network.node("ev_car_IND").demand
     )
-    assert "industry magnet cover: 2-3 weeks" in " ".join(compiled.notes)
+    assert "industry magnet cover: 11-16 weeks" in " ".join(compiled.notes)
 
 
 def test_ferrite_magnets_never_stand_in_for_rare_earth_magnets(tmp_path: Path) -> None:

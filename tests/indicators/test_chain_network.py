@@ -53,7 +53,7 @@ def test_default_counts_operating_plants_only_as_the_engine(operating: ChainNetw
     # The engine and the stress test count the same plants (rareflow.data.query.plants): a plant
     # under construction (Midwest, 500 t/yr) makes nothing during a disruption today.
     assert "magnet_IND" not in operating.nodes
-    assert "metal_IND" in operating.nodes
+    assert "separation_IND" in operating.nodes  # IREL's NdPr oxide (no Indian metal plant)
     counted = build_stress_network(
         build_chain("IND", load_dataset()), load_dataset(), statuses=("operating",)
     )
@@ -91,8 +91,10 @@ def test_nodes_follow_the_chain(cn: ChainNetwork, chain: Chain) -> None:
         "mining_MMR",
         "mining_ROW",
     ]
-    # Home plants buy at home first and may buy abroad; plants abroad never buy from home.
-    assert parts["magnet_IND", "metal"] == ["metal_IND", "metal_CHN", "metal_ROW"]
+    # Home plants buy at home first and may buy abroad; plants abroad never buy from home. India
+    # makes no metal (IREL's 'neodymium' is stored as oxide), so its magnet plant buys abroad.
+    assert "metal_IND" not in ids
+    assert parts["magnet_IND", "metal"] == ["metal_CHN", "metal_ROW"]
     assert all("IND" not in s for (n, _), sup in parts.items() if "IND" not in n for s in sup)
     assert parts[f"{sectors[0]}_IND", "magnet"] == [
         "magnet_CHN",
@@ -105,22 +107,24 @@ def test_nodes_follow_the_chain(cn: ChainNetwork, chain: Chain) -> None:
         n for n, i in cn.nodes.items() if i.stage in ("mining", "separation", "metal", "magnet")
     }
     assert set(cn.network.recovery) == supply
-    assert {"mining_IND", "separation_IND", "metal_IND", "magnet_IND"} <= supply
+    assert {"mining_IND", "separation_IND", "magnet_IND"} <= supply
 
 
 def test_units_are_weeks_and_tonnes_per_week(cn: ChainNetwork, chain: Chain) -> None:
-    # lead_times.csv: magnet_plant 2 years (pib-repm-2025), processing_plant 8 years (IEA 2025).
-    assert cn.network.recovery["magnet_CHN"] == pytest.approx(2 * 365.25 / 7)
+    # lead_times.csv: magnet_plant 2.2 years (Neo Narva, groundbreaking to opening), processing
+    # plant 8 years (IEA 2025).
+    assert cn.network.recovery["magnet_CHN"] == pytest.approx(2.2 * 365.25 / 7)
     assert cn.network.recovery["separation_CHN"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["metal_ROW"] == pytest.approx(8 * 365.25 / 7)
     assert cn.network.recovery["mining_CHN"] == pytest.approx(15.7 * 365.25 / 7)
-    yearly = chain.demand.demand.sum("material")
+    # The network carries sintered NdFeB only (defence's SmCo is left out, and said so).
+    yearly = chain.demand.demand.sel(material="magnet_ndfeb_sintered")
     for sector in yearly["sector"].values:
         node = cn.network.node(f"{sector}_IND")
         assert node.demand is not None
         assert node.demand == pytest.approx(float(yearly.sel(sector=sector)) / WEEKS_PER_YEAR)
-        # inventories.csv: Indian industry holds 2-3 weeks of magnets (chosen 2.5).
-        assert node.inventory == pytest.approx(2.5 * node.demand)
+        # inventories.csv: Indian industry held 11-16 weeks of magnets on 4 April 2025 (13.5).
+        assert node.inventory == pytest.approx(13.5 * node.demand)
         assert node.margin == 1.0
 
 
@@ -139,17 +143,17 @@ def test_baseline_supply_equals_demand(cn: ChainNetwork) -> None:
 
 def test_magnet_china_tts_by_hand(operating: ChainNetwork) -> None:
     # Operating plants only: no Indian NdFeB plant, so China supplies 85% of the magnets. With
-    # China's magnets gone, 2.5 weeks of stock drain at 0.85 x demand: TTS = 2.5 / 0.85 weeks.
+    # China's magnets gone, 13.5 weeks of stock drain at 0.85 x demand: TTS = 13.5 / 0.85 weeks.
     rows = {r["node"]: r for r in stress_rows(operating)}
     assert "magnet_IND" not in rows
-    assert rows["magnet_CHN"]["tts_weeks"] == pytest.approx(2.5 / 0.85, rel=1e-6)
-    assert rows["magnet_JPN"]["tts_weeks"] == pytest.approx(2.5 / 0.10, rel=1e-6)
-    assert rows["magnet_ROW"]["tts_weeks"] == pytest.approx(2.5 / 0.05, rel=1e-6)
+    assert rows["magnet_CHN"]["tts_weeks"] == pytest.approx(13.5 / 0.85, rel=1e-6)
+    assert rows["magnet_JPN"]["tts_weeks"] == pytest.approx(13.5 / 0.10, rel=1e-6)
+    assert rows["magnet_ROW"]["tts_weeks"] == pytest.approx(13.5 / 0.05, rel=1e-6)
     # Loss over TTR: the shortfall 0.85 x demand x TTR, less the stock.
     demand = sum(n.demand or 0.0 for n in operating.network.nodes)
     ttr = rows["magnet_CHN"]["ttr_weeks"]
     assert rows["magnet_CHN"]["performance_impact"] == pytest.approx(
-        0.85 * demand * ttr - 2.5 * demand, rel=1e-6
+        0.85 * demand * ttr - 13.5 * demand, rel=1e-6
     )
 
 
@@ -167,9 +171,9 @@ def test_exposure_is_ttr_above_tts(cn: ChainNetwork) -> None:
 
 def test_home_nodes_feed_nothing_without_a_home_magnet_plant(operating: ChainNetwork) -> None:
     rows = {r["node"]: r for r in stress_rows(operating)}
-    assert rows["metal_IND"]["tts_weeks"] == math.inf
-    assert not rows["metal_IND"]["exposed"]
-    assert rows["metal_IND"]["performance_impact"] == 0
+    assert rows["separation_IND"]["tts_weeks"] == math.inf
+    assert not rows["separation_IND"]["exposed"]
+    assert rows["separation_IND"]["performance_impact"] == 0
 
 
 def test_every_figure_traces_to_a_source_or_a_labelled_assumption(
@@ -199,27 +203,27 @@ def test_every_figure_traces_to_a_source_or_a_labelled_assumption(
 
 
 def test_multi_period_stockpile(chain: Chain, dataset: Dataset) -> None:
-    base = build_stress_network(chain, dataset, statuses=("operating",), horizon=8)
+    base = build_stress_network(chain, dataset, statuses=("operating",), horizon=20)
     piled = build_stress_network(
         chain,
         dataset,
         statuses=("operating",),
-        horizon=8,
-        stockpile_t=1000.0,
+        horizon=20,
+        stockpile_t=3000.0,
     )
     plain = {r["node"]: r for r in multi_period_rows(base)}
     helped = {r["node"]: r for r in multi_period_rows(piled)}
-    # 2.5 / 0.85 = 2.94 weeks: two whole weeks without loss.
-    assert plain["magnet_CHN"]["tts_weeks"] == 2
+    # 13.5 / 0.85 = 15.9 weeks: fifteen whole weeks without loss.
+    assert plain["magnet_CHN"]["tts_weeks"] == 15
     assert plain["magnet_CHN"]["exposed"]
-    # A stockpile of 1,000 t covers India's whole magnet need (~66 t/week) over 8 weeks.
+    # A stockpile of 3,000 t covers what the stock leaves short (well under 100 t/week) to week 20.
     assert helped["magnet_CHN"]["tts_censored"]
     assert helped["magnet_CHN"]["performance_impact"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_priority_protects_a_sector(chain: Chain, dataset: Dataset) -> None:
     cn = build_stress_network(
-        chain, dataset, statuses=("operating",), horizon=10, sector_weights={"ev_car": 50.0}
+        chain, dataset, statuses=("operating",), horizon=20, sector_weights={"ev_car": 50.0}
     )
     rows = {r["node"]: r for r in multi_period_rows(cn)}
     assert rows["magnet_CHN"]["performance_impact"] > 0
@@ -233,7 +237,7 @@ def test_cli_country_table_and_json() -> None:
     doc = json.loads(result.output)
     assert doc["period"] == "week"
     assert {r["node"] for r in doc["nodes"]} >= {"magnet_CHN", "separation_CHN"}
-    assert doc["provenance"]["nodes"]["magnet_CHN"]["ttr"]["sources"] == ["pib-repm-2025"]
+    assert doc["provenance"]["nodes"]["magnet_CHN"]["ttr"]["sources"] == ["rareflow-derived"]
     table = runner.invoke(_app(), ["stress-test", "--country", "IND"])
     assert table.exit_code == 0, table.output
     assert "Time to survive (weeks)" in table.output
@@ -251,3 +255,9 @@ def test_cli_rejects_mixed_options() -> None:
         _app(), ["stress-test", "--country", "IND", "--horizon", "2", "--priority", "defence"]
     )
     assert "SECTOR=WEIGHT" in str(bad.exception)
+
+
+def test_a_sectors_other_magnets_are_left_out_and_said_so(cn: ChainNetwork) -> None:
+    # intensities.csv: defence needs 50 t/yr, 40% of it SmCo, which this network does not carry.
+    note = cn.nodes["defence_IND"].figures["demand"].note
+    assert "leaves out 20.0 t/yr of magnet_smco" in note

@@ -75,7 +75,7 @@ def test_net_import_reliance_only_on_one_basis(dataset: Dataset) -> None:
     assert "usd_million" in table["separation"]["note"]
     magnet = table["magnet"]
     assert magnet["status"] == "computed"
-    # 700 t imported (Moneycontrol 2025); only IREL's 3 t/yr SmCo plant operates.
+    # 870 t imported (commerce data, FY2024-25); only IREL's 3 t/yr SmCo plant operates.
     assert magnet["net_import_reliance"] == pytest.approx(1.0)
-    assert magnet["net_import_reliance_low"] == pytest.approx(700 / 703)
+    assert magnet["net_import_reliance_low"] == pytest.approx(870 / 873)
     assert "ASSUMPTION" in magnet["note"]

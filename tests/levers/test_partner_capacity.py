@@ -27,10 +27,11 @@ def test_offtake_arrives_after_the_build_with_the_partners_reliability() -> None
     net = compile_scenario(_scenario({"ramp_months": 0})).network
     est = net.partners.index("EST")
     monthly = net.contract[0, :, est].sum(axis=1)
-    # Invested 2025-10, two years to build (lead_times.csv): first output 2027-10 (step 33).
-    assert monthly[:33].sum() == 0.0
+    # Invested 2025-10, 2.2 years to build (lead_times.csv: 26.4 months): first output in the
+    # month after step 9 + 26.4 = 35.4, i.e. step 35 once the partial month is counted.
+    assert monthly[:35].sum() == 0.0
     # Half of 3,000 t/yr, at the MSP reliability of 0.95.
-    assert monthly[33] == pytest.approx(3000 * 0.5 * 0.95 / 12)
+    assert monthly[35] == pytest.approx(3000 * 0.5 * 0.95 / 12)
 
 
 @pytest.mark.parametrize(("small", "large"), [(0.2, 0.6), (0.5, 1.0)])
@@ -48,7 +49,7 @@ def test_capex_is_paid_over_the_build_and_adds_up() -> None:
     usd = 300 * 1e7 / res["lever_cost"].attrs["inr_per_usd"]
     np.testing.assert_allclose(cost.sum("time").squeeze(), usd, rtol=1e-12)
     months = (cost.isel(draw=0).squeeze() > 0).sum()
-    assert int(months) == 24
+    assert int(months) == 26  # 2.2 years (lead_times.csv), paid in whole months
 
 
 def test_schema_errors_name_the_field() -> None:

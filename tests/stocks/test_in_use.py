@@ -47,6 +47,8 @@ def test_stocks_cover_sectors_elements_and_draws_with_sources(dataset: Dataset) 
 def test_nd_share_of_magnet_stock_stays_in_the_composition_range(dataset: Dataset) -> None:
     stocks = in_use_stocks(dataset, "IND", 2025, draws(200, 1)).stocks
     nd = stocks["element_stock"].sel({ELEMENT: "Nd"}) / stocks["magnet_stock"]
+    # Defence also holds SmCo (no Nd): the range holds for the sectors using NdFeB alone.
+    nd = nd.drop_sel({SECTOR: "defence"})
     # magnet_composition.csv: Nd low 0.2175, high 0.24375 (Nd+Pr 29-32.5% split 3:1).
     assert float(nd.min()) >= 0.2175 - 1e-12
     assert float(nd.max()) <= 0.24375 + 1e-12
@@ -69,7 +71,7 @@ def test_latest_inflow_equals_the_engine_requirement(dataset: Dataset) -> None:
 
 def test_wind_backcast_reproduces_cumulative_capacity(dataset: Dataset) -> None:
     inflow = magnet_inflows(dataset, "IND", 2025).inflow.sel({SECTOR: "wind"}).sum("material")
-    t_per_mw = 0.7375 * 0.15  # intensities.csv: 0.7375 t/MW on 15% of new MW with PM generators
+    t_per_mw = 0.2 * 0.15  # intensities.csv: 0.2 t/MW (medium speed) on 15% of new MW with PM
     cumulative_mw = float(inflow.sel({YEAR: slice(FIRST_YEAR, 2016)}).sum()) / t_per_mw
     assert cumulative_mw == pytest.approx(26904.16, rel=1e-9)  # IWTMA, end of FY2015-16
     assert float(inflow.sel({YEAR: 2016})) / t_per_mw == pytest.approx(3423.0)
@@ -127,8 +129,8 @@ def test_summary_rows_add_a_total_over_sectors_per_draw(dataset: Dataset) -> Non
 def test_bad_country_year_and_draws_are_input_errors(dataset: Dataset) -> None:
     with pytest.raises(InputError, match="unknown country 'XYZ'"):
         in_use_stocks(dataset, "XYZ", 2025, draws(1, 0))
-    with pytest.raises(InputError, match="no sector activity for JPN"):
-        in_use_stocks(dataset, "JPN", 2025, draws(1, 0))
+    with pytest.raises(InputError, match="no sector activity for BRA"):
+        in_use_stocks(dataset, "BRA", 2025, draws(1, 0))
     with pytest.raises(InputError, match="outside 1983"):
         in_use_stocks(dataset, "IND", 1970, draws(1, 0))
     with pytest.raises(InputError, match="draws"):

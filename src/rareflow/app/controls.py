@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticUndefined
 
 from rareflow import display
+from rareflow.data import query
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.scenario.compile import price_parameter
 from rareflow.scenario.distributions import Number, bounds
@@ -25,8 +26,6 @@ from rareflow.scenario.levers import Lever
 from rareflow.scenario.load import parse_scenario, preset_names, preset_text
 from rareflow.scenario.schema import Scenario
 
-DEFAULT_COVER_WEEKS = (2.0, 3.0)
-"""Industry magnet cover when the scenario leaves it to the dataset (inventories.csv)."""
 Range = tuple[float, float]
 
 
@@ -76,15 +75,23 @@ def _mid(value: Any) -> float:
     return round((low + high) / 2, 4)
 
 
+def _dataset_cover(dataset: Dataset, country: str) -> Range:
+    """Return the dataset's industry cover range in weeks (inventories.csv)."""
+    cover = query.industry_cover(dataset, country)
+    low = cover.low if cover.low is not None else cover.value
+    high = cover.high if cover.high is not None else cover.value
+    return (low, high)
+
+
 def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None = None) -> Controls:
     """Return the controls as the scenario sets them (draws capped for an interactive run).
 
-    A price elasticity the scenario leaves empty is the dataset's (embedded unless given).
+    A price elasticity or industry cover the scenario leaves empty is the dataset's (embedded
+    unless given).
     """
     cover = scenario.parameters.industry_cover_weeks
-    elasticity = price_parameter(
-        dataset or load_dataset(), "elasticity", scenario.prices.elasticity
-    )
+    data = dataset or load_dataset()
+    elasticity = price_parameter(data, "elasticity", scenario.prices.elasticity)
     approval, delay = {}, {}
     for i, shock in enumerate(scenario.shocks):
         for j, phase in enumerate(getattr(shock, "licence", [])):
@@ -96,7 +103,7 @@ def defaults(scenario: Scenario, max_draws: int = 500, dataset: Dataset | None =
     return Controls(
         draws=min(scenario.draws, max_draws),
         seed=scenario.seed,
-        cover_weeks=DEFAULT_COVER_WEEKS if cover is None else _range(cover),
+        cover_weeks=_dataset_cover(data, scenario.country) if cover is None else _range(cover),
         approval=approval,
         delay_days=delay,
         elasticity=_mid(elasticity),

@@ -44,7 +44,7 @@ def _table_row(row: dict[str, Any]) -> dict[str, Any]:
         else "-",
         "cost (Rs crore)": cell("lever_cost_inr_crore", digits=1),
         "Rs crore per t avoided": cell("cost_per_t_avoided_inr_crore", digits=2),
-        "Rs per Rs of output saved": cell("cost_per_inr_saved", digits=4)
+        "₹ per ₹ of output saved": cell("cost_per_inr_saved", digits=4)
         if "cost_per_inr_saved" in row
         else "-",
         "benefit/cost": cell("benefit_cost_ratio", digits=1)

@@ -40,7 +40,7 @@ The rules, and why (where the old readers differed, the rule kept is named):
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -55,8 +55,14 @@ ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed
 INTENSITY_UNIT_FOR_ACTIVITY: Mapping[str, tuple[str, float]] = {
     "units_per_year": ("kg_magnet_per_unit", 1e-3),
     "mw_per_year": ("t_magnet_per_mw", 1.0),
+    "t_magnet_per_year": ("fraction", 1.0),
 }
-"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet."""
+"""Which intensity unit matches an activity unit, and the factor to tonnes of magnet.
+
+A sector counted directly in t of magnet a year (no unit count published, e.g. defence) splits
+that need by magnet type with fractions."""
+ALL_SECTORS = "all"
+"""``demand_growth.csv`` sector of a country's economy-wide rate, the fallback of every sector."""
 OPERATING: tuple[str, ...] = ("operating",)
 """Facility statuses whose capacity counts by default: plants that produce today."""
 SHARE_METRICS: tuple[str, ...] = ("share_of_quantity", "share_of_value")
@@ -297,6 +303,29 @@ def activity_rows(dataset: Dataset, country: str, sector: str | None = None) -> 
     return ranked.groupby(["sector", "year"], sort=False).head(1).drop(columns="_rank")
 
 
+def growth_rows(
+    dataset: Dataset, country: str, sectors: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Return the growth row each sector uses: its own latest chosen row, else the country's 'all'.
+
+    ``demand_growth.csv`` holds each sector's rate (observed years, and a forward rate in the
+    latest year); a sector without a row of its own grows at the country's economy-wide rate, the
+    row with sector ``all`` (for India, magnet consumption doubling 2025-2030, PIB 2025: 14.87% a
+    year). A sector with neither is left out (the caller holds it constant and says so). The
+    engine's demand and the in-use stock model both read this.
+    """
+    table = dataset.chosen("demand_growth")
+    table = latest_rows(table[table["country"] == country], ["sector"])
+    by_sector = {str(r["sector"]): r for r in records(table)}
+    fallback = by_sector.get(ALL_SECTORS)
+    out: dict[str, dict[str, Any]] = {}
+    for sector in sectors:
+        row = by_sector.get(sector, fallback)
+        if row is not None:
+            out[sector] = row
+    return out
+
+
 @dataclass(frozen=True)
 class Intensity:
     """A sector's magnet intensity, its share of units, and the factor to t magnet per unit.
@@ -381,7 +410,8 @@ def industry_cover(dataset: Dataset, country: str) -> Fact:
     """Return the weeks of magnet demand a country's industry holds in stock (inventories.csv).
 
     The latest year's chosen ``cover`` row of holder ``industry``, converted to weeks, with its
-    range. For India: 2.5 weeks, 2-3 (Indian Express 2025).
+    range. For India: 13.5 weeks, 11-16, on 4 April 2025 (an assumption read from June 2025
+    reports; the reported 'weeks left' are alternatives).
 
     Raises
     ------

@@ -204,6 +204,42 @@ RECYCLING_PARAMETERS = (
 )
 """Parameters of ``recycling``, read by :mod:`rareflow.scenario.levers.recycling`."""
 
+LEVERS = (
+    "bioleaching",
+    "capacity",
+    "consortium",
+    "exploration_pipeline",
+    "finance",
+    "magnet_cluster",
+    "magnet_scheme",
+    "partner_capacity",
+    "private_blocks",
+    "private_buffer",
+    "recycling",
+    "regulatory_reform",
+    "south_south_corridor",
+    "stockpile",
+    "substitution",
+    "supply_contract",
+    "technology_tie",
+)
+"""Lever types of ``lever_costs``: the ``type`` of each lever of :mod:`rareflow.scenario.levers`."""
+LEVER_COST_PARAMETERS = (
+    "capex",
+    "reference_capacity",
+    "opex",
+    "unit_cost",
+    "programme_cost",
+    "premium",
+    "holding_cost",
+    "lead_time",
+    "life",
+)
+"""Parameters of ``lever_costs``: capital cost of a reference project and the capacity it buys;
+operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
+a premium over the market price; a yearly holding cost (share of the value held); years from
+decision to output; years of operation."""
+
 TABLES: tuple[Table, ...] = (
     Table(
         "sources",
@@ -310,7 +346,13 @@ TABLES: tuple[Table, ...] = (
         columns=(
             SECTOR,
             Column("name"),
-            Column("activity_unit", allowed=("units_per_year", "mw_per_year")),
+            Column(
+                "activity_unit",
+                allowed=("units_per_year", "mw_per_year", "t_magnet_per_year"),
+                description="units or MW a year; t_magnet_per_year where no unit count exists "
+                "and the sector's magnet need is given directly (its intensities are then the "
+                "split by magnet type, as fractions)",
+            ),
             Column("description"),
             SOURCE,
             NOTE,
@@ -498,7 +540,7 @@ TABLES: tuple[Table, ...] = (
             SECTOR,
             Column("metric", allowed=("production", "sales", "installed")),
         ),
-        unit_kinds=(Kind.COUNT_RATE,),
+        unit_kinds=(Kind.COUNT_RATE, Kind.MASS_RATE),
     ),
     Table(
         "unit_values",
@@ -521,9 +563,18 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "demand_growth",
-        "Growth of each sector's activity per year.",
+        "Growth of each sector's activity per year; a country's 'all' row is the fallback for a "
+        "sector without its own.",
         key=("country", "sector", "year"),
-        columns=(COUNTRY, SECTOR),
+        columns=(
+            COUNTRY,
+            Column(
+                "sector",
+                allowed=(*_enum(Sector), "all"),
+                description="end-use sector, or 'all': the economy-wide rate used for a sector "
+                "without its own row",
+            ),
+        ),
         units=("fraction_per_year",),
         allow_negative=True,
     ),
@@ -729,6 +780,31 @@ TABLES: tuple[Table, ...] = (
             ),
         ),
         unit_kinds=(Kind.MASS_RATE, Kind.MASS, Kind.FRACTION),
+    ),
+    Table(
+        "lever_costs",
+        "Costs and timing of each policy lever: capital cost of a reference project and what it "
+        "buys, operating and unit costs, programme outlays, premiums, holding costs, lead time "
+        "and life. Each row is cited or a labelled assumption with a range, so no lever is free "
+        "by default.",
+        key=("lever", "parameter"),
+        columns=(
+            Column("lever", allowed=LEVERS, description="lever type"),
+            Column(
+                "parameter",
+                allowed=LEVER_COST_PARAMETERS,
+                description="capex, reference_capacity, opex, unit_cost, programme_cost, "
+                "premium, holding_cost, lead_time or life",
+            ),
+        ),
+        unit_kinds=(
+            Kind.MONEY,
+            Kind.PRICE,
+            Kind.MASS_RATE,
+            Kind.FRACTION,
+            Kind.RATE,
+            Kind.DURATION,
+        ),
     ),
     Table(
         "magnet_routes",

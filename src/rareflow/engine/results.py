@@ -82,4 +82,12 @@ def to_dataset(traj: Trajectory, net: Network) -> xr.Dataset:
         name: xr.Variable(d, values, attrs={"unit": unit, "description": text})
         for name, (d, values, unit, text) in data.items()
     }
+    # The bill never silently drops a material: arrivals without a price are named.
+    arrived = np.asarray(traj.imports).sum(axis=(0, 1))
+    unpriced = [
+        COMMODITY_IDS[k]
+        for k in range(len(COMMODITY_IDS))
+        if np.isnan(net.base_price[k]) and arrived[k] > 0
+    ]
+    variables["import_cost"].attrs["unpriced"] = ", ".join(unpriced)
     return xr.Dataset(variables, coords=coords)

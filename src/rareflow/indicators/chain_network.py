@@ -23,11 +23,11 @@ The network (period = one week; quantities in tonnes per week):
   stage (India's import shares at magnet, world shares upstream) times what the focal country
   needs from abroad at that stage. No spare capacity is assumed: the dataset has none by country,
   and a shortfall abroad would be shared with every other importer;
-- **inventories**: industry's magnet cover (inventories.csv, 2-3 weeks) at the end products;
-  none elsewhere (no data);
+- **inventories**: industry's magnet cover (inventories.csv, 11-16 weeks on 4 April 2025) at the
+  end products; none elsewhere (no data);
 - **time-to-recover** of a node = the time to build a substitute plant of its stage
-  (lead_times.csv): magnet plant 2 years, processing plant 8 years (used for separation and metal),
-  mine 15.7 years.
+  (lead_times.csv): magnet plant 2.2 years (one observed plant), processing plant 8 years (used
+  for separation and metal), mine 15.7 years.
 """
 
 from __future__ import annotations
@@ -211,10 +211,10 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
     """Return the time-to-recover of each supplier stage, in weeks, from lead_times.csv.
 
     A node's TTR is the time until it or a substitute is back; rareflow takes the time to build a
-    substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2 years,
-    PIB 2025; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production`` 15.7 years,
-    S&P Global 2023). Metal making has no lead time of its own: the processing-plant figure is used
-    (an assumption).
+    substitute plant of the same stage (chosen rows of lead_times.csv: ``magnet_plant`` 2.2 years,
+    Neo's Narva plant; ``processing_plant`` 8 years, IEA 2025; ``mine_discovery_to_production``
+    15.7 years, S&P Global 2023). Metal making has no lead time of its own: the processing-plant
+    figure is used (an assumption).
 
     Raises
     ------
@@ -269,8 +269,9 @@ def recovery_weeks(dataset: Dataset) -> dict[Stage, Figure]:
 def magnet_cover_weeks(chain: Chain, dataset: Dataset) -> Figure:
     """Return the focal country's industry stock of magnets, in weeks of demand.
 
-    :func:`rareflow.data.query.industry_cover` (inventories.csv; for India 2-3 weeks, Indian
-    Express 2025, chosen value 2.5).
+    :func:`rareflow.data.query.industry_cover` (inventories.csv; for India 11-16 weeks on 4 April
+    2025, chosen value 13.5, an assumption read from the run-out dates that 2025 reports imply;
+    the reported 'weeks left' in June-July are alternatives).
 
     Raises
     ------
@@ -540,31 +541,39 @@ def domestic_capacities(
 
 
 def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
-    """Return each sector's magnet demand in t per week (``chain.demand``, t per year / weeks).
+    """Return each sector's sintered-NdFeB demand in t per week (``chain.demand`` / weeks).
+
+    The stress-test network carries sintered NdFeB only: a sector's demand for other magnets
+    (defence's SmCo) is left out and the sector's figure says how much.
 
     Raises
     ------
     DataError
-        If a sector demands a magnet other than sintered NdFeB (the network carries that one).
+        If a sector demands magnets but no sintered NdFeB at all.
     """
     detail = chain.demand.detail
     if detail.empty:
         raise DataError([Problem(f"no sector demand for {chain.country}", "sector_activity.csv")])
-    other = detail[(detail[dims.MATERIAL] != SINTERED_NDFEB) & (detail["t_magnet_per_year"] > 0)]
-    if not other.empty:
+    demanded = detail[detail["t_magnet_per_year"] > 0]
+    other = demanded[demanded[dims.MATERIAL] != SINTERED_NDFEB]
+    only_other = sorted(
+        set(other[dims.SECTOR])
+        - set(demanded.loc[demanded[dims.MATERIAL] == SINTERED_NDFEB, dims.SECTOR])
+    )
+    if only_other:
         raise DataError(
             [
                 Problem(
-                    f"sector '{r[dims.SECTOR]}' demands {r[dims.MATERIAL]}; the stress-test "
-                    f"network carries {SINTERED_NDFEB} only",
+                    f"sector '{s}' demands no {SINTERED_NDFEB}; the stress-test network carries "
+                    f"{SINTERED_NDFEB} only",
                     "intensities.csv",
                     column="material",
                 )
-                for _, r in other.iterrows()
+                for s in only_other
             ]
         )
     out = {}
-    for sector, rows in detail.groupby(dims.SECTOR):
+    for sector, rows in detail[detail[dims.MATERIAL] == SINTERED_NDFEB].groupby(dims.SECTOR):
         per_year = float(rows["t_magnet_per_year"].sum())
         srcs = _sources(
             rows["activity_source"].astype(str).tolist(),
@@ -572,13 +581,19 @@ def sector_demand_weekly(chain: Chain) -> dict[str, Figure]:
             rows["share_source"].dropna().astype(str).tolist(),
         )
         r = rows.iloc[0]
+        left_out = other[other[dims.SECTOR] == sector]
+        excluded = "".join(
+            f"; leaves out {float(x['t_magnet_per_year']):,.1f} t/yr of {x[dims.MATERIAL]} "
+            f"(the network carries {SINTERED_NDFEB} only)"
+            for _, x in left_out.iterrows()
+        )
         out[str(sector)] = Figure(
             per_year / WEEKS_PER_YEAR,
             "t_magnet_per_week",
             srcs,
             f"chain.demand: {r['activity_metric']} {r['activity']:,.0f} {r['activity_unit']} "
             f"({int(r['activity_year'])}) x {r['intensity']:g} {r['intensity_unit']} x share "
-            f"{r['share_of_units']:g} = {per_year:,.1f} t/yr / weeks per year",
+            f"{r['share_of_units']:g} = {per_year:,.1f} t/yr / weeks per year{excluded}",
         )
     return out
 

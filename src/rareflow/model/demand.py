@@ -16,7 +16,7 @@ import xarray as xr
 
 from rareflow import dims
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import activity_rows, latest_rows, magnet_intensities
+from rareflow.data.query import activity_rows, growth_rows, latest_rows, magnet_intensities
 from rareflow.errors import DataError, Problem
 
 
@@ -119,12 +119,10 @@ def sector_demand(dataset: Dataset, country: str) -> SectorDemand:
         )
     demand.attrs["unit"] = "t_magnet_per_year"
 
-    growth_rows = dataset.chosen("demand_growth")
-    growth_rows = latest_rows(growth_rows[growth_rows["country"] == country], ["sector"])
-    g = growth_rows.set_index("sector")["value"].astype(float)
     sector_ids = demand.coords[dims.SECTOR].to_numpy()
+    by_sector = growth_rows(dataset, country, map(str, sector_ids))
     growth = xr.DataArray(
-        [float(g.get(s, 0.0)) for s in sector_ids],
+        [float(by_sector[s]["value"]) if s in by_sector else 0.0 for s in map(str, sector_ids)],
         coords={dims.SECTOR: sector_ids},
         dims=[dims.SECTOR],
     )

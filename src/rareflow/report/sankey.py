@@ -198,9 +198,18 @@ def sankey_trace(flows: Flows, domain_x: tuple[float, float]) -> go.Sankey:
 
 
 def _panels(panels: list[tuple[str, Flows]], title: str, height: int = 520) -> go.Figure:
-    """Put Sankey traces side by side, each with a heading."""
+    """Put Sankey traces side by side, each with a heading.
+
+    A panel without any flow (e.g. NdPr metal in a country with no metal plant and no metal
+    imports) is not drawn: an empty Sankey breaks plotly.js ("Invalid array length"). The title
+    names what was left out.
+    """
     fig = go.Figure()
-    width = 1.0 / len(panels)
+    empty = [heading for heading, flows in panels if not (flows.sources or flows.sinks)]
+    panels = [(heading, flows) for heading, flows in panels if flows.sources or flows.sinks]
+    if empty:
+        title += f"; no flows of {', '.join(empty)}"
+    width = 1.0 / max(len(panels), 1)
     for n, (heading, flows) in enumerate(panels):
         x0, x1 = n * width + (0.02 if n else 0.0), (n + 1) * width - 0.02
         fig.add_trace(sankey_trace(flows, (x0, x1)))

@@ -46,6 +46,7 @@ def _headline_column(results: xr.Dataset, inr_per_usd: float | None) -> dict[str
     ratio = (short / req.where(req > 0)).fillna(0.0)
     months_short = (ratio > 1e-3).sum(dims.TIME).to_numpy()
     cost = results["import_cost"].sum(dims.TIME).to_numpy()
+    unpriced = str(results["import_cost"].attrs.get("unpriced", ""))
     out = {
         "magnet requirement over the horizon (t magnet)": spread(cum_req),
         "shortfall over the horizon (t magnet)": spread(cum_short),
@@ -61,6 +62,7 @@ def _headline_column(results: xr.Dataset, inr_per_usd: float | None) -> dict[str
             )
     else:
         out["import bill at scarcity prices"] = "not priced: the dataset has no price for these"
+    out["imports the bill leaves out (no price in prices.csv)"] = unpriced or "none"
     return out
 
 

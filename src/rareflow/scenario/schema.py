@@ -89,7 +89,8 @@ class Parameters(StrictModel):
     ----------
     industry_cover_weeks
         Magnet stocks held by the focal country's industry, in weeks of requirement. Empty: from
-        the dataset (inventories.csv: 2-3 weeks, May-June 2025), drawn uniformly in its range.
+        the dataset (inventories.csv: 11-16 weeks on 4 April 2025, an assumption read from reports
+        of June 2025), drawn uniformly in its range.
     upstream_cover_weeks
         Stocks of oxides and metals at domestic processors, in weeks of use (assumption).
     shipping_months

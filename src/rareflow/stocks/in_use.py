@@ -59,7 +59,13 @@ import xarray as xr
 from rareflow import dims
 from rareflow.cache import BoundedCache
 from rareflow.data.load import LINE, ORIGIN, Dataset, records
-from rareflow.data.query import activity_rows, latest_row, magnet_intensities, matching
+from rareflow.data.query import (
+    activity_rows,
+    growth_rows,
+    latest_row,
+    magnet_intensities,
+    matching,
+)
 from rareflow.errors import DataError, InputError, Problem
 from rareflow.ids import MAGNET_ELEMENTS
 from rareflow.stocks.dynamic import inflow_driven
@@ -352,10 +358,10 @@ def _backcast_growth(
     """(n,) growth before the earliest cited year: assumed, or calibrated to a cumulative figure."""
     table = dataset.chosen("in_use_history")
     mine = table[(table["country"] == country) & (table["sector"] == sector)].sort_values("year")
-    growth_rows = records(mine[mine["parameter"] == "backcast_growth"])
+    backcast_rows = records(mine[mine["parameter"] == "backcast_growth"])
     anchor_rows = records(mine[mine["parameter"] == "cumulative_activity"])
     what = "activity before the earliest cited year"
-    if growth_rows and anchor_rows:
+    if backcast_rows and anchor_rows:
         raise _problem(
             anchor_rows[-1],
             "parameter",
@@ -391,7 +397,7 @@ def _backcast_growth(
         return growth, InputUse(
             what, sector, "in_use_history", source, _basis(dataset, source), detail
         )
-    if not growth_rows:
+    if not backcast_rows:
         raise DataError(
             [
                 Problem(
@@ -401,7 +407,7 @@ def _backcast_growth(
                 )
             ]
         )
-    row = growth_rows[-1]
+    row = backcast_rows[-1]
     growth = draw.row(f"in_use_history:{country}:{sector}:backcast_growth", row)
     source = str(row["source_id"])
     detail = f"{int(years[0])}-{first - 1} back-cast at {_number(row['value']):.3g} a year"
@@ -442,7 +448,7 @@ def _activity(
         )
     after = years > last
     if after.any():
-        growth = latest_row(dataset, "demand_growth", country=country, sector=sector)
+        growth = growth_rows(dataset, country, [sector]).get(sector)
         g = 0.0 if growth is None else _number(growth["value"])
         out[after] = cited[last][None, :] * (1.0 + g) ** (years[after] - last)[:, None]
         source = "rareflow-assumption" if growth is None else str(growth["source_id"])

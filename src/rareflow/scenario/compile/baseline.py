@@ -213,15 +213,56 @@ def _max_multiple(ds: Dataset, scenario: Scenario) -> float:
     return float(cap)
 
 
-def _base_prices(ds: Dataset) -> FloatArray:
+PRICE_MARKETS: tuple[str, ...] = (
+    "usgs_fob",
+    "china_export_unit_value",
+    "fob_china",
+    "india_import_unit_value",
+    "assumed",
+)
+"""Markets whose prices value the import bill, most preferred first (prices.csv ``market``).
+
+USGS's annual FOB averages for oxides; China's export unit value for magnets (what importers
+paid on average); weekly FOB China quotes (metals); India's import unit value; labelled
+assumptions (bonded NdFeB, SmCo) last. Grade prices (``grade_*``) are not used: the engine has no
+grade dimension yet."""
+
+
+def base_prices(ds: Dataset) -> tuple[FloatArray, tuple[str, ...]]:
+    """Return each commodity's price in USD per kg, and notes on where each came from.
+
+    For each commodity the first market of :data:`PRICE_MARKETS` with a chosen row gives its
+    latest year's price; a price in rupees is converted at that year's rate (exchange_rates.csv,
+    else the latest). A commodity without any price is NaN and named in the notes: the import
+    bill leaves it out, and says so.
+    """
     prices = ds.chosen("prices")
-    prices = prices[prices["unit"] == "usd_per_kg"]
+    rates = ds.chosen("exchange_rates").sort_values("year")
     out = np.full(len(COMMODITIES), np.nan)
+    used: list[str] = []
     for k, c in enumerate(COMMODITIES):
-        rows = prices[(prices["material"] == c.id) & (prices["market"] == "usgs_fob")]
-        if not rows.empty:
-            out[k] = float(query.latest_rows(rows)["value"].iloc[0])
-    return out
+        for market in PRICE_MARKETS:
+            rows = prices[(prices["material"] == c.id) & (prices["market"] == market)]
+            rows = rows[rows["unit"].isin(["usd_per_kg", "inr_per_kg"])]
+            if rows.empty:
+                continue
+            row = rows.sort_values("year").iloc[-1]
+            value = float(row["value"])
+            if row["unit"] == "inr_per_kg":
+                same_year = rates[rates["year"] == row["year"]]
+                rate = (same_year if not same_year.empty else rates.tail(1))["value"].iloc[0]
+                value /= float(rate)
+            out[k] = value
+            used.append(f"{c.id} {value:,.1f} ({market} {int(row['year'])})")
+            break
+    notes = [f"prices (USD/kg, prices.csv): {'; '.join(used)}"]
+    unpriced = [c.id for k, c in enumerate(COMMODITIES) if np.isnan(out[k])]
+    if unpriced:
+        notes.append(
+            f"no price for {', '.join(unpriced)}: the import bill leaves them out "
+            "(add rows to your own prices.csv to value them)"
+        )
+    return out, tuple(notes)
 
 
 def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
@@ -254,6 +295,8 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
     processes, proc_in, proc_out, proc_loss = _processes(content, ds)
 
     shares, notes = _import_shares(chain, ds)
+    base_price, price_notes = base_prices(ds)
+    notes.extend(price_notes)
     named = {p for shock in scenario.shocks for p in shock.partners()}
     named.update(p for lever in scenario.levers for p in lever.partners())
     shares, small = _pooled(shares, named, scenario.parameters.partner_min_share)
@@ -354,7 +397,7 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
             "prices.adjustment",
         ),
         max_multiple=_max_multiple(ds, scenario),
-        base_price=_base_prices(ds),
+        base_price=base_price,
         local_supply=np.zeros((1, t_n, len(COMMODITIES))),
         contract=np.zeros((1, t_n, len(partners), len(COMMODITIES))),
         stockpile0=np.zeros((1, len(COMMODITIES))),
