@@ -575,7 +575,7 @@ class _Block:
             flat[at] += both * (1.0 - w)
             at = self.queue_base + (((t + lo + 1) % q_n) * (2 * n_q))[:, None]
             flat[at] += both * w
-            self.pending_ok += ok @ self.to_k
+            self.pending_ok += np.einsum("dn,nk->dk", ok, self.to_k)
             applied += part
         self.applied = applied
         if self.left is not None:
@@ -600,8 +600,8 @@ class _Block:
         head = t % self.q_n
         decided = self.queue[:, head].copy()  # (D, 2, n_q): approved, refused
         self.queue[:, head] = 0.0
-        self.refused_k = decided[:, 1] @ self.to_k
-        self.pending_ok -= decided[:, 0] @ self.to_k
+        self.refused_k = np.einsum("dn,nk->dk", decided[:, 1], self.to_k)
+        self.pending_ok -= np.einsum("dn,nk->dk", decided[:, 0], self.to_k)
         self.decided = decided
 
     def check_queue(self, t: int) -> None:
