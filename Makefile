@@ -59,7 +59,7 @@ bench-quick: $(STAMP)
 	cd bench && ../$(BIN)/python startup.py --draws 100 --repeats 1
 	cd bench && ../$(BIN)/python stocks.py --quick --repeats 1
 	cd bench && ../$(BIN)/python optimize.py --quick
-	cd bench && ../$(BIN)/python scaling.py --draws 200 --months 12 --chunk 100
+	cd bench && ../$(BIN)/python scaling.py --draws 200 --months 12 --chunk 100 --repeats 1
 	cd bench && ../$(BIN)/python million.py --draws 2000 --workers 1 --chunk 1000
 	cd bench && ../$(BIN)/python dashboard.py --draws 100 --repeats 1
 

@@ -4,21 +4,21 @@ Series are regions × sectors (10 × 6 = 60 and 100 × 6 = 600), normal lifetime
 T = 100 and 300 years, in the inflow-driven and stock-driven modes, with rareflow's
 ``convention="flodym"`` so that the results must agree.
 
-Time: wall clock of the compute only. For flodym, ``dsm.compute()`` (which builds the survival
-and leaving-probability tables and the cohort arrays) on a model whose dimensions and input
-arrays are already built; for rareflow, the whole ``inflow_driven``/``stock_driven`` call
-(input checks, computation, xarray results, mass-balance check) on a ready DataArray. Best of
-``--repeats`` runs (default 7, to filter out load from other jobs; fewer once the runs of one
-case have taken 30 s). The runs (each on a freshly built flodym model) follow each other with
-the garbage collector off while timed, as ``timeit`` does: the steady state of a loop over
-scenarios or draws. ``--cold`` instead times each run right after a full ``gc.collect()``
-(the earlier protocol): that walk over the ~140 000 live objects of the process evicts the
-CPU caches, which costs rareflow's sub-millisecond calls about 0.5 ms of cache refills and
-flodym's 20 ms-1 s computations nothing measurable.
+Time: wall clock of the compute only, the two sides alternating in this process. For flodym,
+``dsm.compute()`` (which builds the survival and leaving-probability tables and the cohort
+arrays) on a model whose dimensions and input arrays are already built; for rareflow, the whole
+``inflow_driven``/``stock_driven`` call (input checks, computation, xarray results, mass-balance
+check) on a ready DataArray. Each side runs once cold (its first run in the case), then
+``--repeats`` warm rounds (default 3), the order swapped every round, each run timed with the
+garbage collector off (as ``timeit``); ``--cold`` instead times each run right after a full
+``gc.collect()``, whose walk over the process's objects evicts the CPU caches. Printed: the cold
+run, min, median and max of the warm runs, and the speed-up of the medians with the range of
+the per-round ratios.
 
-Memory: peak of traced allocations during that compute, by :mod:`tracemalloc`, which NumPy
-reports its array buffers to; so it counts every array either side allocates, inputs excluded.
-BLAS work buffers are not traced (small next to flodym's ``T × T × series`` arrays).
+Memory: the whole process's peak resident memory (``ru_maxrss``), interpreter and imports
+included, of each side alone in a fresh process (``stocks_child.py``, which imports only that
+side's library) computing the case once on the same inputs; the two sides' processes alternate,
+``--repeats`` rounds, and the medians are printed. ``--no-memory`` leaves this out.
 
 ``--per-series-lifetimes`` gives every series its own lifetime (rareflow's worst case: one
 Toeplitz matrix pair per series instead of one per sector). ``--draws N`` adds an ensemble of
@@ -26,7 +26,8 @@ N lifetimes per sector (a ``DRAW`` dim on the lifetime only; rareflow broadcasts
 flodym gets it broadcast), for the 60-series cases only (flodym would need ~35 GiB at
 T = 300 × 600 × 20); the series column then counts region × sector × draw.
 
-BLAS runs on one thread (the script re-executes itself with ``OPENBLAS_NUM_THREADS=1``).
+BLAS runs on one thread (the script re-executes itself with ``OPENBLAS_NUM_THREADS=1``). The
+load average (the machine is shared) is printed at the start and the end.
 
 Run: ``.venv/bin/python bench/stocks.py`` (add ``--per-series-lifetimes`` for the worst case,
 ``--cold`` for cold caches).
@@ -37,20 +38,23 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 
 import flodym as fd
 import numpy as np
 import xarray as xr
 
+from paired import Timing
 from rareflow.dims import COUNTRY, DRAW, SECTOR, YEAR
 from rareflow.stocks import NormalLifetime, inflow_driven, stock_driven
 
 N_SECTORS = 6
-MIB = 2**20
 
 
 def _inputs(
@@ -88,21 +92,21 @@ def _flodym_dims(template: xr.DataArray) -> fd.DimensionSet:
     )
 
 
-def _measure(
-    build: Callable[[], object], compute: Callable[[object], object], repeats: int, cold: bool
-) -> tuple[float, float, object]:
-    """Best time of ``compute(build())`` over the compute alone, and its traced peak memory.
+def _paired(
+    sides: dict[str, tuple[Callable[[], object], Callable[[object], object]]],
+    repeats: int,
+    cold: bool,
+) -> dict[str, Timing]:
+    """Time ``compute(build())`` of each side, the compute alone: cold once, then alternating.
 
-    The runs follow each other, each timed with the garbage collector off (as ``timeit``);
-    with ``cold``, each is timed right after a full collection instead. Neither library leaves
-    reference cycles, so memory is freed between runs either way. Stops repeating once the
-    runs have taken 30 s. The peak is of one more run, traced from just before ``compute``
-    (what ``build`` allocated is not counted).
+    Each side's first run is its cold one; then ``repeats`` rounds, the order swapped every
+    round. Each run is timed with the garbage collector off (or, with ``cold``, right after a
+    full collection). Neither library leaves reference cycles, so memory is freed between runs.
     """
-    best = float("inf")
-    spent = 0.0
-    gc.collect()
-    for _ in range(repeats):
+    out = {label: Timing() for label in sides}
+
+    def once(label: str) -> float:
+        build, compute = sides[label]
         model = build()
         if cold:
             gc.collect()
@@ -112,22 +116,48 @@ def _measure(
         compute(model)
         elapsed = time.perf_counter() - start
         gc.enable()
-        best = min(best, elapsed)
-        spent += elapsed
         del model
-        if spent > 30.0:
-            break
-    model = build()
+        return elapsed
+
     gc.collect()
-    tracemalloc.start()
-    result = compute(model)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return best, peak / MIB, result
+    for label in sides:
+        out[label].cold = once(label)
+    order = list(sides)
+    for round_ in range(repeats):
+        for label in order if round_ % 2 == 0 else order[::-1]:
+            out[label].warm.append(once(label))
+    return out
+
+
+def _process_peaks(saved: dict[str, np.ndarray], mode: str, repeats: int) -> dict[str, float]:
+    """Median whole-process peak (MiB) of each side alone in a fresh process, alternating."""
+    peaks: dict[str, list[float]] = {"rareflow": [], "flodym": []}
+    child = Path(__file__).with_name("stocks_child.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "inputs.npz"
+        np.savez(path, **saved)
+        order = list(peaks)
+        for round_ in range(max(repeats, 1)):
+            for side in order if round_ % 2 == 0 else order[::-1]:
+                out = subprocess.run(
+                    [sys.executable, str(child), side, str(path), mode],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                peaks[side].append(int(out.stdout.split()[-1]) / 1024)
+    return {side: statistics.median(values) for side, values in peaks.items()}
 
 
 def _case(
-    n_years: int, n_series: int, mode: str, per_series: bool, draws: int, repeats: int, cold: bool
+    n_years: int,
+    n_series: int,
+    mode: str,
+    per_series: bool,
+    draws: int,
+    repeats: int,
+    cold: bool,
+    memory: bool,
 ) -> str:
     inflow, mean, std = _inputs(n_years, n_series, per_series, draws)
     lifetime = NormalLifetime(mean=mean, std=std)
@@ -158,8 +188,12 @@ def _case(
             return inflow_driven(inflow, lifetime, convention="flodym")
         return stock_driven(stock, lifetime, convention="flodym")
 
-    r_s, r_mib, ours = _measure(lambda: None, rareflow_compute, repeats, cold)
-    f_s, f_mib, theirs = _measure(flodym_build, flodym_compute, repeats, cold)
+    times = _paired(
+        {"rareflow": (lambda: None, rareflow_compute), "flodym": (flodym_build, flodym_compute)},
+        repeats,
+        cold,
+    )
+    ours, theirs = rareflow_compute(None), flodym_compute(flodym_build())
     assert isinstance(ours, xr.Dataset)
     assert isinstance(theirs, fd.DynamicStockModel)
     diff = 0.0
@@ -167,11 +201,31 @@ def _case(
         a = ours[variable].transpose(*order).values
         b = getattr(theirs, variable).values
         diff = max(diff, float(np.abs(a - b).max() / np.abs(b).max()))
+    r, f = times["rareflow"], times["flodym"]
+    rounds = [b / a for a, b in zip(r.warm, f.warm, strict=True)]
+    mem = "| - | - | - |"
+    if memory:
+        saved = {
+            "years": inflow[YEAR].values,
+            "inflow": inflow.values,
+            "inflow_dims": np.array([str(d) for d in inflow.dims]),
+            "stock": stock.values,
+            "stock_dims": np.array([str(d) for d in stock.dims]),
+            "mean": mean.values,
+            "mean_dims": np.array([str(d) for d in mean.dims]),
+            "given": given_values,
+            "flodym_mean": np.array(mean_values),
+            "flodym_dims": np.array([str(d) for d in order]),
+        }
+        peaks = _process_peaks(saved, mode, repeats)
+        ratio = peaks["flodym"] / peaks["rareflow"]
+        mem = f"| {peaks['rareflow']:>8,.0f} | {peaks['flodym']:>8,.0f} | {ratio:>6.1f}x |"
     series = n_series * max(draws, 1)
     return (
-        f"| {n_years:>4} | {series:>6} | {mode:<6} | {r_s:>10.5f} | {f_s:>8.4f} | "
-        f"{f_s / r_s:>7.0f}x | {r_mib:>12.2f} | {f_mib:>10.1f} | {f_mib / r_mib:>8.0f}x | "
-        f"{diff:>12.1e} |"
+        f"| {n_years:>4} | {series:>6} | {mode:<6} | {r.cold:.4f} | {min(r.warm):.4f} | "
+        f"{r.median:.4f} | {max(r.warm):.4f} | {f.cold:.3f} | {min(f.warm):.3f} | "
+        f"{f.median:.3f} | {max(f.warm):.3f} | {f.median / r.median:>5.0f}x "
+        f"({min(rounds):.0f}-{max(rounds):.0f}x) {mem} {diff:>8.1e} |"
     )
 
 
@@ -182,7 +236,7 @@ def main() -> None:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-series-lifetimes", action="store_true")
     parser.add_argument(
         "--draws", type=int, default=0, help="an ensemble of lifetimes by draw × sector"
@@ -193,29 +247,51 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="T = 100 and 60 series only (make bench-quick)"
     )
-    args = parser.parse_args()
-    # Warm both libraries (imports, scipy, BLAS threads) before any timing.
-    _case(10, 6, "inflow", args.per_series_lifetimes, args.draws, 1, args.cold)
-    _case(10, 6, "stock", args.per_series_lifetimes, args.draws, 1, args.cold)
-    print(
-        "|    T | series | mode   | rareflow s | flodym s | speed-up | rareflow MiB | "
-        "flodym MiB | mem ratio (flodym/rareflow) | max rel diff |"
+    parser.add_argument("--only", help="one case, T,SERIES (e.g. 300,600)")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="leave out the whole-process memory runs"
     )
-    print("|" + "---|" * 10)
+    args = parser.parse_args()
+    memory = not args.no_memory
+    start_load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    # Warm both libraries (imports, scipy, BLAS threads) before any timing.
+    _case(10, 6, "inflow", args.per_series_lifetimes, args.draws, 1, args.cold, memory=False)
+    _case(10, 6, "stock", args.per_series_lifetimes, args.draws, 1, args.cold, memory=False)
+    print(
+        f"{args.repeats} warm rounds, alternating; lifetimes "
+        f"{'per series' if args.per_series_lifetimes else 'per sector'}"
+        f"{f', {args.draws} draws' if args.draws else ''}; load average {start_load} at start"
+    )
+    print(
+        "|    T | series | mode   | rareflow s cold | min | median | max | flodym s cold | min | "
+        "median | max | speed-up (rounds) | rareflow peak MiB | flodym peak MiB | "
+        "mem ratio (flodym/rareflow) | max rel diff |"
+    )
+    print("|" + "---|" * 16)
     # With draws, flodym's T × T × series arrays outgrow the machine beyond 60 series.
-    for n_years in (100,) if args.quick else (100, 300):
-        for n_series in (60,) if args.draws or args.quick else (60, 600):
-            for mode in ("inflow", "stock"):
-                line = _case(
-                    n_years,
-                    n_series,
-                    mode,
-                    args.per_series_lifetimes,
-                    args.draws,
-                    args.repeats,
-                    args.cold,
-                )
-                print(line, flush=True)
+    cases = [
+        (n_years, n_series)
+        for n_years in ((100,) if args.quick else (100, 300))
+        for n_series in ((60,) if args.draws or args.quick else (60, 600))
+    ]
+    if args.only:
+        n_years, n_series = (int(v) for v in args.only.split(","))
+        cases = [(n_years, n_series)]
+    for n_years, n_series in cases:
+        for mode in ("inflow", "stock"):
+            line = _case(
+                n_years,
+                n_series,
+                mode,
+                args.per_series_lifetimes,
+                args.draws,
+                args.repeats,
+                args.cold,
+                # --quick measures memory once, so that the path runs in make bench-quick.
+                memory and not (args.quick and mode == "stock"),
+            )
+            print(line, flush=True)
+    print("load average {:.2f} {:.2f} {:.2f} at end".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def main() -> None:
         scenarios.append(
             with_overrides(
                 mix,
-                name=f"optimised mix, Rs {budget:,.0f} crore",
+                name=f"optimised mix, ₹{budget:,.0f} crore",
                 horizon_months=shock.horizon_months,
             )
         )
@@ -80,8 +80,8 @@ def main() -> None:
     print(f"Window {doc['window']['label']}, {args.draws} paired draws, seed {args.seed}.")
     print()
     print(
-        "| measure | cost (Rs crore) | shortfall avoided (t) | value of output saved (Rs crore) "
-        "| Rs crore per t avoided |"
+        "| measure | cost (₹ crore) | shortfall avoided (t) | value of output saved (₹ crore) "
+        "| ₹ crore per t avoided |"
     )
     print("|---|---|---|---|---|")
     for row in sorted(rows, key=key):

@@ -110,6 +110,11 @@ def _shock_key(scenario: Scenario) -> str:
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
+def is_shock_alone(alone: Scenario, scenario: Scenario) -> bool:
+    """Whether ``alone`` is ``scenario`` without its levers: the same shock, draws and seed."""
+    return bool(scenario.levers) and _shock_key(alone) == _shock_key(shock_alone(scenario))
+
+
 def _total(results: xr.Dataset, name: str) -> np.ndarray:
     """Return a (draw, time, sector) variable summed over sectors and the window, per draw."""
     return results[name].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
@@ -124,10 +129,16 @@ def _total_cost_usd(results: xr.Dataset) -> tuple[np.ndarray, float]:
     return total, float(cost.attrs["inr_per_usd"])
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> dict[str, Any]:
-    """Spread of a per-draw ratio over the draws where the denominator is positive."""
+RATIO_FLOOR = 1.0
+"""A per-tonne or per-rupee ratio is taken over the draws where the levers avoid at least 1 t
+(or save at least ₹1 crore): a draw that avoids a rounding error would give a meaningless
+ratio."""
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, floor: float) -> dict[str, Any]:
+    """Spread of a per-draw ratio over the draws where the denominator is at least ``floor``."""
     out = np.full(denominator.shape, np.nan)
-    np.divide(numerator, denominator, out=out, where=denominator > 1e-9)
+    np.divide(numerator, denominator, out=out, where=denominator >= floor)
     return spread(out)
 
 
@@ -164,7 +175,8 @@ def paired_effect(
         Each figure as the median and 5th-95th percentiles over the paired draws: shortfall of
         the shock alone, tonnes of shortfall avoided (all of it, and its physical part: magnets
         sought and not available), its share of the shock's, lever cost (US$ million and ₹
-        crore), cost per tonne avoided (₹ crore per t) and, where sectors are valued, units of
+        crore), cost per tonne avoided (₹ crore per t, over the draws avoiding at least
+        :data:`RATIO_FLOOR` t) and, where sectors are valued, units of
         product saved by sector, value of output saved (₹ crore), cost per ₹ of output saved
         and benefit-cost ratio (value saved / cost); ``unvalued_sectors`` names sectors with a
         shortfall but no unit value (left out of the value, never counted as zero).
@@ -192,7 +204,7 @@ def paired_effect(
         "share_of_draws_helped": float(np.mean(avoided > 1e-9)),
         "lever_cost_usd_million": spread(cost_usd / 1e6),
         "lever_cost_inr_crore": spread(cost),
-        "cost_per_t_avoided_inr_crore": _ratio(cost, avoided),
+        "cost_per_t_avoided_inr_crore": _ratio(cost, avoided, RATIO_FLOOR),
     }
     if values:
         lost, lost_alone = _lost(results, step_months, values), _lost(alone, step_months, values)
@@ -219,8 +231,8 @@ def paired_effect(
                 if sector in values
             },
             "value_saved_inr_crore": spread(value_saved),
-            "cost_per_inr_saved": _ratio(cost, value_saved),
-            "benefit_cost_ratio": _ratio(value_saved, cost),
+            "cost_per_inr_saved": _ratio(cost, value_saved, RATIO_FLOOR),
+            "benefit_cost_ratio": _ratio(value_saved, cost, 1e-9),
             "unvalued_sectors": unvalued,
         }
     return out

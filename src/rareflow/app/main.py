@@ -35,7 +35,7 @@ from rareflow.app.urlstate import UrlState
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.errors import RareflowError, ScenarioError
 from rareflow.report.build import FIGURE_CONFIG, Report, render_html
-from rareflow.report.compare import compare_figure, compare_frame
+from rareflow.report.compare import compare_figure, compare_frame, lever_effects
 from rareflow.report.source import (
     ReportRun,
     from_store,
@@ -395,6 +395,15 @@ def _compare(url: UrlState) -> None:
     loaded = {p: from_store(store, labels[p]) for p in picked}
     st.plotly_chart(compare_figure(loaded), key="compare-fig", theme=None, config=CHART_CONFIG)
     _table(compare_frame(loaded))
+    effects = lever_effects(loaded, _dataset())
+    if effects is not None:
+        st.markdown("**What the levers buy against the shock alone** (paired draws, one window)")
+        _table(effects.reset_index())
+    elif any(run.scenario.levers for run in loaded.values()):
+        st.caption(
+            "Pick also the run of the same scenario without its levers (same draws and seed) to "
+            "see what its levers buy against the shock alone."
+        )
 
 
 def _run_tab(url: UrlState) -> None:

@@ -10,8 +10,12 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from rareflow import dims, display
+from rareflow.analysis.compare import Window, is_shock_alone, paired_effect
+from rareflow.analysis.production import sector_values
+from rareflow.data.load import Dataset
 from rareflow.report import style
 from rareflow.report.source import ReportRun
+from rareflow.report.tables import EFFECT_ROWS, effect_frame
 
 
 def compare_figure(runs: Mapping[str, ReportRun]) -> go.Figure:
@@ -77,3 +81,31 @@ def compare_frame(runs: Mapping[str, ReportRun]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def lever_effects(runs: Mapping[str, ReportRun], dataset: Dataset) -> pd.DataFrame | None:
+    """Return what each run's levers buy against its shock alone, where both are given.
+
+    The shock alone is a run of the same scenario without its levers, with the same draws, seed
+    and window (:func:`rareflow.analysis.compare.is_shock_alone`), so the draws pair; the
+    figures are those of ``rareflow compare`` (:func:`rareflow.analysis.compare.paired_effect`).
+    Returns None when no run has its shock alone among the runs.
+    """
+    columns: dict[str, pd.Series] = {}
+    for label, run in runs.items():
+        alone = next((a for a in runs.values() if is_shock_alone(a.scenario, run.scenario)), None)
+        if alone is None:
+            continue
+        sc = run.scenario
+        effect = paired_effect(
+            run.results, alone.results, sc.step_months, sector_values(dataset, sc.country)
+        )
+        frame = effect_frame(effect)
+        window = Window(sc.start, sc.horizon_months, sc.step_months).label
+        columns[f"{label}, {window}"] = frame.set_index("figure").iloc[:, 0]
+    if not columns:
+        return None
+    order = [label for _, label, _ in EFFECT_ROWS]
+    out = pd.DataFrame(columns)
+    out = out.loc[[f for f in order if f in out.index] + [f for f in out.index if f not in order]]
+    return out.rename_axis("against the shock alone (median [5th..95th] over paired draws)")

@@ -21,6 +21,9 @@ from rareflow.errors import SolverError
 from rareflow.model.network import FloatArray
 from rareflow.solver import new_highs
 
+TIE_BREAK = 1e-6
+"""Loss units per ₹ crore added to the objective, so that among mixes of equal risk the LP takes
+the cheapest (at the budget where the whole loss is avoided, many mixes tie)."""
 TINY = 1e-9
 """Relative size below which an LP coefficient is zero (HiGHS ignores smaller entries)."""
 WEIGHT_CLASS = "weight_class"
@@ -182,15 +185,17 @@ class Programme:
         gain = (problem.weights * served).sum([WEIGHT_CLASS, dims.TIME])  # (draw,)
         base = xr.DataArray(problem.losses(), coords={dims.DRAW: problem.baseline[dims.DRAW]})
         n = base.size
+        # Among mixes of equal risk, the cheapest: a tie-break too small to trade risk for cost.
+        tie = TIE_BREAK * cost
         if alpha is None:
-            m.add_objective(-gain.sum() / n)
+            m.add_objective(-gain.sum() / n + tie)
         else:
             eta = m.add_variables(name="eta")
             excess = m.add_variables(
                 lower=0.0, coords=[problem.baseline.indexes[dims.DRAW]], name="excess"
             )
             m.add_constraints(excess + eta + gain >= base, name="cvar")
-            m.add_objective(eta + excess.sum() / ((1.0 - alpha) * n))
+            m.add_objective(eta + excess.sum() / ((1.0 - alpha) * n) + tie)
         new_highs()  # prints HiGHS's banner, once per process, away from standard output
         self.highs = linopy.io.to_highspy(m)
         self.highs.setOptionValue("output_flag", False)
