@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -161,8 +161,9 @@ def register(app: typer.Typer) -> None:
             )
         for warning in result.warnings:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
-        if fmt is Format.TABLE and document["lever_costs"] is not None:
-            _print_costs(document["lever_costs"], sc.start.strftime("%Y-%m"))
+        costs = lever_cost_summary(result.results)
+        if fmt is Format.TABLE and costs is not None:
+            _print_costs(costs, sc.start.strftime("%Y-%m"))
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"data: {note}", style="dim")
@@ -190,9 +191,9 @@ def _band(x: dict[str, float | None], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(x['median'])} [{fmt.format(x['p5'])}..{fmt.format(x['p95'])}]"
 
 
-def _print_costs(costs: dict[str, object], start: str) -> None:
+def _print_costs(costs: dict[str, Any], start: str) -> None:
     """Print each lever's cost over the horizon, its NPV and its yearly medians (₹ crore)."""
-    rate = float(costs["discount_rate"])  # type: ignore[arg-type]
+    rate = float(costs["discount_rate"])
     rows = costs["rows"]
     assert isinstance(rows, list)
     lines = [
