@@ -155,7 +155,7 @@ def test_apply_draws_on_field_paths_and_cost_has_its_shape(tag: str, example: An
     # Its cost: lines of (draw, step) US$, finite.
     net = compiled.network
     results = to_dataset(simulate(net), net)
-    ctx = CostContext(net, results, ds, compiled.sampler, compiled.modifiers)
+    ctx = CostContext(net, results, ds, compiled.sampler, compiled.modifiers, compiled.applied)
     for line in sc.levers[i].cost(ctx, f"levers[{i}]"):
         usd = np.broadcast_to(line.usd, (net.n_draws, net.n_steps))
         assert np.isfinite(usd).all(), f"{tag}: {line.component}"

@@ -139,7 +139,8 @@ def test_schema_errors_name_the_field() -> None:
     with pytest.raises(ScenarioError, match="discount_rate"):
         parse_scenario(base + "    opex_usd_per_kg: 1\n    discount_rate: 3\n")
     with pytest.raises(ScenarioError, match="opex_usd_per_kg"):
-        parse_scenario(base)
+        parse_scenario(base + "    opex_usd_per_kg: -1\n")
+    parse_scenario(base)  # opex left out: lever_costs.csv gives it
 
 
 def test_preset_runs_without_error_or_negative_shortfall() -> None:  # a smoke test

@@ -127,9 +127,13 @@ def test_substitute_tonnes_and_purchase_cost_add_up() -> None:
     np.testing.assert_allclose(by_year, cost.sum("time"), rtol=1e-12)
 
 
-def test_no_price_no_cost_line() -> None:
+def test_no_price_no_purchase_line_but_a_penalty() -> None:
+    # Without a substitute price there is no purchase line; the penalty on the NdFeB replaced
+    # (lever_costs.csv premium, 0-20%) is still a cost: no lever is free by default.
     res = run(_scenario([_lever("iron_nitride", 0.3)])).results
-    assert float(np.abs(res["lever_cost"]).sum()) == 0.0
+    cost = res["lever_cost"]
+    assert list(cost["component"].to_numpy()) == ["penalty"]
+    assert float(cost.sum()) > 0.0
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,30 @@ def _plain_default(default: Any) -> Any:
     return dump() if callable(dump) else default
 
 
+def _cost_defaults(cls: type) -> dict[str, str]:
+    """Return the ``lever_costs.csv`` row each cost field of a lever defaults to, as text."""
+    from rareflow.data.lever_costs import lever_cost  # noqa: PLC0415 - pandas, only for `show`
+    from rareflow.data.load import load_dataset  # noqa: PLC0415 - pandas, only for `show`
+
+    specs = getattr(cls, "cost_defaults", {})
+    if not specs:
+        return {}
+    dataset = load_dataset()
+    out = {}
+    for field, spec in specs.items():
+        lever = spec.lever or _type_name(cls)
+        row = lever_cost(dataset, lever, spec.parameter)
+        text = f"lever_costs.csv: {lever} {spec.parameter} {row.value:,.4g} {row.unit}"
+        if row.low < row.high:
+            text += f" [{row.low:,.4g}..{row.high:,.4g}]"
+        if spec.scale_by is not None:
+            ref = lever_cost(dataset, lever, "reference_capacity")
+            text += f" for {ref.value:,.4g} {ref.unit}, scaled by {spec.scale_by}"
+        label = "ASSUMPTION" if row.assumption else "cited"
+        out[field] = f"{text} ({row.source_id}, {label}; in {spec.unit})"
+    return out
+
+
 @app.command("list")
 def list_levers(fmt: FormatOption = Format.TABLE) -> None:
     """List every lever with the presets that use it (on the 2025 controls and on repeat-2029)."""
@@ -70,10 +94,13 @@ def show(
     cls = by_name[name]
     meanings = parameter_docs(cls.__doc__ or "")
     rows: list[dict[str, Any]] = []
+    costs = _cost_defaults(cls)
     for field, info in cls.model_fields.items():
         if field == "type":
             continue
         default = info.get_default(call_default_factory=True) if not info.is_required() else None
+        if field in costs:
+            default = costs[field]
         rows.append(
             {
                 "parameter": field,

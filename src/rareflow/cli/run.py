@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from rareflow import display
+from rareflow.analysis.costs import lever_cost_summary
 from rareflow.analysis.ensemble import Keep, run_ensemble
 from rareflow.analysis.memory import RunPlan, available_memory, gib, plan_run
 from rareflow.analysis.production import sector_values
@@ -153,6 +154,7 @@ def register(app: typer.Typer) -> None:
                 )
             ],
             "unvalued_sectors": unvalued,
+            "lever_costs": lever_cost_summary(result.results),
             "partners_adding": added,
             "notes": list(result.notes),
             "data_gaps": gaps,
@@ -179,6 +181,9 @@ def register(app: typer.Typer) -> None:
             )
         for warning in result.warnings:
             err_console.print(f"warning: {warning}", style="yellow", markup=False)
+        costs = lever_cost_summary(result.results)
+        if fmt is Format.TABLE and costs is not None:
+            _print_costs(costs, sc.start.strftime("%Y-%m"))
         if not quiet and fmt is Format.TABLE:
             for note in result.notes:
                 err_console.print(f"data: {note}", style="dim")
@@ -198,6 +203,51 @@ def register(app: typer.Typer) -> None:
                 )
             if run_id:
                 err_console.print(f"stored as run {run_id} (see `rareflow runs show {run_id}`)")
+
+
+def _band(x: dict[str, float | None], fmt: str = "{:,.0f}") -> str:
+    if x["median"] is None:
+        return "none"
+    return f"{fmt.format(x['median'])} [{fmt.format(x['p5'])}..{fmt.format(x['p95'])}]"
+
+
+def _print_costs(costs: dict[str, Any], start: str) -> None:
+    """Print each lever's cost over the horizon, its NPV and its yearly medians (₹ crore)."""
+    rate = float(costs["discount_rate"])
+    rows = costs["rows"]
+    assert isinstance(rows, list)
+    lines = [
+        f"lever costs, ₹ crore (median [5th..95th] over draws; NPV at {rate:.1%}/yr to {start}, "
+        f"{costs['discount_basis']}; by year: each component's median, summed):"
+    ]
+    for row in rows:
+        if row["year"] != "total":
+            continue
+        npv = {
+            k: row[f"npv_inr_crore{s}"] for k, s in (("median", ""), ("p5", "_p5"), ("p95", "_p95"))
+        }
+        total = {
+            k: row[f"inr_crore{s}"] for k, s in (("median", ""), ("p5", "_p5"), ("p95", "_p95"))
+        }
+        by_year: dict[str, float] = {}
+        for r in rows:
+            if r["lever"] == row["lever"] and r["year"] != "total":
+                by_year[r["year"]] = by_year.get(r["year"], 0.0) + r["inr_crore"]
+        years = [f"{y} {v:,.0f}" for y, v in sorted(by_year.items())]
+        lines.append(
+            f"  {row['lever']}: {_band(total)} undiscounted, NPV {_band(npv)}"
+            + (f"; {', '.join(years)}" if years and row["lever"] != "all" else "")
+        )
+    investments = costs["investments"]
+    assert isinstance(investments, list)
+    lines.extend(
+        f"  {one['lever']}: the plant is built in {one['share_of_draws_built']:.0%} of draws; "
+        f"investor's IRR {_band(one['irr'], '{:.1%}')}, NPV US$ "
+        f"{_band(one['npv_usd_million'], '{:,.0f}')} million"
+        for one in investments
+    )
+    for line in lines:
+        err_console.print(line, markup=False)
 
 
 def _run_streamed(

@@ -53,8 +53,12 @@ class LeverCost:
     assumption: bool
 
 
+ALL_LEVERS = "all"
+"""``lever`` of the rows that apply to every lever (the discount rate)."""
+
+
 def _check_lever(lever: str) -> None:
-    if lever not in LEVERS:
+    if lever not in LEVERS and lever != ALL_LEVERS:
         raise InputError(
             f"unknown lever type '{lever}' for lever_costs.csv: expected one of {', '.join(LEVERS)}"
         )
@@ -114,6 +118,19 @@ def lever_cost(dataset: Dataset, lever: str, parameter: str) -> LeverCost:
             f"{have}): add one to your own lever_costs.csv, or set the cost in the scenario"
         )
     return rows[parameter]
+
+
+def discount_rate(dataset: Dataset) -> LeverCost:
+    """Return the rate lever costs are discounted at by default (``lever_costs.csv``).
+
+    The row of lever ``all``: India's social time preference rate.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the dataset has no chosen row (set ``costs.discount_rate`` in the scenario).
+    """
+    return lever_cost(dataset, ALL_LEVERS, "discount_rate")
 
 
 def _missing(value: object) -> bool:

@@ -225,6 +225,7 @@ LEVERS = (
 )
 """Lever types of ``lever_costs``: the ``type`` of each lever of :mod:`rareflow.scenario.levers`."""
 LEVER_COST_PARAMETERS = (
+    "discount_rate",
     "capex",
     "reference_capacity",
     "opex",
@@ -235,7 +236,8 @@ LEVER_COST_PARAMETERS = (
     "lead_time",
     "life",
 )
-"""Parameters of ``lever_costs``: capital cost of a reference project and the capacity it buys;
+"""Parameters of ``lever_costs``: the rate lever costs are discounted at (lever ``all``);
+capital cost of a reference project and the capacity it buys;
 operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
 a premium over the market price; a yearly holding cost (share of the value held); years from
 decision to output; years of operation."""
@@ -789,12 +791,16 @@ TABLES: tuple[Table, ...] = (
         "by default.",
         key=("lever", "parameter"),
         columns=(
-            Column("lever", allowed=LEVERS, description="lever type"),
+            Column(
+                "lever",
+                allowed=(*LEVERS, "all"),
+                description="lever type, or 'all' for what applies to every lever",
+            ),
             Column(
                 "parameter",
                 allowed=LEVER_COST_PARAMETERS,
-                description="capex, reference_capacity, opex, unit_cost, programme_cost, "
-                "premium, holding_cost, lead_time or life",
+                description="discount_rate (lever 'all'), capex, reference_capacity, opex, "
+                "unit_cost, programme_cost, premium, holding_cost, lead_time or life",
             ),
         ),
         unit_kinds=(

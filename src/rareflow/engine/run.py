@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from rareflow import dims
+from rareflow.data.lever_costs import discount_rate
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
@@ -78,7 +79,9 @@ def lever_costs(
     if not scenario.levers:
         return None
     network = compiled.network
-    ctx = CostContext(network, results, dataset, compiled.sampler, compiled.modifiers)
+    ctx = CostContext(
+        network, results, dataset, compiled.sampler, compiled.modifiers, compiled.applied
+    )
     lines = {
         lever_label(lever, i): lever.cost(ctx, f"levers[{i}]")
         for i, lever in enumerate(scenario.levers)
@@ -90,6 +93,7 @@ def lever_costs(
             values[:, :, li, components.index(line.component)] += np.broadcast_to(
                 line.usd, (network.n_draws, network.n_steps)
             )
+    rate, basis = discounting(scenario, dataset)
     return xr.DataArray(
         values,
         coords={
@@ -102,8 +106,69 @@ def lever_costs(
         attrs={
             "unit": f"usd_{PRICE_YEAR}",
             "inr_per_usd": ctx.inr_per_usd(),
+            "discount_rate": rate,
+            "discount_basis": basis,
             "description": "cost of each lever by component (negative: revenue)",
         },
+    )
+
+
+def discounting(scenario: Scenario, dataset: Dataset) -> tuple[float, str]:
+    """Return the rate a scenario's lever costs are discounted at, and where it came from.
+
+    The scenario's ``costs.discount_rate`` if set, else ``lever_costs.csv``'s default (India's
+    social time preference rate).
+    """
+    if scenario.costs.discount_rate is not None:
+        return scenario.costs.discount_rate, "scenario (costs.discount_rate)"
+    row = discount_rate(dataset)
+    label = "ASSUMPTION" if row.assumption else "cited"
+    return row.value, (
+        f"lever_costs.csv: {row.value:g}/yr ({row.low:g}-{row.high:g}; {row.source_id}, {label})"
+    )
+
+
+def appraisals(scenario: Scenario, compiled: Compiled, results: xr.Dataset) -> xr.Dataset:
+    """Per draw, whether each ``finance`` lever's plant is built and its investor's IRR and NPV.
+
+    Empty when the scenario has no ``finance`` lever.
+    """
+    labels, built, irr, npv = [], [], [], []
+    d_n = compiled.network.n_draws
+    for i, lever in enumerate(scenario.levers):
+        record = compiled.applied.get(f"levers[{i}]")
+        plan = None if record is None else record.outputs.get("appraisal")
+        if plan is None:
+            continue
+        labels.append(lever_label(lever, i))
+        built.append(np.broadcast_to(plan.build, (d_n,)))
+        irr.append(np.broadcast_to(plan.irr, (d_n,)))
+        npv.append(np.broadcast_to(plan.npv_usd, (d_n,)))
+    if not labels:
+        return xr.Dataset()
+    coords = {dims.DRAW: results[dims.DRAW], dims.LEVER: labels}
+    dim = (dims.DRAW, dims.LEVER)
+    return xr.Dataset(
+        {
+            "investment_built": xr.DataArray(
+                np.stack(built, axis=1),
+                coords=coords,
+                dims=dim,
+                attrs={"unit": "bool", "description": "the investment rule builds the plant"},
+            ),
+            "investment_irr": xr.DataArray(
+                np.stack(irr, axis=1),
+                coords=coords,
+                dims=dim,
+                attrs={"unit": "fraction_per_year", "description": "investor's IRR (NaN: none)"},
+            ),
+            "investment_npv": xr.DataArray(
+                np.stack(npv, axis=1),
+                coords=coords,
+                dims=dim,
+                attrs={"unit": f"usd_{PRICE_YEAR}", "description": "investor's NPV"},
+            ),
+        }
     )
 
 
@@ -148,6 +213,7 @@ def run(
     costs = lever_costs(scenario, compiled, results, ds)
     if costs is not None:
         results["lever_cost"] = costs
+        results = results.merge(appraisals(scenario, compiled, results))
     results.attrs.update(
         {
             "scenario": scenario.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,6 +65,26 @@ class Modifiers:
 
 
 @dataclass
+class Applied:
+    """What a lever's ``apply`` produced, for its cost model to consume (never to draw again).
+
+    Parameters
+    ----------
+    inputs
+        Cost inputs by field, as drawn (``(1,)`` or ``(D,)``), in the field's unit.
+    outputs
+        Anything else the cost needs from ``apply`` (schedules, appraisals, steps), by name.
+    basis
+        One line per cost input: its value and whether the scenario or ``lever_costs.csv``
+        gave it (with the row's source).
+    """
+
+    inputs: dict[str, FloatArray] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    basis: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CompileContext:
     """The network being compiled, with helpers to address its time steps and commodities.
 
@@ -82,6 +102,9 @@ class CompileContext:
         The dataset the chain came from.
     modifiers
         What levers applied so far changed for the others (see :class:`Modifiers`).
+    applied
+        What each lever's ``apply`` produced for its cost model, by the lever's path
+        (:class:`Applied`).
     """
 
     net: Network
@@ -90,6 +113,11 @@ class CompileContext:
     magnet_elements: dict[str, frozenset[Element]]
     dataset: Dataset
     modifiers: Modifiers = field(default_factory=Modifiers)
+    applied: dict[str, Applied] = field(default_factory=dict)
+
+    def record(self, path: str) -> Applied:
+        """Return the record of what the lever at ``path`` produced (created on first use)."""
+        return self.applied.setdefault(path, Applied())
 
     def active(self, start: date, end: date | None = None) -> NDArray[np.bool_]:
         """(T,) True for steps in [start, end) (see :meth:`Network.active`)."""

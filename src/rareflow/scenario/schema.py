@@ -197,6 +197,20 @@ class UncertainData(StrictModel):
         return self
 
 
+class CostSettings(StrictModel):
+    """How lever costs are discounted.
+
+    Parameters
+    ----------
+    discount_rate
+        Real discount rate per year for the present value (NPV) of lever costs, discounted to
+        the scenario's start month. Empty: ``lever_costs.csv``'s ``all`` row, India's social
+        time preference rate, 8% (6-8%; Murty, Panda and Joe 2018, IEG for NITI Aayog).
+    """
+
+    discount_rate: float | None = Field(default=None, ge=0.0, le=0.5, allow_inf_nan=False)
+
+
 class Scenario(StrictModel):
     """A scenario: what happens, what is done about it, and how many draws to run."""
 
@@ -214,6 +228,7 @@ class Scenario(StrictModel):
     allocation: Allocation = Field(default_factory=Allocation)
     prices: PriceModel = Field(default_factory=PriceModel)
     parameters: Parameters = Field(default_factory=Parameters)
+    costs: CostSettings = Field(default_factory=CostSettings)
     uncertain: list[UncertainData] = Field(default_factory=list)
 
     @field_validator("start")

@@ -17,7 +17,7 @@ A new step of compilation is a new function in this list; no phase reaches into 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from rareflow.scenario.compile.segments import apply_segments
 from rareflow.scenario.compile.shocks import apply_shocks
 from rareflow.scenario.compile.uncertain import scale_inputs, uncertain_paths
 from rareflow.scenario.compile.work import Work
-from rareflow.scenario.context import Modifiers
+from rareflow.scenario.context import Applied, Modifiers
 from rareflow.scenario.levers.base import stream_paths
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
@@ -60,6 +60,8 @@ class Compiled:
     modifiers: Modifiers
     warnings: tuple[str, ...] = ()
     """Inputs that cannot act within the horizon (e.g. a plant online after it ends)."""
+    applied: Mapping[str, Applied] = field(default_factory=dict)
+    """What each lever's ``apply`` produced for its cost model, by the lever's path."""
 
 
 def scenario_sampler(
@@ -121,7 +123,13 @@ def compile_scenario(
     ctx = work.ctx
     ctx.net.check_shapes()
     return Compiled(
-        ctx.net, ctx.chain, ctx.sampler, tuple(work.notes), ctx.modifiers, tuple(work.warnings)
+        ctx.net,
+        ctx.chain,
+        ctx.sampler,
+        tuple(work.notes),
+        ctx.modifiers,
+        tuple(work.warnings),
+        dict(ctx.applied),
     )
 
 

@@ -2,8 +2,10 @@
 
 ``MODIFIERS`` levers (regulatory reform) run first and only change what later levers read
 (:class:`rareflow.scenario.context.Modifiers`); ``EFFECTS`` levers then write into the network
-(see :mod:`rareflow.scenario.levers.base`). A lever that changes neither the network nor the
-modifiers is reported: it cannot act within the horizon (no silent no-op).
+(see :mod:`rareflow.scenario.levers.base`). Before each lever applies, its cost inputs are
+resolved and drawn (the scenario's value, else ``lever_costs.csv``) into its record, which its
+cost model reads; the record's basis lines become run notes. A lever that changes neither the
+network nor the modifiers is reported: it cannot act within the horizon (no silent no-op).
 """
 
 from __future__ import annotations
@@ -34,10 +36,24 @@ def apply_levers(work: Work) -> None:
     """Apply every lever of the scenario, by phase, then by position."""
     ctx = work.ctx
     net = ctx.net
+    if work.scenario.costs.discount_rate is not None and not work.scenario.levers:
+        work.warnings.append(
+            "costs.discount_rate is set but the scenario has no levers: there is no cost to "
+            "discount"
+        )
     levers = sorted(enumerate(work.scenario.levers), key=lambda il: (il[1].phase, il[0]))
     for i, lever in levers:
+        path = f"levers[{i}]"
+        for name in lever.cost_defaults:
+            lever.cost_input(ctx, path, name)
         before = _fingerprint(net), _fingerprint(ctx.modifiers)
-        lever.apply(ctx, f"levers[{i}]")
+        lever.apply(ctx, path)
+        basis = ctx.record(path).basis
+        if basis:
+            label = f" {lever.name!r}" if lever.name else ""
+            work.notes.append(
+                f"lever cost inputs, {path} ({lever.type_tag()}{label}): " + "; ".join(basis)
+            )
         if (_fingerprint(net), _fingerprint(ctx.modifiers)) == before:
             end = (net.time[-1] + net.step_months - 1).astype(object)
             label = f" {lever.name!r}" if lever.name else ""

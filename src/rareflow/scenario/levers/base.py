@@ -19,8 +19,12 @@ the package, so a new lever needs no other file changed. The class declares:
 - ``apply(ctx, path)``: write its effect into the network's schedules (capacity, contracts,
   stockpile, demand multipliers, local supply, lead times) or into the modifiers;
 - ``cost(ctx, path)``: its cost lines, each an array (draw, step) in US dollars of the price year,
-  computed from the run's results where the cost depends on what happened (purchases, deliveries,
-  output);
+  computed from what its ``apply`` produced (:class:`~rareflow.scenario.context.Applied`: the
+  cost inputs it drew, its schedules) and from the run's results where the cost depends on what
+  happened (purchases, deliveries, output); it never draws again what ``apply`` drew;
+- ``cost_defaults``: the cost fields that take their value from ``lever_costs.csv`` when the
+  scenario leaves them empty (:class:`CostDefault`), so that no lever is free by default;
+  :meth:`LeverBase.cost_input` resolves and draws them in ``apply`` and says which was used;
 - optionally ``effect_model(...)``: its extra magnet supply per unit of level, linear, for the
   policy-mix optimiser (:class:`LinearEffect`).
 
@@ -31,8 +35,9 @@ Costs are reported in US$ and in ₹ crore at the dataset's exchange rate for th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from enum import Enum, IntEnum
 from types import UnionType
@@ -40,15 +45,17 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_
 
 import numpy as np
 
-from rareflow.errors import DataError, Problem
+from rareflow.errors import DataError, InputError, Problem, ScenarioError
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Spec, StrictModel
-from rareflow.scenario.context import CompileContext, Modifiers
+from rareflow.scenario.context import Applied, CompileContext, Modifiers
+from rareflow.scenario.distributions import Triangular
 from rareflow.scenario.sampling import Sampler
 
 if TYPE_CHECKING:
     import xarray as xr
 
+    from rareflow.data.lever_costs import LeverCost
     from rareflow.data.load import Dataset
 
 PRICE_YEAR = 2025
@@ -73,15 +80,103 @@ class CostLine:
     usd: FloatArray
 
 
+def inr_per_usd(dataset: Dataset) -> float:
+    """Exchange rate of the price year (exchange_rates.csv).
+
+    Raises
+    ------
+    rareflow.errors.DataError
+        If the dataset has no exchange rate.
+    """
+    from rareflow.data.query import inr_per_usd as rate_of  # noqa: PLC0415 - pandas, used rarely
+
+    rate = rate_of(dataset, PRICE_YEAR)
+    if rate is None:
+        problem = Problem("no exchange rate: lever costs need one", "exchange_rates.csv")
+        raise DataError([problem])
+    return rate
+
+
+MONEY_UNITS: Mapping[str, float] = {"usd": 1.0, "usd_million": 1e6}
+"""Lump-sum units in US dollars (``inr_crore`` converts at the price year's rate)."""
+MASS_COST_UNITS: Mapping[str, float] = {"usd_per_kg": 1.0, "usd_per_t": 1e-3}
+"""Costs per mass in US dollars per kg."""
+SHARE_UNITS = ("fraction", "fraction_per_year")
+"""Units of a share (a premium over the market, a holding cost a year)."""
+
+
+def convert_cost(value: FloatArray, unit: str, to: str, rate: float) -> FloatArray:
+    """Convert a cost from a ``lever_costs.csv`` unit to a lever field's unit.
+
+    Lump sums between US$, US$ million and ₹ crore (at ``rate`` rupees per dollar); costs per
+    mass between US$ per kg and per t; shares unchanged.
+
+    Raises
+    ------
+    rareflow.errors.InputError
+        If the units are not of the same kind.
+    """
+    money = {**MONEY_UNITS, "inr_crore": INR_CRORE / rate}
+    if unit in money and to in money:
+        return value * money[unit] / money[to]
+    if unit in MASS_COST_UNITS and to in MASS_COST_UNITS:
+        return value * MASS_COST_UNITS[unit] / MASS_COST_UNITS[to]
+    if unit in SHARE_UNITS and to in SHARE_UNITS:
+        return value
+    raise InputError(f"lever_costs.csv: a figure in {unit} cannot stand for a field in {to}")
+
+
+@dataclass(frozen=True)
+class CostDefault:
+    """Where a lever's cost field takes its value when the scenario leaves it empty.
+
+    Parameters
+    ----------
+    parameter
+        The ``lever_costs.csv`` parameter (``capex``, ``opex``, ``unit_cost``, ...).
+    unit
+        The field's unit: ``usd``, ``usd_million`` or ``inr_crore`` for a lump sum,
+        ``usd_per_kg`` or ``usd_per_t`` for a cost per mass, ``fraction`` for a share.
+    scale_by
+        A field of the lever whose size, over the row's ``reference_capacity``, scales the
+        figure linearly (no economies of scale: an assumption); None: the figure as it is.
+    lever
+        The ``lever_costs.csv`` lever whose rows stand in (None: the lever's own type).
+    """
+
+    parameter: str
+    unit: str
+    scale_by: str | None = None
+    lever: str | None = None
+
+
 @dataclass(frozen=True)
 class CostContext:
-    """What a lever's cost model may read."""
+    """What a lever's cost model may read.
+
+    ``applied`` holds what each lever's ``apply`` produced (:meth:`record`); the sampler is
+    there for levers whose cost still draws a number ``apply`` did not need.
+    """
 
     network: Network
     results: xr.Dataset
     dataset: Dataset
     sampler: Sampler
     modifiers: Modifiers
+    applied: Mapping[str, Applied] = dataclass_field(default_factory=dict)
+
+    def record(self, path: str) -> Applied:
+        """Return what the lever at ``path`` produced in ``apply``.
+
+        Raises
+        ------
+        rareflow.errors.ScenarioError
+            If the lever was not applied (its cost cannot be computed without it).
+        """
+        found = self.applied.get(path)
+        if found is None:
+            raise ScenarioError(f"{path}: its apply produced nothing to cost (compile it first)")
+        return found
 
     def usd_per_kg(self, material: str) -> float:
         """Return the dataset's latest USGS price of a material, or NaN if it has none."""
@@ -89,13 +184,7 @@ class CostContext:
 
     def inr_per_usd(self) -> float:
         """Exchange rate of the price year (exchange_rates.csv)."""
-        from rareflow.data.query import inr_per_usd  # noqa: PLC0415 - pandas, used rarely
-
-        rate = inr_per_usd(self.dataset, PRICE_YEAR)
-        if rate is None:
-            problem = Problem("no exchange rate: lever costs need one", "exchange_rates.csv")
-            raise DataError([problem])
-        return rate
+        return inr_per_usd(self.dataset)
 
     def per_draw(self, values: FloatArray) -> FloatArray:
         """Broadcast a (1,) or (D,) array of drawn values to (D, 1)."""
@@ -235,6 +324,9 @@ class LeverBase(StrictModel):
     """Base of every lever: subclasses with a ``type`` tag register themselves."""
 
     phase: ClassVar[Phase] = Phase.EFFECTS
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {}
+    """Cost fields that take their value from ``lever_costs.csv`` when the scenario leaves them
+    empty (None), by field name."""
     streams: ClassVar[tuple[str, ...]] = ()
     """Random streams the lever draws that are not its fields (a uniform it maps itself, a
     dataset default), each under ``<path>.<stream>``; every other stream is a field's own path."""
@@ -298,6 +390,68 @@ class LeverBase(StrictModel):
         """Partners this lever adds (none by default)."""
         return ()
 
+    def cost_default(self, name: str) -> CostDefault:
+        """Return where a cost field's default comes from (:attr:`cost_defaults`).
+
+        A lever may choose by its settings, e.g. a magnet plant's capex rather than a metal
+        plant's.
+        """
+        return self.cost_defaults[name]
+
+    def default_cost_rows(self, dataset: Dataset, name: str) -> tuple[LeverCost, LeverCost | None]:
+        """Return the ``lever_costs.csv`` row a cost field defaults to, and its reference size."""
+        from rareflow.data.lever_costs import lever_cost  # noqa: PLC0415 - pandas, at compile
+
+        spec = self.cost_default(name)
+        lever = spec.lever or self.type_tag()
+        row = lever_cost(dataset, lever, spec.parameter)
+        ref = lever_cost(dataset, lever, "reference_capacity") if spec.scale_by else None
+        return row, ref
+
+    def cost_input(self, ctx: CompileContext, path: str, name: str) -> FloatArray:
+        """Resolve, draw and record a cost input (in ``apply``); return its values.
+
+        The scenario's value if it gives one; else the ``lever_costs.csv`` row of
+        :meth:`cost_default`, drawn triangular over its range (mode: its value) on the field's
+        own stream, converted to the field's unit and scaled by the lever's size. The record's
+        ``basis`` says which was used, with the row's source.
+        """
+        record = ctx.record(path)
+        if name in record.inputs:
+            return record.inputs[name]
+        unit = self.cost_defaults[name].unit if name in self.cost_defaults else ""
+        if getattr(self, name) is not None:
+            values = self.draw(ctx.sampler, path, name)
+            record.basis.append(f"{name} {_typical(values):,.4g} {unit} (scenario)".strip())
+        else:
+            spec = self.cost_default(name)
+            row, ref = self.default_cost_rows(ctx.dataset, name)
+            number: Any = (
+                Triangular(low=row.low, mode=row.value, high=row.high)
+                if row.low < row.high
+                else row.value
+            )
+            values = convert_cost(
+                ctx.sampler.draw(number, f"{path}.{name}"),
+                row.unit,
+                spec.unit,
+                inr_per_usd(ctx.dataset),
+            )
+            what = f"{row.lever} {row.parameter} {row.value:,.4g} {row.unit}"
+            if row.low < row.high:
+                what += f" [{row.low:,.4g}..{row.high:,.4g}]"
+            if ref is not None and spec.scale_by is not None:
+                size = self.draw(ctx.sampler, path, spec.scale_by)
+                values = values * size / ref.value
+                what += f" for {ref.value:,.4g} {ref.unit}, scaled by {spec.scale_by}"
+            label = "ASSUMPTION" if row.assumption else "cited"
+            record.basis.append(
+                f"{name} {_typical(values):,.4g} {spec.unit} from lever_costs.csv ({what}; "
+                f"{row.source_id}, {label})"
+            )
+        record.inputs[name] = values
+        return values
+
     def effect_model(self, probe: EffectProbe) -> LinearEffect | None:
         """Return its extra magnet supply per unit of level (None: the optimiser cannot take it)."""
         del probe
@@ -311,6 +465,11 @@ class LeverBase(StrictModel):
         """Cost lines of the lever (none by default)."""
         del ctx, path
         return []
+
+
+def _typical(values: FloatArray) -> float:
+    """Median of drawn values (a fixed value is its own median)."""
+    return float(np.median(values))
 
 
 _SIMPLE = {float: "number", int: "integer", bool: "boolean", date: "date", str: "text"}

@@ -21,7 +21,8 @@ monazite, ANSTO 2012; midpoint 8%).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import model_validator
@@ -30,7 +31,7 @@ from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, bounds
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     add_mined_concentrate,
     per_step,
@@ -111,8 +112,13 @@ class Bioleaching(LeverBase):
     build_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
     add_separation: bool = True
-    cost_usd_per_t_ore: Annotated[Number, Spec("USD/t ore", 0, 1e6)]
-    capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e5)] = 0.0
+    cost_usd_per_t_ore: Annotated[Number | None, Spec("USD/t ore", 0, 1e6)] = None
+    capex_usd_million: Annotated[Number | None, Spec("USD million", 0, 1e5)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "cost_usd_per_t_ore": CostDefault("unit_cost", "usd_per_t"),
+        "capex_usd_million": CostDefault("capex", "usd_million", scale_by="ore_t_per_year"),
+    }
 
     @model_validator(mode="after")
     def _check(self) -> Bioleaching:
@@ -153,10 +159,10 @@ class Bioleaching(LeverBase):
         ore = np.broadcast_to(
             self._ore(net, ctx.sampler, ctx.modifiers, path), (net.n_draws, net.n_steps)
         )
-        per_t = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_t_ore"))
+        per_t = ctx.per_draw(ctx.record(path).inputs["cost_usd_per_t_ore"])
         online = self._online(net, ctx.sampler, ctx.modifiers, path)
         months = np.maximum((online - step_index(net, self.start)) * net.step_months, 1.0)
-        capex = self.draw(ctx.sampler, path, "capex_usd_million") * 1e6
+        capex = ctx.record(path).inputs["capex_usd_million"] * 1e6
         return [
             CostLine("opex", ore * per_t),
             CostLine("capex", spread_before(net, online, months, capex)),

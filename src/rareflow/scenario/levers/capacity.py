@@ -6,7 +6,8 @@ plants, IREL's NdPr metal expansion) and is the building block of the larger lev
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import (
     INR_CRORE,
     CostContext,
+    CostDefault,
     CostLine,
     EffectProbe,
     LeverBase,
@@ -61,10 +63,12 @@ class Capacity(LeverBase):
     ramp_months
         Months from first output to full capacity (linear).
     capex_inr_crore
-        Capital cost, paid evenly over the year before first output (no cited figure per tonne
-        exists in the dataset: give your own, default 0).
+        Capital cost, paid evenly over the year before first output. Default: lever_costs.csv,
+        scaled by ``t_per_year`` (a 500 t/yr NdPr metal plant, USD 10-40 M, ASSUMPTION; for a
+        magnet process Midwest's Rs 1,000 crore for 5,000 t/yr, the ``finance`` row).
     opex_usd_per_kg
-        Operating cost per kg of output (default 0: give your own).
+        Operating cost per kg of output. Default: lever_costs.csv (metal USD 5-20/kg, magnets
+        USD 10-25/kg, feed excluded; ASSUMPTIONs).
     """
 
     type: Literal["capacity"] = "capacity"
@@ -72,8 +76,20 @@ class Capacity(LeverBase):
     t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     online: Day
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
-    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
-    opex_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e5)] = 0.0
+    capex_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
+    opex_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "capex_inr_crore": CostDefault("capex", "inr_crore", scale_by="t_per_year"),
+        "opex_usd_per_kg": CostDefault("opex", "usd_per_kg"),
+    }
+
+    def cost_default(self, name: str) -> CostDefault:
+        """Read a magnet plant's rows (``finance``) for a magnet process, else a metal plant's."""
+        spec = self.cost_defaults[name]
+        if self.process in MAGNETS:
+            return CostDefault(spec.parameter, spec.unit, spec.scale_by, lever="finance")
+        return spec
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the ramped capacity to the process's schedule."""
@@ -113,8 +129,8 @@ class Capacity(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Capex over the twelve months before first output; opex on what the process makes."""
         net = ctx.network
-        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
-        opex = ctx.per_draw(self.draw(ctx.sampler, path, "opex_usd_per_kg"))
+        capex = ctx.per_draw(ctx.record(path).inputs["capex_inr_crore"])
+        opex = ctx.per_draw(ctx.record(path).inputs["opex_usd_per_kg"])
         online = int(
             np.searchsorted(net.time.astype("datetime64[M]"), np.datetime64(self.online, "M"))
         )

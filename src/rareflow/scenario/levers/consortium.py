@@ -23,17 +23,18 @@ The NCMM expects Rs 18,000 crore of investment from public-sector firms over FY2
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from rareflow.errors import ScenarioError
-from rareflow.model.network import FloatArray
+from rareflow.model.network import COMMODITY_IDS, FloatArray
 from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import grouping_reliability
 
 
@@ -60,9 +61,13 @@ class Consortium(LeverBase):
     discount_rate_cut
         Cut in the cost of capital of the investments it backs, a share per year (assumption:
         0.01, one percentage point; no figure is cited).
+    premium
+        What pooled buying pays over the market price on the extra volume its risk sharing
+        brings. Default: lever_costs.csv (10-30%, ASSUMPTION).
     pooled_investment_inr_crore
-        The consortium's own outlay (default 0: no figure is cited; the NCMM's Rs 18,000 crore
-        from public-sector firms, policies.csv, is the scale of all such investment).
+        The consortium's own outlay besides the premium (default 0: no figure is cited; the
+        NCMM's Rs 18,000 crore from public-sector firms, policies.csv, is the scale of all such
+        investment, not one consortium's).
     investment_months
         Months over which the outlay is paid from ``start``.
     """
@@ -74,7 +79,12 @@ class Consortium(LeverBase):
     risk_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
     reliability: Annotated[Number | None, Spec("share", 0.01, 1)] = None
     discount_rate_cut: Annotated[Number, Spec("share/yr", 0, 0.5)] = 0.01
+    premium: Annotated[Number | None, Spec("share", 0, 100)] = None
     pooled_investment_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "premium": CostDefault("premium", "fraction")
+    }
     investment_months: Annotated[int, Spec("month", 1, 240)] = 12
 
     def _reliability(self, ctx: CompileContext, partner: str, path: str) -> FloatArray:
@@ -109,29 +119,51 @@ class Consortium(LeverBase):
                 "after the supply_contract or partner_capacity levers it backs"
             )
         share = self.draw(ctx.sampler, path, "risk_share")
+        extra: list[tuple[int, int, FloatArray]] = []
         for code in backed:
             r = self._reliability(ctx, code, path)
             factor = 1.0 + share * (1.0 - r) / r  # (1 or D,)
             contract = ctx.widen("contract") if factor.shape[0] > 1 else net.contract
             contract[:, on, ctx.partner(code)] *= factor[:, None, None]
-            # Each backed contract's own record scales too, so its cost follows its deliveries.
-            for lever, (p, k, volume) in list(net.contract_ledger.items()):
+            # The extra volume is the consortium's: its premium is the consortium's cost, and
+            # each backed contract keeps paying its own premium on its own volume.
+            for p, k, volume in list(net.contract_ledger.values()):
                 if p == ctx.partner(code):
                     scaled = np.broadcast_to(volume, (factor.shape[0], net.n_steps)).copy()
                     scaled[:, on] *= factor[:, None]
-                    net.contract_ledger[lever] = (p, k, scaled)
+                    extra.append((p, k, scaled - volume))
+        ctx.record(path).outputs["extra"] = extra
         ctx.modifiers.discount_rate_cut = ctx.modifiers.discount_rate_cut + self.draw(
             ctx.sampler, path, "discount_rate_cut"
         )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Return the pooled investment, paid evenly over ``investment_months`` from ``start``."""
+        """Return the premium on the extra volume delivered, and the pooled investment.
+
+        The investment is paid evenly over ``investment_months`` from ``start``.
+        """
         net = ctx.network
+        record = ctx.record(path)
+        premium = ctx.per_draw(record.inputs["premium"])
+        shape = (net.n_draws, net.n_steps)
+        paid = np.zeros(shape)
+        for p, k, volume in record.outputs["extra"]:
+            price = ctx.usd_per_kg(COMMODITY_IDS[k])
+            if np.isnan(price):
+                raise ScenarioError(
+                    f"{path}: the dataset has no price for {COMMODITY_IDS[k]}, which it backs; "
+                    "add one to your own prices.csv"
+                )
+            delivered = np.broadcast_to(volume, shape) * (
+                1.0 - np.broadcast_to(net.cut[:, :, p, k], shape)
+            )
+            paid += delivered * price * 1000.0 * premium
         outlay = ctx.per_draw(self.draw(ctx.sampler, path, "pooled_investment_inr_crore"))
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         paying = (months >= first) & (months < first + self.investment_months)
         per_step = outlay / self.investment_months * net.step_months * INR_CRORE
         return [
-            CostLine("investment", np.where(paying[None, :], per_step, 0.0) / ctx.inr_per_usd())
+            CostLine("premium", paid),
+            CostLine("investment", np.where(paying[None, :], per_step, 0.0) / ctx.inr_per_usd()),
         ]

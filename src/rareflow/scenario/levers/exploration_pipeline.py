@@ -17,6 +17,7 @@ focal country's local supply. Domestic concentrate feeds separation only up to i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
@@ -27,7 +28,7 @@ from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, Triangular, Uniform
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_mined_concentrate,
@@ -117,8 +118,12 @@ class ExplorationPipeline(LeverBase):
     t_reo_per_mine: Annotated[Number, Spec("t REO/yr", 0, 1e6)] = Uniform(low=500.0, high=1500.0)
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     add_separation: bool = True
-    mine_capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e5)] = 0.0
+    mine_capex_usd_million: Annotated[Number | None, Spec("USD million", 0, 1e5)] = None
     separation_capex_usd_per_t: Annotated[Number, Spec("USD/(t REO/yr)", 0, 1e6)] = 0.0
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "mine_capex_usd_million": CostDefault("capex", "usd_million", scale_by="t_reo_per_mine")
+    }
 
     @model_validator(mode="after")
     def _check(self) -> ExplorationPipeline:
@@ -195,7 +200,7 @@ class ExplorationPipeline(LeverBase):
         """Mine capex before each mine's first output, separation capex with it."""
         net = ctx.network
         online = self._online(net, ctx.sampler, ctx.modifiers, path)
-        per_mine = self.draw(ctx.sampler, path, "mine_capex_usd_million")
+        per_mine = ctx.record(path).inputs["mine_capex_usd_million"]
         mine = np.zeros((net.n_draws, net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])

@@ -17,23 +17,25 @@ the expected cost of the risk it covers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 
 from rareflow.errors import ScenarioError
 from rareflow.model.finance import Appraisal, Instruments, Project, appraise
-from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_capacity,
     per_step,
     plant_lead_years,
     ramp,
+    spread_before,
     step_index,
 )
 from rareflow.scenario.levers.capacity import ProcessId
@@ -107,8 +109,8 @@ class Finance(LeverBase):
     process: ProcessId
     t_per_year: Annotated[Number, Spec("t/yr", 0, 1e7)]
     decision: Day
-    capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e6)]
-    opex_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e5)]
+    capex_usd_million: Annotated[Number | None, Spec("USD million", 0, 1e6)] = None
+    opex_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
     price_growth_per_year: Annotated[Number, Spec("share/yr", -0.5, 1)] = 0.0
     discount_rate: Annotated[Number, Spec("share/yr", 0, 1)] = 0.10
@@ -127,12 +129,33 @@ class Finance(LeverBase):
     country_risk_premium: Annotated[Number, Spec("share/yr", 0, 1)] = 0.0
     risk_cover: bool = False
 
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "capex_usd_million": CostDefault("capex", "usd_million", scale_by="t_per_year"),
+        "opex_usd_per_kg": CostDefault("opex", "usd_per_kg"),
+    }
+
+    def cost_default(self, name: str) -> CostDefault:
+        """Read Midwest's plan (this lever's rows) for a magnet plant, else a metal plant's.
+
+        The metal plant's rows are ``capacity``'s.
+        """
+        spec = self.cost_defaults[name]
+        if self.process in MAGNETS:
+            return spec
+        return CostDefault(spec.parameter, spec.unit, spec.scale_by, lever="capacity")
+
     def _product(self, net: Network) -> str:
         j = [p.id for p in net.processes].index(self.process)
         return COMMODITY_IDS[int(np.argmax(net.proc_out[j]))]
 
     def _plan(
-        self, net: Network, sampler: Sampler, dataset: Dataset, modifiers: Modifiers, path: str
+        self,
+        net: Network,
+        sampler: Sampler,
+        dataset: Dataset,
+        modifiers: Modifiers,
+        path: str,
+        inputs: Mapping[str, FloatArray],
     ) -> tuple[Appraisal, FloatArray, int]:
         """Appraisal per draw, step of first output per draw, and build years.
 
@@ -164,8 +187,8 @@ class Finance(LeverBase):
         )
         project = Project(
             output_t=draw("t_per_year") * float(net.proc_out[j].max()),
-            capex_usd=draw("capex_usd_million") * 1e6,
-            opex_usd_per_kg=draw("opex_usd_per_kg"),
+            capex_usd=inputs["capex_usd_million"] * 1e6,
+            opex_usd_per_kg=inputs["opex_usd_per_kg"],
             price_usd_per_kg=price,
             price_growth=draw("price_growth_per_year"),
             build_years=build,
@@ -195,17 +218,27 @@ class Finance(LeverBase):
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the plant's ramped capacity in the draws where the investment rule builds it."""
         net = ctx.net
-        plan, online, _ = self._plan(net, ctx.sampler, ctx.dataset, ctx.modifiers, path)
+        record = ctx.record(path)
+        plan, online, build = self._plan(
+            net, ctx.sampler, ctx.dataset, ctx.modifiers, path, record.inputs
+        )
         size = self.draw(ctx.sampler, path, "t_per_year")
         share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
         built = plan.build.astype(np.float64)[:, None]
-        add_capacity(ctx, self.process, per_step(net, size, share) * built)
+        own = per_step(net, size, share) * built
+        record.outputs.update(appraisal=plan, online=online, build=build, own=own)
+        add_capacity(ctx, self.process, own)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Floor payouts on output, capital subsidy, interest subsidy and risk cover."""
+        """Return the investor's capex over the build (where built) and the state's costs.
+
+        The state pays floor payouts on output, a capital subsidy, an interest subsidy and risk
+        cover.
+        """
         net = ctx.network
         d_n = net.n_draws
-        plan, online, build = self._plan(net, ctx.sampler, ctx.dataset, ctx.modifiers, path)
+        record = ctx.record(path)
+        plan, online, build = (record.outputs[k] for k in ("appraisal", "online", "build"))
         built = ctx.per_draw(plan.build.astype(np.float64))
         per_year = max(int(MONTHS_PER_YEAR) // net.step_months, 1)
         steps = np.arange(net.n_steps)[None, :]
@@ -222,15 +255,16 @@ class Finance(LeverBase):
 
         # The floor is paid on what the plant makes: its share of the process's production.
         j = [p.id for p in net.processes].index(self.process)
-        size = self.draw(ctx.sampler, path, "t_per_year")
-        share = ramp(net, online, self.draw(ctx.sampler, path, "ramp_months"))
-        own = np.broadcast_to(per_step(net, size, share) * built, (d_n, net.n_steps))
+        own = np.broadcast_to(record.outputs["own"], (d_n, net.n_steps))
         total = np.broadcast_to(net.capacity[:, :, j], (d_n, net.n_steps))
         part = np.divide(own, total, out=np.zeros((d_n, net.n_steps)), where=total > 0)
         made = ctx.results["production"].sel(process=self.process).transpose("draw", "time")
         kg = made.to_numpy() * part * float(net.proc_out[j].max()) * 1000.0
         gap = np.where(inside, plan.floor_gap_usd_per_kg[rows, cols], 0.0)
+        capex = record.inputs["capex_usd_million"] * 1e6
+        private = spread_before(net, online, np.array([build * MONTHS_PER_YEAR]), capex) * built
         return [
+            CostLine("private_capex", private),
             CostLine("floor_payout", kg * np.broadcast_to(gap, (d_n, net.n_steps))),
             CostLine("capital_subsidy", by_step(plan.capex_subsidy_usd)),
             CostLine("interest_subsidy", by_step(plan.interest_subsidy_usd)),

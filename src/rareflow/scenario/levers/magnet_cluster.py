@@ -19,7 +19,8 @@ month at sea. The cost is the zone's infrastructure capex; no figure is cited (g
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -28,7 +29,7 @@ from rareflow.errors import ScenarioError
 from rareflow.scenario.common import Day, Spec, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.capacity import ProcessId
 from rareflow.scenario.levers.technology_tie import input_factor
 
@@ -57,7 +58,8 @@ class MagnetCluster(LeverBase):
     build_months
         Months over which the capex is paid.
     capex_inr_crore
-        Infrastructure capex of the zone (default 0: no cited figure, give your own).
+        Infrastructure capex of the zone. Default: lever_costs.csv (Rs 500-1,500 crore,
+        ASSUMPTION).
     """
 
     type: Literal["magnet_cluster"] = "magnet_cluster"
@@ -67,7 +69,11 @@ class MagnetCluster(LeverBase):
     loss_cut: dict[ProcessId, float] = Field(default_factory=dict)
     start: Day
     build_months: Annotated[int, Spec("month", 1, 240)] = 24
-    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    capex_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "capex_inr_crore": CostDefault("capex", "inr_crore")
+    }
 
     @model_validator(mode="after")
     def _check(self) -> MagnetCluster:
@@ -100,7 +106,7 @@ class MagnetCluster(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the zone's capex, paid evenly over its build from ``start``."""
         net = ctx.network
-        capex = ctx.per_draw(self.draw(ctx.sampler, path, "capex_inr_crore"))
+        capex = ctx.per_draw(ctx.record(path).inputs["capex_inr_crore"])
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         building = (months >= first) & (months < first + self.build_months)

@@ -12,7 +12,8 @@ on the partner's reliability, by default from the groupings it shares with the f
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import field_validator
@@ -23,7 +24,7 @@ from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_contract,
@@ -87,8 +88,13 @@ class PartnerCapacity(LeverBase):
     build_years: Annotated[Number | None, Spec("yr", 0, 40)] = None
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
     reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
-    capex_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
-    premium: Annotated[Number, Spec("share", 0, 100)] = 0.0
+    capex_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
+    premium: Annotated[Number | None, Spec("share", 0, 100)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "capex_inr_crore": CostDefault("capex", "inr_crore"),
+        "premium": CostDefault("premium", "fraction"),
+    }
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("partner")
@@ -135,11 +141,11 @@ class PartnerCapacity(LeverBase):
         net = ctx.network
         online = self._online(net, ctx.sampler, plant_lead_years(ctx.dataset, self.material), path)
         start = step_index(net, self.investment)
-        capex = self.draw(ctx.sampler, path, "capex_inr_crore")
+        capex = ctx.record(path).inputs["capex_inr_crore"]
         usd = capex * INR_CRORE / ctx.inr_per_usd()
         months = np.maximum((online - start) * net.step_months, net.step_months)
         capital = spread_before(net, online, months, usd)
-        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
+        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
         if not np.any(premium):
             return [CostLine("capex", capital)]
         if self.price_usd_per_kg is not None:

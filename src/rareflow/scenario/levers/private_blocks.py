@@ -17,6 +17,7 @@ handling of the thorium they bring up, scaled by a reform's ``thorium_cost_facto
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
@@ -25,12 +26,13 @@ from rareflow.model.network import FloatArray, Network
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext, Modifiers
 from rareflow.scenario.distributions import Number, Uniform
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     add_mined_concentrate,
     binomial,
     per_step,
     ramp,
+    spread_before,
     step_index,
 )
 from rareflow.scenario.sampling import Sampler
@@ -69,6 +71,9 @@ class PrivateBlocks(LeverBase):
     thorium_handling_usd_per_t
         Cost of handling, storing and disposing of a tonne of thorium in by-products (no cited
         figure: give your own).
+    capex_usd_million_per_block
+        Capital cost of each licensed block's mine and concentrator, spent over its build.
+        Default: lever_costs.csv (USD 20-150 M, ASSUMPTION).
     add_separation
         Also add separation capacity (t REO fed per year) for the blocks' output.
     """
@@ -85,12 +90,21 @@ class PrivateBlocks(LeverBase):
     licensed_cap_t_reo_per_year: Annotated[Number | None, Spec("t REO/yr", 0, 1e7)] = None
     thorium_t_per_t_reo: Annotated[Number, Spec("t Th/t REO", 0, 1)] = THORIUM_PER_REO
     thorium_handling_usd_per_t: Annotated[Number, Spec("USD/t Th", 0, 1e8)]
+    capex_usd_million_per_block: Annotated[Number | None, Spec("USD million", 0, 1e5)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "capex_usd_million_per_block": CostDefault("capex", "usd_million")
+    }
     add_separation: bool = True
 
     def _output(
         self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
-    ) -> FloatArray:
-        """(D, T) concentrate from the licensed blocks, t REO per step."""
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """(D, T) concentrate from the licensed blocks, t REO per step, and how it comes.
+
+        Also returned: the blocks licensed, the step of first output and the build months (each
+        (1 or D,)).
+        """
 
         def draw(name: str) -> FloatArray:
             return sampler.draw(getattr(self, name), f"{path}.{name}")
@@ -106,20 +120,29 @@ class PrivateBlocks(LeverBase):
         if self.licensed_cap_t_reo_per_year is not None:
             cap = draw("licensed_cap_t_reo_per_year") / 12.0 * net.step_months
             out = np.minimum(out, cap.reshape(-1, 1))
-        return out
+        return out, licensed, online, draw("build_months")
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Add the blocks' concentrate to local supply, and separation capacity if asked."""
-        out = self._output(ctx.net, ctx.sampler, ctx.modifiers, path)
+        out, licensed, online, build = self._output(ctx.net, ctx.sampler, ctx.modifiers, path)
+        ctx.record(path).outputs.update(mined=out, licensed=licensed, online=online, build=build)
         add_mined_concentrate(ctx, out, self.add_separation)
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Return the cost of handling the thorium brought up, scaled by a reform."""
+        """Capex of the licensed blocks over their build; thorium handling, scaled by a reform."""
         net = ctx.network
-        mined = self._output(net, ctx.sampler, ctx.modifiers, path)
+        record = ctx.record(path)
+        mined = record.outputs["mined"]
         thorium = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_t_per_t_reo"))
         usd = ctx.per_draw(self.draw(ctx.sampler, path, "thorium_handling_usd_per_t"))
         factor = ctx.modifiers.thorium_cost_factor
         scale = ctx.per_draw(factor) if factor is not None else 1.0
         handled = np.broadcast_to(mined * thorium * usd * scale, (net.n_draws, net.n_steps))
-        return [CostLine("thorium_handling", handled)]
+        per_block = record.inputs["capex_usd_million_per_block"] * 1e6
+        capex = spread_before(
+            net,
+            record.outputs["online"],
+            record.outputs["build"],
+            record.outputs["licensed"] * per_block,
+        )
+        return [CostLine("capex", capex), CostLine("thorium_handling", handled)]

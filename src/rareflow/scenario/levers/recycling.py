@@ -41,6 +41,7 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
@@ -54,7 +55,7 @@ from rareflow.model.network import COMMODITY_IDS, TRACKED_ELEMENTS, FloatArray, 
 from rareflow.scenario.common import Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Triangular
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import ramp, spread_before, step_index
 
 if TYPE_CHECKING:
@@ -178,7 +179,11 @@ class Recycling(LeverBase):
     preprocessing_yield: Annotated[Number | None, Spec("share", 0, 1)] = None
     recovery: Annotated[Number | None, Spec("share", 0, 1)] = None
     capacity_t_per_year: Annotated[Number | None, Spec("t scrap/yr", 0, 1e7)] = None
-    cost_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
+    cost_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e4)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "cost_usd_per_kg": CostDefault("opex", "usd_per_kg")
+    }
     capex_usd_per_t_per_year: Annotated[Number | None, Spec("USD/(t/yr)", 0, 1e9)] = None
 
     @model_validator(mode="after")
@@ -332,7 +337,7 @@ class Recycling(LeverBase):
         net = ctx.network
         flows = net.recycled_ledger[path]
         processed = np.broadcast_to(flows.processed, (net.n_draws, net.n_steps))
-        per_kg = ctx.per_draw(self.draw(ctx.sampler, path, "cost_usd_per_kg"))
+        per_kg = ctx.per_draw(ctx.record(path).inputs["cost_usd_per_kg"])
         if self.capacity_t_per_year is not None:
             size = self.draw(ctx.sampler, path, "capacity_t_per_year")
         else:

@@ -20,12 +20,23 @@ whatever its place in the scenario):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
+
+import numpy as np
 
 from rareflow.scenario.common import Spec
 from rareflow.scenario.context import CompileContext, PermitKind
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import LeverBase, Phase
+from rareflow.scenario.levers.base import (
+    INR_CRORE,
+    CostContext,
+    CostDefault,
+    CostLine,
+    LeverBase,
+    Phase,
+)
+from rareflow.scenario.levers.build import MONTHS_PER_YEAR
 
 
 class RegulatoryReform(LeverBase):
@@ -45,6 +56,10 @@ class RegulatoryReform(LeverBase):
     licence_probability
         Chance that a private block is licensed to handle its radioactive by-products under clear
         rules (no cited figure; empty: the block's own figure stands).
+    programme_cost_inr_crore
+        Administrative cost of the reform (single-window permits, thorium licensing), paid over
+        the first twelve months of the horizon. Default: lever_costs.csv (Rs 10-200 crore,
+        ASSUMPTION: no figure found).
     """
 
     phase: ClassVar[Phase] = Phase.MODIFIERS
@@ -53,6 +68,25 @@ class RegulatoryReform(LeverBase):
     processing_permit_months: Annotated[Number | None, Spec("month", 0, 240)] = 15.0
     thorium_cost_factor: Annotated[Number, Spec("factor", 0, 10)] = 1.0
     licence_probability: Annotated[Number | None, Spec("probability", 0, 1)] = None
+    programme_cost_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "programme_cost_inr_crore": CostDefault("programme_cost", "inr_crore")
+    }
+
+    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
+        """Return the reform's administration, paid over the first twelve months of the horizon."""
+        net = ctx.network
+        outlay = ctx.per_draw(ctx.record(path).inputs["programme_cost_inr_crore"])
+        first = np.arange(net.n_steps)[None, :] * net.step_months < MONTHS_PER_YEAR
+        steps = max(int(MONTHS_PER_YEAR) // net.step_months, 1)
+        usd = outlay * INR_CRORE / ctx.inr_per_usd() / steps
+        return [
+            CostLine(
+                "administration",
+                np.broadcast_to(np.where(first, usd, 0.0), (net.n_draws, net.n_steps)),
+            )
+        ]
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Record the reform's modifiers for the other levers (see the module docstring)."""

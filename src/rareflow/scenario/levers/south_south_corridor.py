@@ -16,7 +16,8 @@ not modelled: the lever covers the leg into India.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import field_validator
@@ -26,7 +27,7 @@ from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import CountryCode, Day, Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, Uniform
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     MONTHS_PER_YEAR,
     add_capacity,
@@ -83,8 +84,13 @@ class SouthSouthCorridor(LeverBase):
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 12.0
     reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
     add_separation: bool = True
-    infrastructure_capex_usd_million: Annotated[Number, Spec("USD million", 0, 1e6)] = 0.0
-    premium: Annotated[Number, Spec("share", 0, 100)] = 0.2
+    infrastructure_capex_usd_million: Annotated[Number | None, Spec("USD million", 0, 1e6)] = None
+    premium: Annotated[Number | None, Spec("share", 0, 100)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "infrastructure_capex_usd_million": CostDefault("capex", "usd_million"),
+        "premium": CostDefault("premium", "fraction"),
+    }
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
 
     @field_validator("producer")
@@ -127,7 +133,7 @@ class SouthSouthCorridor(LeverBase):
         """Return the ports and rail capex, and the premium on deliveries."""
         net = ctx.network
         online = self._online(net, ctx.sampler, path)
-        capex = self.draw(ctx.sampler, path, "infrastructure_capex_usd_million")
+        capex = ctx.record(path).inputs["infrastructure_capex_usd_million"]
         months = np.maximum((online - step_index(net, self.investment)) * net.step_months, 1.0)
         capital = spread_before(net, online, months, capex * 1e6)
         if self.price_usd_per_kg is not None:
@@ -136,7 +142,7 @@ class SouthSouthCorridor(LeverBase):
             j = [p.id for p in net.processes].index("separation_ndpr")
             k = COMMODITY_IDS.index("oxide_ndpr")
             price = np.full((net.n_draws, 1), net.proc_out[j, k] * ctx.usd_per_kg("oxide_ndpr"))
-        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
+        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
         delivered = delivered_under(net, path)
         return [
             CostLine("capex", capital),

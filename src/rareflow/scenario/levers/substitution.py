@@ -17,17 +17,19 @@ Minnesota, output early 2027: facilities.csv) bounds how fast iron nitride can a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from rareflow.errors import ScenarioError
 from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
 from rareflow.scenario.common import Day, Spec, StrictModel, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.sampling import Sampler
 from rareflow.units import DAYS_PER_MONTH
 
@@ -123,6 +125,10 @@ class Substitution(LeverBase):
         x density ratio 0.653 (4.9 over 7.5 g/cm3, QM Magnet 2023): 1.19 in a PMSM; iron
         nitride, 1.0 (assumption: equal mass); none for ``nd_lean`` (its magnet stays in the
         NdFeB count) and ``magnet_free``.
+    premium
+        Cost and performance penalty of the change, as a share of the value of the NdFeB
+        replaced (redesign, re-approval, a larger motor). Default: lever_costs.csv (0-20%,
+        ASSUMPTION).
     substitute_price_usd_per_kg
         Price of the substitute magnet, for its purchase cost line. The dataset cites no price
         of ferrite or iron-nitride magnets: give your own, or leave it out and read the
@@ -140,8 +146,13 @@ class Substitution(LeverBase):
     nd_reduction: Annotated[Number | None, Spec("share", 0, 1)] = None
     motor: Literal["pmsm", "pmasynrm"] = "pmsm"
     substitute_kg_per_kg: Annotated[Number | None, Spec("kg/kg", 0, 100)] = None
+    premium: Annotated[Number | None, Spec("share", 0, 10)] = None
     substitute_price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
     price_acceleration: Annotated[float, Spec("yr", 0, 10)] = 0.0
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "premium": CostDefault("premium", "fraction")
+    }
 
     @field_validator("price_acceleration")
     @classmethod
@@ -199,7 +210,12 @@ class Substitution(LeverBase):
                 mult[:, :, s, k] *= factor
 
     def substitute_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
-        """(D, T) t of substitute magnet the adopting sectors need each step.
+        """(D, T) t of substitute magnet the adopting sectors need each step."""
+        per_kg = ctx.per_draw(self._kg_per_kg(ctx.dataset, ctx.sampler, path))
+        return self.replaced_tonnes(ctx, path) * per_kg
+
+    def replaced_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
+        """(D, T) t of NdFeB demand the adopting sectors switch each step.
 
         Measured against each sector's projected NdFeB requirement before any lever (the
         dataset's requirement and growth); a second substitution lever on the same sector
@@ -207,7 +223,6 @@ class Substitution(LeverBase):
         """
         net = ctx.network
         ks = [COMMODITY_IDS.index(m) for m in self.magnets]
-        per_kg = ctx.per_draw(self._kg_per_kg(ctx.dataset, ctx.sampler, path))
         years = np.arange(net.n_steps) * net.step_months / 12.0
         growth = np.broadcast_to(net.growth, (net.n_draws, len(net.sectors)))
         tonnes = np.zeros((net.n_draws, net.n_steps))
@@ -216,11 +231,21 @@ class Substitution(LeverBase):
             base = net.requirement0[s, ks].sum() * (1.0 + growth[:, s, None]) ** years[None, :]
             share = adoption.share(net, ctx.sampler, f"{path}.adoption.{sector.value}")
             tonnes += base * share
-        return tonnes * per_kg
+        return tonnes
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Purchase of the substitute magnet, when its price is given."""
-        if self.substitute_price_usd_per_kg is None:
-            return []
-        price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
-        return [CostLine("purchase", self.substitute_tonnes(ctx, path) * price * 1000.0)]
+        """Return the penalty on the NdFeB replaced, and the substitute's purchase if priced."""
+        replaced = self.replaced_tonnes(ctx, path)
+        prices = [ctx.usd_per_kg(m) for m in self.magnets]
+        if any(np.isnan(p) for p in prices):
+            raise ScenarioError(
+                f"{path}: the dataset has no price for {', '.join(self.magnets)}; the penalty "
+                "is a share of the value replaced (add it to your own prices.csv)"
+            )
+        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
+        lines = [CostLine("penalty", replaced * float(np.mean(prices)) * 1000.0 * premium)]
+        if self.substitute_price_usd_per_kg is not None:
+            price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
+            tonnes = self.substitute_tonnes(ctx, path)
+            lines.append(CostLine("purchase", tonnes * price * 1000.0))
+        return lines

@@ -16,7 +16,8 @@ cited: give your own).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -25,7 +26,7 @@ from rareflow.errors import ScenarioError
 from rareflow.scenario.common import CountryCode, Day, Spec, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import INR_CRORE, CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.capacity import ProcessId
 
 
@@ -63,7 +64,8 @@ class TechnologyTie(LeverBase):
     start
         When the tie is signed (the upfront fee is paid in that month).
     upfront_inr_crore
-        Upfront licence fee (default 0: no cited figure, give your own).
+        Upfront licence fees and joint-venture equity. Default: lever_costs.csv (Rs 100-1,500
+        crore, ASSUMPTION: no figure found).
     royalty_usd_per_kg
         Royalty per kg of output of the tied processes (default 0: give your own).
     """
@@ -73,7 +75,11 @@ class TechnologyTie(LeverBase):
     company: str = ""
     loss_cut: dict[ProcessId, float] = Field(min_length=1)
     start: Day
-    upfront_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    upfront_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "upfront_inr_crore": CostDefault("programme_cost", "inr_crore")
+    }
     royalty_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
 
     @model_validator(mode="after")
@@ -92,7 +98,7 @@ class TechnologyTie(LeverBase):
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Upfront fee in the month of signing; royalty on what the tied processes make."""
         net = ctx.network
-        upfront = ctx.per_draw(self.draw(ctx.sampler, path, "upfront_inr_crore"))
+        upfront = ctx.per_draw(ctx.record(path).inputs["upfront_inr_crore"])
         royalty = ctx.per_draw(self.draw(ctx.sampler, path, "royalty_usd_per_kg"))
         signed = np.datetime64(self.start, "M")
         at = (net.time.astype("datetime64[M]") <= signed) & (
