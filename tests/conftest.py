@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from rareflow.cli import output
 from rareflow.data.load import Dataset, embedded_dir, load_dataset
 from rareflow.data.schema import TABLES_BY_NAME
 
@@ -43,6 +44,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _wide_results_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every test the width a piped run gets (200 columns).
+
+    The results console fixes its width when ``rareflow.cli.output`` is first imported, and the
+    CLI loads its commands lazily: in a worker whose first import happened inside
+    ``CliRunner.invoke`` (which sets ``COLUMNS=80``), every later table would wrap its headers.
+    """
+    monkeypatch.setattr(output.console, "width", 200)
 
 
 def pytest_configure(config: pytest.Config) -> None:
