@@ -115,9 +115,10 @@ def test_scenario_model_median_point_is_the_engine_at_the_medians(dataset: Datas
                     phase[key] = {"dist": "fixed", "value": _median(phase[key])}
     data["parameters"]["industry_cover_weeks"] = 13.5  # the middle of inventories.csv's 11-16
     fixed = type(sc).model_validate({**data, "draws": 1})
-    # The dataset ranges importer competition draws (importers.csv, supplier_headroom.csv) have
-    # no scenario field: hold them at their medians through the design.
-    data_ranges = ("importers.", "supplier_headroom.")
+    # The dataset ranges importer competition draws (importers.csv, supplier_headroom.csv) and the
+    # segments draw (route, group and grade shares, intensities, growth) have no scenario field:
+    # hold them at their medians through the design.
+    data_ranges = ("importers.", "supplier_headroom.", "exposure.")
     medians = {p: np.full(1, 0.5) for p in model.inputs if p.startswith(data_ranges)}
     assert medians
     compiled = compile_scenario(fixed, None, dataset, design_matrix=medians)

@@ -167,10 +167,10 @@ def test_both_presets_scored_per_sector_with_both_rivals(quick: validation.Valid
         assert rivals == {"no disruption", "share rule"}
         assert all(-1 <= s.skill <= 1 for s in card.skill)
     # The hindsight preset's depth for two-wheelers: since the corrected cover (11-16 weeks on
-    # 4 April 2025) the observed depth falls inside its band, a band too wide to say much.
+    # 4 April 2025) and the buyer groups, the observed depth falls inside its band.
     hind = quick.cards[1]
     depth = next(r for r in hind.rows if r.subject == "two_wheeler" and r.metric == "depth")
-    assert depth.verdict.startswith("inside band, but the band spans")
+    assert depth.verdict.startswith("inside band")
 
 
 def test_2010_is_scored_out_of_sample(ds: Dataset) -> None:

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from rareflow.engine.run import run
@@ -30,8 +31,13 @@ def _scenario(name: str, draws: int = 12, **changes: Any) -> Scenario:
 
 @cache
 def _stockpile_run(with_sectors: bool) -> xr.Dataset:
-    """The 2029 repeat with its stockpile; without ``sectors``, the lever's default."""
+    """The 2029 repeat with a month's stockpile; without ``sectors``, the lever's default.
+
+    A month (not the preset's three) so that the stockpile runs empty while sectors are still
+    short: the state in which a careless refill rule would buy.
+    """
     sc = _scenario("repeat-2029+stockpile").model_dump(mode="json", by_alias=True)
+    sc["levers"][0]["target_months"] = 1
     if not with_sectors:
         del sc["levers"][0]["sectors"]
     return run(Scenario.model_validate(sc)).results
@@ -62,6 +68,14 @@ def test_the_stockpile_never_buys_while_a_sector_it_serves_is_short() -> None:
     assert float(res.stockpile_in.sel(SINTERED).where(after).sum()) > 0.0
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap since the buyer groups landed: the stockpile's trigger reads the bare pool's "
+        "fill, and under the 2029 repeat with vehicles in a priority tier it never releases "
+        "(README, Status)"
+    ),
+)
 def test_a_priority_sector_is_served_from_the_stockpile_first() -> None:
     """Under the 2029 repeat, vehicles in a priority tier: while they are still short after the
     stockpile's slow release, nothing of the release reaches the other sectors."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -86,6 +88,15 @@ def headline(results: xr.Dataset) -> Headline:
     return Headline(float(np.median(short)), float(np.median(unmet)), float(np.median(worst)))
 
 
+RUNS_AT_ONCE = max(2, os.cpu_count() or 2)
+"""How many sessions' runs compute at the same time; the others wait their turn.
+
+More runs than cores at once finish no sooner, and each holds its engine arrays: twenty
+sessions clicking Run together would hold twenty runs' memory (the load test's 4 GB goal).
+"""
+_RUNS = threading.BoundedSemaphore(RUNS_AT_ONCE)
+
+
 def _save(store: RunStore, result: RunResult, given: str, dataset: Dataset) -> str:
     return store.save(record_of_run(result, given, dataset.user_dir), result.results)
 
@@ -122,7 +133,8 @@ def compute(
     def months(done: int, total: int) -> None:
         tell(0.7 * done / max(total, 1), f"{scenario.name}: month {done * step} of {total * step}")
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="rareflow-run") as pool:
+    tell(0.0, f"{scenario.name}: waiting for a free worker (at most {RUNS_AT_ONCE} runs at once)")
+    with _RUNS, ThreadPoolExecutor(max_workers=2, thread_name_prefix="rareflow-run") as pool:
         base_job = None
         if scenario.shocks or scenario.levers:
             base = with_overrides(baseline_scenario(scenario), draws=scenario.draws)
