@@ -97,7 +97,12 @@ def _kill_writers(path: Path, kills: int, size: int) -> None:
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
-        committed += [line.split()[1] for line in out.splitlines() if line.startswith("saved")]
+        # A kill can cut the last line short: count only whole lines.
+        committed += [
+            line.split()[1]
+            for line in out.splitlines(keepends=True)
+            if line.startswith("saved") and line.endswith("\n") and len(line.split()) == 3
+        ]
         listed = _check_store(path, size)
         # Every commit the writer reported survives the kill.
         assert set(committed) <= set(listed)

@@ -60,7 +60,9 @@ def main() -> None:
                 for start in range(0, size, max(1, size // 4)):
                     writer.append(results.isel(draw=slice(start, start + max(1, size // 4))))
                 run_id = writer.commit()
-        print("saved", run_id, seed, flush=True)
+        # One write per line, so a kill cannot leave half of it in the pipe.
+        sys.stdout.write(f"saved {run_id} {seed}\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
