@@ -36,6 +36,22 @@ class BoundedCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def peek(self, key: K) -> V | None:
+        """Return the entry of ``key`` (now the most recently used), or None if it is not there."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: K, value: V) -> None:
+        """Keep ``value`` as the entry of ``key``; the least recently used beyond size go."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
     def get(self, key: K, make: Callable[[], V]) -> V:
         """Return the entry of ``key``, made by ``make()`` (and kept) if it is not there."""
         with self._lock:
@@ -43,11 +59,7 @@ class BoundedCache(Generic[K, V]):
                 self._items.move_to_end(key)
                 return self._items[key]
         value = make()
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
+        self.put(key, value)
         return value
 
     def clear(self) -> None:

@@ -69,6 +69,14 @@ def read_only(tmpfs: Callable[[str], Path]) -> Path:
     return tmpfs("ro,size=1m")
 
 
+@pytest.fixture
+def names(tmp_path: Path, a_file: Path, trade_file: Path) -> dict[str, object]:
+    """What the commands' ``{placeholders}`` stand for; the store holds one run."""
+    store = tmp_path / "store"
+    run_id = _stored_run(store)
+    return {"file": a_file, "tmp": tmp_path, "store": store, "trade": trade_file, "run": run_id}
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -100,15 +108,11 @@ def read_only(tmpfs: Callable[[str], Path]) -> Path:
 def test_failure_is_one_clear_message(
     args: tuple[str, ...],
     expected: str,
+    names: dict[str, object],
     tmp_path: Path,
-    a_file: Path,
-    trade_file: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = tmp_path / "store"
-    run_id = _stored_run(store)
-    names = {"file": a_file, "tmp": tmp_path, "store": store, "trade": trade_file, "run": run_id}
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if "store" not in p.parts)
     assert cli(monkeypatch, *(a.format(**names) for a in args)) == 2
     err = capsys.readouterr().err
@@ -118,25 +122,26 @@ def test_failure_is_one_clear_message(
     assert after == before  # nothing written, no folder created
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("data", "import-trade", "{trade}", "--source-id", "x", "--data-dir", "{ro}"),
+        ("runs", "export", "{run}", "--to", "{ro}/out", "--store", "{store}"),
+        ("report", "baseline", "-n", "1", "-q", "--no-store", "--out", "{ro}/r.html"),
+        ("run", "baseline", "-n", "1", "--quiet", "--store", "{ro}"),
+    ],
+)
 def test_read_only_disk_is_a_clear_error(
+    args: tuple[str, ...],
+    names: dict[str, object],
     read_only: Path,
-    tmp_path: Path,
-    trade_file: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = tmp_path / "store"
-    run_id = _stored_run(store)
-    for args in (
-        ("data", "import-trade", str(trade_file), "--source-id", "x", "--data-dir", str(read_only)),
-        ("runs", "export", run_id, "--to", str(read_only / "out"), "--store", str(store)),
-        ("report", "baseline", "-n", "1", "-q", "--no-store", "--out", str(read_only / "r.html")),
-        ("run", "baseline", "-n", "1", "--quiet", "--store", str(read_only)),
-    ):
-        assert cli(monkeypatch, *args) == 2, args
-        err = capsys.readouterr().err
-        assert "Read-only file system" in err, err
-        assert str(read_only) in err
+    assert cli(monkeypatch, *(a.format(ro=read_only, **names) for a in args)) == 2
+    err = capsys.readouterr().err
+    assert "Read-only file system" in err, err
+    assert str(read_only) in err
     assert list(read_only.iterdir()) == []
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from rareflow.cache import BoundedCache
 from rareflow.scenario.load import resolved_yaml
 from rareflow.scenario.schema import Scenario
 
@@ -33,6 +33,9 @@ def fingerprint(scenario: Scenario, data_version: str) -> str:
 class ResultCache(Generic[T]):
     """A small thread-safe least-recently-used cache; one computation per key at a time.
 
+    The entries are a :class:`rareflow.cache.BoundedCache`; this adds a lock per key, so that
+    sessions asking for the same key at once wait for one computation.
+
     Parameters
     ----------
     max_entries
@@ -40,18 +43,14 @@ class ResultCache(Generic[T]):
     """
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._items: OrderedDict[str, T] = OrderedDict()
+        self._items: BoundedCache[str, T] = BoundedCache(max_entries)
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self.max_entries = max_entries
 
     def get(self, key: str) -> T | None:
         """Return the entry for a key, or None."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
+        return self._items.peek(key)
 
     def get_or_compute(self, key: str, compute: Callable[[], T]) -> tuple[T, bool]:
         """Return the entry for a key, computing it if missing; and whether it was cached.
@@ -66,18 +65,13 @@ class ResultCache(Generic[T]):
                 return hit, True
             value = compute()
             with self._lock:
-                self._items[key] = value
-                self._items.move_to_end(key)
-                while len(self._items) > self.max_entries:
-                    self._items.popitem(last=False)
+                self._items.put(key, value)
                 self._key_locks.pop(key, None)
             return value, False
 
     def clear(self) -> None:
         """Drop every entry."""
-        with self._lock:
-            self._items.clear()
+        self._items.clear()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        return len(self._items)

@@ -31,7 +31,7 @@ from rareflow.cli.options import (
 )
 from rareflow.cli.output import Format, emit, err_console
 from rareflow.cli.progress import progress_bar
-from rareflow.cli.run import QuietOption, scenario_text
+from rareflow.cli.run import QuietOption, ensemble_title, scenario_text
 from rareflow.data.load import load_dataset
 from rareflow.data.query import inr_per_usd
 from rareflow.engine.run import with_overrides
@@ -184,12 +184,8 @@ def register(app: typer.Typer) -> None:
                     client=client,
                     progress=bar,
                 )
-        title = (
-            f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
-            f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
-            "(median [5th..95th percentile])"
-        )
         rate = inr_per_usd(dataset, PRICE_YEAR)
+        title = ensemble_title(sc, result.chunks)
         emit(ensemble_rows(result, fmt, rate), fmt, title=title, document=result.document())
         if not quiet and fmt is Format.TABLE:
             for gap in gaps:

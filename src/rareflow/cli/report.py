@@ -14,7 +14,7 @@ from rareflow.cli.run import QuietOption, scenario_text
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.outputs import output_dir, output_file
-from rareflow.report.build import build_report, write_html
+from rareflow.report.build import Report, build_report, write_html
 from rareflow.report.export import ImageFormat, write_figures
 from rareflow.report.kinds import RecordInfo, kind_report
 from rareflow.report.source import (
@@ -46,6 +46,18 @@ def _run_and_store(
         record = record_of_run(result, scenario_text(scenario), dataset.user_dir)
         run_id = store.save(record, result.results)
     return from_result(result, run_id)
+
+
+def _write(
+    report: Report, out: Path, figures: Path | None, image_format: ImageFormat, quiet: bool
+) -> None:
+    """Write the report's HTML (and its figures, if asked) and say where, unless quiet."""
+    path = write_html(report, out)
+    if figures is not None:
+        write_figures(report.figures, figures, image_format)
+    if not quiet:
+        size = path.stat().st_size / 1e6
+        err_console.print(f"report written to {path} ({size:.1f} MB, opens offline)")
 
 
 def register(app: typer.Typer) -> None:
@@ -102,12 +114,7 @@ def register(app: typer.Typer) -> None:
             if info.record.kind != "run":
                 # Ensembles, sweeps, sensitivity and optimize runs keep other results.
                 other = kind_report(RecordInfo(source, info.record), run_store.results(source))
-                path = write_html(other, out)
-                if figures is not None:
-                    write_figures(other.figures, figures, image_format)
-                if not quiet:
-                    size = path.stat().st_size / 1e6
-                    err_console.print(f"report written to {path} ({size:.1f} MB, opens offline)")
+                _write(other, out, figures, image_format, quiet)
                 return
         dataset = load_dataset(data, calibration)
         if is_run_id:
@@ -122,13 +129,8 @@ def register(app: typer.Typer) -> None:
                 baseline = baseline_for(shock, dataset, bar)
             with progress_bar("the shock without its levers", quiet) as bar:
                 alone = shock_alone_for(shock, dataset, bar)
-        report = build_report(shock, baseline, dataset, alone)
-        path = write_html(report, out)
-        if figures is not None:
-            write_figures(report.figures, figures, image_format)
+        _write(build_report(shock, baseline, dataset, alone), out, figures, image_format, quiet)
         if not quiet:
-            size = path.stat().st_size / 1e6
-            err_console.print(f"report written to {path} ({size:.1f} MB, opens offline)")
             if shock.run_id and not is_run_id:
                 err_console.print(f"stored as run {shock.run_id}")
             if figures is not None:

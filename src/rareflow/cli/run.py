@@ -45,6 +45,15 @@ from rareflow.store.records import record_of_run
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or notes.")]
 
 
+def ensemble_title(sc: Scenario, chunks: int) -> str:
+    """Title of the shortfall table of a run made in chunks (``run`` streamed, ``ensemble``)."""
+    return (
+        f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
+        f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {chunks:,} chunks "
+        "(median [5th..95th percentile])"
+    )
+
+
 def scenario_text(name_or_path: str) -> str:
     """Return the scenario's YAML as given: the preset's text or the file's."""
     if name_or_path in preset_names():
@@ -308,13 +317,8 @@ def _run_streamed(
                 keep=Keep.FULL,
                 progress=bar,
             )
-    title = (
-        f"{sc.name}: shortfall by sector in {sc.country}, {sc.horizon_months} months "
-        f"from {sc.start:%Y-%m}, {sc.draws:,} draws in {result.chunks:,} chunks "
-        "(median [5th..95th percentile])"
-    )
     rows = summary_columns(result.summary) if fmt is Format.CSV else summary_rows(result.summary)
-    emit(rows, fmt, title=title, document=result.document())
+    emit(rows, fmt, title=ensemble_title(sc, result.chunks), document=result.document())
     if not quiet and fmt is Format.TABLE:
         for line in result.notes:
             err_console.print(f"data: {line}", style="dim")

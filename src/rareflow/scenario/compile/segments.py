@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rareflow import display
 from rareflow.data.query import grade_content, latest, magnet_intensities
 from rareflow.ids import Element
 from rareflow.model.network import (
@@ -245,7 +246,7 @@ def apply_segments(work: Work) -> None:
         work.notes.append(
             "segments: "
             + ", ".join(
-                f"{sector.value} {sum(1 for o in owner if o == s)}"
+                f"{display.name(sector.value)} {sum(1 for o in owner if o == s)}"
                 for s, sector in enumerate(net.sectors)
                 if sum(1 for o in owner if o == s) > 1 or segments[owner.index(s)].group != "all"
             )
