@@ -240,9 +240,12 @@ LEVER_COST_PARAMETERS = (
     "holding_cost",
     "lead_time",
     "life",
+    "separation_capex",
+    "royalty",
 )
 """Parameters of ``lever_costs``: the rate lever costs are discounted at (lever ``all``);
-capital cost of a reference project and the capacity it buys;
+capital cost of a reference project and the capacity it buys; capital cost of separation per t
+REO/yr of feed; a licence royalty (share of the value of what the licensed process makes);
 operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
 a premium over the market price; a yearly holding cost (share of the value held); years from
 decision to output; years of operation."""
@@ -805,7 +808,8 @@ TABLES: tuple[Table, ...] = (
                 "parameter",
                 allowed=LEVER_COST_PARAMETERS,
                 description="discount_rate (lever 'all'), capex, reference_capacity, opex, "
-                "unit_cost, programme_cost, premium, holding_cost, lead_time or life",
+                "unit_cost, programme_cost, premium, holding_cost, lead_time, life, "
+                "separation_capex or royalty",
             ),
         ),
         unit_kinds=(
