@@ -103,6 +103,7 @@ _ALL: tuple[Unit, ...] = (
     _u("usd_million", Kind.MONEY, Basis.NONE, 1e6, "million US dollars"),
     _u("inr_crore", Kind.MONEY, Basis.NONE, 1.0, "Indian rupees, crore (10 million)"),
     _u("usd_per_kg", Kind.PRICE, Basis.NONE, 1.0, "US dollars per kilogram"),
+    _u("usd_per_t", Kind.PRICE, Basis.NONE, 1e-3, "US dollars per tonne"),
     _u("inr_per_kg", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per kilogram"),
     _u("inr_per_usd", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per US dollar"),
     _u("inr_per_unit", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per unit of product"),

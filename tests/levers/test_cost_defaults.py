@@ -210,3 +210,81 @@ def test_finance_reports_irr_and_share_of_draws_built(dataset: Dataset) -> None:
     irrs = results["investment_irr"].to_numpy()[:, 0]
     finite = irrs[np.isfinite(irrs)]
     assert one["irr"]["median"] == pytest.approx(float(np.median(finite)))
+
+
+NOT_A_COST: dict[str, str] = {
+    "finance.price_growth_per_year": "a price path, not a cost",
+    "finance.capex_subsidy_share": "a subsidy a scenario chooses, not a cost",
+    "finance.country_risk_premium": "an add-on to the discount rate a scenario chooses",
+    "substitution.price_acceleration": "a speed of adoption",
+    "regulatory_reform.thorium_cost_factor": "a factor on thorium handling, 1 by default",
+    "technology_tie.royalty_usd_per_kg": "a fixed royalty instead of royalty_share's default",
+}
+"""Number fields whose names sound like money but which set no cost of their own."""
+DATA_DEFAULTS: dict[str, str] = {
+    "recycling.capex_usd_per_t_per_year": "recycling.csv's reference plant, else lever_costs.csv"
+}
+"""Empty money fields whose default another table (or a route's row) gives."""
+MONEY_WORDS = ("capex", "opex", "cost", "premium", "royalty", "investment", "fee", "upfront")
+
+
+@pytest.mark.parametrize("cls", LEVER_TYPES, ids=_tag)
+def test_no_cost_field_defaults_to_zero(cls: type) -> None:
+    """Every money field either has a non-zero default or takes one from lever_costs.csv."""
+    tag = _tag(cls)
+    defaults = getattr(cls, "cost_defaults", {})
+    for spec in cls.field_specs():  # type: ignore[attr-defined]
+        key = f"{tag}.{spec.name}"
+        if key in NOT_A_COST or not any(w in spec.name for w in MONEY_WORDS):
+            continue
+        if not spec.kind.startswith("number") or spec.required:
+            continue
+        if spec.default is None:
+            # Empty: a lever_costs.csv row, or a price of prices.csv, stands in.
+            assert spec.name in defaults or key in DATA_DEFAULTS or "price" in spec.name, (
+                f"{key}: empty, no default row"
+            )
+        else:
+            assert spec.default != 0 or tag in FREE_BY_SOURCE, f"{key} defaults to 0"
+
+
+class _NoDraws:
+    """A sampler that refuses to draw: a cost model must consume what ``apply`` drew."""
+
+    def draw(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a cost model drew again: {args[1:]}")
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "china-2025-april+substitution",
+        "china-2025-april+exploration-pipeline",
+        "china-2025-april+consortium",
+        "china-2025-april+technology-tie",
+    ],
+)
+def test_cost_models_draw_nothing_again(preset: str, dataset: Dataset) -> None:
+    """The costs of these levers come from what apply recorded, not from new draws."""
+    import dataclasses  # noqa: PLC0415
+
+    from rareflow.engine.run import lever_costs  # noqa: PLC0415
+    from rareflow.scenario.compile import compile_scenario  # noqa: PLC0415
+
+    scenario = load_scenario(preset).model_copy(update={"draws": 3})
+    compiled = compile_scenario(scenario, None, dataset)
+    results = run(scenario, dataset=dataset, keep_partners=False).results
+    mine = [
+        i
+        for i, lever in enumerate(scenario.levers)
+        if preset.endswith(lever.type_tag().replace("_", "-"))
+    ]
+    assert mine
+    levers = [scenario.levers[i] for i in mine]
+    only = scenario.model_copy(update={"levers": levers})
+    applied = {f"levers[{k}]": compiled.applied[f"levers[{i}]"] for k, i in enumerate(mine)}
+    strict = dataclasses.replace(compiled, sampler=_NoDraws(), applied=applied)  # type: ignore[arg-type]
+    cost = lever_costs(only, strict, results, dataset)
+    assert cost is not None
+    expected = results["lever_cost"].isel(lever=mine).sum("lever")
+    np.testing.assert_allclose(cost.sum("lever").sum("component"), expected.sum("component"))

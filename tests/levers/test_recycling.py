@@ -142,6 +142,18 @@ def test_capital_cost_is_the_reference_plant_per_tonne_spread_before_output() ->
     assert float(cost.sel(time=slice("2028-03", None)).sum()) == 0.0
 
 
+def test_hydromet_capital_cost_is_the_separation_capex_per_tonne(dataset: Dataset) -> None:
+    from rareflow.data.lever_costs import lever_cost  # noqa: PLC0415
+
+    sc = _lever_only(route="hydromet_to_oxide", decision="2026-01", capacity_t_per_year=500.0)
+    cost = run(sc).results["lever_cost"].sel(component="capex").sum("lever").sum("time")
+    row = lever_cost(dataset, "recycling", "separation_capex")
+    per_t = cost.to_numpy() / 500.0
+    assert np.all(per_t >= row.low * (1 - 1e-9))
+    assert np.all(per_t <= row.high * (1 + 1e-9))
+    assert float(np.ptp(per_t)) > 0.0  # drawn over the row's range
+
+
 def test_two_levers_may_not_collect_the_same_sector() -> None:
     data = _lever_only(start="2026-01").model_dump(mode="json")
     data["levers"].append({"type": "recycling", "start": "2027-01", "sectors": ["wind"]})

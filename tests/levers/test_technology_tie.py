@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import yaml
 
+from rareflow.data.load import Dataset
 from rareflow.engine.run import run
 from rareflow.errors import ScenarioError
+from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.load import load_scenario, parse_scenario
 from rareflow.scenario.schema import Scenario
@@ -107,3 +109,29 @@ def test_unknown_partner_is_named() -> None:
 def test_preset_runs_with_a_cost() -> None:
     res = run(_scenario(load_scenario(PRESET).model_dump()["levers"], PRESET)).results
     assert float(res["lever_cost"].sum()) > 0
+
+
+def test_default_royalty_is_a_share_of_the_products_value(dataset: Dataset) -> None:
+    from rareflow.data.lever_costs import lever_cost  # noqa: PLC0415
+
+    plant = {"type": "capacity", "process": "metal_ndpr", "t_per_year": 600, "online": "2025-01"}
+    sc = _scenario([plant, _lever(0.25, upfront_inr_crore=10)])
+    res = run(sc).results
+    royalty = res["lever_cost"].sum("lever").sel(component="royalty")
+    made = res.production.sel(process="metal_ndpr").transpose("draw", "time")
+    row = lever_cost(dataset, "technology_tie", "royalty")
+    price = compile_scenario(sc).network.base_price[COMMODITY_IDS.index("metal_ndpr")]
+    # Drawn triangular over the row's range: per kg, between its low and high share of the price.
+    per_kg = (royalty.sum("time") / (made.sum("time") * 1000.0)).to_numpy()
+    assert made.sum() > 0
+    assert np.all(per_kg >= row.low * price - 1e-9)
+    assert np.all(per_kg <= row.high * price + 1e-9)
+    assert float(np.ptp(per_kg)) > 0  # drawn, not fixed
+
+
+def test_royalty_share_and_fixed_royalty_are_not_both_given() -> None:
+    text = yaml.safe_dump(
+        {"name": "x", "levers": [_lever(0.2, royalty_share=0.05, royalty_usd_per_kg=1)]}
+    )
+    with pytest.raises(ScenarioError, match="not both"):
+        parse_scenario(text)

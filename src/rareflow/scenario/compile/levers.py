@@ -44,7 +44,7 @@ def apply_levers(work: Work) -> None:
     levers = sorted(enumerate(work.scenario.levers), key=lambda il: (il[1].phase, il[0]))
     for i, lever in levers:
         path = f"levers[{i}]"
-        for name in lever.cost_defaults:
+        for name in lever.cost_fields():
             lever.cost_input(ctx, path, name)
         before = _fingerprint(net), _fingerprint(ctx.modifiers)
         lever.apply(ctx, path)

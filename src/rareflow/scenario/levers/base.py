@@ -390,6 +390,14 @@ class LeverBase(StrictModel):
         """Partners this lever adds (none by default)."""
         return ()
 
+    def cost_fields(self) -> tuple[str, ...]:
+        """Return the cost fields compile resolves before ``apply`` (:meth:`cost_input`).
+
+        Every field of :attr:`cost_defaults` unless a lever's settings make one unused (a fixed
+        royalty in place of a share, no separation built).
+        """
+        return tuple(self.cost_defaults)
+
     def cost_default(self, name: str) -> CostDefault:
         """Return where a cost field's default comes from (:attr:`cost_defaults`).
 

@@ -17,7 +17,8 @@ listed before it), and lowers the cost of capital of the investments it backs:
   subtracts it from its discount rate.
 
 The NCMM expects Rs 18,000 crore of investment from public-sector firms over FY2025-FY2031
-(policies.csv): a scale for the pooled investment, which the consortium pays evenly over
+(policies.csv): the scale of all such investment; the consortium's own pooled investment
+(lever_costs.csv, an ASSUMPTION with a range unless the scenario gives it) is paid evenly over
 ``investment_months`` from ``start``.
 """
 
@@ -65,9 +66,11 @@ class Consortium(LeverBase):
         What pooled buying pays over the market price on the extra volume its risk sharing
         brings. Default: lever_costs.csv (10-30%, ASSUMPTION).
     pooled_investment_inr_crore
-        The consortium's own outlay besides the premium (default 0: no figure is cited; the
-        NCMM's Rs 18,000 crore from public-sector firms, policies.csv, is the scale of all such
-        investment, not one consortium's).
+        The consortium's own outlay besides the premium. Default: lever_costs.csv (Rs 500
+        crore, 200-1,500, ASSUMPTION: no figure for a consortium is cited; KABIL's ~Rs 200
+        crore for five Argentine blocks is the low end, and the NCMM's Rs 18,000 crore from all
+        public-sector firms over seven years, policies.csv, is the scale of all such investment,
+        not one consortium's).
     investment_months
         Months over which the outlay is paid from ``start``.
     """
@@ -80,10 +83,11 @@ class Consortium(LeverBase):
     reliability: Annotated[Number | None, Spec("share", 0.01, 1)] = None
     discount_rate_cut: Annotated[Number, Spec("share/yr", 0, 0.5)] = 0.01
     premium: Annotated[Number | None, Spec("share", 0, 100)] = None
-    pooled_investment_inr_crore: Annotated[Number, Spec("INR crore", 0, 1e6)] = 0.0
+    pooled_investment_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
 
     cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
-        "premium": CostDefault("premium", "fraction")
+        "premium": CostDefault("premium", "fraction"),
+        "pooled_investment_inr_crore": CostDefault("capex", "inr_crore"),
     }
     investment_months: Annotated[int, Spec("month", 1, 240)] = 12
 
@@ -158,7 +162,7 @@ class Consortium(LeverBase):
                 1.0 - np.broadcast_to(net.cut[:, :, p, k], shape)
             )
             paid += delivered * price * 1000.0 * premium
-        outlay = ctx.per_draw(self.draw(ctx.sampler, path, "pooled_investment_inr_crore"))
+        outlay = ctx.per_draw(record.inputs["pooled_investment_inr_crore"])
         months = net.time.astype("datetime64[M]")
         first = np.datetime64(self.start, "M")
         paying = (months >= first) & (months < first + self.investment_months)

@@ -91,10 +91,13 @@ class ExplorationPipeline(LeverBase):
     add_separation
         Also add separation capacity (t REO of concentrate fed per year) for the new output.
     mine_capex_usd_million
-        Capital cost of each new mine, paid over the 24 months before first output (no cited
-        figure: 0; give your own).
+        Capital cost of each new mine, paid over the 24 months before first output. Default:
+        lever_costs.csv (USD 300 M for 5,000 t REO/yr, 150-600, ASSUMPTION), scaled by
+        ``t_reo_per_mine``.
     separation_capex_usd_per_t
-        Capital cost of separation per t REO/yr of capacity (no cited figure: 0).
+        Capital cost of separation per t REO/yr of capacity, paid with the mine's. Default:
+        lever_costs.csv (USD 15,300, 3,600-24,000: Energy Fuels' Phase 2 and Phase 1 circuits
+        and Lynas's heavy rare-earth plant, rareflow-derived).
     """
 
     streams: ClassVar[tuple[str, ...]] = ("successes",)
@@ -119,17 +122,26 @@ class ExplorationPipeline(LeverBase):
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 24.0
     add_separation: bool = True
     mine_capex_usd_million: Annotated[Number | None, Spec("USD million", 0, 1e5)] = None
-    separation_capex_usd_per_t: Annotated[Number, Spec("USD/(t REO/yr)", 0, 1e6)] = 0.0
+    separation_capex_usd_per_t: Annotated[Number | None, Spec("USD/(t REO/yr)", 0, 1e6)] = None
 
     cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
-        "mine_capex_usd_million": CostDefault("capex", "usd_million", scale_by="t_reo_per_mine")
+        "mine_capex_usd_million": CostDefault("capex", "usd_million", scale_by="t_reo_per_mine"),
+        "separation_capex_usd_per_t": CostDefault("separation_capex", "usd_per_t"),
     }
 
     @model_validator(mode="after")
     def _check(self) -> ExplorationPipeline:
         if self.duration_years <= 0:
             raise ValueError("duration_years must lie in (0, 30]")
+        if self.separation_capex_usd_per_t is not None and not self.add_separation:
+            raise ValueError("separation_capex_usd_per_t needs add_separation (nothing is built)")
         return self
+
+    def cost_fields(self) -> tuple[str, ...]:
+        """Mine capex, and separation capex when separation is added."""
+        if self.add_separation:
+            return tuple(self.cost_defaults)
+        return ("mine_capex_usd_million",)
 
     def _online(
         self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
@@ -161,11 +173,9 @@ class ExplorationPipeline(LeverBase):
         return np.where(i < mines[:, None], online, np.nan)
 
     def _output(
-        self, net: Network, sampler: Sampler, modifiers: Modifiers, path: str
+        self, online: FloatArray, size: FloatArray, net: Network, sampler: Sampler, path: str
     ) -> FloatArray:
-        """(D, T) new concentrate per step."""
-        online = self._online(net, sampler, modifiers, path)
-        size = self.draw(sampler, path, "t_reo_per_mine")
+        """(D, T) new concentrate per step of mines first producing at ``online``."""
         months = self.draw(sampler, path, "ramp_months")
         out = np.zeros((online.shape[0], net.n_steps))
         for m in range(online.shape[1]):
@@ -175,9 +185,19 @@ class ExplorationPipeline(LeverBase):
         return out
 
     def apply(self, ctx: CompileContext, path: str) -> None:
-        """Add new mines' concentrate to local supply, and separation capacity if asked."""
-        out = self._output(ctx.net, ctx.sampler, ctx.modifiers, path)
-        add_mined_concentrate(ctx, out, self.add_separation)
+        """Add new mines' concentrate to local supply, and separation capacity if asked.
+
+        Records each draw's mines (their first steps) and size for the cost model.
+        """
+        online = self._online(ctx.net, ctx.sampler, ctx.modifiers, path)
+        size = self.draw(ctx.sampler, path, "t_reo_per_mine")
+        record = ctx.record(path)
+        record.outputs["online"] = online
+        record.outputs["size"] = size
+        record.outputs["share"] = self.draw(ctx.sampler, path, "rare_earth_share")
+        add_mined_concentrate(
+            ctx, self._output(online, size, ctx.net, ctx.sampler, path), self.add_separation
+        )
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Return the mission's outlay counted here, mine capex and separation capex."""
@@ -190,7 +210,7 @@ class ExplorationPipeline(LeverBase):
             table_value(ctx.dataset, "policies", policy="ncmm", parameter=name)
             for name in ("outlay_government", "outlay_psu")
         )
-        share = self.draw(ctx.sampler, path, "rare_earth_share")
+        share = ctx.record(path).outputs["share"]
         usd = total * share * INR_CRORE / ctx.inr_per_usd()
         end = step_index(net, self.start) + self.duration_years * MONTHS_PER_YEAR / net.step_months
         months = np.array([self.duration_years * MONTHS_PER_YEAR])
@@ -199,8 +219,9 @@ class ExplorationPipeline(LeverBase):
     def _capex(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Mine capex before each mine's first output, separation capex with it."""
         net = ctx.network
-        online = self._online(net, ctx.sampler, ctx.modifiers, path)
-        per_mine = ctx.record(path).inputs["mine_capex_usd_million"]
+        record = ctx.record(path)
+        online = record.outputs["online"]
+        per_mine = record.inputs["mine_capex_usd_million"]
         mine = np.zeros((net.n_draws, net.n_steps))
         for m in range(online.shape[1]):
             has = ~np.isnan(online[:, m])
@@ -208,8 +229,8 @@ class ExplorationPipeline(LeverBase):
             mine += spread_before(net, start, np.array([CAPEX_MONTHS]), per_mine * 1e6)
         lines = [CostLine("mine_capex", mine)]
         if self.add_separation:
-            per_t = self.draw(ctx.sampler, path, "separation_capex_usd_per_t")
-            size = self.draw(ctx.sampler, path, "t_reo_per_mine")
+            per_t = record.inputs["separation_capex_usd_per_t"]
+            size = record.outputs["size"]
             sep = np.zeros((net.n_draws, net.n_steps))
             for m in range(online.shape[1]):
                 has = ~np.isnan(online[:, m])

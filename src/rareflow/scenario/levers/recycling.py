@@ -163,7 +163,9 @@ class Recycling(LeverBase):
         Operating cost per kg of scrap processed (none cited: 0; set your own).
     capex_usd_per_t_per_year
         Capital cost per t/yr of plant capacity; default: the route's reference plant
-        (recycling.csv; none for hydrometallurgy: 0).
+        (recycling.csv), or for a route without one (hydrometallurgy) lever_costs.csv's
+        separation capex per t of magnet scrap (rareflow-derived from Energy Fuels' and
+        Lynas's separation plants).
     """
 
     streams: ClassVar[tuple[str, ...]] = ("collection_rate_formal", "share_informal", "lead_time")
@@ -185,6 +187,12 @@ class Recycling(LeverBase):
         "cost_usd_per_kg": CostDefault("opex", "usd_per_kg")
     }
     capex_usd_per_t_per_year: Annotated[Number | None, Spec("USD/(t/yr)", 0, 1e9)] = None
+
+    def cost_default(self, name: str) -> CostDefault:
+        """Read the separation capex per t of scrap for a route without a reference plant."""
+        if name == "capex_usd_per_t_per_year":
+            return CostDefault("separation_capex", "usd_per_t")
+        return self.cost_defaults[name]
 
     @model_validator(mode="after")
     def _check(self) -> Recycling:
@@ -325,7 +333,9 @@ class Recycling(LeverBase):
         capex = recycling_row(ctx.dataset, country, self.route, "all", "reference_capex")
         size = recycling_row(ctx.dataset, country, self.route, "all", "reference_capacity")
         if capex is None or size is None:
-            return np.zeros(1)
+            # No reference plant for the route (hydrometallurgy): leaching and separation of the
+            # scrap's rare earths, at lever_costs.csv's separation capex per t of magnet.
+            return self.cost_input(ctx, path, "capex_usd_per_t_per_year")
         usd = units.convert(float(str(capex["value"])), str(capex["unit"]), "usd")
         t_per_year = units.convert(
             float(str(size["value"])), str(size["unit"]), "t_magnet_per_year"

@@ -197,12 +197,23 @@ class Substitution(LeverBase):
         return np.zeros(1)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
-        """Scale down the NdFeB requirement of each adopting sector."""
+        """Scale down the NdFeB requirement of each adopting sector.
+
+        Records each sector's adoption share and the substitute's kg per kg for the cost model,
+        which consumes them (never draws them again).
+        """
         net = ctx.net
         ks = [COMMODITY_IDS.index(m) for m in self.magnets]
         cut = self._cut(ctx.dataset, ctx.sampler, path)
+        record = ctx.record(path)
+        shares: dict[Sector, FloatArray] = {}
+        record.outputs["shares"] = shares
+        record.outputs["kg_per_kg"] = self._kg_per_kg(ctx.dataset, ctx.sampler, path)
+        if self.substitute_price_usd_per_kg is not None:
+            self.cost_input(ctx, path, "substitute_price_usd_per_kg")
         for sector, adoption in self.adoption.items():
             share = adoption.share(net, ctx.sampler, f"{path}.adoption.{sector.value}")
+            shares[sector] = share
             factor = 1.0 - share * cut[:, None]  # (D or 1, T)
             mult = ctx.widen("demand_multiplier") if factor.shape[0] > 1 else net.demand_multiplier
             s = net.sectors.index(sector)
@@ -211,7 +222,7 @@ class Substitution(LeverBase):
 
     def substitute_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
         """(D, T) t of substitute magnet the adopting sectors need each step."""
-        per_kg = ctx.per_draw(self._kg_per_kg(ctx.dataset, ctx.sampler, path))
+        per_kg = ctx.per_draw(ctx.record(path).outputs["kg_per_kg"])
         return self.replaced_tonnes(ctx, path) * per_kg
 
     def replaced_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
@@ -219,18 +230,19 @@ class Substitution(LeverBase):
 
         Measured against each sector's projected NdFeB requirement before any lever (the
         dataset's requirement and growth); a second substitution lever on the same sector
-        applies to what the first leaves, so its tonnes here are an upper bound.
+        applies to what the first leaves, so its tonnes here are an upper bound. The adoption
+        shares are those ``apply`` drew.
         """
+        shares = ctx.record(path).outputs["shares"]
         net = ctx.network
         ks = [COMMODITY_IDS.index(m) for m in self.magnets]
         years = np.arange(net.n_steps) * net.step_months / 12.0
         growth = np.broadcast_to(net.growth, (net.n_draws, len(net.sectors)))
         tonnes = np.zeros((net.n_draws, net.n_steps))
-        for sector, adoption in self.adoption.items():
+        for sector in self.adoption:
             s = net.sectors.index(sector)
             base = net.requirement0[s, ks].sum() * (1.0 + growth[:, s, None]) ** years[None, :]
-            share = adoption.share(net, ctx.sampler, f"{path}.adoption.{sector.value}")
-            tonnes += base * share
+            tonnes += base * shares[sector]
         return tonnes
 
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
@@ -245,7 +257,7 @@ class Substitution(LeverBase):
         premium = ctx.per_draw(ctx.record(path).inputs["premium"])
         lines = [CostLine("penalty", replaced * float(np.mean(prices)) * 1000.0 * premium)]
         if self.substitute_price_usd_per_kg is not None:
-            price = ctx.per_draw(self.draw(ctx.sampler, path, "substitute_price_usd_per_kg"))
+            price = ctx.per_draw(ctx.record(path).inputs["substitute_price_usd_per_kg"])
             tonnes = self.substitute_tonnes(ctx, path)
             lines.append(CostLine("purchase", tonnes * price * 1000.0))
         return lines

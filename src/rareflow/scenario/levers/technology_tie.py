@@ -10,8 +10,9 @@ Wal 2023; 60-75% of oxide reaches the magnet: process_parameters.csv). Yields ar
 
 Supply from the partner is a separate lever (``supply_contract``). The network's recipes have no
 time axis, so a yield gain holds over the whole horizon; the tie's cost is a licence fee: an
-upfront payment at ``start`` and a royalty per kg of what the tied processes make (no fee is
-cited: give your own).
+upfront payment at ``start`` (ASSUMPTION: no fee is cited) and a royalty on what the tied processes
+make, by default a share of its value at prices.csv (lever_costs.csv: 5% of sales, 2-10%, the
+median of technology licences, RoyaltyStat 2016 and IPRA), or a fixed US$ per kg if given.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from rareflow.errors import ScenarioError
+from rareflow.model.network import COMMODITY_IDS, FloatArray
 from rareflow.scenario.common import CountryCode, Day, Spec, check_range
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
@@ -66,8 +68,13 @@ class TechnologyTie(LeverBase):
     upfront_inr_crore
         Upfront licence fees and joint-venture equity. Default: lever_costs.csv (Rs 100-1,500
         crore, ASSUMPTION: no figure found).
+    royalty_share
+        Royalty as a share of the value of what the tied processes make (their products at
+        prices.csv). Default: lever_costs.csv (5%, 2-10%: the median royalty on net sales of
+        technology licences, RoyaltyStat 2016; IPRA).
     royalty_usd_per_kg
-        Royalty per kg of output of the tied processes (default 0: give your own).
+        A fixed royalty per kg of output of the tied processes instead of the share (give one
+        or the other).
     """
 
     type: Literal["technology_tie"] = "technology_tie"
@@ -77,16 +84,26 @@ class TechnologyTie(LeverBase):
     start: Day
     upfront_inr_crore: Annotated[Number | None, Spec("INR crore", 0, 1e6)] = None
 
+    royalty_share: Annotated[Number | None, Spec("share", 0, 1)] = None
+    royalty_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e4)] = None
+
     cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
-        "upfront_inr_crore": CostDefault("programme_cost", "inr_crore")
+        "upfront_inr_crore": CostDefault("programme_cost", "inr_crore"),
+        "royalty_share": CostDefault("royalty", "fraction"),
     }
-    royalty_usd_per_kg: Annotated[Number, Spec("USD/kg", 0, 1e4)] = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> TechnologyTie:
         for process, cut in self.loss_cut.items():
             check_range(cut, 0, 1, f"loss_cut.{process}")
+        if self.royalty_share is not None and self.royalty_usd_per_kg is not None:
+            raise ValueError("give royalty_share or royalty_usd_per_kg, not both")
         return self
+
+    def cost_fields(self) -> tuple[str, ...]:
+        """Return the upfront fee and the royalty in the form given (a share by default)."""
+        royalty = "royalty_usd_per_kg" if self.royalty_usd_per_kg is not None else "royalty_share"
+        return ("upfront_inr_crore", royalty)
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Scale the inputs of each tied process down by its cut in losses."""
@@ -95,11 +112,32 @@ class TechnologyTie(LeverBase):
         for process, cut in self.loss_cut.items():
             ctx.scale_inputs(process, input_factor(ctx, process, cut))
 
+    def _royalty_usd_per_t(self, ctx: CostContext, path: str) -> FloatArray:
+        """(D or 1, P) royalty per t of each tied process's output, in its listed order."""
+        inputs = ctx.record(path).inputs
+        if "royalty_usd_per_kg" in inputs:
+            per_kg = inputs["royalty_usd_per_kg"].reshape(-1, 1)
+            return np.broadcast_to(per_kg, (per_kg.shape[0], len(self.loss_cut))) * 1000.0
+        net = ctx.network
+        ids = [p.id for p in net.processes]
+        prices = []
+        for process in self.loss_cut:
+            product = COMMODITY_IDS[int(np.argmax(net.proc_out[ids.index(process)]))]
+            price = ctx.usd_per_kg(product)
+            if np.isnan(price):
+                raise ScenarioError(
+                    f"{path}.royalty_share: the dataset has no price for {product}, the product "
+                    f"of {process}; add one to your own prices.csv or give royalty_usd_per_kg"
+                )
+            prices.append(price)
+        per_t: FloatArray = inputs["royalty_share"].reshape(-1, 1) * np.array(prices)[None, :]
+        return per_t * 1000.0
+
     def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
         """Upfront fee in the month of signing; royalty on what the tied processes make."""
         net = ctx.network
         upfront = ctx.per_draw(ctx.record(path).inputs["upfront_inr_crore"])
-        royalty = ctx.per_draw(self.draw(ctx.sampler, path, "royalty_usd_per_kg"))
+        per_t = self._royalty_usd_per_t(ctx, path)
         signed = np.datetime64(self.start, "M")
         at = (net.time.astype("datetime64[M]") <= signed) & (
             net.time.astype("datetime64[M]") + net.step_months > signed
@@ -108,11 +146,15 @@ class TechnologyTie(LeverBase):
         made = (
             ctx.results["production"]
             .sel(process=list(self.loss_cut))
-            .sum("process")
-            .transpose("draw", "time")
+            .transpose("draw", "time", "process")
             .to_numpy()
         )
         return [
             CostLine("licence_fee", np.broadcast_to(fee, (net.n_draws, net.n_steps))),
-            CostLine("royalty", made * 1000.0 * royalty),
+            CostLine(
+                "royalty",
+                np.einsum(
+                    "dtp,dp->dt", made, np.broadcast_to(per_t, (net.n_draws, per_t.shape[1]))
+                ),
+            ),
         ]
