@@ -24,7 +24,7 @@ import xarray as xr
 from rareflow import dims
 from rareflow.analysis.costs import INR_CRORE, cost_table
 from rareflow.analysis.production import SectorValue
-from rareflow.analysis.summary import draw_scalars, sector_summary, spread
+from rareflow.analysis.summary import draw_scalars, sector_summary, shortfall_parts, spread
 from rareflow.engine.run import lever_label
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
@@ -120,6 +120,16 @@ def _total(results: xr.Dataset, name: str) -> np.ndarray:
     return results[name].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
 
 
+def _physical_total(results: xr.Dataset) -> np.ndarray:
+    """Physical shortfall (magnets sought and not available) over sectors and the window."""
+    req, sought, delivered = (
+        results[name].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+        for name in ("requirement", "demand", "delivered")
+    )
+    physical, _ = shortfall_parts(req, sought, delivered)
+    return np.asarray(physical.sum(axis=(1, 2)))
+
+
 def _total_cost_usd(results: xr.Dataset) -> tuple[np.ndarray, float]:
     """Lever cost summed over the window, per draw (US$), and the rupee rate."""
     if "lever_cost" not in results:
@@ -191,8 +201,7 @@ def paired_effect(
             f"{results.sizes[dims.TIME]} and {alone.sizes[dims.TIME]} steps"
         )
     short, shock = _total(results, "shortfall"), _total(alone, "shortfall")
-    physical = _total(results, "demand") - _total(results, "delivered")
-    physical_alone = _total(alone, "demand") - _total(alone, "delivered")
+    physical, physical_alone = _physical_total(results), _physical_total(alone)
     avoided = shock - short
     cost_usd, rate = _total_cost_usd(results)
     cost = cost_usd * rate / INR_CRORE

@@ -184,10 +184,11 @@ ADAPTATION_PARAMETERS = (
     "cost_premium",
     "performance_penalty",
     "subsidy_forgone",
+    "ndpr_share",
 )
 """``adaptation`` parameters: time to effect, how much it can supply or how many it reaches, the
 largest share of a sector's need it can serve, its cost as a fraction of the part's price, the
-performance lost, and a subsidy lost per unit."""
+performance lost, a subsidy lost per unit, and the NdPr oxide share of diverted materials."""
 IMPORTER_METRICS = ("share_of_china_magnet_exports", "cover", "first_licence_delay")
 """``importers`` metrics: the demand weight an importer competes with (its share of China's magnet
 exports), its industry's magnet stocks, and days from a control's start to its first licences."""
@@ -208,8 +209,12 @@ LEVERS = (
     "bioleaching",
     "capacity",
     "consortium",
+    "divert_irel_exports",
+    "emergency_licences",
     "exploration_pipeline",
     "finance",
+    "import_complete_motors",
+    "light_re_grades",
     "magnet_cluster",
     "magnet_scheme",
     "partner_capacity",

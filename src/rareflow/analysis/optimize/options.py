@@ -102,9 +102,10 @@ def _months_after(day: date, months: int) -> str:
 
 
 PACKAGES = (
-    "bioleaching", "consortium", "exploration-pipeline", "finance", "magnet-cluster",
-    "magnet-scheme", "partner-capacity", "private-blocks", "private-buffer", "recycling",
-    "regulatory-reform", "south-south-corridor", "substitution", "technology-tie",
+    "bioleaching", "consortium", "divert-irel-exports", "emergency-licences",
+    "exploration-pipeline", "finance", "import-complete-motors", "light-re-grades",
+    "magnet-cluster", "magnet-scheme", "partner-capacity", "private-blocks", "private-buffer",
+    "recycling", "regulatory-reform", "south-south-corridor", "substitution", "technology-tie",
 )  # fmt: skip
 """Lumpy options: each is the lever set of the preset ``china-2025-april+NAME``, taken whole."""
 

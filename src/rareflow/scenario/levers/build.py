@@ -13,13 +13,24 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
-from rareflow.errors import InputError
-from rareflow.model.network import COMMODITY_IDS, FloatArray, Network
+from rareflow.errors import InputError, ScenarioError
+from rareflow.ids import SINTERED_NDFEB
+from rareflow.model.network import (
+    COMMODITY_IDS,
+    GRADES,
+    HEAVY_GRADES,
+    LIGHT_GRADES,
+    FloatArray,
+    Network,
+)
 from rareflow.scenario.context import CompileContext
+from rareflow.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from rareflow.data.load import Dataset
+    from rareflow.scenario.levers.base import CostContext
 
 PARTNER_GROUPINGS = ("MSP", "QUAD")
 RELIABILITY_SHARED = 0.95
@@ -165,3 +176,139 @@ def plant_lead_years(dataset: Dataset, process: str) -> float:
     """
     kind = "magnet_plant" if process.startswith("magnet") else "processing_plant"
     return table_value(dataset, "lead_times", project_type=kind, metric="typical")
+
+
+def adaptation_figure(
+    ctx: CompileContext, path: str, field: str, mechanism: str, parameter: str, sector: str
+) -> FloatArray:
+    """Draw an adaptation mechanism's figure for a sector (adaptation.csv) on ``path.field.sector``.
+
+    The sector's own row, else the mechanism's ``all`` row, drawn triangular over its range with
+    its value as mode (fixed without a range).
+
+    Raises
+    ------
+    rareflow.errors.ScenarioError
+        If the dataset has neither row: the lever must give the field.
+    """
+    from rareflow.data.query import adaptation  # noqa: PLC0415 - pandas, at compile
+    from rareflow.scenario.exposure import draw_fact  # noqa: PLC0415 - compile-time only
+
+    found = adaptation(ctx.dataset, ctx.chain.country).get(mechanism)
+    fact = None if found is None else found.get(parameter, sector)
+    if fact is None:
+        raise ScenarioError(
+            f"{path}.{field}: adaptation.csv has no {mechanism} {parameter} for sector "
+            f"'{sector}' or 'all' in {ctx.chain.country}; give {field} in the lever"
+        )
+    return draw_fact(ctx.sampler, fact, f"{path}.{field}.{sector}")
+
+
+def chosen_segments(net: Network, sectors: list[str], groups: list[str], path: str) -> list[int]:
+    """Positions in ``net.segments`` of the chosen sectors' buyer groups (all when none named).
+
+    A group is named as in ``rareflow exposure``: ``large_multi_source`` or
+    ``two_wheeler/large_multi_source``.
+
+    Raises
+    ------
+    rareflow.errors.ScenarioError
+        If a sector has no need in the network or a group is not one of the sectors'.
+    """
+    out: list[int] = []
+    for sector in sectors:
+        if sector not in [s.value for s in net.sectors]:
+            raise ScenarioError(f"{path}.sectors: '{sector}' is not a sector of this network")
+    mine = [
+        g
+        for g, name in enumerate(net.segments)
+        if net.sectors[net.segment_sector[g]].value in sectors
+    ]
+    if not groups:
+        return mine
+    for group in groups:
+        hits = [g for g in mine if group in (net.segments[g], net.segments[g].split("/", 1)[1])]
+        if not hits:
+            known = ", ".join(net.segments[g] for g in mine)
+            raise ScenarioError(
+                f"{path}.groups: '{group}' is not a buyer group of {', '.join(sectors)} "
+                f"(expected one of: {known})"
+            )
+        out.extend(h for h in hits if h not in out)
+    return sorted(out)
+
+
+def in_effect(net: Network, start: date, lag_months: FloatArray, ramp_months: float) -> FloatArray:
+    """(D or 1, T) share of a measure in effect: 0 until ``start`` + lag, then linear to 1.
+
+    The lag (months, per draw) counts from the decision on ``start``; a fractional month falls
+    in the step it reaches.
+    """
+    first = step_index(net, start) + (start.day - 1) / DAYS_PER_MONTH / net.step_months
+    online = first + np.asarray(lag_months, dtype=np.float64).reshape(-1) / net.step_months
+    return ramp(net, online, np.full(online.shape, ramp_months))
+
+
+def segment_magnet_split(net: Network) -> FloatArray:
+    """(D, T, G, K) share of each segment's magnet need in each commodity.
+
+    Its sector's requirement per magnet: base x drawn scale x demand multiplier.
+    """
+    shape = (net.n_draws, net.n_steps, len(net.sectors), len(COMMODITY_IDS))
+    req = np.broadcast_to(net.requirement0[None, None] * net.need_scale[:, None], shape)
+    req = req * np.broadcast_to(net.demand_multiplier, shape)
+    total = req.sum(axis=3, keepdims=True)
+    frac = np.divide(req, total, out=np.zeros(shape), where=total > 0)
+    return np.asarray(frac[:, :, net.segment_sector])
+
+
+def segment_grade_split(net: Network) -> FloatArray:
+    """(D, T, G, Q) share of each segment's magnet need in each grade class (``GRADES``).
+
+    The segment's ``heavy_share`` splits its sintered NdFeB into heavy and light.
+    """
+    frac = segment_magnet_split(net)
+    heavy = np.broadcast_to(net.heavy_share, (net.n_draws, net.n_steps, len(net.segments)))
+    out = np.zeros((*frac.shape[:3], len(GRADES)))
+    for q, g in enumerate(GRADES):
+        part = frac[..., COMMODITY_IDS.index(g.material)]
+        if g.id in HEAVY_GRADES:
+            part = part * heavy
+        elif g.id in LIGHT_GRADES:
+            part = part * (1.0 - heavy)
+        out[..., q] = part
+    return out
+
+
+def reached_grades(net: Network) -> FloatArray:
+    """(T, Q) 1 where a control in force at the step licenses a grade's bare magnet."""
+    active: NDArray[np.bool_] = np.asarray(np.asarray(net.licensed > 0).any(axis=2))  # (C, T, K)
+    out = np.zeros((net.n_steps, len(GRADES)))
+    for q, g in enumerate(GRADES):
+        k = COMMODITY_IDS.index(g.material)
+        covers: NDArray[np.bool_] = np.asarray(net.grade_reach[:, q] > 0)
+        out[:, q] = np.any(active[:, :, k] & covers[:, None], axis=0)
+    return out
+
+
+def segment_need(ctx: CostContext) -> FloatArray:
+    """(D, T, G) each segment's magnet need in the run (t per step, all routes and grades)."""
+    need = ctx.results["segment_requirement"].transpose("draw", "time", "segment")
+    return np.asarray(need.to_numpy(), dtype=np.float64)
+
+
+def sintered_value(ctx: CostContext, path: str) -> float:
+    """US$ per t of sintered NdFeB at the dataset's price (prices.csv).
+
+    Raises
+    ------
+    rareflow.errors.ScenarioError
+        If the dataset has no price for it.
+    """
+    price = ctx.usd_per_kg(SINTERED_NDFEB)
+    if np.isnan(price):
+        raise ScenarioError(
+            f"{path}: the dataset has no price for {SINTERED_NDFEB}; the lever's cost is a share "
+            "of the magnets' value (add one to prices.csv)"
+        )
+    return price * 1000.0
