@@ -215,13 +215,13 @@ def uncertain_price_parameter(ds: Dataset, name: str, given: Number | None = Non
     """
     if given is not None:
         return given
-    value = price_parameter(ds, name)
+    price_parameter(ds, name)  # refuses a missing row with its message
     rows = ds.chosen("price_parameters")
     row = rows[rows["parameter"] == name].iloc[0]
-    low, high = (float(row[c]) for c in ("low", "high"))
+    value, low, high = (float(row[c]) for c in ("value", "low", "high"))
     if np.isnan(low) or np.isnan(high) or not low < high:
         return value
-    return Triangular(low=min(low, float(value)), mode=float(value), high=max(high, float(value)))
+    return Triangular(low=min(low, value), mode=value, high=max(high, value))
 
 
 def _max_multiple(ds: Dataset, scenario: Scenario) -> float:
