@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest test-fast test-long bench docs notebooks clean
+.PHONY: run test lint typecheck pytest test-fast test-long bench docs notebooks screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/rareflow run china-2025-april --draws 1000 --seed 1
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples fuzz
-	$(BIN)/ruff format --check src tests bench examples fuzz
+	$(BIN)/ruff check src tests bench examples fuzz docs/screenshots.py docs/examples
+	$(BIN)/ruff format --check src tests bench examples fuzz docs/screenshots.py docs/examples
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -51,6 +51,10 @@ docs: $(STAMP)
 # Re-run the example notebooks at their own ensemble sizes and store their outputs.
 notebooks: $(STAMP)
 	$(BIN)/python examples/execute.py
+
+# The README's screenshots of the report and dashboard, from the current code (needs chromium).
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 # Every benchmark at a small size, so that none can rot (part of `make test`; under a minute).
 bench-quick: $(STAMP)

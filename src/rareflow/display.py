@@ -174,6 +174,18 @@ def name(identifier: object) -> str:
     return out[:1].upper() + out[1:]
 
 
+def in_sentence(identifier: object) -> str:
+    """Return the display name as written inside a sentence (``electric cars``).
+
+    Names that open with an abbreviation (``SmCo magnets``, ``NdPr oxide``) and abbreviations
+    further on (``Appliances (room ACs)``) keep their capitals.
+    """
+    text = name(identifier)
+    if any(c.isupper() for c in text.split(" ")[0][1:]):
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def unit(identifier: object) -> str:
     """Return a unit id as written for a reader (``t_magnet`` -> ``t magnet``)."""
     text = str(identifier)

@@ -42,8 +42,12 @@ def test_window_is_the_longest_horizon_and_every_run_uses_it() -> None:
     lever = _scenario("china-2025-april+magnet-scheme")  # 60 months
     log: list[Scenario] = []
     doc = compare_to_shock([shock, lever], _runner(log))
-    assert doc["window"] == {"label": "2025-01 to 2029-12 (60 months)", "start": "2025-01",
-                             "months": 60}  # fmt: skip
+    assert doc["window"] == {
+        "label": "2025-01 to 2029-12 (60 months)",
+        "start": "2025-01",
+        "months": 60,
+        "aligned": ["china-2025-april: 60 months (its own horizon 36)"],
+    }
     assert {sc.horizon_months for sc in log} == {60}
     # The plain shock, run on the window, serves as the lever scenario's shock alone.
     assert len(log) == 2
@@ -85,11 +89,38 @@ def test_a_shock_shared_by_several_lever_scenarios_runs_once() -> None:
     assert len(log) == 3  # the plain shock serves as the shock alone of both lever scenarios
 
 
-def test_different_starts_are_refused_with_each_window() -> None:
+def test_different_starts_are_aligned_onto_one_window() -> None:
+    a = _scenario("china-2025-april")  # 2025-01, 36 months
+    # The same scenario written to start a year later, for 24 months: on the window it is a.
+    b = a.model_copy(update={"name": "later", "start": a.start.replace(year=2026),
+                             "horizon_months": 24})  # fmt: skip
+    window = common_window([a, b])
+    assert (window.start.isoformat(), window.months) == ("2025-01-01", 36)
+    log: list[Scenario] = []
+    doc = compare_to_shock([a, b], _runner(log))
+    assert doc["window"]["label"] == "2025-01 to 2027-12 (36 months)"
+    assert doc["window"]["aligned"] == [
+        "later: run from 2025-01 (its own start 2026-01; its shocks and levers keep their "
+        "dates), 36 months (its own horizon 24)"
+    ]
+    assert {(sc.start.isoformat(), sc.horizon_months) for sc in log} == {("2025-01-01", 36)}
+    first, second = doc["rows"]
+    assert first["shortfall_t"] == second["shortfall_t"]
+    assert first["requirement_t"] == second["requirement_t"]
+
+
+def test_window_runs_from_the_earliest_start_to_the_latest_end() -> None:
+    a = _scenario("china-2025-april", horizon_months=12)  # 2025-01 to 2025-12
+    b = a.model_copy(update={"name": "b", "start": a.start.replace(year=2027),
+                             "horizon_months": 6})  # fmt: skip
+    window = common_window([a, b])
+    assert window.label == "2025-01 to 2027-06 (30 months)"
+
+
+def test_different_steps_are_refused_with_each_step() -> None:
     a = _scenario("china-2025-april")
-    b = a.model_copy(update={"name": "earlier", "start": a.start.replace(year=2024)})
-    expected = r"china-2025-april: start 2025-01.*earlier: start 2024-01"
-    with pytest.raises(InputError, match=expected):
+    b = a.model_copy(update={"name": "quarterly", "step_months": 3})
+    with pytest.raises(InputError, match=r"china-2025-april: step 1.*quarterly: step 3"):
         common_window([a, b])
 
 

@@ -13,6 +13,7 @@ from rareflow.analysis.optimize import (
     PACKAGES,
     WEIGHT_CLASS,
     Problem,
+    Solution,
     cvar,
     decision_rows,
     default_options,
@@ -79,6 +80,32 @@ def test_the_cheaper_lever_per_tonne_is_used_up_to_the_budget() -> None:
     sol = solve(lp, 120.0, None)
     assert sol.levels == pytest.approx({"a": 80.0, "b": 20.0})
     assert sol.risk == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_front_solves_only_where_the_answer_is_not_known() -> None:
+    from rareflow.analysis.optimize import PARETO_FRACTIONS, Programme  # noqa: PLC0415
+
+    # The whole loss (100 t) is avoided for 100: any budget from 100 up has that answer.
+    lp = problem(
+        [[100.0]], {"a": [[1.0]], "b": [[1.0]]}, {"a": 1.0, "b": 2.0}, {"a": 80.0, "b": 100.0}
+    )
+    programme = Programme(lp, 0.95)
+    asked: list[float] = []
+    solve_at = programme.solve
+
+    def counted(budget: float) -> Solution:
+        asked.append(budget)
+        return solve_at(budget)
+
+    programme.solve = counted  # type: ignore[method-assign]
+    front = programme.front(1000.0, PARETO_FRACTIONS)
+    for budget, known in front:
+        fresh = solve(lp, budget, 0.95)
+        assert known.levels == pytest.approx(fresh.levels, abs=1e-7), budget
+        assert known.risk == pytest.approx(fresh.risk, abs=1e-7)
+    # 1000 asked for; its optimum costs 100, so 500, 250 and 125 share it; 62.5, 31.25 and
+    # 15.625 are solved (each optimum spends its whole budget); 0 buys nothing.
+    assert asked == [1000.0, 62.5, 31.25, 15.625]
 
 
 def test_cvar_hedges_where_the_expectation_does_not() -> None:

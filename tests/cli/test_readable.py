@@ -66,3 +66,17 @@ def test_json_csv_and_id_tables_keep_the_ids(
 def test_months_in_leaves_dates_and_ranges_of_years() -> None:
     assert display.months_in("2025-04-04, 2025-2030, 2025-13") == "2025-04-04, 2025-2030, 2025-13"
     assert display.months_in("from 2025-10 on") == "from Oct 2025 on"
+
+
+@pytest.mark.parametrize(
+    ("identifier", "written"),
+    [
+        ("ev_car", "electric cars"),
+        ("appliances", "appliances (room ACs)"),
+        ("magnet_smco", "SmCo magnets"),
+        ("oxide_ndpr", "NdPr oxide"),
+        ("magnet_ndfeb_sintered", "sintered NdFeB magnets"),
+    ],
+)
+def test_names_inside_a_sentence_keep_their_abbreviations(identifier: str, written: str) -> None:
+    assert display.in_sentence(identifier) == written

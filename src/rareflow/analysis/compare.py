@@ -6,9 +6,12 @@ both runs sees the same shock (every uncertain number has its own stream, keyed 
 the scenario; :mod:`rareflow.scenario.sampling`). Effects are paired differences per draw, and
 their bands are percentiles over draws of those differences.
 
-All the scenarios compared share one window: the same start and step, and the longest horizon
-among them (a shorter scenario runs on, its last shock and licence phase still in force). A
-window that cannot be shared (different starts or steps) is refused with the reason.
+All the scenarios compared share one window: from the earliest start among them to the latest
+end. A scenario that starts later is run from the window's start (its shocks and levers keep
+their own dates; the months before its own start run without them), and a shorter one runs on
+to the window's end, its last shock and licence phase still in force; the output names the
+window and each scenario moved onto it. Scenarios with different steps are refused with the
+reason (their months cannot be added up step by step).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from pydantic import ValidationError
 
 from rareflow import dims
 from rareflow.analysis.costs import INR_CRORE, cost_table
 from rareflow.analysis.production import SectorValue
-from rareflow.analysis.summary import draw_scalars, sector_summary, spread
+from rareflow.analysis.summary import draw_scalars, sector_summary, shortfall_parts, spread
 from rareflow.engine.run import lever_label
 from rareflow.errors import InputError
 from rareflow.scenario.schema import Scenario
@@ -60,32 +64,54 @@ class Window:
         return f"{self.start:%Y-%m} to {last // 12:04d}-{last % 12 + 1:02d} ({self.months} months)"
 
 
+def _month(day: date) -> int:
+    """Months since year 0 of a day's month."""
+    return day.year * 12 + day.month - 1
+
+
 def common_window(scenarios: Sequence[Scenario]) -> Window:
-    """Return the window all scenarios can share: same start and step, longest horizon.
+    """Return the window all scenarios are run on: earliest start to latest end, one step.
+
+    The window's length is a whole number of steps.
 
     Raises
     ------
     InputError
-        When the scenarios start in different months or use different steps; the message lists
-        each scenario's start and step.
+        When the scenarios use different steps; the message lists each scenario's step.
     """
-    starts = {(sc.start.year, sc.start.month) for sc in scenarios}
     steps = {sc.step_months for sc in scenarios}
-    if len(starts) > 1 or len(steps) > 1:
-        listing = "; ".join(
-            f"{sc.name}: start {sc.start:%Y-%m}, step {sc.step_months} month(s)" for sc in scenarios
-        )
+    if len(steps) > 1:
+        listing = "; ".join(f"{sc.name}: step {sc.step_months} month(s)" for sc in scenarios)
         raise InputError(
-            "scenarios compared must share one window (the same start month and step), so "
-            f"that tonnes and costs add up over the same months: {listing}. Set the same "
-            "`start` and `step_months` in each scenario file."
+            "scenarios compared must share one step, so that tonnes and costs add up over the "
+            f"same months: {listing}. Set the same `step_months` in each scenario file."
         )
-    first = scenarios[0]
+    step = scenarios[0].step_months
+    first = min(scenarios, key=lambda sc: _month(sc.start)).start
+    end = max(_month(sc.start) + sc.horizon_months for sc in scenarios)
+    months = end - _month(first)
     return Window(
-        start=first.start,
-        months=max(sc.horizon_months for sc in scenarios),
-        step_months=first.step_months,
+        start=date(first.year, first.month, 1),
+        months=-(-months // step) * step,
+        step_months=step,
     )
+
+
+def moved(scenario: Scenario, window: Window) -> str | None:
+    """Say how a scenario was moved onto the window, or None if it was run as it is."""
+    own = _month(scenario.start) != _month(window.start)
+    longer = scenario.horizon_months != window.months
+    if not own and not longer:
+        return None
+    parts = []
+    if own:
+        parts.append(
+            f"run from {window.start:%Y-%m} (its own start {scenario.start:%Y-%m}; its shocks "
+            "and levers keep their dates)"
+        )
+    if longer:
+        parts.append(f"{window.months} months (its own horizon {scenario.horizon_months})")
+    return f"{scenario.name}: " + ", ".join(parts)
 
 
 def shock_alone(scenario: Scenario) -> Scenario:
@@ -97,12 +123,19 @@ def shock_alone(scenario: Scenario) -> Scenario:
 
 
 def on_window(scenario: Scenario, window: Window) -> Scenario:
-    """Return the scenario set to run over the shared window (its horizon)."""
-    if scenario.horizon_months == window.months:
+    """Return the scenario set to run over the shared window (its start and horizon)."""
+    if moved(scenario, window) is None:
         return scenario
     data = scenario.model_dump(mode="json", by_alias=True)
     data["horizon_months"] = window.months
-    return Scenario.model_validate(data)
+    data["start"] = window.start.isoformat()
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise InputError(
+            f"{scenario.name} cannot run over the shared window {window.label}: {reasons}"
+        ) from exc
 
 
 def _shock_key(scenario: Scenario) -> str:
@@ -118,6 +151,16 @@ def is_shock_alone(alone: Scenario, scenario: Scenario) -> bool:
 def _total(results: xr.Dataset, name: str) -> np.ndarray:
     """Return a (draw, time, sector) variable summed over sectors and the window, per draw."""
     return results[name].sum([dims.SECTOR, dims.TIME]).transpose(dims.DRAW).to_numpy()
+
+
+def _physical_total(results: xr.Dataset) -> np.ndarray:
+    """Physical shortfall (magnets sought and not available) over sectors and the window."""
+    req, sought, delivered = (
+        results[name].transpose(dims.DRAW, dims.TIME, dims.SECTOR).to_numpy()
+        for name in ("requirement", "demand", "delivered")
+    )
+    physical, _ = shortfall_parts(req, sought, delivered)
+    return np.asarray(physical.sum(axis=(1, 2)))
 
 
 def _total_cost_usd(results: xr.Dataset) -> tuple[np.ndarray, float]:
@@ -191,8 +234,7 @@ def paired_effect(
             f"{results.sizes[dims.TIME]} and {alone.sizes[dims.TIME]} steps"
         )
     short, shock = _total(results, "shortfall"), _total(alone, "shortfall")
-    physical = _total(results, "demand") - _total(results, "delivered")
-    physical_alone = _total(alone, "demand") - _total(alone, "delivered")
+    physical, physical_alone = _physical_total(results), _physical_total(alone)
     avoided = shock - short
     cost_usd, rate = _total_cost_usd(results)
     cost = cost_usd * rate / INR_CRORE
@@ -257,12 +299,14 @@ def compare_to_shock(
     Returns
     -------
     dict
-        ``window`` (its label, start, months) and ``rows``: per scenario, its requirement and
+        ``window`` (its label, start, months, and ``aligned``: each scenario moved onto it,
+        how) and ``rows``: per scenario, its requirement and
         shortfall over the window, the sector summary and the cost table of its own run and,
         for a scenario with levers, what they buy against its shock alone
         (:func:`paired_effect`), each as median and 5th-95th percentiles over draws.
     """
     window = common_window(scenarios)
+    aligned = [note for note in (moved(sc, window) for sc in scenarios) if note is not None]
     shocks: dict[str, xr.Dataset] = {}
     rows: list[dict[str, Any]] = []
     for scenario in scenarios:
@@ -295,6 +339,7 @@ def compare_to_shock(
             "label": window.label,
             "start": f"{window.start:%Y-%m}",
             "months": window.months,
+            "aligned": aligned,
         },
         "rows": rows,
     }

@@ -8,9 +8,12 @@ month counts as short when the shortfall exceeds a threshold of its requirement 
 
 The shortfall (requirement not delivered) has two parts, reported apart:
 
-- **physical shortfall**: magnets sought and not available (``demand - delivered``);
+- **physical shortfall**: magnets sought and not available (``demand - delivered``, at least 0);
 - **demand forgone**: magnets not sought because prices rose (``requirement - demand``; the
-  engine's price response, ``requirement x price_multiple ^ elasticity``).
+  engine's price response, ``requirement x price_multiple ^ elasticity``), less what a
+  government stockpile or a private buffer delivered of it: they serve need at pre-shock terms,
+  so a maker takes more from them than it would buy at the scarcity price, and that part of
+  the demand is not forgone (:func:`shortfall_parts`).
 
 Both stop production, so both count in the units and the value of production lost
 (:mod:`rareflow.analysis.production`), where the dataset values the sector's product.
@@ -30,6 +33,19 @@ from rareflow.analysis.production import INR_CRORE, SectorValue
 SHORT_THRESHOLD = 0.01
 """By default a month is short when more than 1% of its requirement is not delivered."""
 PERCENTILES = (5.0, 50.0, 95.0)
+
+
+def shortfall_parts(
+    requirement: np.ndarray, sought: np.ndarray, delivered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split the shortfall (``requirement - delivered``) into its physical part and demand forgone.
+
+    Physical: ``max(sought - delivered, 0)``. Forgone: ``requirement - max(sought, delivered)``.
+    The two add up to the shortfall. Where a stockpile or buffer delivered more than the price
+    left sought, the excess came out of the demand the price had rationed away.
+    """
+    physical = np.maximum(sought - delivered, 0.0)
+    return physical, requirement - np.maximum(sought, delivered)
 
 
 def spread(values: np.ndarray) -> dict[str, float | None]:
@@ -129,7 +145,7 @@ def draw_scalars(
     columns: dict[str, list[np.ndarray]] = {name: [] for name in DRAW_SCALARS}
     for s in range(req.shape[2]):
         r, sf = req[:, :, s], short[:, :, s]
-        physical = sought[:, :, s] - delivered[:, :, s]
+        physical, forgone = shortfall_parts(r, sought[:, :, s], delivered[:, :, s])
         ratio = np.divide(sf, r, out=np.zeros_like(sf), where=r > 0)
         is_short = ratio > threshold
         any_short = is_short.any(axis=1)
@@ -148,7 +164,7 @@ def draw_scalars(
         columns["peak_physical_pct"].append(
             100.0 * np.divide(physical, r, out=np.zeros_like(r), where=r > 0).max(axis=1)
         )
-        columns["cumulative_forgone_t"].append(_sum_over_time(r - sought[:, :, s]))
+        columns["cumulative_forgone_t"].append(_sum_over_time(forgone))
         columns["units_lost"].append(cum_sf * units_per_t[s])
         columns["value_lost_inr_crore"].append(cum_sf * units_per_t[s] * crore_per_unit[s])
     by_sector = (dims.DRAW, dims.SECTOR)
@@ -244,9 +260,10 @@ def monthly_by_sector(
     for s, sector in enumerate(sectors):
         if not np.any(req[:, :, s] > 0):
             continue
+        physical, forgone = shortfall_parts(req[:, :, s], sought[:, :, s], delivered[:, :, s])
         series = {
-            "physical_shortfall_pct": pct(sought[:, :, s] - delivered[:, :, s], req[:, :, s]),
-            "forgone_pct": pct(req[:, :, s] - sought[:, :, s], req[:, :, s]),
+            "physical_shortfall_pct": pct(physical, req[:, :, s]),
+            "forgone_pct": pct(forgone, req[:, :, s]),
             "units_lost": short[:, :, s] * units_per_t[s],
             "value_lost_inr_crore": short[:, :, s] * units_per_t[s] * crore_per_unit[s],
         }

@@ -257,7 +257,7 @@ def _lever_widgets(start: date, url: UrlState) -> list[dict[str, Any]]:
         tag = lever_type(model)
         if specs is None:
             continue  # a required field with no widget: set it in the YAML
-        with st.sidebar.expander(f"Add a lever: {display.name(tag).lower()}"):
+        with st.sidebar.expander(f"Add a lever: {display.in_sentence(tag)}"):
             doc = (model.__doc__ or "").strip().splitlines()
             if doc:
                 st.caption(doc[0])

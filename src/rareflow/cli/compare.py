@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
             loaded, run_one, values=lambda sc: sector_values(dataset, sc.country)
         )
         window = document["window"]["label"]
+        aligned = "; ".join(document["window"]["aligned"])
         csv_rows = [_csv_row(r, window) for r in document["rows"]]
         emit(
             csv_rows if fmt is Format.CSV else [_table_row(r) for r in document["rows"]],
@@ -108,6 +109,7 @@ def register(app: typer.Typer) -> None:
                 f"Each scenario against its shock alone, {window}, "
                 "all sectors (median [5th..95th percentile] over paired draws; cost over the "
                 "window; value saved: output not lost, at unit values)"
+                + (f". Moved onto the window: {aligned}" if aligned else "")
             ),
             columns=list(csv_rows[-1]) if fmt is Format.CSV else None,
             document=document,

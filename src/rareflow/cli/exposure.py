@@ -331,7 +331,13 @@ def check_line(e: Exposure) -> str:
         r = e.recorded_bare
         line += (
             f"; recorded bare rare-earth magnet imports: {r.value:,.0f} {r.unit} "
-            f"(FY{r.year}, {', '.join(r.sources)})"
+            f"(FY{r.year}, {', '.join(r.sources)}"
+            + (
+                "; UNVERIFIED: the report behind it was not found, see the source"
+                if "UNVERIFIED" in r.note
+                else ""
+            )
+            + ")"
         )
     return line + "."
 

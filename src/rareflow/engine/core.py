@@ -23,8 +23,9 @@ lists (see the README's engine section for the model and its parameters):
 5. **Arrivals** enter the focal country's stock, with local supply (mine output, recycling).
 6. **Processing.** Domestic processes run upstream first, limited by capacity and inputs.
 7. **Allocation.** Magnets go to sectors tier by tier; within a tier, in proportion to demand.
-   A government stockpile releases when supply falls below its trigger (magnets to the sectors
-   it serves, materials to processors short of inputs) and buys while the market is whole.
+   A government stockpile releases when the sectors it serves get less than its trigger's share
+   of their need (magnets to them; materials to processors short of inputs) and buys while the
+   market is whole.
 8. **Prices** move toward the multiple that would clear the supply available against the
    requirement, ``(supply / requirement) ** (1 / elasticity)``; buyers keep seeking their
    requirement, and the price rations what they take (demand destruction).
@@ -729,9 +730,9 @@ class _Block:
         self.delivered_k = np.zeros((self.d_n, self.k_n))
         self.delivered_k[:, mag] = used
 
-        # When supply falls below the trigger, the stockpile releases magnets to the sectors it
-        # serves, up to their segments' need, priority tiers first; it buys only while the
-        # market is whole and no sector it serves is short.
+        # When the sectors it serves get less than the trigger's share of their need, the
+        # stockpile releases magnets to them, up to their segments' need, priority tiers first;
+        # it buys only while the market is whole and no sector it serves is short.
         need_m = segs.pool_use()
         self.fill_m = fill_m = np.divide(
             np.minimum(supply, need_m), need_m, out=np.ones_like(need_m), where=need_m > 0
@@ -739,7 +740,7 @@ class _Block:
         self.released, self.bought = self.no_flow, self.no_flow
         if self.has_pile:
             room = np.where(
-                fill_m < self.pile_trigger[:, None],
+                segs.served_fill() < self.pile_trigger[:, None],
                 np.minimum(pile[:, mag], self.pile_release[:, mag]),
                 0.0,
             )

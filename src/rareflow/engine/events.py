@@ -79,7 +79,8 @@ EVENTS: tuple[Event, ...] = (
         "allocation",
         "the pool's unassigned magnets go to segments: needs no control reaches first, then "
         "reached needs tier by tier, in proportion to what each seeks; segments use what they "
-        "hold; the stockpile releases to the sectors it serves below its trigger or buys while "
+        "hold; the stockpile releases to the sectors it serves when they get less than its "
+        "trigger's share of their need, or buys while "
         "the market is whole; domestic surplus is exported",
         ("holdings", "stockpile", "stock"),
     ),

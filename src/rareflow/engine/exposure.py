@@ -317,6 +317,21 @@ class Segments:
         self.released, left = self._serve(short, room)
         return left
 
+    def served_fill(self) -> FloatArray:
+        """(D, M) share of the served sectors' bare need that the pool and buffers met this step.
+
+        The stockpile's trigger: the national stock counts the cover each segment holds for
+        itself, so a stock above one month's need can sit beside segments that are short.
+        1 where the served sectors need none of a magnet.
+        """
+        mask = self.served[None, :, None]
+        need = self.by_magnet(np.where(mask, self.pool_need, 0.0).sum(axis=1))
+        got = self.by_magnet(np.where(mask, self.used_pool + self.buffered, 0.0).sum(axis=1))
+        fill: FloatArray = np.divide(
+            np.minimum(got, need), need, out=np.ones_like(need), where=need > 0
+        )
+        return fill
+
     def served_short(self, tolerance: float) -> NDArray[np.bool_]:
         """(D, M) whether a segment of a sector the stockpile serves got less than its need."""
         got = self.used_pool + self.buffered + self.released

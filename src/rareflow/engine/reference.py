@@ -539,12 +539,23 @@ class _Draw:
         self.buffered, left = self._serve(short, room)
         for m in mags:
             stock[m] -= room[m] - left[m]
-        # Below the trigger the stockpile releases magnets to the sectors it serves, up to their
-        # segments' need, priority tiers first; it buys only while the market is whole and no
-        # sector it serves is short.
+        # When the sectors it serves get less than the trigger's share of their need, the
+        # stockpile releases magnets to them, up to their segments' need, priority tiers first;
+        # it buys only while the market is whole and no sector it serves is short.
         fill = {m: min(supply[m], pool[m]) / pool[m] if pool[m] > 0 else 1.0 for m in mags}
+        served_fill = {}
+        for m in mags:
+            cells = [
+                (g, q)
+                for g in range(g_n)
+                for q in range(q_n)
+                if self.grade_k[q] == m and self.pile_sectors[self.seg_sector[g]]
+            ]
+            need = sum(self.pool_need[g][q] for g, q in cells)
+            got = sum(used[g][q] + self.buffered[g][q] for g, q in cells)
+            served_fill[m] = min(got, need) / need if need > 0 else 1.0
         room = {
-            m: min(pile[m], self.pile_release[m]) if fill[m] < self.pile_trigger else 0.0
+            m: min(pile[m], self.pile_release[m]) if served_fill[m] < self.pile_trigger else 0.0
             for m in mags
         }
         short = [

@@ -264,7 +264,7 @@ def key_messages(
         out.append(Message("No sector is short of magnets in the median draw.", "fan_shortfall"))
     else:
         hit = [r for r in rows if r[1] > 0.05]
-        names = ", ".join(f"{display.name(s).lower()} ({m:.0f}%)" for s, m, *_ in hit[:3])
+        names = ", ".join(f"{display.in_sentence(s)} ({m:.0f}%)" for s, m, *_ in hit[:3])
         out.append(
             Message(
                 f"Hardest hit: {names} of their magnet requirement unmet over the horizon "
@@ -299,7 +299,7 @@ def key_messages(
     if float(prices.max()) > 1.05:
         out.append(
             Message(
-                f"The price of {display.name(top).lower().replace('ndfeb', 'NdFeB')} rises to "
+                f"The price of {display.in_sentence(top)} rises to "
                 f"{float(prices.max()):.1f}× its pre-shock level (median of draws).",
                 "fan_prices",
             )

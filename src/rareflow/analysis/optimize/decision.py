@@ -14,6 +14,7 @@ from rareflow import dims
 from rareflow.analysis.optimize.effects import (
     build_problem,
     run_cost,
+    run_variant,
     sector_weights,
     value_weights,
     weighted_loss,
@@ -24,7 +25,7 @@ from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
 from rareflow.errors import InputError, RareflowError
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray
-from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.compile import Prepared, compile_scenario, compile_variant, prepare
 from rareflow.scenario.schema import Scenario
 
 BUDGET = "budget"
@@ -84,9 +85,18 @@ def evaluate(
     weights: Mapping[str, float],
     alpha: float | None,
     seed: int,
+    prepared: Prepared | None = None,
 ) -> Evaluation:
-    """Run a scenario in the full engine with a seed and measure its risk and cost."""
-    res = run(with_overrides(scenario, seed=seed), dataset=dataset, keep_partners=False).results
+    """Run a scenario in the full engine with a seed and measure its risk and cost.
+
+    ``prepared``: the phases before the levers of the scenario without the options, compiled
+    once for this seed and shared (the network is the one a fresh compile gives).
+    """
+    sc = with_overrides(scenario, seed=seed)
+    if prepared is None:
+        res = run(sc, dataset=dataset, keep_partners=False).results
+    else:
+        res = run_variant(sc, dataset, prepared)[1]
     losses = weighted_loss(res, weights)
     return Evaluation(
         cvar(losses, alpha), float(losses.mean()), float(run_cost(res).mean()), seed, losses
@@ -182,13 +192,15 @@ def viable_options(
     """
     keep, out = [], []
     levers = scenario.model_dump(mode="json")["levers"]
+    one = with_overrides(scenario, draws=1)
+    prepared = prepare(one, None, dataset)
     for option in options:
         if not option.lumpy:
             keep.append(option)
             continue
         try:
-            trial = with_overrides(scenario, draws=1, levers=[*levers, *option.levers_at(1.0)])
-            compile_scenario(trial, None, dataset)
+            trial = with_overrides(one, levers=[*levers, *option.levers_at(1.0)])
+            compile_variant(prepared, trial)
         except RareflowError as exc:
             out.append(f"{option.name}: left out, {exc}")
         else:
@@ -263,30 +275,22 @@ def optimise(
         if progress is not None:
             progress(done, stages)
 
-    problem = build_problem(sc, dataset, options, w, lambda i, _n: tick(i))
+    # The phases before the levers, compiled once per seed and shared by every run below.
+    in_prep = prepare(sc, None, dataset)
+    problem = build_problem(sc, dataset, options, w, lambda i, _n: tick(i), in_prep)
     tick(len(options))
     programme = Programme(problem, alpha)
     solution = programme.solve(budget)
-    free = bool((problem.unit_cost.to_numpy() <= 0).any())
-
-    def at(fraction: float) -> Solution:
-        # Known answers: the budget asked for is solved once; with nothing free, no budget
-        # buys nothing.
-        if fraction == 1.0:
-            return solution
-        if fraction == 0.0 and not free:
-            return programme.unused()
-        return programme.solve(budget * fraction)
-
-    pareto = tuple((budget * f, at(f)) for f in PARETO_FRACTIONS)
+    pareto = programme.front(budget, PARETO_FRACTIONS, solution)
     tick(len(options) + 1)
     mix = with_mix(sc, options, solution.levels)
     fresh = sc.seed + 1 if validation_seed is None else validation_seed
-    in_sample = evaluate(mix, dataset, w, alpha, sc.seed)
+    in_sample = evaluate(mix, dataset, w, alpha, sc.seed, in_prep)
     tick(len(options) + 2)
-    out = evaluate(mix, dataset, w, alpha, fresh)
+    out_prep = prepare(with_overrides(sc, seed=fresh), None, dataset)
+    out = evaluate(mix, dataset, w, alpha, fresh, out_prep)
     tick(len(options) + 3)
-    baseline_out = evaluate(sc, dataset, w, alpha, fresh)
+    baseline_out = evaluate(sc, dataset, w, alpha, fresh, out_prep)
     singles = []
     for i, option in enumerate(options):
         unit = float(problem.unit_cost.sel({dims.LEVER: option.name}))
@@ -299,7 +303,7 @@ def optimise(
             levels.append(same_cost)
         for level in levels:
             mixed = with_mix(sc, [option], {option.name: level})
-            singles.append((option, level, evaluate(mixed, dataset, w, alpha, fresh)))
+            singles.append((option, level, evaluate(mixed, dataset, w, alpha, fresh, out_prep)))
         tick(len(options) + 4 + i)
     tick(stages)
     return Decision(

@@ -26,7 +26,7 @@ from rareflow.engine.run import lever_costs, with_overrides
 from rareflow.errors import InputError
 from rareflow.ids import Sector
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.compile import Prepared, compile_scenario, compile_variant, prepare
 from rareflow.scenario.levers import LEVER_TYPES, LeverBase
 from rareflow.scenario.levers.base import INR_CRORE, EffectProbe
 from rareflow.scenario.schema import Scenario
@@ -37,9 +37,21 @@ def modelled_levers() -> list[str]:
     return [c.type_tag() for c in LEVER_TYPES if c.effect_model is not LeverBase.effect_model]
 
 
-def _engine(scenario: Scenario, dataset: Dataset) -> tuple[Network, xr.Dataset]:
-    """Run a scenario as :func:`rareflow.engine.run.run` does, keeping the compiled network."""
-    compiled = compile_scenario(scenario, None, dataset)
+def run_variant(
+    scenario: Scenario, dataset: Dataset, prepared: Prepared | None = None
+) -> tuple[Network, xr.Dataset]:
+    """Run a scenario as :func:`rareflow.engine.run.run` does, keeping the compiled network.
+
+    With ``prepared`` (the scenario's phases before the levers, compiled once for the same seed
+    and draws), only the levers and what follows them are compiled
+    (:func:`rareflow.scenario.compile.compile_variant`): the same network, without compiling
+    the shared phases again for every probe.
+    """
+    compiled = (
+        compile_scenario(scenario, None, dataset)
+        if prepared is None
+        else compile_variant(prepared, scenario)
+    )
     res = to_dataset(simulate(compiled.network, keep_partners=False), compiled.network)
     costs = lever_costs(scenario, compiled, res, dataset)
     if costs is not None:
@@ -98,12 +110,14 @@ def build_problem(
     options: Sequence[Option],
     weights: Mapping[str, float],
     progress: Callable[[int, int], None] | None = None,
+    prepared: Prepared | None = None,
 ) -> Problem:
     """Build the LP's data from engine runs of a scenario (its draws, horizon and seed).
 
     One run without the options gives the baseline; one run per option at its upper level gives
     its cost per unit, for capacity its output per unit, and the engine's loss that calibrates
-    the option's efficiency (:func:`calibrate`).
+    the option's efficiency (:func:`calibrate`). The scenario's phases before the levers are
+    compiled once (``prepared``, or here) and shared by every run.
 
     Raises
     ------
@@ -113,7 +127,8 @@ def build_problem(
     names = [o.name for o in options]
     if len(set(names)) != len(names) or not names:
         raise InputError("options need distinct names, and at least one is needed")
-    base_net, base = _engine(scenario, dataset)
+    shared = prepare(scenario, None, dataset) if prepared is None else prepared
+    base_net, base = run_variant(scenario, dataset, shared)
     d_n, t_n = base_net.n_draws, base_net.n_steps
     short = base["shortfall"].transpose(dims.SECTOR, dims.DRAW, dims.TIME)
     sectors = [str(s) for s in short[dims.SECTOR].to_numpy()]
@@ -135,7 +150,7 @@ def build_problem(
         if progress is not None:
             progress(i, len(options))
         probe_sc = with_overrides(scenario, levers=[*levers, *option.levers_at(option.upper)])
-        net, res = _engine(probe_sc, dataset)
+        net, res = run_variant(probe_sc, dataset, shared)
         engine_loss[option.name] = float(weighted_loss(res, weights).mean())
         unit_cost[i] = float((run_cost(res).mean() - base_cost) / max(option.upper, 1e-12))
         probe = EffectProbe(base_net, base, net, res, scenario.start, option.upper)

@@ -246,6 +246,33 @@ class Programme:
             solve_seconds=solved - started,
         )
 
+    def front(
+        self, budget: float, fractions: tuple[float, ...], at_budget: Solution | None = None
+    ) -> tuple[tuple[float, Solution], ...]:
+        """Return the optimum at each share of ``budget`` (the Pareto front of cost and risk).
+
+        Solves only where the answer is not known: the budget asked for once (``at_budget`` if
+        given); a zero budget buys nothing when every lever costs something; and an optimum
+        that costs no more than a smaller budget is the optimum there too (it is feasible, and
+        the smaller budget's choices are a subset), so budgets are taken from the largest down
+        and the last optimum is kept while it fits.
+        """
+        free = bool((self.problem.unit_cost.to_numpy() <= 0).any())
+        found: dict[float, Solution] = {}
+        last = at_budget if at_budget is not None else self.solve(budget)
+        for fraction in sorted(fractions, reverse=True):
+            amount = budget * fraction
+            if fraction == 1.0:
+                found[fraction] = last
+            elif fraction == 0.0 and not free:
+                found[fraction] = self.unused()
+            elif last.cost_inr_crore <= amount:
+                found[fraction] = last
+            else:
+                last = self.solve(amount)
+                found[fraction] = last
+        return tuple((budget * f, found[f]) for f in fractions)
+
     def unused(self) -> Solution:
         """Return the known answer at a zero budget when every lever costs something: none."""
         losses = self.problem.losses()

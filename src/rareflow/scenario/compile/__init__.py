@@ -12,10 +12,16 @@
 6. ``mine feed``, ``opening stocks``: what depends on the network the levers left (:mod:`.after`).
 
 A new step of compilation is a new function in this list; no phase reaches into another.
+
+Many scenarios that differ only by levers added after their own (the optimiser's probes, mixes
+and single levers) share every phase before the levers: :func:`prepare` compiles those phases
+once, and :func:`compile_variant` finishes a copy of that state for each variant, with the
+result a fresh :func:`compile_scenario` would give (or compiles it afresh where it could not).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -120,6 +126,10 @@ def compile_scenario(
     work = baseline(scenario, ds, scenario_sampler(scenario, draws, ds, design_matrix))
     for _name, phase in PHASES:
         phase(work)
+    return _compiled(work)
+
+
+def _compiled(work: Work) -> Compiled:
     ctx = work.ctx
     ctx.net.check_shapes()
     return Compiled(
@@ -133,4 +143,92 @@ def compile_scenario(
     )
 
 
-__all__ = ["PHASES", "Compiled", "Work", "baseline", "compile_scenario", "price_parameter"]
+LEVERS_PHASE = [name for name, _ in PHASES].index("levers")
+"""Index of the levers phase: :func:`prepare` stops before it."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario compiled up to its levers, to finish for variants that add levers to it.
+
+    Parameters
+    ----------
+    work
+        The state after the baseline, shocks and segments (never changed: each variant
+        finishes a copy).
+    draws
+        The global draw indices it was compiled for (None: all).
+    """
+
+    work: Work
+    draws: np.ndarray | None
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario it was prepared from."""
+        return self.work.scenario
+
+
+def prepare(
+    scenario: Scenario, draws: np.ndarray | None = None, dataset: Dataset | None = None
+) -> Prepared:
+    """Compile a scenario's phases before the levers, once, for :func:`compile_variant`."""
+    ds = dataset if dataset is not None else load_dataset()
+    work = baseline(scenario, ds, scenario_sampler(scenario, draws, ds))
+    for _name, phase in PHASES[:LEVERS_PHASE]:
+        phase(work)
+    return Prepared(work, draws)
+
+
+def shares_prepared(prepared: Prepared, scenario: Scenario) -> bool:
+    """Whether ``scenario`` can be finished from ``prepared``.
+
+    It must be the prepared scenario with levers appended (every other field equal), drawn by
+    a design whose streams do not depend on the levers (not Sobol'), and its levers may name
+    only partners the prepared network already has (a new partner changes the network's shape
+    and pooling).
+    """
+    base = prepared.scenario
+    n = len(base.levers)
+    partners = set(prepared.work.ctx.net.partners)
+    return (
+        scenario.sampling != "sobol"
+        and scenario.levers[:n] == base.levers
+        and scenario.model_copy(update={"levers": base.levers}) == base
+        and all(p in partners for lever in scenario.levers[n:] for p in lever.partners())
+    )
+
+
+def compile_variant(prepared: Prepared, scenario: Scenario) -> Compiled:
+    """Compile ``scenario``, the prepared one with levers appended, from the prepared state.
+
+    Gives what :func:`compile_scenario` gives for the same draws: the phases before the levers
+    do not read the levers (but for the partners they name, checked by
+    :func:`shares_prepared`), and every random stream is keyed by its path, so a copy of the
+    prepared state with the sampler's lever streams named for ``scenario`` draws the same
+    numbers. Where the state cannot be shared, the scenario is compiled afresh.
+    """
+    ds = prepared.work.ctx.dataset
+    if not shares_prepared(prepared, scenario):
+        return compile_scenario(scenario, prepared.draws, ds)
+    shared = {id(ds): ds, id(prepared.work.ctx.chain): prepared.work.ctx.chain}
+    work = copy.deepcopy(prepared.work, memo=shared)
+    work.scenario = scenario
+    work.ctx.sampler.stream_names = stream_paths(scenario.levers)
+    for _name, phase in PHASES[LEVERS_PHASE:]:
+        phase(work)
+    return _compiled(work)
+
+
+__all__ = [
+    "PHASES",
+    "Compiled",
+    "Prepared",
+    "Work",
+    "baseline",
+    "compile_scenario",
+    "compile_variant",
+    "prepare",
+    "price_parameter",
+    "shares_prepared",
+]

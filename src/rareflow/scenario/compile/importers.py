@@ -29,6 +29,7 @@ that is not an importer region competes as the EU (a member state) or as the res
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,11 +68,26 @@ class Importer:
         return tuple(m for m, f in zip(METRICS, facts, strict=True) if f is None)
 
 
+_READ: dict[int, tuple[weakref.ref[Dataset], tuple[Importer, ...]]] = {}
+"""Importers read from each live dataset (its tables never change once loaded), by its id."""
+
+
 def importers(ds: Dataset) -> tuple[Importer, ...]:
     """Return the importer regions of importers.csv with their three figures (latest chosen).
 
     A figure without a chosen row is None (a backtest's dataset as of a date may lack some).
+    Read once per dataset: every compile of a scenario (the optimiser's many) asks again.
     """
+    known = _READ.get(id(ds))
+    if known is not None and known[0]() is ds:
+        return known[1]
+    out = _read_importers(ds)
+    key = id(ds)
+    _READ[key] = (weakref.ref(ds, lambda _ref: _READ.pop(key, None)), out)
+    return out
+
+
+def _read_importers(ds: Dataset) -> tuple[Importer, ...]:
     rows = ds.chosen("importers")
     out = []
     for code in dict.fromkeys(str(c) for c in rows["importer"]):

@@ -3,9 +3,10 @@
 The article's case for stockpiles (a buffer while the chain stabilises) and the US National
 Defense Stockpile's FY2025 acquisitions of NdPr oxide, NdFeB block and SmCo alloy
 (inventories.csv, USGS MCS 2026) are the models. The stockpile buys while the market is whole, up
-to its target, and releases when supply falls below the trigger: magnets to the sectors it
-serves (every sector with a requirement by default, priority tiers first), materials to
-processors short of inputs. It never buys while a sector it serves is short (its ``rules``).
+to its target, and releases when the sectors it serves get less than the trigger's share of their
+need: magnets to those sectors (every sector with a requirement by default, priority tiers
+first), materials to processors short of inputs. It never buys while a sector it serves is
+short (its ``rules``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class Stockpile(LeverBase):
 
     type: Literal["stockpile"] = "stockpile"
     rules: ClassVar[tuple[str, ...]] = (
-        "release: when a magnet's supply falls below release_trigger x requirement, up to "
+        "release: when the sectors served get less than release_trigger x their need of a magnet "
+        "from the market (their own stock and what they can buy), up to "
         "target / release_months per month (and what is held) goes to the sectors served (every "
         "sector with a requirement unless `sectors` names some), priority tiers first, within a "
         "tier in proportion to each sector's shortfall, up to its requirement; a material (oxide, "
