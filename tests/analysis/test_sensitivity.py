@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -17,6 +18,7 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
 from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.compile.baseline import uncertain_price_parameter
 from rareflow.scenario.distributions import Triangular
 from rareflow.scenario.load import load_scenario
 from rareflow.scenario.sampling import Sampler
@@ -186,3 +188,16 @@ def test_unknown_outputs_are_named(dataset: Dataset) -> None:
         scenario_model(sc, dataset, outputs=("cost",))
     with pytest.raises(InputError, match="unknown output 'defense'"):
         scenario_model(sc, dataset, outputs=("defense",))
+
+
+@pytest.mark.parametrize("empty", [None, np.nan])
+def test_an_elasticity_without_a_range_stays_fixed(dataset: Dataset, empty: object) -> None:
+    table = dataset.tables["price_parameters"].copy().astype(object)
+    row = table["parameter"] == "elasticity"
+    table.loc[row, ["low", "high"]] = empty
+    fixed = dataclasses.replace(dataset, tables={**dataset.tables, "price_parameters": table})
+    assert uncertain_price_parameter(fixed, "elasticity") == pytest.approx(-0.3)
+    drawn = uncertain_price_parameter(dataset, "elasticity")
+    assert isinstance(drawn, Triangular)
+    assert (drawn.low, drawn.mode, drawn.high) == (-0.6, -0.3, -0.05)
+    assert uncertain_price_parameter(dataset, "elasticity", -0.2) == -0.2  # the scenario's

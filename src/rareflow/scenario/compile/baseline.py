@@ -218,7 +218,9 @@ def uncertain_price_parameter(ds: Dataset, name: str, given: Number | None = Non
     price_parameter(ds, name)  # refuses a missing row with its message
     rows = ds.chosen("price_parameters")
     row = rows[rows["parameter"] == name].iloc[0]
-    value, low, high = (float(row[c]) for c in ("value", "low", "high"))
+    value, low, high = (
+        np.nan if row[c] is None else float(row[c]) for c in ("value", "low", "high")
+    )
     if np.isnan(low) or np.isnan(high) or not low < high:
         return value
     return Triangular(low=min(low, value), mode=value, high=max(high, value))
