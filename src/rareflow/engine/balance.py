@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rareflow.model.network import FloatArray, Network
+from rareflow.model.network import FloatArray, IntArray, Network
 
 RTOL = 1e-9
 
@@ -206,28 +206,35 @@ class BalanceCheck:
     def holdings(
         self,
         step: int,
-        before: FloatArray,
-        inflow: FloatArray,
-        outflow: FloatArray,
-        after: FloatArray,
+        totals: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+        level: tuple[FloatArray, IntArray],
         node: str = "segment holdings",
         pool: tuple[FloatArray, FloatArray, FloatArray] | None = None,
     ) -> None:
-        """Check a segment stock (per draw, segment, grade): before + in = out + after, never < 0.
+        """Check segment stocks: before + in = out + after per magnet and draw; never < 0.
 
-        ``pool``, (held per magnet, the focal stock of that magnet, the scale of its flows):
-        segments hold part of the focal stock, never more than it.
+        ``totals`` is (before, in, out, after), each summed over the segments and grades of a
+        magnet, ``(magnet, draw)``; the balance is checked on these totals (a leak anywhere
+        changes its magnet's total). ``level`` is (the stocks, ``(..., grade, draw)``, and the
+        magnet of each grade): no stock may be below zero by more than RTOL of its magnet's
+        flows. ``pool``, (held per magnet, the focal stock of that magnet, the scale of its
+        flows), each ``(magnet, draw)``: segments hold part of the focal stock, never more.
         """
         if not self.enabled:
             return
-        scale = np.maximum.reduce([before, inflow, outflow, after])
-        _check(node, step, before + inflow, outflow + after, scale)
-        if np.any(after < -RTOL * np.maximum(scale, 1e-300)):
+        before, inflow, outflow, after = totals
+        scale = _largest(before, inflow, outflow, after)
+        stocks, magnet_of = level
+        # One pass over the stocks when none is below zero (the usual case).
+        if not bool(stocks.min(initial=0.0) >= 0.0) and np.any(
+            stocks < -RTOL * np.maximum(scale[magnet_of], 1e-300)
+        ):
             raise MassBalanceError(f"negative {node} at step {step}")
+        _check(node, step, before + inflow, outflow + after, scale)
         if pool is not None:
             held, stock, flows = pool
             # Rounding crumbs are judged against the draw's largest holding flow.
-            scale_d = np.maximum(np.abs(stock), flows.max(axis=-1, keepdims=True, initial=0.0))
+            scale_d = np.maximum(np.abs(stock), flows.max(axis=0, initial=0.0))
             if np.any(held > stock + RTOL * scale_d + 1e-300):
                 raise MassBalanceError(f"{node} exceed the focal stock at step {step}")
 
@@ -236,11 +243,13 @@ class BalanceCheck:
         step: int,
         queued: tuple[FloatArray | None, FloatArray, FloatArray, FloatArray],
         stocks: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+        level: tuple[FloatArray, IntArray],
     ) -> None:
         """Components: their licence queues and the segments' component stocks balance.
 
-        ``queued`` is (before, applied, decided, queue), ``stocks`` (before, arrived, used,
-        after).
+        ``queued`` is (before, applied, decided, queue); ``stocks`` the totals per magnet and
+        draw (before, arrived, used, after) and ``level`` the stocks with the magnet of each
+        grade, as for :meth:`holdings`.
         """
         if not self.enabled:
             return
@@ -249,7 +258,7 @@ class BalanceCheck:
             after = np.einsum("dqan->dn", queue)
             scale = np.maximum.reduce([before, applied, decided, after])
             _check("component licence queue", step, before + applied, decided + after, scale)
-        self.holdings(step, *stocks, node="component stocks")
+        self.holdings(step, stocks, level, node="component stocks")
 
     def split(self, step: int, whole: FloatArray, parts: FloatArray) -> None:
         """Routes and grades: a sector's need per magnet = the sum of its segments' parts."""

@@ -49,7 +49,7 @@ from rareflow.engine.balance import BalanceCheck, per_draw
 from rareflow.engine.events import EVENTS
 from rareflow.engine.exposure import Segments
 from rareflow.engine.price import adjust, clearing_multiple, demand_response
-from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, Network
+from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray, IntArray, Network
 from rareflow.model.state import axes, declared, shape_of
 
 MAGNET_INDEX = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
@@ -209,6 +209,11 @@ RECORDS = {name: ax for name, ax in declared(Trajectory).items() if name != "shi
 def _at(arr: FloatArray, n: int) -> FloatArray:
     """Broadcast a leading draw axis of length 1 to ``n``."""
     return np.broadcast_to(arr, (n, *arr.shape[1:])) if arr.shape[0] == 1 else arr
+
+
+def _columns(idx: IntArray, n: int) -> slice | IntArray:
+    """Positions ``idx`` among ``n``: all of them as a slice, else the index array."""
+    return slice(None) if np.array_equal(idx, np.arange(n)) else idx
 
 
 BLOCK_DRAWS = 2500
@@ -403,6 +408,9 @@ class _Block:
         self.buffer = _at(net.buffer_steps, d_n)[:, mag]
         self.has_buffer = bool((net.buffer_steps[:, mag] > 0).any())
         self.segs = segs = Segments(net, act_s, mag, self.tiers, balance)
+        # Where the records of sectors and segments stepped go (a slice when all are).
+        self.rec_s = _columns(act_s, len(net.requirement0))
+        self.rec_g = _columns(segs.seg, len(net.segment_sector))
 
         self.stock = np.array(_at(net.stock0, d_n), dtype=np.float64)
         self.pile = np.array(_at(net.stockpile0, d_n), dtype=np.float64)
@@ -708,7 +716,7 @@ class _Block:
     def _unassigned(self) -> FloatArray:
         """(D, K) stock no segment holds: all of a material's, the pool's rest of a magnet's."""
         free = self.stock.copy()
-        held = self.segs.by_magnet(self.segs.held.sum(axis=1))
+        held = self.segs.held_by_magnet()
         free[:, self.mag] = np.maximum(free[:, self.mag] - held, 0.0)
         return free
 
@@ -809,16 +817,16 @@ class _Block:
 
     def record(self, t: int, rec: dict[str, FloatArray]) -> None:
         """Write step ``t`` into the time-major records (shipments are already in theirs)."""
-        act_s, segs = self.act_s, self.segs
-        need_g, want_g, got_g = segs.need.sum(axis=2), segs.sought(), segs.delivered()
+        act_s, segs, seg = self.rec_s, self.segs, self.rec_g
+        need_g, want_g, got_g = segs.need_by_segment(), segs.sought(), segs.delivered()  # (G, D)
         rec["requirement"][t][:, act_s] = segs.by_sector(need_g)
         rec["demand"][t][:, act_s] = segs.by_sector(want_g)
         rec["delivered"][t][:, act_s] = segs.by_sector(got_g)
-        rec["segment_requirement"][t][:, segs.seg] = need_g
-        rec["segment_demand"][t][:, segs.seg] = want_g
-        rec["segment_delivered"][t][:, segs.seg] = got_g
-        rec["segment_components"][t][:, segs.seg] = segs.by_segment(segs.used_inside)
-        rec["segment_refused"][t][:, segs.seg] = segs.by_segment(segs.refused)
+        rec["segment_requirement"][t][:, seg] = need_g.T
+        rec["segment_demand"][t][:, seg] = want_g.T
+        rec["segment_delivered"][t][:, seg] = got_g.T
+        rec["segment_components"][t][:, seg] = segs.by_segment(segs.used_inside)
+        rec["segment_refused"][t][:, seg] = segs.by_segment(segs.refused)
         rec["stock"][t] = self.stock
         rec["imports"][t] = self.arrived
         rec["refused"][t] = self.refused_k
