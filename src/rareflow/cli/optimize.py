@@ -153,7 +153,7 @@ def register(app: typer.Typer) -> None:
             emit([], fmt, document={"run_id": run_id, "scenario": sc.name, **summary})
             return
         if fmt is Format.CSV:
-            # One CSV holds the four tables: a `table` column says which each row belongs to.
+            # One CSV holds the five tables: a `table` column says which each row belongs to.
             rows = [
                 {"table": name, **row}
                 for name in ("mix", "validation", "choice", "singles", "pareto")

@@ -553,8 +553,8 @@ def choice_note(decision: Decision) -> str:
     """Say which mix was returned and why: the LP's prediction against the engine in sample."""
     lp, chosen = decision.candidates[0], decision.chosen
     text = (
-        f"The LP predicted {decision.solution.risk:,.4g} for its mix; the engine, on the same "
-        f"draws, gives {lp.evaluation.risk:,.4g}. "
+        f"The LP predicted {_num(decision.solution.risk)} for its mix; the engine, on the same "
+        f"draws, gives {_num(lp.evaluation.risk)} ({decision.unit}). "
     )
     if chosen is lp:
         return text + (
@@ -562,9 +562,14 @@ def choice_note(decision: Decision) -> str:
         )
     return text + (
         f"Of the {len(decision.candidates)} mixes judged in sample, {chosen.label} "
-        f"({_levels_text(decision.options, chosen.levels)}) gives {chosen.evaluation.risk:,.4g} "
-        f"for ₹{chosen.cost_inr_crore:,.4g} crore: returned instead."
+        f"({_levels_text(decision.options, chosen.levels)}) gives {_num(chosen.evaluation.risk)} "
+        f"for ₹{_num(chosen.cost_inr_crore)} crore, the lowest: returned instead."
     )
+
+
+def _num(x: float) -> str:
+    """Return a figure as text: whole units with separators, or 3 significant digits below 1."""
+    return f"{x:,.0f}" if abs(x) >= 1 else f"{x:.3g}"
 
 
 def _levels_text(options: Sequence[Option], levels: Mapping[str, float]) -> str:
