@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 from SALib.analyze import sobol as sobol_analyze
@@ -15,6 +18,7 @@ from rareflow.engine.results import to_dataset
 from rareflow.engine.run import with_overrides
 from rareflow.errors import InputError
 from rareflow.scenario.compile import compile_scenario
+from rareflow.scenario.compile.baseline import uncertain_price_parameter
 from rareflow.scenario.distributions import Triangular
 from rareflow.scenario.load import load_scenario
 from rareflow.scenario.sampling import Sampler
@@ -114,6 +118,8 @@ def test_scenario_model_median_point_is_the_engine_at_the_medians(dataset: Datas
                 if isinstance(phase[key], dict):
                     phase[key] = {"dist": "fixed", "value": _median(phase[key])}
     data["parameters"]["industry_cover_weeks"] = 13.5  # the middle of inventories.csv's 11-16
+    # The demand response is drawn over price_parameters.csv's range (-0.6..-0.05, mode -0.3).
+    data["prices"]["elasticity"] = float(Triangular(low=-0.6, mode=-0.3, high=-0.05).central)
     fixed = type(sc).model_validate({**data, "draws": 1})
     # The dataset ranges importer competition draws (importers.csv, supplier_headroom.csv) and the
     # segments draw (route, group and grade shares, intensities, growth) have no scenario field:
@@ -124,6 +130,50 @@ def test_scenario_model_median_point_is_the_engine_at_the_medians(dataset: Datas
     compiled = compile_scenario(fixed, None, dataset, design_matrix=medians)
     ref = float(to_dataset(simulate(compiled.network), compiled.network)["shortfall"].sum())
     assert y[0, 0] == pytest.approx(ref, rel=1e-9)
+
+
+STRUCTURAL = {
+    "route shares": r"exposure\.\w+\.route\.",
+    "grade shares": r"exposure\.\w+\.grade\.",
+    "intensities": r"exposure\.\w+\.intensity$",
+    "buyer-group covers": r"exposure\.\w+\.\w+\.cover$",
+    "industry cover": r"parameters\.industry_cover_weeks$",
+    "growth": r"exposure\.\w+\.growth$",
+    "demand response": r"prices\.elasticity$",
+}
+"""The structural inputs of issue 16 item 8, by the paths their draws take."""
+
+
+def test_sobol_and_morris_see_the_structural_inputs(dataset: Dataset) -> None:
+    """Route and grade shares, intensities, cover, growth and the demand response are inputs.
+
+    Sobol' and Morris take every uncertain number the scenario model finds; a Morris run moves
+    each of them and the structural ones change the shortfall.
+    """
+    sc = with_overrides(load_scenario("china-2025-april"), horizon_months=18)
+    model = scenario_model(sc, dataset)
+    found = {
+        what: [p for p in model.inputs if re.search(pattern, p)]
+        for what, pattern in STRUCTURAL.items()
+    }
+    assert all(found.values()), {k: v for k, v in found.items() if not v}
+    assert len(found["route shares"]) >= 11  # every sector's routes, the new sectors' too
+    res = morris(model, model.inputs, outputs=model.outputs, trajectories=3, seed=2)
+    mu_star = dict(zip(res.inputs, res.indices["mu_star"][0], strict=True))
+    moved = {what: max(mu_star[p] for p in paths) for what, paths in found.items()}
+    # The demand response moves prices; in this case the bare magnets' price never rises above
+    # its pre-shock level (their market clears), so it leaves the shortfall alone: shown below.
+    del moved["demand response"]
+    assert all(v > 0 for v in moved.values()), {k: v for k, v in moved.items() if not v > 0}
+    prices = []
+    for u in (0.05, 0.95):
+        design = {"prices.elasticity": np.full(4, u)}
+        compiled = compile_scenario(
+            with_overrides(sc, draws=4), None, dataset, design_matrix=design
+        )
+        res_u = to_dataset(simulate(compiled.network), compiled.network)
+        prices.append(float(res_u["price_multiple"].max()))
+    assert prices[0] != prices[1]
 
 
 def _median(dist: dict[str, float]) -> float:
@@ -138,3 +188,16 @@ def test_unknown_outputs_are_named(dataset: Dataset) -> None:
         scenario_model(sc, dataset, outputs=("cost",))
     with pytest.raises(InputError, match="unknown output 'defense'"):
         scenario_model(sc, dataset, outputs=("defense",))
+
+
+@pytest.mark.parametrize("empty", [None, np.nan])
+def test_an_elasticity_without_a_range_stays_fixed(dataset: Dataset, empty: object) -> None:
+    table = dataset.tables["price_parameters"].copy().astype(object)
+    row = table["parameter"] == "elasticity"
+    table.loc[row, ["low", "high"]] = empty
+    fixed = dataclasses.replace(dataset, tables={**dataset.tables, "price_parameters": table})
+    assert uncertain_price_parameter(fixed, "elasticity") == pytest.approx(-0.3)
+    drawn = uncertain_price_parameter(dataset, "elasticity")
+    assert isinstance(drawn, Triangular)
+    assert (drawn.low, drawn.mode, drawn.high) == (-0.6, -0.3, -0.05)
+    assert uncertain_price_parameter(dataset, "elasticity", -0.2) == -0.2  # the scenario's

@@ -163,6 +163,7 @@ def _exhausting_network() -> tuple[Network, int]:
         cut=np.ones((1, t_n, p_n, k_n)),  # nothing arrives: the opening stock is all there is
         local_supply=np.zeros((1, t_n, k_n)),
         growth=base.growth[:1],
+        elasticity=base.elasticity[:1],
         **sector_segments(base.sectors, t_n, 0, np.zeros(1)),
     )
     return net, k

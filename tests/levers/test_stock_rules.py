@@ -30,13 +30,15 @@ def _scenario(name: str, draws: int = 12, **changes: Any) -> Scenario:
 
 @cache
 def _stockpile_run(with_sectors: bool) -> xr.Dataset:
-    """The 2029 repeat with a month's stockpile; without ``sectors``, the lever's default.
+    """The 2029 repeat with half a month's stockpile; without ``sectors``, the lever's default.
 
-    A month (not the preset's three) so that the stockpile runs empty while sectors are still
-    short: the state in which a careless refill rule would buy.
+    Half a month (not the preset's three) so that the stockpile runs empty while sectors are
+    still short: the state in which a careless refill rule would buy. (A month no longer ran
+    empty once appliances, industrial motors and the other sectors added in 2026-12 buy most of
+    their magnets inside imported assemblies.)
     """
     sc = _scenario("repeat-2029+stockpile").model_dump(mode="json", by_alias=True)
-    sc["levers"][0]["target_months"] = 1
+    sc["levers"][0]["target_months"] = 0.5
     if not with_sectors:
         del sc["levers"][0]["sectors"]
     return run(Scenario.model_validate(sc)).results
@@ -68,13 +70,15 @@ def test_the_stockpile_never_buys_while_a_sector_it_serves_is_short() -> None:
 
 
 def test_a_priority_sector_is_served_from_the_stockpile_first() -> None:
-    """Under the 2029 repeat, appliances and industrial motors (bare-route buyers, short) in a
-    priority tier: while they are still short after the stockpile's slow release, nothing of
-    the release reaches the other sectors. The trigger reads what the served sectors got, not
-    the national stock, which counts the cover segments hold for themselves."""
-    tier = ["appliances", "industrial_motors"]
+    """Under the 2029 repeat, e-2W and combustion-engine vehicles (the sectors with the most
+    bare, heavy-grade magnet, short) in a priority tier: while they are still short after the
+    stockpile's slow release, nothing of the release reaches the other sectors. The trigger
+    reads what the served sectors got, not the national stock, which counts the cover segments
+    hold for themselves. (Appliances and industrial motors, the tier before 2026-12's route
+    rows, now buy most of their magnets inside imported assemblies and are rarely short.)"""
+    tier = ["two_wheeler", "ice_vehicle"]
     pile = load_scenario("repeat-2029+stockpile").model_dump(mode="json", by_alias=True)["levers"]
-    pile[0].update({"sectors": "all", "start": "2025-01", "release_months": 120})
+    pile[0].update({"sectors": "all", "start": "2025-01", "release_months": 240})
     sc = _scenario(
         "repeat-2029",
         draws=4,

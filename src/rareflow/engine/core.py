@@ -55,6 +55,18 @@ from rareflow.model.state import axes, declared, shape_of
 MAGNET_INDEX = np.array([COMMODITY_IDS.index(m) for m in MAGNETS])
 PER_MATERIAL = "per material_unit"
 """Unit of per-material records: each material's own unit (the ``material_unit`` coordinate)."""
+
+
+def _magnet(axis: str, description: str) -> dict[str, object]:
+    """Metadata of a magnet record, in tonnes by draw, time and ``axis`` (sector or segment)."""
+    return axes(DRAW, TIME, axis, unit="t_magnet", description=description)
+
+
+def _material(description: str, unit: str = PER_MATERIAL) -> dict[str, object]:
+    """Metadata of a per-material record, by draw, time and material."""
+    return axes(DRAW, TIME, MATERIAL, unit=unit, description=description)
+
+
 WHOLE_TOLERANCE = 1e-9
 """Relative slack of the 'market is whole' test that lets the stockpile buy (shared with the
 reference stepper, so that both take the same branch when supply exactly meets need)."""
@@ -69,72 +81,20 @@ class Trajectory:
     """
 
     requirement: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, SECTOR, unit="t_magnet", description="magnet needed for planned production"
-        )
+        metadata=_magnet(SECTOR, "magnet needed for planned production")
     )
-    demand: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            SECTOR,
-            unit="t_magnet",
-            description="magnet sought after the price response",
-        )
-    )
-    delivered: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, SECTOR, unit="t_magnet", description="magnet delivered to the sector"
-        )
-    )
-    stock: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            MATERIAL,
-            unit=PER_MATERIAL,
-            description="focal industry stock, end of step",
-        )
-    )
-    imports: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="arrivals from all partners"
-        )
-    )
-    refused: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="licence applications refused"
-        )
-    )
-    exported: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="domestic surplus sold abroad"
-        )
-    )
+    demand: FloatArray = field(metadata=_magnet(SECTOR, "magnet sought after the price response"))
+    delivered: FloatArray = field(metadata=_magnet(SECTOR, "magnet delivered to the sector"))
+    stock: FloatArray = field(metadata=_material("focal industry stock, end of step"))
+    imports: FloatArray = field(metadata=_material("arrivals from all partners"))
+    refused: FloatArray = field(metadata=_material("licence applications refused"))
+    exported: FloatArray = field(metadata=_material("domestic surplus sold abroad"))
     price_multiple: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit="index", description="price relative to the baseline"
-        )
+        metadata=_material("price relative to the baseline", unit="index")
     )
-    stockpile: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            MATERIAL,
-            unit=PER_MATERIAL,
-            description="government stockpile, end of step",
-        )
-    )
-    stockpile_in: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="bought into the stockpile"
-        )
-    )
-    stockpile_out: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, MATERIAL, unit=PER_MATERIAL, description="released from the stockpile"
-        )
-    )
+    stockpile: FloatArray = field(metadata=_material("government stockpile, end of step"))
+    stockpile_in: FloatArray = field(metadata=_material("bought into the stockpile"))
+    stockpile_out: FloatArray = field(metadata=_material("released from the stockpile"))
     production: FloatArray = field(
         metadata=axes(
             DRAW,
@@ -154,39 +114,19 @@ class Trajectory:
         )
     )
     segment_requirement: FloatArray = field(
-        metadata=axes(
-            DRAW, TIME, SEGMENT, unit="t_magnet", description="segment's magnet need, all routes"
-        )
+        metadata=_magnet(SEGMENT, "segment's magnet need, all routes")
     )
     segment_demand: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            SEGMENT,
-            unit="t_magnet",
-            description="segment's magnet sought after the price response",
-        )
+        metadata=_magnet(SEGMENT, "segment's magnet sought after the price response")
     )
-    segment_delivered: FloatArray = field(
-        metadata=axes(DRAW, TIME, SEGMENT, unit="t_magnet", description="magnet the segment used")
-    )
+    segment_delivered: FloatArray = field(metadata=_magnet(SEGMENT, "magnet the segment used"))
     segment_components: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            SEGMENT,
-            unit="t_magnet",
-            description="magnet the segment used inside imported components (part of delivered)",
+        metadata=_magnet(
+            SEGMENT, "magnet the segment used inside imported components (part of delivered)"
         )
     )
     segment_refused: FloatArray = field(
-        metadata=axes(
-            DRAW,
-            TIME,
-            SEGMENT,
-            unit="t_magnet",
-            description="magnet inside components whose licence was refused",
-        )
+        metadata=_magnet(SEGMENT, "magnet inside components whose licence was refused")
     )
     shipped_by_partner: FloatArray | None = field(
         metadata=axes(
@@ -557,9 +497,10 @@ class _Block:
         # shipments' buffer (each product in the same order as written, so bit for bit).
         orders = self.shipped[t] if self.shipped is not None else self.sent_buffer
         assert orders is not None
-        np.multiply(open_room[:, :, None], take[:, None, :], out=orders)
+        # (Outer products by einsum: a broadcast multiply runs an inner loop per partner.)
+        np.einsum("dp,dk->dpk", open_room, take, out=orders)
         orders += 1.0
-        orders *= np.multiply(desired[:, None, :], net.share[None], out=self.scratch)
+        orders *= np.einsum("dk,pk->dpk", desired, net.share, out=self.scratch)
 
         # Split every order into its licensed parts (queued) and the free part (shipped).
         applied = np.zeros((d_n, self.n_q))

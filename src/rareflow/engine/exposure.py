@@ -314,22 +314,29 @@ class Segments:
         if self.checking:
             self.held_before = held_m
         free = np.maximum(stock_m - held_m, 0.0)
-        gap = self.cover_p * self.pool_need - held
-        seek = np.maximum(self.pool_dem + gap / self.restock, 0.0)
+        # seek = max(pool_dem + (cover * pool_need - held) / restock, 0), in place.
+        seek = np.multiply(self.cover_p, self.pool_need)
+        seek -= held
+        seek /= self.restock
+        seek += self.pool_dem
+        np.maximum(seek, 0.0, out=seek)
         reached = self.reached_q[t][None, :, None] * (1.0 - self.exempt_t[self.pc, None, :])
-        # Needs no control reaches first, then reached needs tier by tier.
+        # Needs no control reaches first, then reached needs tier by tier (a round with
+        # nothing reached adds nothing).
         wanted_q = seek * (1.0 - reached)
         wanted = self.by_magnet(wanted_q.sum(axis=0))
         give = np.minimum(free, wanted)
-        intake = wanted_q * _ratio(give, wanted)[None, self.gm]
-        free = free - give
-        sought = seek * reached
-        for members in self.rounds:
-            wanted_q = sought[members]
-            wanted = self.by_magnet(wanted_q.sum(axis=0))
-            give = np.minimum(free, wanted)
-            intake[members] += wanted_q * _ratio(give, wanted)[None, self.gm]
-            free = free - give
+        intake = wanted_q
+        intake *= _ratio(give, wanted)[None, self.gm]
+        free -= give
+        if reached.any():
+            seek *= reached
+            for members in self.rounds:
+                wanted_q = seek[members]
+                wanted = self.by_magnet(wanted_q.sum(axis=0))
+                give = np.minimum(free, wanted)
+                intake[members] += wanted_q * _ratio(give, wanted)[None, self.gm]
+                free -= give
         self.intake = intake
         held += intake
         self.used_pool = used = np.minimum(self.pool_dem, held)
@@ -404,7 +411,12 @@ class Segments:
     def delivered(self) -> FloatArray:
         """(G, D) magnet each segment used: from its holdings, the stockpile and components."""
         out = np.zeros((self.g_n, self.d_n))
-        out[self.pc] += _by_grade(self.used_pool + self.buffered + self.released)
+        used = self.used_pool
+        if self.buffered is not self.no_release:
+            used = used + self.buffered
+        if self.released is not self.no_release:
+            used = used + self.released
+        out[self.pc] += _by_grade(used)
         out[self.ec] += _by_grade(self.used_inside)
         return out
 

@@ -30,7 +30,7 @@ from rareflow.model.network import (
 from rareflow.scenario.compile.uncertain import scaled_cover
 from rareflow.scenario.compile.work import PROCESS_MATERIALS, Work
 from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Number, Uniform
+from rareflow.scenario.distributions import Number, Triangular, Uniform
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
 from rareflow.scenario.shocks import ExportControl
@@ -204,6 +204,26 @@ def price_parameter(ds: Dataset, name: str, given: Number | None = None) -> Numb
             f"prices.{name} in the scenario, or add the row to your own price_parameters.csv"
         )
     return float(rows["value"].iloc[0])
+
+
+def uncertain_price_parameter(ds: Dataset, name: str, given: Number | None = None) -> Number:
+    """Return a price-block parameter as :func:`price_parameter`, with the dataset's range.
+
+    Where the scenario leaves it empty and the chosen row has a range, it is triangular over
+    the range with the row's value as mode, so ensembles, Sobol' and Morris draw it (the demand
+    response: issue 16 item 8).
+    """
+    if given is not None:
+        return given
+    price_parameter(ds, name)  # refuses a missing row with its message
+    rows = ds.chosen("price_parameters")
+    row = rows[rows["parameter"] == name].iloc[0]
+    value, low, high = (
+        np.nan if row[c] is None else float(row[c]) for c in ("value", "low", "high")
+    )
+    if np.isnan(low) or np.isnan(high) or not low < high:
+        return value
+    return Triangular(low=min(low, value), mode=value, high=max(high, value))
 
 
 def _max_multiple(ds: Dataset, scenario: Scenario) -> float:
@@ -389,7 +409,7 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
         elastic=np.array([s not in tiers for s in sectors], dtype=bool),
         proportional_only=scenario.allocation.rule == "proportional",
         elasticity=sampler.draw(
-            price_parameter(ds, "elasticity", scenario.prices.elasticity),
+            uncertain_price_parameter(ds, "elasticity", scenario.prices.elasticity),
             "prices.elasticity",
         ),
         adjustment=sampler.draw(
