@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
@@ -12,8 +13,11 @@ from rareflow import dims
 from rareflow.analysis.optimize import (
     PACKAGES,
     WEIGHT_CLASS,
+    Evaluation,
+    Option,
     Problem,
     Solution,
+    choose,
     cvar,
     decision_rows,
     default_options,
@@ -187,3 +191,54 @@ def test_optimise_validates_on_fresh_draws(dataset: Dataset) -> None:
     singles = decision_rows(decision)["singles"]
     assert len(singles) >= 1 + len(decision.options)
     assert all(r["mix better"] for r in singles[1:])
+
+
+def _judge_by(risks: dict[tuple[str, ...], float]) -> Callable[[Mapping[str, float]], Evaluation]:
+    """An engine stand-in: each mix's risk by the names of its options."""
+
+    def judge(levels: Mapping[str, float]) -> Evaluation:
+        r = risks[tuple(sorted(levels))]
+        return Evaluation(r, r, 0.0, 1, np.array([r]))
+
+    return judge
+
+
+def test_the_engine_overrules_an_lp_that_double_counts() -> None:
+    # The LP takes a and b together (their effects add in its model); the engine finds they
+    # serve the same shortfall, so together they are no better than b alone, and c alone
+    # beats them: c is returned, and c with the LP's mix is tried where the budget allows.
+    lp = problem(
+        [[100.0]],
+        {"a": [[1.0]], "b": [[1.0]], "c": [[1.0]]},
+        {"a": 1.0, "b": 1.0, "c": 2.0},
+        {"a": 10.0, "b": 10.0, "c": 10.0},
+    )
+    options = [Option(n, {"type": "supply_contract"}, "t_per_year", 10.0) for n in "abc"]
+    risks = {("a", "b"): 50.0, ("a",): 60.0, ("b",): 50.0, ("c",): 40.0, ("a", "b", "c"): 45.0}
+    judge = _judge_by(risks)
+    lp_mix = judge({"a": 10.0, "b": 10.0})
+    best, judged = choose(lp, options, {"a": 10.0, "b": 10.0, "c": 0.0}, lp_mix, 30.0, judge)
+    assert best.label == "c alone"
+    assert best.levels == {"c": pytest.approx(10.0)}
+    assert best.cost_inr_crore == pytest.approx(20.0)
+    labels = [c.label for c in judged]
+    assert labels[0] == "the LP's mix"
+    # a and b alone at the level the budget buys (their bound), c alone (its bound): each
+    # alone at its bound is a mix judged once; the LP's mix less a (= b at 10) is b alone.
+    assert "c alone" in labels
+    assert "the LP's mix plus c" in labels
+    plus = next(c for c in judged if c.label == "the LP's mix plus c")
+    assert plus.levels["c"] == pytest.approx(5.0)  # the 10 left buys 5 of c
+    assert all(c.cost_inr_crore <= 30.0 + 1e-9 for c in judged)
+
+
+def test_the_lp_mix_is_kept_when_the_engine_agrees() -> None:
+    lp = problem(
+        [[100.0]], {"a": [[1.0]], "b": [[1.0]]}, {"a": 1.0, "b": 1.0}, {"a": 5.0, "b": 5.0}
+    )
+    options = [Option(n, {"type": "supply_contract"}, "t_per_year", 5.0) for n in "ab"]
+    judge = _judge_by({("a", "b"): 10.0, ("a",): 30.0, ("b",): 20.0})
+    lp_mix = judge({"a": 5.0, "b": 5.0})
+    best, _ = choose(lp, options, {"a": 5.0, "b": 5.0}, lp_mix, 10.0, judge)
+    assert best.label == "the LP's mix"
+    assert best.evaluation is lp_mix

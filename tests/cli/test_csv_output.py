@@ -63,12 +63,12 @@ def test_run_and_ensemble_csv_is_one_number_per_column(
         assert all(float(r["lever_cost_usd_median"]) > 0 for r in rows)
 
 
-def test_optimize_csv_holds_all_four_tables(
+def test_optimize_csv_holds_all_five_tables(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ("optimize", "china-2025-april", "--until", "2026", "-n", "2", "--no-store", "-q")
     rows = csv_of(monkeypatch, capsys, *args)
-    assert {r["table"] for r in rows} == {"mix", "validation", "singles", "pareto"}
+    assert {r["table"] for r in rows} == {"mix", "validation", "choice", "singles", "pareto"}
 
 
 def test_text_cells_never_run_as_formulas(capsys: pytest.CaptureFixture[str]) -> None:

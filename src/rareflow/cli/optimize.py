@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rareflow.analysis.optimize import decision_rows, optimise, parse_risk
+from rareflow.analysis.optimize import choice_note, decision_rows, optimise, parse_risk
 from rareflow.cli.options import (
     SEED_MAX,
     CalibrationOption,
@@ -133,6 +133,7 @@ def register(app: typer.Typer) -> None:
             "lp_solve_seconds": decision.solution.solve_seconds,
             "options": [{"name": o.name, "basis": o.basis} for o in decision.options],
             "left_out": list(decision.left_out),
+            "choice_note": choice_note(decision),
             **tables,
         }
         run_id = None
@@ -152,10 +153,10 @@ def register(app: typer.Typer) -> None:
             emit([], fmt, document={"run_id": run_id, "scenario": sc.name, **summary})
             return
         if fmt is Format.CSV:
-            # One CSV holds the four tables: a `table` column says which each row belongs to.
+            # One CSV holds the five tables: a `table` column says which each row belongs to.
             rows = [
                 {"table": name, **row}
-                for name in ("mix", "validation", "singles", "pareto")
+                for name in ("mix", "validation", "choice", "singles", "pareto")
                 for row in tables[name]
             ]
             columns = list(dict.fromkeys(key for row in rows for key in row))
@@ -170,6 +171,14 @@ def register(app: typer.Typer) -> None:
             f"columns x {decision.lp_size[1]:,} rows, {decision.lp_size[2]} integer",
         )
         emit(tables["validation"], fmt, title="in sample and out of sample (fresh draws)")
+        emit(
+            tables["choice"],
+            fmt,
+            title=f"in sample: the mixes the engine judged (seed {decision.in_sample.seed}); "
+            "the lowest risk is returned",
+        )
+        if not quiet:
+            err_console.print(choice_note(decision))
         emit(
             tables["singles"],
             fmt,

@@ -262,7 +262,11 @@ def optimize_report(info: RecordInfo, results: xr.Dataset) -> Report:
         Message(check.layout.title.text + ".", "check"),
     ]
     summary = info.record.summary if isinstance(info.record.summary, dict) else {}
-    for key, heading in (("mix", "Chosen mix"), ("validation", "Check on fresh draws")):
+    for key, heading in (
+        ("mix", "Chosen mix"),
+        ("validation", "Check on fresh draws"),
+        ("choice", "Mixes judged in sample"),
+    ):
         rows = summary.get(key)
         if isinstance(rows, list):
             report.tables[heading] = pd.DataFrame(rows)

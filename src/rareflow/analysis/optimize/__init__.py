@@ -33,8 +33,11 @@ its upper level and interpolated through zero, which understates a concave respo
 effects add without interaction and extra supply serves shortfall only in the month it arrives (no
 carry-over in industry stock, no price feedback); magnet types are pooled; the stockpile is full
 from its fill date, is not refilled, and its releases are chosen knowing the draw's path (the
-engine releases by its trigger rule instead). So the chosen mix is written back as levers and
-re-simulated in the full engine, in sample and on fresh draws (:func:`optimise`).
+engine releases by its trigger rule instead). So the LP's mix is written back as levers and
+simulated in the full engine on the LP's own draws, beside each option alone that the budget buys
+and the LP's mix with one option less or more; the engine's best in sample is returned, the LP's
+prediction set beside the engine's figure (:func:`choose`), and re-simulated on fresh draws that
+take no part in the choice (:func:`optimise`).
 
 **Modules.** :mod:`.options` (the choices offered, their defaults, the risk measure),
 :mod:`.effects` (the LP's data from engine runs, each option's effect from its lever's own effect
@@ -45,8 +48,12 @@ model), :mod:`.lp` (the programme, its solution with HiGHS, its calibration), :m
 
 from rareflow.analysis.optimize.decision import (
     BUDGET,
+    MORE_OF,
+    Candidate,
     Decision,
     Evaluation,
+    choice_note,
+    choose,
     decision_rows,
     evaluate,
     horizon_months,
@@ -85,9 +92,11 @@ from rareflow.analysis.optimize.options import (
 __all__ = [
     "BUDGET",
     "DEFAULT_WEIGHTS",
+    "MORE_OF",
     "PACKAGES",
     "PARETO_FRACTIONS",
     "WEIGHT_CLASS",
+    "Candidate",
     "Decision",
     "Evaluation",
     "Option",
@@ -96,6 +105,8 @@ __all__ = [
     "Solution",
     "build_problem",
     "calibrate",
+    "choice_note",
+    "choose",
     "cvar",
     "decision_rows",
     "default_options",

@@ -104,6 +104,111 @@ def evaluate(
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A mix the engine judged in sample before one was returned.
+
+    Parameters
+    ----------
+    label
+        What it is: the LP's mix, an option alone, or the LP's mix with one option more or less.
+    levels
+        Level of each option (absent: 0).
+    cost_inr_crore
+        Its cost at the LP's unit costs (what the budget bounds).
+    evaluation
+        The engine's figures on the LP's draws.
+    """
+
+    label: str
+    levels: dict[str, float]
+    cost_inr_crore: float
+    evaluation: Evaluation
+
+
+MORE_OF = 3
+"""Options alone that beat the LP's mix in sample, best first, each tried added to it."""
+
+
+def _mix_cost(problem: Problem, levels: Mapping[str, float]) -> float:
+    """Cost of a mix at the LP's unit costs, ₹ crore."""
+    return sum(
+        float(problem.unit_cost.sel({dims.LEVER: n})) * v for n, v in levels.items() if v > 0
+    )
+
+
+def _within(problem: Problem, option: Option, money: float) -> float:
+    """Return the level of an option that ``money`` buys: whole, or up to its bound."""
+    unit = float(problem.unit_cost.sel({dims.LEVER: option.name}))
+    if option.lumpy:
+        return 1.0 if unit <= money + 1e-9 else 0.0
+    return option.upper if unit <= 0 else max(0.0, min(option.upper, money / unit))
+
+
+def choose(
+    problem: Problem,
+    options: Sequence[Option],
+    lp_levels: Mapping[str, float],
+    lp_mix: Evaluation,
+    budget: float,
+    judge: Callable[[Mapping[str, float]], Evaluation],
+) -> tuple[Candidate, tuple[Candidate, ...]]:
+    """Return the best of a few mixes by the engine's in-sample risk, and all those judged.
+
+    The LP adds the options' effects, probed one at a time; options that serve the same
+    shortfall (a stockpile and a private buffer) are counted twice, so its optimum can be worse
+    in the engine than an option alone. The engine, on the LP's own draws, judges: the LP's mix,
+    each option alone at the level the budget buys, the LP's mix less each option it chose, and
+    the LP's mix plus each of the best :data:`MORE_OF` options alone that beat it (at the level
+    the rest of the budget buys). The lowest risk wins (a tie: the cheaper). The out-of-sample
+    draws take no part: they only check the choice.
+
+    Parameters
+    ----------
+    problem, options
+        The LP's data and the options.
+    lp_levels, lp_mix
+        The LP's optimum and its engine evaluation in sample.
+    budget
+        ₹ crore over the horizon.
+    judge
+        Simulates a mix on the LP's draws.
+    """
+    chosen = {n: v for n, v in lp_levels.items() if v > 1e-9}
+    seen: dict[tuple[tuple[str, float], ...], Candidate] = {}
+
+    def add(label: str, levels: Mapping[str, float], ev: Evaluation | None = None) -> None:
+        levels = {n: v for n, v in levels.items() if v > 1e-9}
+        key = tuple(sorted((n, round(v, 6)) for n, v in levels.items()))
+        if key not in seen:
+            ev = judge(levels) if ev is None else ev
+            seen[key] = Candidate(label, dict(levels), _mix_cost(problem, levels), ev)
+
+    add("the LP's mix", chosen, lp_mix)
+    alone: list[tuple[float, Option]] = []
+    for option in options:
+        level = _within(problem, option, budget)
+        if level > 1e-9:
+            add(f"{option.name} alone", {option.name: level})
+            key = ((option.name, round(level, 6)),)
+            alone.append((seen[key].evaluation.risk, option))
+    if len(chosen) > 1:
+        for name in chosen:
+            add(f"the LP's mix less {name}", {n: v for n, v in chosen.items() if n != name})
+    better = sorted((r, o.name) for r, o in alone if r < lp_mix.risk and o.name not in chosen)[
+        :MORE_OF
+    ]
+    left = budget - _mix_cost(problem, chosen)
+    by_name = {o.name: o for o in options}
+    for _, name in better:
+        level = _within(problem, by_name[name], left)
+        if level > 1e-9:
+            add(f"the LP's mix plus {name}", {**chosen, name: level})
+    judged = tuple(seen.values())
+    best = min(judged, key=lambda c: (c.evaluation.risk, c.cost_inr_crore))
+    return best, judged
+
+
+@dataclass(frozen=True)
 class Decision:
     """The chosen mix, its Pareto front and its validation.
 
@@ -114,13 +219,17 @@ class Decision:
     problem
         The LP's data.
     solution
-        The optimum at the budget asked for.
+        The LP's optimum at the budget asked for.
     pareto
         Optimum at each budget of the sweep.
+    chosen
+        The mix returned: the best in sample in the engine of the mixes judged (:func:`choose`).
+    candidates
+        The mixes judged, the LP's first.
     in_sample
-        The mix re-simulated in the full engine on the LP's draws.
+        The returned mix in the full engine on the LP's draws.
     out_of_sample
-        The mix re-simulated on fresh draws (another seed).
+        The returned mix re-simulated on fresh draws (another seed).
     baseline_out
         The scenario without the options, on the fresh draws.
     singles
@@ -142,6 +251,8 @@ class Decision:
     problem: Problem
     solution: Solution
     pareto: tuple[tuple[float, Solution], ...]
+    chosen: Candidate
+    candidates: tuple[Candidate, ...]
     in_sample: Evaluation
     out_of_sample: Evaluation
     baseline_out: Evaluation
@@ -158,7 +269,8 @@ class Decision:
         budgets = [b for b, _ in self.pareto]
         return xr.Dataset(
             {
-                "level": (dims.LEVER, [self.solution.levels[n] for n in levers]),
+                "level": (dims.LEVER, [self.chosen.levels.get(n, 0.0) for n in levers]),
+                "lp_level": (dims.LEVER, [self.solution.levels[n] for n in levers]),
                 "upper": (dims.LEVER, self.problem.upper.to_numpy()),
                 "unit_cost_inr_crore": (dims.LEVER, self.problem.unit_cost.to_numpy()),
                 "efficiency": (dims.LEVER, self.problem.efficiency.to_numpy()),
@@ -283,9 +395,18 @@ def optimise(
     solution = programme.solve(budget)
     pareto = programme.front(budget, PARETO_FRACTIONS, solution)
     tick(len(options) + 1)
-    mix = with_mix(sc, options, solution.levels)
     fresh = sc.seed + 1 if validation_seed is None else validation_seed
-    in_sample = evaluate(mix, dataset, w, alpha, sc.seed, in_prep)
+    lp_mix = evaluate(with_mix(sc, options, solution.levels), dataset, w, alpha, sc.seed, in_prep)
+    chosen, candidates = choose(
+        problem,
+        options,
+        solution.levels,
+        lp_mix,
+        budget,
+        lambda levels: evaluate(with_mix(sc, options, levels), dataset, w, alpha, sc.seed, in_prep),
+    )
+    in_sample = chosen.evaluation
+    mix = with_mix(sc, options, chosen.levels)
     tick(len(options) + 2)
     out_prep = prepare(with_overrides(sc, seed=fresh), None, dataset)
     out = evaluate(mix, dataset, w, alpha, fresh, out_prep)
@@ -294,7 +415,7 @@ def optimise(
     singles = []
     for i, option in enumerate(options):
         unit = float(problem.unit_cost.sel({dims.LEVER: option.name}))
-        same_cost = math.inf if unit <= 0 else solution.cost_inr_crore / unit
+        same_cost = math.inf if unit <= 0 else chosen.cost_inr_crore / unit
         # Within the option's bound (what the LP could choose), and, where the bound binds, at
         # the same cost beyond it, so no lever is favoured by the bound alone; a lumpy option
         # is taken whole.
@@ -311,6 +432,8 @@ def optimise(
         problem,
         solution,
         pareto,
+        chosen,
+        candidates,
         in_sample,
         out,
         baseline_out,
@@ -324,19 +447,21 @@ def optimise(
 
 
 def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
-    """Return the decision as rows: the mix, the validation, the single levers, the front."""
+    """Return the decision as rows: mix, validation, choice in sample, single levers, front."""
     sol = decision.solution
+    lv = decision.chosen.levels
+    lp_mix = decision.candidates[0].evaluation
     unit = {o.name: float(decision.problem.unit_cost.sel({dims.LEVER: o.name})) for o in
             decision.options}  # fmt: skip
     mix = [
         {
             "option": o.name,
             "lever": o.kind,
-            "level": sol.levels[o.name],
+            "level": lv.get(o.name, 0.0),
             "unit": "whole" if o.lumpy else ("t" if o.level_field == "target_t" else "t/yr"),
             "upper": o.upper,
             "inr_crore_per_unit": unit[o.name],
-            "cost_inr_crore": unit[o.name] * sol.levels[o.name],
+            "cost_inr_crore": unit[o.name] * lv.get(o.name, 0.0),
         }
         for o in decision.options
     ]
@@ -347,6 +472,7 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         {
             "figure": f"{risk} {lost} ({u})",
             "LP (in sample)": sol.risk,
+            "LP's mix, engine in sample": lp_mix.risk,
             "engine, in sample": decision.in_sample.risk,
             "engine, out of sample": decision.out_of_sample.risk,
             "no levers, out of sample": decision.baseline_out.risk,
@@ -354,6 +480,7 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         {
             "figure": f"expected {lost} ({u})",
             "LP (in sample)": sol.expected,
+            "LP's mix, engine in sample": lp_mix.expected,
             "engine, in sample": decision.in_sample.expected,
             "engine, out of sample": decision.out_of_sample.expected,
             "no levers, out of sample": decision.baseline_out.expected,
@@ -361,19 +488,17 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         {
             "figure": "cost (₹ crore)",
             "LP (in sample)": sol.cost_inr_crore,
+            "LP's mix, engine in sample": lp_mix.cost_inr_crore,
             "engine, in sample": decision.in_sample.cost_inr_crore,
             "engine, out of sample": decision.out_of_sample.cost_inr_crore,
             "no levers, out of sample": 0.0,
         },
     ]
     mix_risk = decision.out_of_sample.risk
-    chosen = [o for o in decision.options if sol.levels[o.name] > 1e-9]
     singles = [
         {
             "lever": "optimised mix",
-            "level": "; ".join(
-                o.name if o.lumpy else f"{o.name} {sol.levels[o.name]:,.0f}" for o in chosen
-            ),
+            "level": _levels_text(decision.options, lv),
             "cost_inr_crore": decision.out_of_sample.cost_inr_crore,
             f"{risk} ({u})": mix_risk,
             "expected": decision.out_of_sample.expected,
@@ -404,7 +529,59 @@ def decision_rows(decision: Decision) -> dict[str, list[dict[str, Any]]]:
         }
         for b, s in decision.pareto
     ]
-    return {"mix": mix, "validation": validation, "singles": singles, "pareto": front}
+    choice = [
+        {
+            "candidate": c.label,
+            "level": _levels_text(decision.options, c.levels),
+            "cost_inr_crore": c.cost_inr_crore,
+            f"{risk} ({u}, engine in sample)": c.evaluation.risk,
+            "expected": c.evaluation.expected,
+            "chosen": "yes" if c is decision.chosen else "",
+        }
+        for c in decision.candidates
+    ]
+    return {
+        "mix": mix,
+        "validation": validation,
+        "choice": choice,
+        "singles": singles,
+        "pareto": front,
+    }
+
+
+def choice_note(decision: Decision) -> str:
+    """Say which mix was returned and why: the LP's prediction against the engine in sample."""
+    lp, chosen = decision.candidates[0], decision.chosen
+    text = (
+        f"The LP predicted {_num(decision.solution.risk)} for its mix; the engine, on the same "
+        f"draws, gives {_num(lp.evaluation.risk)} ({decision.unit}). "
+    )
+    if chosen is lp:
+        return text + (
+            f"It is the best of the {len(decision.candidates)} mixes judged in sample: returned."
+        )
+    return text + (
+        f"Of the {len(decision.candidates)} mixes judged in sample, {chosen.label} "
+        f"({_levels_text(decision.options, chosen.levels)}) gives {_num(chosen.evaluation.risk)} "
+        f"for ₹{_num(chosen.cost_inr_crore)} crore, the lowest: returned instead."
+    )
+
+
+def _num(x: float) -> str:
+    """Return a figure as text: whole units with separators, or 3 significant digits below 1."""
+    return f"{x:,.0f}" if abs(x) >= 1 else f"{x:.3g}"
+
+
+def _levels_text(options: Sequence[Option], levels: Mapping[str, float]) -> str:
+    """Return a mix as text: lumpy options by name, the others with their level."""
+    return (
+        "; ".join(
+            o.name if o.lumpy else f"{o.name} {levels[o.name]:,.0f}"
+            for o in options
+            if levels.get(o.name, 0.0) > 1e-9
+        )
+        or "none"
+    )
 
 
 def _verdict(mix_risk: float, mix_cost: float, single: Evaluation) -> str:
