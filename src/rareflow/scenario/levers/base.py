@@ -340,7 +340,7 @@ class LeverBase(StrictModel):
         """Register a lever class under its ``type`` tag."""
         super().__pydantic_init_subclass__(**kwargs)
         tag = cls.model_fields.get("type")
-        if tag is None:
+        if tag is None or tag.is_required():  # a shared base without a tag of its own
             return
         known = REGISTRY.get(str(tag.default))
         if known is not None and known.__qualname__ != cls.__qualname__:

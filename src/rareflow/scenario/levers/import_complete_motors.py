@@ -21,31 +21,16 @@ adaptation.csv) are transfers, not counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-import numpy as np
-from pydantic import Field
-
-from rareflow.ids import Sector
 from rareflow.model.network import FloatArray
-from rareflow.scenario.common import Day, Spec
-from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
-from rareflow.scenario.levers.build import (
-    adaptation_figure,
-    chosen_segments,
-    in_effect,
-    segment_need,
-    sintered_value,
-)
+from rareflow.scenario.levers.segment_shift import SegmentShift
 
 MECHANISM = "import_complete_motors"
 """Its rows in adaptation.csv."""
 
 
-class ImportCompleteMotors(LeverBase):
+class ImportCompleteMotors(SegmentShift):
     """Buyer groups import complete motors and sub-assemblies instead of bare magnets.
 
     Parameters
@@ -73,60 +58,12 @@ class ImportCompleteMotors(LeverBase):
     """
 
     type: Literal["import_complete_motors"] = "import_complete_motors"
-    sectors: list[Sector] = Field(min_length=1)
-    groups: list[str] = Field(default_factory=list)
-    start: Day
-    lag_months: Annotated[Number | None, Spec("month", 0, 120)] = None
-    max_share: Annotated[Number | None, Spec("share", 0, 1)] = None
-    ramp_months: Annotated[float, Spec("month", 0, 120)] = 0.0
-    premium: Annotated[Number | None, Spec("share", 0, 10)] = None
 
-    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
-        "premium": CostDefault("premium", "fraction")
-    }
+    mechanism: ClassVar[str] = MECHANISM
+    schedule: ClassVar[str] = "embedded_share"
+    cost_name: ClassVar[str] = "duty"
 
-    def _figure(self, ctx: CompileContext, path: str, field: str, sector: str) -> FloatArray:
-        """Return the lever's value of a field, else adaptation.csv's for the sector."""
-        if getattr(self, field) is not None:
-            return self.draw(ctx.sampler, path, field)
-        return adaptation_figure(ctx, path, field, MECHANISM, field.removesuffix("_months"), sector)
-
-    def apply(self, ctx: CompileContext, path: str) -> None:
-        """Raise the chosen groups' component share from the date the switch takes effect."""
-        net = ctx.net
-        before = net.embedded_share.copy()
-        chosen = chosen_segments(net, [s.value for s in self.sectors], self.groups, path)
-        for sector in self.sectors:
-            s = net.sectors.index(sector)
-            segs = [g for g in chosen if net.segment_sector[g] == s]
-            if not segs:
-                continue
-            lag = self._figure(ctx, path, "lag_months", sector.value)
-            top = self._figure(ctx, path, "max_share", sector.value)
-            moved = top.reshape(-1, 1) * in_effect(net, self.start, lag, self.ramp_months)
-            if moved.shape[0] > net.embedded_share.shape[0]:
-                ctx.widen("embedded_share")
-            bare = 1.0 - net.embedded_share[:, :, segs]
-            net.embedded_share[:, :, segs] += bare * moved[:, :, None]
-        record = ctx.record(path)
-        record.outputs["embedded_before"] = before
-        record.outputs["embedded_after"] = net.embedded_share.copy()
-
-    def moved_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
-        """(D, T) t of magnet need moved from bare magnets to imported assemblies each step."""
-        net = ctx.network
-        out = ctx.record(path).outputs
-        shape = (net.n_draws, net.n_steps, len(net.segments))
-        moved = np.broadcast_to(out["embedded_after"], shape) - np.broadcast_to(
-            out["embedded_before"], shape
-        )
-        return np.asarray((segment_need(ctx) * moved).sum(axis=2))
-
-    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Return the duty on the assemblies, as a share of the value of the magnets inside them.
-
-        The magnets are valued at the sintered NdFeB price (prices.csv) whatever their grade.
-        """
-        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
-        value = self.moved_tonnes(ctx, path) * sintered_value(ctx, path)
-        return [CostLine("duty", value * premium)]
+    @staticmethod
+    def shift(values: FloatArray, moved: FloatArray) -> FloatArray:
+        """Move a share ``moved`` of the bare-magnet need to imported assemblies."""
+        return values + (1.0 - values) * moved

@@ -18,32 +18,24 @@ adaptation.csv performance_penalty).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
 
-from rareflow.ids import SINTERED_NDFEB, Sector
+from rareflow.ids import SINTERED_NDFEB
 from rareflow.model.network import COMMODITY_IDS, FloatArray
-from rareflow.scenario.common import Day, Spec
-from rareflow.scenario.context import CompileContext
-from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext
 from rareflow.scenario.levers.build import (
-    adaptation_figure,
-    chosen_segments,
-    in_effect,
     segment_magnet_split,
     segment_need,
-    sintered_value,
 )
+from rareflow.scenario.levers.segment_shift import SegmentShift
 
 MECHANISM = "light_re_grades"
 """Its rows in adaptation.csv."""
 
 
-class LightReGrades(LeverBase):
+class LightReGrades(SegmentShift):
     """Buyer groups move part of their heavy-grade NdFeB need to Dy/Tb-free grades.
 
     Parameters
@@ -70,58 +62,17 @@ class LightReGrades(LeverBase):
     """
 
     type: Literal["light_re_grades"] = "light_re_grades"
-    sectors: list[Sector] = Field(min_length=1)
-    groups: list[str] = Field(default_factory=list)
-    start: Day
-    lag_months: Annotated[Number | None, Spec("month", 0, 120)] = None
-    max_share: Annotated[Number | None, Spec("share", 0, 1)] = None
-    ramp_months: Annotated[float, Spec("month", 0, 120)] = 0.0
-    premium: Annotated[Number | None, Spec("share", 0, 10)] = None
 
-    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
-        "premium": CostDefault("premium", "fraction")
-    }
+    mechanism: ClassVar[str] = MECHANISM
+    schedule: ClassVar[str] = "heavy_share"
+    cost_name: ClassVar[str] = "premium"
 
-    def _figure(self, ctx: CompileContext, path: str, field: str, sector: str) -> FloatArray:
-        """Return the lever's value of a field, else adaptation.csv's for the sector."""
-        if getattr(self, field) is not None:
-            return self.draw(ctx.sampler, path, field)
-        return adaptation_figure(ctx, path, field, MECHANISM, field.removesuffix("_months"), sector)
-
-    def apply(self, ctx: CompileContext, path: str) -> None:
-        """Lower the chosen groups' heavy share from the date the switch takes effect."""
-        net = ctx.net
-        before = net.heavy_share.copy()
-        chosen = chosen_segments(net, [s.value for s in self.sectors], self.groups, path)
-        for sector in self.sectors:
-            s = net.sectors.index(sector)
-            segs = [g for g in chosen if net.segment_sector[g] == s]
-            if not segs:
-                continue
-            lag = self._figure(ctx, path, "lag_months", sector.value)
-            top = self._figure(ctx, path, "max_share", sector.value)
-            moved = top.reshape(-1, 1) * in_effect(net, self.start, lag, self.ramp_months)
-            rows = max(net.heavy_share.shape[0], moved.shape[0])
-            if rows > net.heavy_share.shape[0]:
-                ctx.widen("heavy_share")
-            net.heavy_share[:, :, segs] *= 1.0 - moved[:, :, None]
-        record = ctx.record(path)
-        record.outputs["heavy_before"] = before
-        record.outputs["heavy_after"] = net.heavy_share.copy()
+    @staticmethod
+    def shift(values: FloatArray, moved: FloatArray) -> FloatArray:
+        """Move a share ``moved`` of the heavy-grade need to the light grade."""
+        return values * (1.0 - moved)
 
     def moved_tonnes(self, ctx: CostContext, path: str) -> FloatArray:
         """(D, T) t of sintered NdFeB need moved from heavy to light grades each step."""
-        net = ctx.network
-        out = ctx.record(path).outputs
-        shape = (net.n_draws, net.n_steps, len(net.segments))
-        moved = np.broadcast_to(out["heavy_before"], shape) - np.broadcast_to(
-            out["heavy_after"], shape
-        )
-        sintered = segment_magnet_split(net)[..., COMMODITY_IDS.index(SINTERED_NDFEB)]
-        return np.asarray((segment_need(ctx) * sintered * moved).sum(axis=2))
-
-    def cost(self, ctx: CostContext, path: str) -> list[CostLine]:
-        """Return the premium on the value of the magnet moved to light grades."""
-        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
-        value = self.moved_tonnes(ctx, path) * sintered_value(ctx, path)
-        return [CostLine("premium", value * premium)]
+        sintered = segment_magnet_split(ctx.network)[..., COMMODITY_IDS.index(SINTERED_NDFEB)]
+        return np.asarray((segment_need(ctx) * sintered * self.moved_share(ctx, path)).sum(axis=2))
