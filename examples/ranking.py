@@ -58,7 +58,7 @@ def main() -> None:
         decision = optimise(
             shock, ds, budget=budget, alpha=0.95, until=args.until, draws=args.draws
         )
-        mix = with_mix(shock, decision.options, decision.solution.levels)
+        mix = with_mix(shock, decision.options, decision.chosen.levels)
         scenarios.append(
             with_overrides(
                 mix,
