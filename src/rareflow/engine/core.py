@@ -441,6 +441,10 @@ class _Block:
             left = left - f
             fractions.append(f)
         self.left = None if bool((left == 1.0).all()) else left
+        # The columns (partner, material) some rule takes a share of: elsewhere what is left is 1.
+        flat_left = left.reshape(d_n, p_n * k_n)
+        self.left_cols = np.flatnonzero((flat_left != 1.0).any(axis=0))
+        self.left_part = flat_left[:, self.left_cols]
         self.via = [np.einsum("dpk,pk->dk", f, self.net.share) for f in fractions]  # per unit
         self.fraction_cols = [f.reshape(d_n, p_n * k_n)[:, self.cols] for f in fractions]
 
@@ -529,8 +533,9 @@ class _Block:
             applied += part
         self.applied = applied
         if self.left is not None:
-            orders *= self.left  # the free part
-            orders.reshape(d_n, p_n * k_n)[:, self.cols] += unreached  # and unreached grades
+            flat_orders = orders.reshape(d_n, p_n * k_n)
+            flat_orders[:, self.left_cols] *= self.left_part  # the free part (x 1 elsewhere)
+            flat_orders[:, self.cols] += unreached  # and unreached grades
         self.sent = orders
 
     def _at_sea(self) -> FloatArray:
@@ -561,7 +566,7 @@ class _Block:
             t,
             self.queued_before,
             self.applied,
-            self.decided.sum(axis=1),
+            self.decided[:, 0] + self.decided[:, 1],
             self.queue,
             self.queued_after,
         )

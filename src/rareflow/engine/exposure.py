@@ -289,7 +289,7 @@ class Segments:
         totals = self._totals
         self.balance.components(
             t,
-            (self.queued_before, self.applied, self.decided.sum(axis=1), self.queue),
+            (self.queued_before, self.applied, self.decided[:, 0] + self.decided[:, 1], self.queue),
             (
                 self.inside_before,
                 totals(self.came),
