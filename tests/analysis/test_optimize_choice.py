@@ -23,7 +23,7 @@ BUDGET, ALPHA, UNTIL, DRAWS = 5000.0, 0.95, 2032, 200
 def test_the_mix_is_never_worse_in_sample_than_the_best_single_lever(dataset: Dataset) -> None:
     # The README's example (issue 17): the LP adds effects probed one at a time (a stockpile
     # and the industry buffer serve the same shortfall) and releases the stockpile knowing the
-    # path. On main a0f050c its mix loses Rs 451 crore in sample in the engine where the plant
+    # path. On main 0c22feb its mix loses Rs 489 crore in sample in the engine where the plant
     # at a partner alone loses nothing. Each option alone is simulated here afresh, apart from
     # the optimiser's own runs.
     sc = load_scenario("repeat-2029")
