@@ -82,7 +82,16 @@ def same(stored: dict[str, Any], now: dict[str, Any]) -> str | None:
 
 
 def main() -> None:
-    """Write the golden digests (see the module docstring)."""
+    """Write the golden digests (see the module docstring); it takes no arguments.
+
+    Checking is ``pytest tests/golden``: an argument such as ``--check`` is refused rather than
+    read as a request to rewrite the file.
+    """
+    if sys.argv[1:]:
+        sys.exit(
+            f"digests.py takes no arguments (got {' '.join(sys.argv[1:])}): it rewrites "
+            f"{GOLDEN.name}; to check the digests, run pytest tests/golden"
+        )
     digests = all_digests()
     GOLDEN.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     sys.stdout.write(f"wrote {GOLDEN} ({len(digests)} presets)\n")
