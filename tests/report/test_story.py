@@ -18,7 +18,7 @@ from rareflow.engine.run import run, with_overrides
 from rareflow.report import Report, baseline_for, build_report, from_result
 from rareflow.report.build import render_html
 from rareflow.report.source import ReportRun, shock_alone_for
-from rareflow.report.story import events
+from rareflow.report.story import events, key_messages
 from rareflow.scenario.load import load_scenario
 
 
@@ -147,3 +147,17 @@ def test_report_of_every_run_kind(kind: str, args: list[str], finding: str, tmp_
     assert {"About", "Scenario", "Sources"} <= set(book.sheetnames)
     about = [c.value for c in book["About"]["A"]]
     assert "Key findings" in about
+
+
+def test_a_shortfall_of_a_fraction_of_a_percent_names_no_sector_as_hit(
+    default_runs: tuple[ReportRun, ReportRun],
+) -> None:
+    """Scaled down to a hundredth, the April shortfall is under the threshold: the messages
+    say no sector loses 0.5% and no month is short by 1%, instead of "hardest hit: ... (0%)"."""
+    res = default_runs[0].results.copy()
+    res["shortfall"] = res["shortfall"] * 0.001
+    texts = [m.text for m in key_messages(res, None, None, None)]
+    assert texts[0].startswith("No sector loses 0.5% of its magnet requirement")
+    assert texts[1].startswith("In the median draw no month is short by more than 1%")
+    full = [m.text for m in key_messages(default_runs[0].results, None, None, None)]
+    assert full[0].startswith("Hardest hit: ")

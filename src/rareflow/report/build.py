@@ -210,7 +210,7 @@ def build_report(
     report.tables = {
         "Headline figures, all sectors": tables.headline_frame(res, base, rate),
         "Shortfall by sector (median [5th..95th percentile] over draws)": tables.sector_frame(
-            res, sc.step_months
+            res, sc.step_months, sector_values(dataset, sc.country)
         ),
         **tables.indicator_frames(dataset, sc.country),
     }

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from rareflow import dims, display
+from rareflow.analysis.summary import SHORT_THRESHOLD
 from rareflow.report import style
 from rareflow.scenario.schema import Scenario
 
@@ -263,28 +264,37 @@ def key_messages(
     if med_total <= 1e-6:
         out.append(Message("No sector is short of magnets in the median draw.", "fan_shortfall"))
     else:
-        hit = [r for r in rows if r[1] > 0.05]
-        names = ", ".join(f"{display.in_sentence(s)} ({m:.0f}%)" for s, m, *_ in hit[:3])
-        out.append(
-            Message(
-                f"Hardest hit: {names} of their magnet requirement unmet over the horizon "
-                "(median of draws).",
-                "sector_shortfall",
+        hit = [r for r in rows if r[1] >= 100 * SHORT_THRESHOLD / 2]
+        if hit:
+            names = ", ".join(f"{display.in_sentence(s)} ({m:.0f}%)" for s, m, *_ in hit[:3])
+            text = f"Hardest hit: {names} of their magnet requirement unmet over the horizon"
+        else:
+            # Rounding a fraction of a per cent to "0%" would name sectors that are not hit.
+            text = (
+                f"No sector loses {100 * SHORT_THRESHOLD / 2:.1f}% of its magnet requirement "
+                f"over the horizon; the most exposed is {display.in_sentence(rows[0][0])} "
+                f"({rows[0][1]:.2f}%)"
             )
-        )
+        out.append(Message(text + " (median of draws).", "sector_shortfall"))
         monthly = np.median(short.transpose(dims.DRAW, dims.TIME).to_numpy(), axis=0)
         months = results[dims.TIME].to_numpy()
         first = int(np.argmax(monthly > 1e-3 * np.maximum(np.median(req.to_numpy(), axis=0), 1)))
         peak = int(np.argmax(monthly))
         req_peak = float(np.median(req.isel({dims.TIME: peak}).to_numpy()))
-        out.append(
-            Message(
+        peak_pct = 100 * monthly[peak] / max(req_peak, 1e-9)
+        if peak_pct > 100 * SHORT_THRESHOLD:
+            text = (
                 f"The shortfall starts in {display.month(months[first])} and peaks in "
                 f"{display.month(months[peak])} at {monthly[peak]:,.0f} t of magnet "
-                f"({100 * monthly[peak] / max(req_peak, 1e-9):.0f}% of that month's need).",
-                "fan_shortfall",
+                f"({peak_pct:.0f}% of that month's need)."
             )
-        )
+        else:
+            text = (
+                f"In the median draw no month is short by more than {100 * SHORT_THRESHOLD:.0f}% "
+                f"of its need; the worst, {display.month(months[peak])}, lacks "
+                f"{monthly[peak]:,.1f} t of magnet ({peak_pct:.1f}%)."
+            )
+        out.append(Message(text, "fan_shortfall"))
         p5, p95 = np.percentile(total, [5, 95])
         text = (
             f"In all, {med_total:,.0f} t of magnet is not delivered "

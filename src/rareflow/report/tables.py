@@ -8,6 +8,7 @@ as they are.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow import dims
+from rareflow.analysis.production import SectorValue
 from rareflow.analysis.summary import format_spread, sector_summary, summary_rows
 from rareflow.data.load import Dataset
 from rareflow.errors import DataError
@@ -77,9 +79,15 @@ def headline_frame(
     return frame.reset_index()
 
 
-def sector_frame(results: xr.Dataset, step_months: int = 1) -> pd.DataFrame:
-    """Shortfall by sector (:func:`rareflow.analysis.summary.sector_summary`)."""
-    rows = summary_rows(sector_summary(results, step_months))
+def sector_frame(
+    results: xr.Dataset, step_months: int = 1, values: Mapping[str, SectorValue] | None = None
+) -> pd.DataFrame:
+    """Shortfall by sector (:func:`rareflow.analysis.summary.sector_summary`).
+
+    Units and value of output lost are filled where ``values``
+    (:func:`rareflow.analysis.production.sector_values`) price the sector.
+    """
+    rows = summary_rows(sector_summary(results, step_months, values))
     return pd.DataFrame(rows)
 
 
