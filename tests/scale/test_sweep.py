@@ -128,7 +128,11 @@ def test_sweep_runs_and_stores_every_point(
     # A larger stockpile target costs more and leaves less shortfall.
     small, large = rows[0], rows[sectors]
     assert large["lever cost (US$ m)"] > small["lever cost (US$ m)"]
-    assert large["cumulative (t)"] < small["cumulative (t)"]
+    # Summed over sectors: since the stockpile releases to the groups short of need, a small one
+    # can already cover a single sector's median.
+    assert sum(r["cumulative (t)"] for r in rows[sectors:]) < sum(
+        r["cumulative (t)"] for r in rows[:sectors]
+    )
 
 
 def test_cli_sweep(cli: typer.Typer, tmp_path: Path) -> None:
