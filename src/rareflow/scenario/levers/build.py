@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rareflow.errors import InputError, ScenarioError
-from rareflow.ids import SINTERED_NDFEB
+from rareflow.ids import SINTERED_NDFEB, Sector
 from rareflow.model.network import (
     COMMODITY_IDS,
     GRADES,
@@ -236,6 +236,23 @@ def chosen_segments(net: Network, sectors: list[str], groups: list[str], path: s
             )
         out.extend(h for h in hits if h not in out)
     return sorted(out)
+
+
+def chosen_by_sector(
+    net: Network, sectors: list[Sector], groups: list[str], path: str
+) -> list[tuple[Sector, list[int]]]:
+    """Return the chosen buyer groups (:func:`chosen_segments`) sector by sector.
+
+    Sectors none of whose groups was chosen are left out.
+    """
+    chosen = chosen_segments(net, [s.value for s in sectors], groups, path)
+    out = []
+    for sector in sectors:
+        s = net.sectors.index(sector)
+        segs = [g for g in chosen if net.segment_sector[g] == s]
+        if segs:
+            out.append((sector, segs))
+    return out
 
 
 def in_effect(net: Network, start: date, lag_months: FloatArray, ramp_months: float) -> FloatArray:

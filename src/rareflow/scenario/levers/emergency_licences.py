@@ -30,7 +30,7 @@ from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     adaptation_figure,
-    chosen_segments,
+    chosen_by_sector,
     in_effect,
     reached_grades,
     segment_grade_split,
@@ -84,12 +84,7 @@ class EmergencyLicences(LeverBase):
         net = ctx.net
         before = net.exempt.copy()
         share = self.draw(ctx.sampler, path, "share")
-        chosen = chosen_segments(net, [s.value for s in self.sectors], self.groups, path)
-        for sector in self.sectors:
-            s = net.sectors.index(sector)
-            segs = [g for g in chosen if net.segment_sector[g] == s]
-            if not segs:
-                continue
+        for sector, segs in chosen_by_sector(net, self.sectors, self.groups, path):
             lag = (
                 self.draw(ctx.sampler, path, "lag_months")
                 if self.lag_months is not None

@@ -24,7 +24,7 @@ from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import (
     adaptation_figure,
-    chosen_segments,
+    chosen_by_sector,
     in_effect,
     segment_need,
     sintered_value,
@@ -74,12 +74,7 @@ class SegmentShift(LeverBase):
         """Move the chosen groups' share from the date the switch takes effect."""
         net = ctx.net
         before = getattr(net, self.schedule).copy()
-        chosen = chosen_segments(net, [s.value for s in self.sectors], self.groups, path)
-        for sector in self.sectors:
-            s = net.sectors.index(sector)
-            segs = [g for g in chosen if net.segment_sector[g] == s]
-            if not segs:
-                continue
+        for sector, segs in chosen_by_sector(net, self.sectors, self.groups, path):
             lag = self._figure(ctx, path, "lag_months", sector.value)
             top = self._figure(ctx, path, "max_share", sector.value)
             moved = top.reshape(-1, 1) * in_effect(net, self.start, lag, self.ramp_months)
