@@ -143,6 +143,8 @@ UNITS: dict[str, str] = {
     "inr_crore": "₹ crore",
     "usd_per_kg": "US$/kg",
     "inr_per_kg": "₹/kg",
+    "usd_per_t_reo_per_year": "US$ per t REO a year of capacity",
+    "usd_per_t_magnet_per_year": "US$ per t magnet a year of capacity",
     "fraction": "share (0-1)",
     "fraction_per_year": "share a year",
     "index": "× pre-shock price",

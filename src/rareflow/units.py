@@ -20,6 +20,8 @@ class Kind(StrEnum):
     MASS_RATE = "mass_rate"
     MONEY = "money"
     PRICE = "price"
+    CAPACITY_COST = "capacity_cost"
+    """Capital cost per unit of yearly capacity (money per mass per year); the mass basis counts."""
     FRACTION = "fraction"
     RATE = "rate"
     DURATION = "duration"
@@ -104,6 +106,20 @@ _ALL: tuple[Unit, ...] = (
     _u("inr_crore", Kind.MONEY, Basis.NONE, 1.0, "Indian rupees, crore (10 million)"),
     _u("usd_per_kg", Kind.PRICE, Basis.NONE, 1.0, "US dollars per kilogram"),
     _u("usd_per_t", Kind.PRICE, Basis.NONE, 1e-3, "US dollars per tonne"),
+    _u(
+        "usd_per_t_reo_per_year",
+        Kind.CAPACITY_COST,
+        Basis.REO,
+        1.0,
+        "US dollars of capital per tonne REO a year of capacity",
+    ),
+    _u(
+        "usd_per_t_magnet_per_year",
+        Kind.CAPACITY_COST,
+        Basis.MAGNET,
+        1.0,
+        "US dollars of capital per tonne of magnet a year of capacity",
+    ),
     _u("inr_per_kg", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per kilogram"),
     _u("inr_per_usd", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per US dollar"),
     _u("inr_per_unit", Kind.PRICE, Basis.NONE, 1.0, "Indian rupees per unit of product"),
@@ -153,6 +169,9 @@ def convert(value: float, source: str, target: str) -> float:
     a, b = UNITS[source], UNITS[target]
     if a.kind != b.kind or a.basis != b.basis:
         raise ValueError(f"cannot convert {source} to {target}: different kind or mass basis")
-    if a.kind in (Kind.MONEY, Kind.PRICE) and source.split("_", 1)[0] != target.split("_", 1)[0]:
+    if (
+        a.kind in (Kind.MONEY, Kind.PRICE, Kind.CAPACITY_COST)
+        and source.split("_", 1)[0] != target.split("_", 1)[0]
+    ):
         raise ValueError(f"cannot convert {source} to {target}: needs an exchange rate")
     return value * a.to_base / b.to_base

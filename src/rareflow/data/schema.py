@@ -815,6 +815,7 @@ TABLES: tuple[Table, ...] = (
         unit_kinds=(
             Kind.MONEY,
             Kind.PRICE,
+            Kind.CAPACITY_COST,
             Kind.MASS_RATE,
             Kind.FRACTION,
             Kind.RATE,

@@ -103,13 +103,16 @@ MASS_COST_UNITS: Mapping[str, float] = {"usd_per_kg": 1.0, "usd_per_t": 1e-3}
 """Costs per mass in US dollars per kg."""
 SHARE_UNITS = ("fraction", "fraction_per_year")
 """Units of a share (a premium over the market, a holding cost a year)."""
+CAPACITY_COST_UNITS = ("usd_per_t_reo_per_year", "usd_per_t_magnet_per_year")
+"""Capital costs per t a year of capacity, each on its own mass basis (never converted)."""
 
 
 def convert_cost(value: FloatArray, unit: str, to: str, rate: float) -> FloatArray:
     """Convert a cost from a ``lever_costs.csv`` unit to a lever field's unit.
 
     Lump sums between US$, US$ million and ₹ crore (at ``rate`` rupees per dollar); costs per
-    mass between US$ per kg and per t; shares unchanged.
+    mass between US$ per kg and per t; shares unchanged; a capital cost per t a year of capacity
+    only to the same unit (a change of mass basis, REO to magnet, is not a unit conversion).
 
     Raises
     ------
@@ -122,6 +125,8 @@ def convert_cost(value: FloatArray, unit: str, to: str, rate: float) -> FloatArr
     if unit in MASS_COST_UNITS and to in MASS_COST_UNITS:
         return value * MASS_COST_UNITS[unit] / MASS_COST_UNITS[to]
     if unit in SHARE_UNITS and to in SHARE_UNITS:
+        return value
+    if unit in CAPACITY_COST_UNITS and unit == to:
         return value
     raise InputError(f"lever_costs.csv: a figure in {unit} cannot stand for a field in {to}")
 
@@ -136,7 +141,9 @@ class CostDefault:
         The ``lever_costs.csv`` parameter (``capex``, ``opex``, ``unit_cost``, ...).
     unit
         The field's unit: ``usd``, ``usd_million`` or ``inr_crore`` for a lump sum,
-        ``usd_per_kg`` or ``usd_per_t`` for a cost per mass, ``fraction`` for a share.
+        ``usd_per_kg`` or ``usd_per_t`` for a cost per mass, ``fraction`` for a share,
+        ``usd_per_t_reo_per_year`` or ``usd_per_t_magnet_per_year`` for a capital cost per t a
+        year of capacity.
     scale_by
         A field of the lever whose size, over the row's ``reference_capacity``, scales the
         figure linearly (no economies of scale: an assumption); None: the figure as it is.

@@ -4,6 +4,9 @@ China granted its first licences to import rare-earth magnets to four companies 
 October 2025, 209 days after the April controls, each for named end users with conditions (no
 re-export to the US, no defence use: bs-2025-10-30-licences, et-2025-applications); more reached
 the vendors of several automakers in December 2025. More than 50 applications waited for months.
+These counts (control_parameters.csv ``first_licences_companies``, ``applications_pending``) are
+context, not inputs: the lever names buyer groups and the share of their need licensed, and the
+dataset gives no firm's share of a group's need that would turn a number of firms into a share.
 
 The lever writes the chosen buyer groups' ``exempt`` schedule (the share of their need in grades
 a control reaches that a named-user licence lets through without the licence queue,

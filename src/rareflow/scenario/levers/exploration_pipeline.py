@@ -126,7 +126,7 @@ class ExplorationPipeline(LeverBase):
 
     cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
         "mine_capex_usd_million": CostDefault("capex", "usd_million", scale_by="t_reo_per_mine"),
-        "separation_capex_usd_per_t": CostDefault("separation_capex", "usd_per_t"),
+        "separation_capex_usd_per_t": CostDefault("separation_capex", "usd_per_t_reo_per_year"),
     }
 
     @model_validator(mode="after")

@@ -191,7 +191,7 @@ class Recycling(LeverBase):
     def cost_default(self, name: str) -> CostDefault:
         """Read the separation capex per t of scrap for a route without a reference plant."""
         if name == "capex_usd_per_t_per_year":
-            return CostDefault("separation_capex", "usd_per_t")
+            return CostDefault("separation_capex", "usd_per_t_magnet_per_year")
         return self.cost_defaults[name]
 
     @model_validator(mode="after")
