@@ -146,9 +146,9 @@ def test_adaptation_mechanisms_have_a_lag_and_fall_back_to_all(dataset: Dataset)
     for m in mechanisms.values():
         assert m.get("lag", "two_wheeler") is not None, m.mechanism
     motors = mechanisms["import_complete_motors"]
-    duty = motors.get("cost_premium", "ev_car")
-    assert duty is not None
-    assert duty.value == pytest.approx(0.15)
+    reach = motors.get("max_share", "ev_car")  # the 'all' row: magnets, not products, reached
+    assert reach is not None
+    assert reach.value == pytest.approx(1.0)
     light = mechanisms["light_re_grades"]
     car_lag, scooter_lag = light.get("lag", "ev_car"), light.get("lag", "two_wheeler")
     assert car_lag is not None

@@ -35,7 +35,7 @@ def test_a_cited_row_and_its_provenance(dataset: Dataset) -> None:
     assert not capex.assumption
     scale = lever_cost(dataset, "finance", "reference_capacity")
     assert scale.value == 5000.0
-    assert lever_cost(dataset, "stockpile", "holding_cost").assumption
+    assert lever_cost(dataset, "consortium", "premium").assumption
 
 
 def test_queries_name_what_is_wrong(dataset: Dataset) -> None:
@@ -43,5 +43,5 @@ def test_queries_name_what_is_wrong(dataset: Dataset) -> None:
         lever_costs(dataset, "dam")
     with pytest.raises(InputError, match="unknown lever cost parameter 'bribes'"):
         lever_cost(dataset, "finance", "bribes")
-    with pytest.raises(InputError, match="no chosen 'life' row for lever 'stockpile'"):
+    with pytest.raises(KeyError, match="lever 'stockpile', parameter 'life' is not declared"):
         lever_cost(dataset, "stockpile", "life")

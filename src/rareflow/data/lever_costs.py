@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from rareflow.data.load import Dataset, records
-from rareflow.data.schema import LEVER_COST_PARAMETERS, LEVERS
+from rareflow.data.schema import LEVER_COST_PARAMETERS, LEVERS, TABLES_BY_NAME
 from rareflow.errors import InputError
 
 COST_PARAMETERS = ("capex", "opex", "unit_cost", "programme_cost", "premium", "holding_cost")
@@ -99,10 +99,15 @@ def lever_costs(dataset: Dataset, lever: str) -> dict[str, LeverCost]:
 def lever_cost(dataset: Dataset, lever: str, parameter: str) -> LeverCost:
     """Return one chosen row of ``lever_costs.csv``.
 
+    Every key asked for is recorded (:class:`rareflow.data.schema.Reads`): the schema declares
+    the keys the model reads, and a user's row with another key is refused at load.
+
     Raises
     ------
     rareflow.errors.InputError
         If the lever type or parameter is unknown, or the dataset has no chosen row for them.
+    KeyError
+        If the key is not one the schema declares as read (a programming error).
     """
     _check_lever(lever)
     if parameter not in LEVER_COST_PARAMETERS:
@@ -110,6 +115,7 @@ def lever_cost(dataset: Dataset, lever: str, parameter: str) -> LeverCost:
             f"unknown lever cost parameter '{parameter}': expected one of "
             f"{', '.join(LEVER_COST_PARAMETERS)}"
         )
+    _record(lever, parameter)
     rows = lever_costs(dataset, lever)
     if parameter not in rows:
         have = ", ".join(sorted(rows)) or "none"
@@ -131,6 +137,12 @@ def discount_rate(dataset: Dataset) -> LeverCost:
         If the dataset has no chosen row (set ``costs.discount_rate`` in the scenario).
     """
     return lever_cost(dataset, ALL_LEVERS, "discount_rate")
+
+
+def _record(lever: str, parameter: str) -> None:
+    reads = TABLES_BY_NAME["lever_costs"].reads
+    if reads is not None:
+        reads.read(lever, parameter)
 
 
 def _missing(value: object) -> bool:

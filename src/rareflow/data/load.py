@@ -371,6 +371,30 @@ def _check_keys(table: Table, df: pd.DataFrame, problems: list[Problem]) -> None
             problems.append(Problem(f"duplicate id {k}", str(d[ORIGIN]), int(d[LINE]), key[0]))
 
 
+def _check_reads(table: Table, df: pd.DataFrame, problems: list[Problem]) -> None:
+    """Refuse a user's row whose key the model does not read (:class:`~.schema.Reads`).
+
+    A row nothing reads would change no result: it is refused, saying which keys are read.
+    """
+    reads = table.reads
+    if reads is None or df.empty:
+        return
+    a, b = reads.columns
+    for d in records(df):
+        first, second = str(d[a]), str(d[b])
+        if not reads.allows(first, second):
+            problems.append(
+                Problem(
+                    f"the model reads no {a} '{first}' {b} '{second}' row, so this row would "
+                    f"change no result ({reads.reader} read {table.filename}: "
+                    f"{reads.expected(first)}); remove the row or use a key that is read",
+                    str(d[ORIGIN]),
+                    int(d[LINE]),
+                    b,
+                )
+            )
+
+
 def _check_references(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
     """Every reference names an existing id; every row has a source."""
     ids: dict[str, set[str]] = {}
@@ -505,6 +529,7 @@ def validate(
     for raw in raw_user:
         mine = _parse(raw, problems)
         _check_keys(raw.table, mine, problems)
+        _check_reads(raw.table, mine, problems)
         parsed[raw.table.name] = _overlay(
             parsed.get(raw.table.name, pd.DataFrame()), mine, raw.table, raw.layer
         )

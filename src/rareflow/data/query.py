@@ -48,6 +48,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import EMBEDDED, LAYER, Dataset, records
+from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem
 
 ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed")
@@ -960,7 +961,20 @@ class Mechanism:
     figures: Mapping[tuple[str, str], Fact]
 
     def get(self, parameter: str, sector: str) -> Fact | None:
-        """Return a parameter for a sector, falling back to the ``all`` row, or None."""
+        """Return a parameter for a sector, falling back to the ``all`` row, or None.
+
+        The key asked for is recorded (:class:`rareflow.data.schema.Reads`): the schema declares
+        the (mechanism, parameter) keys the model reads, and a user's row with another is refused
+        at load.
+
+        Raises
+        ------
+        KeyError
+            If the key is not one the schema declares as read (a programming error).
+        """
+        reads = TABLES_BY_NAME["adaptation"].reads
+        if reads is not None:
+            reads.read(self.mechanism, parameter)
         return self.figures.get((sector, parameter), self.figures.get(("all", parameter)))
 
 

@@ -18,6 +18,7 @@ column of each problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -71,6 +72,60 @@ class ShareGroup:
     tolerance: float = 0.005
 
 
+@dataclass(frozen=True, eq=False)
+class Reads:
+    """The keys of a table's rows that the model reads.
+
+    A row with any other key would change no result, so a user's table that adds one is refused
+    (no silent no-ops).
+
+    The accessors that read the table call :meth:`read` for each key they look up, which refuses a
+    key not declared here and records the ones asked for (``requested``); a test builds every
+    lever and checks that the declared keys are exactly the ones asked for, and that every row of
+    the embedded table has a declared key.
+
+    Parameters
+    ----------
+    columns
+        The two key columns checked (``lever``, ``parameter``).
+    keys
+        The second column's values read, by the first column's value.
+    reader
+        What reads the rows, for messages.
+    """
+
+    columns: tuple[str, str]
+    keys: Mapping[str, tuple[str, ...]]
+    reader: str
+    requested: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
+
+    def allows(self, first: str, second: str) -> bool:
+        """Whether the model reads rows with this key."""
+        return second in self.keys.get(first, ())
+
+    def expected(self, first: str) -> str:
+        """Return the keys read, in words: those of ``first`` if it has any, else every first."""
+        a, b = self.columns
+        if first in self.keys:
+            return f"for {a} '{first}' it reads {b} {', '.join(self.keys[first])}"
+        return f"it reads rows of {a} {', '.join(self.keys)}"
+
+    def read(self, first: str, second: str) -> None:
+        """Record that the model asks for a key.
+
+        Raises
+        ------
+        KeyError
+            If the key is not declared (the code reads a row this declaration leaves out).
+        """
+        if not self.allows(first, second):
+            a, b = self.columns
+            raise KeyError(
+                f"{a} '{first}', {b} '{second}' is not declared as read ({self.expected(first)})"
+            )
+        self.requested.add((first, second))
+
+
 @dataclass(frozen=True)
 class Table:
     """A dataset table.
@@ -96,6 +151,9 @@ class Table:
         Whether ``value`` may be negative (growth rates).
     shares
         Share groups that must sum to 1.
+    reads
+        The keys of its rows the model reads, where the table is keyed by what reads it (a lever
+        and a parameter); None: not checked.
     """
 
     name: str
@@ -107,6 +165,7 @@ class Table:
     units: tuple[str, ...] = ()
     allow_negative: bool = False
     shares: tuple[ShareGroup, ...] = ()
+    reads: Reads | None = None
 
     @property
     def all_columns(self) -> tuple[Column, ...]:
@@ -177,6 +236,13 @@ ADAPTATION_MECHANISMS = (
     "emergency_licences",
 )
 """Ways industry and government adapt to a magnet shortage (issue 16 item 4)."""
+ADAPTATION_READS: Mapping[str, tuple[str, ...]] = {
+    "light_re_grades": ("lag", "max_share"),
+    "import_complete_motors": ("lag", "max_share"),
+    "divert_irel_exports": ("capacity", "lag", "ndpr_share"),
+    "emergency_licences": ("lag",),
+}
+"""The ``adaptation`` parameters each mechanism's lever reads (any sector's row, or ``all``)."""
 ADAPTATION_PARAMETERS = (
     "lag",
     "capacity",
@@ -249,6 +315,29 @@ REO/yr of feed; a licence royalty (share of the value of what the licensed proce
 operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
 a premium over the market price; a yearly holding cost (share of the value held); years from
 decision to output; years of operation."""
+LEVER_COST_READS: Mapping[str, tuple[str, ...]] = {
+    "all": ("discount_rate",),
+    "bioleaching": ("capex", "reference_capacity", "unit_cost"),
+    "capacity": ("capex", "reference_capacity", "opex"),
+    "consortium": ("capex", "premium"),
+    "divert_irel_exports": ("premium",),
+    "emergency_licences": ("premium",),
+    "exploration_pipeline": ("capex", "reference_capacity", "separation_capex"),
+    "finance": ("capex", "reference_capacity", "opex"),
+    "import_complete_motors": ("premium",),
+    "light_re_grades": ("premium",),
+    "magnet_cluster": ("capex",),
+    "partner_capacity": ("capex", "premium"),
+    "private_blocks": ("capex",),
+    "recycling": ("opex", "separation_capex"),
+    "regulatory_reform": ("programme_cost",),
+    "south_south_corridor": ("capex", "premium"),
+    "substitution": ("premium",),
+    "technology_tie": ("programme_cost", "royalty"),
+}
+"""The ``lever_costs`` parameters read, by lever: the rows the levers' cost fields default to
+(their ``cost_defaults``, a capacity plant's read as a magnet plant's ``finance`` rows and the
+other way round) and the discount rate."""
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -812,6 +901,7 @@ TABLES: tuple[Table, ...] = (
                 "separation_capex or royalty",
             ),
         ),
+        reads=Reads(("lever", "parameter"), LEVER_COST_READS, "the levers' cost defaults"),
         unit_kinds=(
             Kind.MONEY,
             Kind.PRICE,
@@ -882,6 +972,7 @@ TABLES: tuple[Table, ...] = (
             Column("parameter", allowed=ADAPTATION_PARAMETERS),
         ),
         unit_kinds=(Kind.DURATION, Kind.MASS, Kind.COUNT, Kind.FRACTION, Kind.PRICE),
+        reads=Reads(("mechanism", "parameter"), ADAPTATION_READS, "the adaptation levers"),
     ),
     Table(
         "exchange_rates",
