@@ -35,7 +35,6 @@ from rareflow.analysis.optimize import (
     build_problem,
     default_options,
     value_weights,
-    viable_options,
 )
 from rareflow.data.load import load_dataset
 from rareflow.engine.run import with_overrides
@@ -50,11 +49,12 @@ def programme(scenario: str, draws: int, months: int, budget: float) -> None:
     sc = with_overrides(load_scenario(scenario), draws=draws, horizon_months=months)
     probe = compile_scenario(with_overrides(sc, draws=1), None, ds).network
     per_month = float(probe.requirement0[:, [COMMODITY_IDS.index(m) for m in MAGNETS]].sum())
-    options, left_out = viable_options(sc, ds, default_options(sc, per_month / sc.step_months))
+    offered = default_options(sc, per_month / sc.step_months)
     weights = value_weights(ds, sc.country, [str(s) for s in probe.sectors])
     t0 = time.perf_counter()
-    problem = build_problem(sc, ds, options, weights)
+    problem = build_problem(sc, ds, offered, weights)
     data_s = time.perf_counter() - t0
+    options = problem.levers
     t1 = time.perf_counter()
     lp = Programme(problem, 0.95)
     build_s = time.perf_counter() - t1
@@ -73,7 +73,7 @@ def programme(scenario: str, draws: int, months: int, budget: float) -> None:
         f"{len(options)} options (every lever type), {size[WEIGHT_CLASS]} value class(es); "
         f"{os.cpu_count()} cores"
     )
-    for note in left_out:
+    for note in problem.left_out:
         print(note)
     print(f"LP: {columns:,} columns ({integers} integer) x {rows:,} rows, CVaR95")
     print(f"LP data from engine runs ({len(options) + 1} runs): {data_s:8.2f} s")

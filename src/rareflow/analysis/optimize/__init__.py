@@ -58,7 +58,6 @@ from rareflow.analysis.optimize.decision import (
     evaluate,
     horizon_months,
     optimise,
-    viable_options,
     with_mix,
 )
 from rareflow.analysis.optimize.effects import (
@@ -121,7 +120,6 @@ __all__ = [
     "sector_weights",
     "solve",
     "value_weights",
-    "viable_options",
     "weighted_loss",
     "with_mix",
 ]

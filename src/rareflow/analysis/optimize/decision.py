@@ -23,9 +23,9 @@ from rareflow.analysis.optimize.lp import Problem, Programme, Solution, cvar
 from rareflow.analysis.optimize.options import PARETO_FRACTIONS, Option, default_options
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run, with_overrides
-from rareflow.errors import InputError, RareflowError
+from rareflow.errors import InputError
 from rareflow.model.network import COMMODITY_IDS, MAGNETS, FloatArray
-from rareflow.scenario.compile import Prepared, compile_scenario, compile_variant, prepare
+from rareflow.scenario.compile import Prepared, compile_scenario, prepare
 from rareflow.scenario.schema import Scenario
 
 BUDGET = "budget"
@@ -294,32 +294,6 @@ class Decision:
         )
 
 
-def viable_options(
-    scenario: Scenario, dataset: Dataset, options: Sequence[Option]
-) -> tuple[list[Option], tuple[str, ...]]:
-    """Split the options into those the scenario can take and those it cannot (with why).
-
-    A lumpy option whose levers are refused over this horizon (e.g. a cluster whose plants come
-    online after it ends) is left out and named, never silently dropped.
-    """
-    keep, out = [], []
-    levers = scenario.model_dump(mode="json")["levers"]
-    one = with_overrides(scenario, draws=1)
-    prepared = prepare(one, None, dataset)
-    for option in options:
-        if not option.lumpy:
-            keep.append(option)
-            continue
-        try:
-            trial = with_overrides(one, levers=[*levers, *option.levers_at(1.0)])
-            compile_variant(prepared, trial)
-        except RareflowError as exc:
-            out.append(f"{option.name}: left out, {exc}")
-        else:
-            keep.append(option)
-    return keep, tuple(out)
-
-
 def optimise(
     scenario: Scenario,
     dataset: Dataset,
@@ -380,8 +354,7 @@ def optimise(
         magnets = [COMMODITY_IDS.index(m) for m in MAGNETS]
         per_month = float(probe.requirement0[:, magnets].sum()) / sc.step_months
         options = default_options(sc, per_month)
-    options, left_out = viable_options(sc, dataset, options)
-    stages = len(options) + 4 + len(options)
+    stages = 2 * len(options) + 4
 
     def tick(done: int) -> None:
         if progress is not None:
@@ -391,6 +364,8 @@ def optimise(
     in_prep = prepare(sc, None, dataset)
     problem = build_problem(sc, dataset, options, w, lambda i, _n: tick(i), in_prep)
     tick(len(options))
+    options = [o for o in options if o.name in problem.levers]  # those the horizon allows
+    stages = 2 * len(options) + 4
     programme = Programme(problem, alpha)
     solution = programme.solve(budget)
     pareto = programme.front(budget, PARETO_FRACTIONS, solution)
@@ -442,7 +417,7 @@ def optimise(
         budget,
         "₹ crore" if objective == "value" else "t",
         (programme.shape[0], programme.shape[1], programme.integers),
-        left_out,
+        problem.left_out,
     )
 
 

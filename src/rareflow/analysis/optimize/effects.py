@@ -23,10 +23,16 @@ from rareflow.data.load import Dataset
 from rareflow.engine.core import simulate
 from rareflow.engine.results import to_dataset
 from rareflow.engine.run import lever_costs, with_overrides
-from rareflow.errors import InputError
+from rareflow.errors import InputError, RareflowError
 from rareflow.ids import Sector
 from rareflow.model.network import FloatArray, Network
-from rareflow.scenario.compile import Prepared, compile_scenario, compile_variant, prepare
+from rareflow.scenario.compile import (
+    Compiled,
+    Prepared,
+    compile_scenario,
+    compile_variant,
+    prepare,
+)
 from rareflow.scenario.levers import LEVER_TYPES, LeverBase
 from rareflow.scenario.levers.base import INR_CRORE, EffectProbe
 from rareflow.scenario.schema import Scenario
@@ -38,20 +44,25 @@ def modelled_levers() -> list[str]:
 
 
 def run_variant(
-    scenario: Scenario, dataset: Dataset, prepared: Prepared | None = None
+    scenario: Scenario,
+    dataset: Dataset,
+    prepared: Prepared | None = None,
+    compiled: Compiled | None = None,
 ) -> tuple[Network, xr.Dataset]:
     """Run a scenario as :func:`rareflow.engine.run.run` does, keeping the compiled network.
 
     With ``prepared`` (the scenario's phases before the levers, compiled once for the same seed
     and draws), only the levers and what follows them are compiled
     (:func:`rareflow.scenario.compile.compile_variant`): the same network, without compiling
-    the shared phases again for every probe.
+    the shared phases again for every probe. With ``compiled``, the scenario is not compiled
+    again.
     """
-    compiled = (
-        compile_scenario(scenario, None, dataset)
-        if prepared is None
-        else compile_variant(prepared, scenario)
-    )
+    if compiled is None:
+        compiled = (
+            compile_scenario(scenario, None, dataset)
+            if prepared is None
+            else compile_variant(prepared, scenario)
+        )
     res = to_dataset(simulate(compiled.network, keep_partners=False), compiled.network)
     costs = lever_costs(scenario, compiled, res, dataset)
     if costs is not None:
@@ -119,10 +130,14 @@ def build_problem(
     the option's efficiency (:func:`calibrate`). The scenario's phases before the levers are
     compiled once (``prepared``, or here) and shared by every run.
 
+    A lumpy option whose levers the scenario refuses (e.g. a cluster whose plants come online
+    after the horizon ends) is left out of the problem and named in its ``left_out``, never
+    silently dropped; the problem's ``levers`` are the options it kept.
+
     Raises
     ------
     InputError
-        If options share a name, or there is none.
+        If options share a name, or none is left.
     """
     names = [o.name for o in options]
     if len(set(names)) != len(names) or not names:
@@ -143,6 +158,8 @@ def build_problem(
     rate = np.zeros(len(options))
     ready = np.zeros(len(options), dtype=np.int64)
     engine_loss: dict[str, float] = {}
+    left_out: list[str] = []
+    kept: list[int] = []
     base_cost = run_cost(base).mean()
     base_total = short.sum(dims.SECTOR).transpose(dims.DRAW, dims.TIME).to_numpy()
     levers = scenario.model_dump(mode="json")["levers"]
@@ -150,7 +167,15 @@ def build_problem(
         if progress is not None:
             progress(i, len(options))
         probe_sc = with_overrides(scenario, levers=[*levers, *option.levers_at(option.upper)])
-        net, res = run_variant(probe_sc, dataset, shared)
+        try:
+            compiled = compile_variant(shared, probe_sc)
+        except RareflowError as exc:
+            if not option.lumpy:
+                raise
+            left_out.append(f"{option.name}: left out, {exc}")
+            continue
+        kept.append(i)
+        net, res = run_variant(probe_sc, dataset, compiled=compiled)
         engine_loss[option.name] = float(weighted_loss(res, weights).mean())
         unit_cost[i] = float((run_cost(res).mean() - base_cost) / max(option.upper, 1e-12))
         probe = EffectProbe(base_net, base, net, res, scenario.start, option.upper)
@@ -163,7 +188,11 @@ def build_problem(
             # The simulation as the effect model: the shortfall the option avoids in the engine.
             total = res["shortfall"].sum(dims.SECTOR).transpose(dims.DRAW, dims.TIME).to_numpy()
             effect[i] = np.maximum(base_total - total, 0.0) / max(option.upper, 1e-12)
-    lever_coord = {dims.LEVER: names}
+    if not kept:
+        raise InputError("no option can act within the horizon: " + "; ".join(left_out))
+    options = [options[i] for i in kept]
+    effect, unit_cost, rate, ready = effect[kept], unit_cost[kept], rate[kept], ready[kept]
+    lever_coord = {dims.LEVER: [o.name for o in options]}
     mechanical = Problem(
         baseline=xr.DataArray(
             pooled,
@@ -178,5 +207,6 @@ def build_problem(
         ready=xr.DataArray(ready, coords=lever_coord),
         efficiency=xr.DataArray(np.ones(len(options)), coords=lever_coord),
         lumpy=xr.DataArray([o.lumpy for o in options], coords=lever_coord),
+        left_out=tuple(left_out),
     )
     return calibrate(mechanical, engine_loss)

@@ -5,7 +5,6 @@ See :mod:`rareflow.analysis.optimize` for the formulation.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -70,6 +69,9 @@ class Problem:
     lumpy
         ``(lever,)`` True for an investment taken whole or not at all (level 0 or 1, an integer
         choice); None: every level is continuous.
+    left_out
+        Options offered but not in the problem, each with why (a lumpy option whose levers the
+        scenario refuses over its horizon).
     """
 
     baseline: xr.DataArray
@@ -81,6 +83,7 @@ class Problem:
     ready: xr.DataArray
     efficiency: xr.DataArray
     lumpy: xr.DataArray | None = None
+    left_out: tuple[str, ...] = ()
 
     @property
     def levers(self) -> list[str]:
@@ -164,23 +167,36 @@ class Programme:
             coef = coef.where(np.abs(coef) > TINY * max(float(np.abs(coef).max()), 1.0), 0.0)
             supply = supply + (coef * x).sum(dims.LEVER)
             cost = cost + (problem.unit_cost.sel(sel) * x).sum()
-        served = m.add_variables(lower=0.0, upper=problem.baseline, name="served")
+        # Only what can change the objective is built (most cells are never short): magnets
+        # served to a class of positive weight short in that draw and month, and the supply
+        # row of a cell where something is served or an effect is negative (elsewhere the row
+        # says supply >= 0, which non-negative effects always meet). Every other served or
+        # released amount is 0 at some optimum, so the optimum is that of the full programme.
+        # Shortfalls below the coefficient tolerance are rounding residue of the engine's
+        # balances (grams in a month); as bounds they made HiGHS repair its solution at length.
+        short = problem.baseline > TINY * max(float(problem.baseline.max()), 1.0)
+        self.served_mask = short & (problem.weights > 0)
+        cells = self.served_mask.any(WEIGHT_CLASS) | (problem.effect < 0).any(dims.LEVER)
+        served_var = m.add_variables(
+            lower=0.0, upper=problem.baseline, mask=self.served_mask, name="served"
+        )
+        served = served_var.fillna(0)
         rates = problem.release_rate.to_numpy()
         stock = [n for n, r, whole in zip(names, rates, lumpy, strict=True) if r and not whole]
         if stock:
             steps = problem.baseline[dims.TIME]
-            open_ = steps >= problem.ready.sel({dims.LEVER: stock})
-            upper = open_.copy(data=np.where(open_.to_numpy(), np.inf, 0.0))
-            upper = upper.broadcast_like(problem.baseline[dims.DRAW])
-            release = m.add_variables(lower=0.0, upper=upper, name="release")
+            open_ = (steps >= problem.ready.sel({dims.LEVER: stock})) & cells
+            upper = xr.full_like(open_, np.inf, dtype=np.float64)
+            # Absent slots add nothing to a sum (linopy's legacy semantics, stated explicitly).
+            release = m.add_variables(lower=0.0, upper=upper, mask=open_, name="release").fillna(0)
             x_stock = xs[False].sel({dims.LEVER: stock})
             rate = problem.release_rate.sel({dims.LEVER: stock})
-            m.add_constraints(release - rate * x_stock <= 0.0, name="release_rate")
+            m.add_constraints(release - rate * x_stock <= 0.0, mask=open_, name="release_rate")
             m.add_constraints(release.sum(dims.TIME) - x_stock <= 0.0, name="release_total")
             supply = supply + (problem.efficiency.sel({dims.LEVER: stock}) * release).sum(
                 dims.LEVER
             )
-        m.add_constraints(served.sum(WEIGHT_CLASS) - supply <= 0.0, name="supply")
+        m.add_constraints(served.sum(WEIGHT_CLASS) - supply <= 0.0, mask=cells, name="supply")
         budget_row = m.add_constraints(cost <= 0.0, name="budget")
         gain = (problem.weights * served).sum([WEIGHT_CLASS, dims.TIME])  # (draw,)
         base = xr.DataArray(problem.losses(), coords={dims.DRAW: problem.baseline[dims.DRAW]})
@@ -208,10 +224,8 @@ class Programme:
             labels = np.asarray(x.labels.to_numpy()).ravel()
             for name, label in zip(x.labels[dims.LEVER].to_numpy(), labels, strict=True):
                 self.x_cols[order[str(name)]] = int(np.searchsorted(columns, label))
-        served_labels = np.asarray(served.labels.to_numpy())
-        self.served_cols = np.searchsorted(columns, served_labels.ravel()).reshape(
-            served_labels.shape
-        )
+        served_labels = np.asarray(served_var.labels.to_numpy())
+        self.served_cols = np.searchsorted(columns, served_labels[self.served_mask.to_numpy()])
         self.budget_row = int(np.searchsorted(rows, int(budget_row.labels.item())))
         self.shape = (len(columns), len(rows))
         self.integers = int(lumpy.sum())
@@ -235,7 +249,8 @@ class Programme:
             raise SolverError(f"the policy-mix LP was not solved: {h.modelStatusToString(status)}")
         values = np.asarray(h.getSolution().col_value, dtype=np.float64)
         levels = np.maximum(values[self.x_cols], 0.0)
-        served_s = values[self.served_cols]
+        served_s = np.zeros(self.served_mask.shape)
+        served_s[self.served_mask.to_numpy()] = values[self.served_cols]
         losses = self.problem.losses(served_s)
         return Solution(
             levels=dict(zip(self.problem.levers, map(float, levels), strict=True)),
@@ -315,6 +330,35 @@ def _flow_gain(problem: Problem, name: str) -> FloatArray:
     return gain
 
 
+def _stock_gain(problem: Problem, name: str) -> FloatArray:
+    """Weighted shortfall a stockpile alone at its upper level serves, per draw (no LP needed).
+
+    Its releases are capped month by month (its rate times its size, from its ready step) and in
+    all (its size), besides each class's shortfall: nested (laminar) capacities, which make the
+    feasible releases a polymatroid, over which serving the classes of highest weight first is
+    optimal (the greedy algorithm; Edmonds 1970, in *Combinatorial Structures and Their
+    Applications*, Gordon and Breach, 69-87). What the LP with no budget would find.
+    """
+    sel = {dims.LEVER: name}
+    size = float(problem.upper.sel(sel))
+    steps = np.arange(problem.baseline.sizes[dims.TIME])
+    open_ = steps >= int(problem.ready.sel(sel))
+    baseline = problem.baseline.to_numpy()
+    month_left = np.broadcast_to(
+        np.where(open_, float(problem.release_rate.sel(sel)) * size, 0.0), baseline.shape[1:]
+    ).copy()
+    total_left = np.full(baseline.shape[1], size)
+    weights = problem.weights.to_numpy()
+    gain = np.zeros(baseline.shape[1])
+    for c in np.argsort(-weights, kind="stable"):
+        reach = np.cumsum(np.minimum(baseline[c], month_left), axis=1)
+        taken = np.diff(np.minimum(reach, total_left[:, None]), axis=1, prepend=0.0)
+        month_left -= taken
+        total_left -= taken.sum(axis=1)
+        gain += weights[c] * taken.sum(axis=1)
+    return gain
+
+
 def calibrate(problem: Problem, engine_loss: Mapping[str, float]) -> Problem:
     """Scale each lever's effect so that, alone at its upper level, the LP matches the engine.
 
@@ -333,10 +377,7 @@ def calibrate(problem: Problem, engine_loss: Mapping[str, float]) -> Problem:
     base = float(problem.losses().mean())
     factors = []
     for name in problem.levers:
-        if float(problem.release_rate.sel({dims.LEVER: name})) == 0.0:
-            gained = float(_flow_gain(problem, name).mean())
-        else:
-            alone = problem.upper.where(problem.upper[dims.LEVER] == name, 0.0)
-            gained = base - solve(replace(problem, upper=alone), math.inf, None).expected
+        flow = float(problem.release_rate.sel({dims.LEVER: name})) == 0.0
+        gained = float((_flow_gain if flow else _stock_gain)(problem, name).mean())
         factors.append(max(base - engine_loss[name], 0.0) / gained if gained > 0 else 0.0)
     return replace(problem, efficiency=xr.DataArray(factors, coords=problem.upper.coords))
