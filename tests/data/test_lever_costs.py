@@ -35,7 +35,7 @@ def test_a_cited_row_and_its_provenance(dataset: Dataset) -> None:
     assert not capex.assumption
     scale = lever_cost(dataset, "finance", "reference_capacity")
     assert scale.value == 5000.0
-    assert lever_cost(dataset, "consortium", "premium").assumption
+    assert lever_cost(dataset, "stockpile", "holding_cost").assumption
 
 
 def test_queries_name_what_is_wrong(dataset: Dataset) -> None:

@@ -53,13 +53,10 @@ KNOWN_UNREAD: dict[str, set[tuple[str, str]]] = {
         ("magnet_scheme", "reference_capacity"),
         ("partner_capacity", "lead_time"),
         ("private_blocks", "lead_time"),
-        ("private_buffer", "holding_cost"),
         ("recycling", "capex"),
         ("recycling", "reference_capacity"),
         ("regulatory_reform", "lead_time"),
-        ("stockpile", "holding_cost"),
         ("substitution", "lead_time"),
-        ("supply_contract", "premium"),
         ("technology_tie", "lead_time"),
     },
     "adaptation": {

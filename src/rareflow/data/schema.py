@@ -329,10 +329,13 @@ LEVER_COST_READS: Mapping[str, tuple[str, ...]] = {
     "magnet_cluster": ("capex",),
     "partner_capacity": ("capex", "premium"),
     "private_blocks": ("capex",),
+    "private_buffer": ("holding_cost",),
     "recycling": ("opex", "separation_capex"),
     "regulatory_reform": ("programme_cost",),
     "south_south_corridor": ("capex", "premium"),
+    "stockpile": ("holding_cost",),
     "substitution": ("premium",),
+    "supply_contract": ("premium",),
     "technology_tie": ("programme_cost", "royalty"),
 }
 """The ``lever_costs`` parameters read, by lever: the rows the levers' cost fields default to

@@ -16,6 +16,7 @@ not rebuilt while a sector is short of its requirement.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
@@ -26,7 +27,7 @@ from rareflow.model.network import COMMODITY_IDS, FloatArray
 from rareflow.scenario.common import Spec
 from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
-from rareflow.scenario.levers.base import CostContext, CostLine, LeverBase
+from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.units import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 BufferMagnet = Literal["magnet_ndfeb_sintered", "magnet_ndfeb_bonded", "magnet_smco"]
@@ -51,8 +52,8 @@ class PrivateBuffer(LeverBase):
         Share of the holding cost of the extra stock the incentive pays (assumption: 0.5; no
         scheme for private buffers is cited).
     holding_cost_per_year
-        Holding cost as a share of the stock's value per year (storage, insurance, capital): an
-        assumption, 0.05 (as for the strategic stockpile).
+        Holding cost as a share of the stock's value per year (storage, insurance, capital).
+        Default: lever_costs.csv (0.05, 0.03-0.1, ASSUMPTION).
     price_usd_per_kg
         Value of the magnet; default: the dataset's latest USGS price (none is cited for
         magnets, so a magnet buffer needs one given).
@@ -71,8 +72,12 @@ class PrivateBuffer(LeverBase):
     material: BufferMagnet = SINTERED_NDFEB
     extra_weeks: Annotated[Number, Spec("week", 0, 520)]
     subsidy_share: Annotated[Number, Spec("share", 0, 1)] = 0.5
-    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
+    holding_cost_per_year: Annotated[Number | None, Spec("share/yr", 0, 1)] = None
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "holding_cost_per_year": CostDefault("holding_cost", "fraction_per_year")
+    }
 
     def apply(self, ctx: CompileContext, path: str) -> None:
         """Raise the industry's cover of the magnet.
@@ -110,6 +115,6 @@ class PrivateBuffer(LeverBase):
         stock = ctx.results["stock"].sel(material=self.material).transpose("draw", "time")
         held = stock.to_numpy() * buffer_share
         share = ctx.per_draw(self.draw(ctx.sampler, path, "subsidy_share"))
-        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
+        rate = ctx.per_draw(ctx.record(path).inputs["holding_cost_per_year"])
         step_years = net.step_months / 12.0
         return [CostLine("subsidy", held * price * 1000.0 * rate * share * step_years)]

@@ -12,6 +12,7 @@ short (its ``rules``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number, as_distribution
 from rareflow.scenario.levers.base import (
     CostContext,
+    CostDefault,
     CostLine,
     EffectProbe,
     LeverBase,
@@ -66,8 +68,8 @@ class Stockpile(LeverBase):
         Purchase price; default: the dataset's latest USGS price (no magnet price is cited, so a
         magnet stockpile needs one).
     holding_cost_per_year
-        Holding cost as a share of the stock's value per year (storage, insurance, capital): an
-        assumption, 0.05 by default.
+        Holding cost as a share of the stock's value per year (storage, insurance, capital).
+        Default: lever_costs.csv (0.05, 0.02-0.08, ASSUMPTION).
     """
 
     type: Literal["stockpile"] = "stockpile"
@@ -92,7 +94,11 @@ class Stockpile(LeverBase):
     release_months: Annotated[Number, Spec("month", 0.1, 240)] = 3.0
     sectors: list[Sector] | Literal["all"] = "all"
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
-    holding_cost_per_year: Annotated[Number, Spec("share/yr", 0, 1)] = 0.05
+    holding_cost_per_year: Annotated[Number | None, Spec("share/yr", 0, 1)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "holding_cost_per_year": CostDefault("holding_cost", "fraction_per_year")
+    }
 
     @model_validator(mode="after")
     def _check(self) -> Stockpile:
@@ -173,7 +179,7 @@ class Stockpile(LeverBase):
         res = ctx.results
         bought = res["stockpile_in"].sel(material=self.material).transpose("draw", "time")
         level = res["stockpile"].sel(material=self.material).transpose("draw", "time")
-        rate = ctx.per_draw(self.draw(ctx.sampler, path, "holding_cost_per_year"))
+        rate = ctx.per_draw(ctx.record(path).inputs["holding_cost_per_year"])
         step_years = ctx.network.step_months / 12.0
         per_t = price * 1000.0
         return [

@@ -9,7 +9,8 @@ Partnership, Quad: groupings.csv).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import field_validator, model_validator
@@ -22,6 +23,7 @@ from rareflow.scenario.context import CompileContext
 from rareflow.scenario.distributions import Number
 from rareflow.scenario.levers.base import (
     CostContext,
+    CostDefault,
     CostLine,
     EffectProbe,
     LeverBase,
@@ -56,9 +58,9 @@ class SupplyContract(LeverBase):
         the Minerals Security Partnership or the Quad with the focal country, else 0.85
         (assumptions, groupings.csv).
     premium
-        Price premium over the base price on delivered volume (assumption: 0.2; Western supply
-        has sold above Chinese prices, e.g. European magnets about 6x Chinese domestic prices in
-        October 2025, IEA).
+        Price premium over the base price on delivered volume. Default: lever_costs.csv (0.2,
+        0.1-0.3, ASSUMPTION; Western supply has sold above Chinese prices, e.g. European magnets
+        about 6x Chinese domestic prices in October 2025, IEA).
     price_usd_per_kg
         Base price; default: the dataset's latest USGS price (magnets need one given).
     """
@@ -71,8 +73,12 @@ class SupplyContract(LeverBase):
     end: Day | None = None
     ramp_months: Annotated[Number, Spec("month", 0, 240)] = 6.0
     reliability: Annotated[Number | None, Spec("share", 0, 1)] = None
-    premium: Annotated[Number, Spec("share", 0, 100)] = 0.2
+    premium: Annotated[Number | None, Spec("share", 0, 100)] = None
     price_usd_per_kg: Annotated[Number | None, Spec("USD/kg", 0, 1e5)] = None
+
+    cost_defaults: ClassVar[Mapping[str, CostDefault]] = {
+        "premium": CostDefault("premium", "fraction")
+    }
 
     @field_validator("partner")
     @classmethod
@@ -147,7 +153,7 @@ class SupplyContract(LeverBase):
             raise ScenarioError(
                 f"{path}: the dataset has no price for {self.material}; set price_usd_per_kg"
             )
-        premium = ctx.per_draw(self.draw(ctx.sampler, path, "premium"))
+        premium = ctx.per_draw(ctx.record(path).inputs["premium"])
         # Only this contract's own deliveries (as any consortium backing scaled them).
         own = delivered_under(ctx.network, path)
         return [CostLine("premium", own * price * 1000.0 * premium)]
