@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rareflow import dims
 from rareflow.analysis.optimize import (
@@ -17,6 +20,7 @@ from rareflow.analysis.optimize import (
     Option,
     Problem,
     Solution,
+    calibrate,
     choose,
     cvar,
     decision_rows,
@@ -242,3 +246,49 @@ def test_the_lp_mix_is_kept_when_the_engine_agrees() -> None:
     best, _ = choose(lp, options, {"a": 5.0, "b": 5.0}, lp_mix, 10.0, judge)
     assert best.label == "the LP's mix"
     assert best.evaluation is lp_mix
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    data=st.data(),
+    draws=st.integers(1, 3),
+    steps=st.integers(1, 6),
+    classes=st.integers(1, 3),
+)
+def test_a_stockpiles_calibration_is_the_lps_own_optimum(
+    data: st.DataObject, draws: int, steps: int, classes: int
+) -> None:
+    # calibrate() takes the stockpile's gain alone from the greedy order over its nested caps;
+    # the LP (built only where a class of positive weight is short) must find the same.
+    short = st.sampled_from([0.0, 1e-12, 0.5, 7.5, 40.0, 100.0])  # 1e-12: rounding residue
+    baseline = np.array(
+        data.draw(
+            st.lists(short, min_size=classes * draws * steps, max_size=classes * draws * steps)
+        )
+    ).reshape(classes, draws, steps)
+    weights = data.draw(st.lists(st.sampled_from([0.0, 1.0, 3.0, 10.0]), min_size=classes,
+                                 max_size=classes))  # fmt: skip
+    size = data.draw(st.sampled_from([0.0, 0.3, 20.0, 75.0, 300.0]))
+    rate = data.draw(st.sampled_from([0.05, 1.0 / 3.0, 1.0]))
+    ready = data.draw(st.integers(0, steps))
+    lever = {dims.LEVER: ["pile"]}
+    dt = {dims.DRAW: np.arange(draws), dims.TIME: np.arange(steps)}
+    lp = Problem(
+        baseline=xr.DataArray(baseline, coords={WEIGHT_CLASS: np.arange(classes), **dt}),
+        weights=xr.DataArray(weights, coords={WEIGHT_CLASS: np.arange(classes)}),
+        effect=xr.DataArray(np.zeros((1, draws, steps)), coords={**lever, **dt}),
+        unit_cost=xr.DataArray([1.0], coords=lever),
+        upper=xr.DataArray([size], coords=lever),
+        release_rate=xr.DataArray([rate], coords=lever),
+        ready=xr.DataArray([ready], coords=lever),
+        efficiency=xr.DataArray([1.0], coords=lever),
+    )
+    base = float(lp.losses().mean())
+    gained = base - solve(lp, math.inf, None).expected
+    # An engine that avoids 1 t: the efficiency is 1 over the stockpile's gain by calibrate's
+    # own reckoning (0 when it gains nothing), which must be the LP's.
+    factor = float(calibrate(lp, {"pile": base - 1.0}).efficiency.item())
+    if gained > 1e-9:
+        assert 1.0 / factor == pytest.approx(gained, rel=1e-6, abs=1e-6)
+    else:
+        assert factor == 0.0

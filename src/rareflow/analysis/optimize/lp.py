@@ -90,6 +90,15 @@ class Problem:
         """Option names."""
         return [str(v) for v in self.upper[dims.LEVER].to_numpy()]
 
+    def shortfall(self) -> xr.DataArray:
+        """The baseline without shortfalls below the coefficient tolerance (:data:`TINY`).
+
+        Those are rounding residue of the engine's balances (grams in a month); as bounds they
+        made HiGHS repair its solution at length, and no lever is judged on them.
+        """
+        b = self.baseline
+        return b.where(b > TINY * max(float(b.max()), 1.0), 0.0)
+
     def losses(self, served: FloatArray | None = None) -> FloatArray:
         """Weighted cumulative shortfall per draw, less what is served beyond the baseline."""
         short = self.baseline.to_numpy() if served is None else self.baseline.to_numpy() - served
@@ -172,14 +181,10 @@ class Programme:
         # row of a cell where something is served or an effect is negative (elsewhere the row
         # says supply >= 0, which non-negative effects always meet). Every other served or
         # released amount is 0 at some optimum, so the optimum is that of the full programme.
-        # Shortfalls below the coefficient tolerance are rounding residue of the engine's
-        # balances (grams in a month); as bounds they made HiGHS repair its solution at length.
-        short = problem.baseline > TINY * max(float(problem.baseline.max()), 1.0)
-        self.served_mask = short & (problem.weights > 0)
+        short = problem.shortfall()
+        self.served_mask = (short > 0) & (problem.weights > 0)
         cells = self.served_mask.any(WEIGHT_CLASS) | (problem.effect < 0).any(dims.LEVER)
-        served_var = m.add_variables(
-            lower=0.0, upper=problem.baseline, mask=self.served_mask, name="served"
-        )
+        served_var = m.add_variables(lower=0.0, upper=short, mask=self.served_mask, name="served")
         served = served_var.fillna(0)
         rates = problem.release_rate.to_numpy()
         stock = [n for n, r, whole in zip(names, rates, lumpy, strict=True) if r and not whole]
@@ -321,7 +326,7 @@ def _flow_gain(problem: Problem, name: str) -> FloatArray:
     sel = {dims.LEVER: name}
     left = (problem.effect.sel(sel) * problem.upper.sel(sel)).to_numpy().copy()
     weights = problem.weights.to_numpy()
-    baseline = problem.baseline.to_numpy()
+    baseline = problem.shortfall().to_numpy()
     gain = np.zeros(left.shape[0])
     for c in np.argsort(-weights, kind="stable"):
         served = np.minimum(baseline[c], np.maximum(left, 0.0))
@@ -343,7 +348,7 @@ def _stock_gain(problem: Problem, name: str) -> FloatArray:
     size = float(problem.upper.sel(sel))
     steps = np.arange(problem.baseline.sizes[dims.TIME])
     open_ = steps >= int(problem.ready.sel(sel))
-    baseline = problem.baseline.to_numpy()
+    baseline = problem.shortfall().to_numpy()
     month_left = np.broadcast_to(
         np.where(open_, float(problem.release_rate.sel(sel)) * size, 0.0), baseline.shape[1:]
     ).copy()
