@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
+from rareflow.analysis.summary import draw_scalars
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.engine.run import with_overrides
+from rareflow.engine.run import run, with_overrides
 from rareflow.errors import ScenarioError
 from rareflow.scenario.compile import compile_scenario
 from rareflow.scenario.compile.importers import importers, region_of
@@ -62,7 +63,7 @@ def test_other_importers_with_more_need_leave_the_focal_country_less(
     assert (crowded < surge - 1e-9).any()
 
 
-def test_a_control_on_the_focal_country_alone_leaves_it_all_the_headroom(
+def test_a_control_on_the_focal_country_alone_gives_it_at_most_the_headroom(
     april: Scenario, dataset: Dataset
 ) -> None:
     surge, _, start = _surge(april, dataset)
@@ -70,6 +71,12 @@ def test_a_control_on_the_focal_country_alone_leaves_it_all_the_headroom(
     data["shocks"][0]["destinations"] = "focal"
     focal_only = parse_scenario(yaml.safe_dump(data, sort_keys=False), "test")
     alone, _, _ = _surge(focal_only, dataset)
+    # No one else is short: while India is, its room at each partner is that partner's headroom
+    # (as a share of its own baseline volume from it), as for a country that competes alone,
+    # never 1 / w_f times it (about 67 for India's weight of 0.015).
+    solo, _, _ = _surge(april, _without(dataset, "importers", None))
+    np.testing.assert_allclose(alone, solo, rtol=1e-12)
+    assert alone.max() <= 0.6
     assert (alone >= surge - 1e-12).all()
     assert (alone[:, start:] > surge[:, start:] + 1e-9).any()
 
@@ -163,3 +170,17 @@ def test_an_other_importers_licence_delay_changes_the_room(
     # The EU short for longer: India's share of the headroom falls in those months.
     assert (eu_late <= surge + 1e-12).all()
     assert (eu_late < surge - 1e-9).any()
+
+
+def test_a_full_embargo_on_india_is_short_in_every_draw_and_no_less_than_april() -> None:
+    # Regression: with India taking 1 / w_f (about 67) times each partner's headroom, the
+    # 12-month embargo on India was never short. Same seed, draws and horizon (36 months) as
+    # the April 2025 controls; both presets' own seed.
+    physical = {}
+    for name in ("china-embargo-full", "china-2025-april"):
+        scenario = with_overrides(load_scenario(name), draws=20)
+        scalars = draw_scalars(run(scenario).results)
+        physical[name] = scalars["cumulative_physical_t"].sum("sector").to_numpy()
+    embargo, april = physical["china-embargo-full"], physical["china-2025-april"]
+    assert (embargo > 1.0).all()
+    assert (embargo >= april).all()

@@ -20,8 +20,17 @@ same suppliers outside the control. The rule, explicit and vectorised over draws
   ``w_i x_i`` (``w_i``: share of China's magnet exports, importers.csv). Taking each importer's
   share of a partner's baseline exports as ``w_i`` too (an assumption, for want of partner-level
   destination data), the focal country's room at partner ``p``, as a share of its baseline
-  volume from ``p``, is ``headroom_p * x_f / sum_i(w_i x_i)``: the partner's headroom when all
-  importers are equally short, more when the others are less short, less when they are more.
+  volume from ``p``, is ``headroom_p * min(1, x_f / sum_i(w_i x_i))``: the partner's headroom
+  when all importers are equally short, less when the others are more short, and never more
+  than the headroom. A partner raises supply to its customers in proportion; it does not hand
+  the headroom meant for its other customers (and its home market, which the weights, shares
+  of China's exports, leave out) to one buyer that is shorter than they are. Without the cap a
+  control aimed at India alone gave it ``1 / w_f`` (about 67) times each partner's headroom,
+  6.7-33 times its baseline volume from Japan and the rest of the world from the first month,
+  and ``china-embargo-full`` was never short. The record of 2025 shows no such surge: 88% of
+  India's permanent-magnet imports still came from China in H1 FY26 (93% in FY25; Mint, 24 Nov
+  2025), Shin-Etsu's magnet plant was already at full capacity (CNA, 9 Jan 2026) and "efforts to
+  find alternative magnet supplies have floundered" (Reuters, 9 Jun 2025).
 
 Rows with a ``low`` and ``high`` are drawn uniformly in that range per draw. A focal country
 that is not an importer region competes as the EU (a member state) or as the rest of the world.
@@ -244,7 +253,9 @@ def importer_competition(work: Work) -> None:
             short[i] = np.maximum(short[i], x)
     need = (weights[:, :, None] * short).sum(axis=0)  # (D, T)
     mine = short[codes.index(focal)]
-    factor = np.divide(mine, need, out=np.zeros_like(need), where=need > 0)
+    # Never above 1: a buyer shorter than the others gets no more than its own share of the
+    # headroom (module docstring, "Allocation").
+    factor = np.minimum(np.divide(mine, need, out=np.zeros_like(need), where=need > 0), 1.0)
     free = np.array([p not in work.controlling for p in net.partners], dtype=np.float64)
     room = headroom(scenario, ds, sampler, net.partners) * free[None, :]  # (D or 1, P)
     net.surge = factor[:, :, None] * room[:, None, :]
@@ -266,5 +277,6 @@ def _factor_note(mine: FloatArray, factor: FloatArray) -> str:
     low, mid, high = np.percentile(mean, [5, 50, 95])
     return (
         f"; while short it gets {mid:.2f} [{low:.2f}..{high:.2f}] times each partner's headroom "
-        "(median [5th..95th] over draws; 1 when every importer is as short)"
+        "(median [5th..95th] over draws; 1 when every importer is as short, never more: a "
+        "partner raises supply to its customers in proportion)"
     )
