@@ -176,6 +176,28 @@ def test_processing_to_exhaustion_leaves_no_negative_stock() -> None:
     simulate(net, check=True)
 
 
+@pytest.mark.parametrize("preset", ["china-embargo-full", "china-2025-april"])
+def test_a_control_that_cuts_every_partner_runs_the_magnet_stock_to_zero_not_below(
+    preset: str,
+) -> None:
+    # A content rule catching all of every other exporter's supply (affected share 1): the
+    # segments use the whole magnet stock, and their use, summed grade by grade, once left it a
+    # rounding crumb below zero that the next step with no flows refused (MassBalanceError at
+    # step 7 or 8).
+    scenario = load_scenario(preset)
+    shocks = list(scenario.shocks)
+    shocks[0] = shocks[0].model_copy(
+        update={"reexport_content_rule": 0.001, "reexport_affected_share": 1.0}
+    )
+    cut = scenario.model_copy(update={"shocks": shocks, "draws": 20})
+    net = compile_scenario(cut).network
+    traj = simulate(net, check=True)
+    assert traj.stock.min() >= 0.0
+    assert (traj.stock[..., MAG] == 0.0).any()  # the case this is about: a magnet runs out
+    whole = simulate(compile_scenario(scenario.model_copy(update={"draws": 20})).network)
+    assert traj.delivered.sum() < whole.delivered.sum()
+
+
 def test_real_recipes_conserve_element_mass() -> None:
     net = base_network()
     created = net.proc_out @ net.content - net.proc_in @ net.content

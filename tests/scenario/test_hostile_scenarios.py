@@ -190,6 +190,17 @@ def test_nan_in_a_parameter_is_refused_by_name() -> None:
     assert "field 'parameters.restock_months': expected a finite number (got nan)" in message
 
 
+def test_an_affected_share_without_a_content_rule_is_refused_by_name() -> None:
+    shock = (
+        "name: x\nshocks:\n  - {type: export_control, start: 2025-04-01, elements: [Dy], "
+        "reexport_affected_share: 1.0"
+    )
+    message = _error(shock + "}\n")
+    assert "field 'shocks[0]': reexport_affected_share" in message
+    assert "set reexport_content_rule too" in message
+    parse_scenario(shock + ", reexport_content_rule: 0.001}\n", "s.yaml")
+
+
 @pytest.mark.parametrize(
     ("name", "instead"),
     [("nonchina_surge", "supplier_headroom.csv"), ("row_competition", "importers.csv")],

@@ -84,7 +84,8 @@ class ExportControl(StrictModel):
         If set, goods from other exporters that contain at least this share (by value) of the
         controlling country's rare earths need its licence too (October 2025: 0.001).
     reexport_affected_share
-        Share of other exporters' supply that the re-export rule catches (an assumption).
+        Share of other exporters' supply that the re-export rule catches (an assumption); only
+        with ``reexport_content_rule``.
     """
 
     type: Literal["export_control"] = "export_control"
@@ -109,6 +110,12 @@ class ExportControl(StrictModel):
         if starts != sorted(starts):
             raise ValueError("licence phases must be in date order")
         check_range(self.reexport_affected_share, 0, 1, "reexport_affected_share")
+        if self.reexport_content_rule is None and self.reexport_affected_share != 0.0:
+            raise ValueError(
+                "reexport_affected_share is the share of other exporters' supply a re-export "
+                "content rule catches: set reexport_content_rule too (e.g. 0.001), or leave "
+                "the share out (without a rule it would change nothing)"
+            )
         return self
 
     def partners(self) -> tuple[str, ...]:
