@@ -28,9 +28,11 @@ same suppliers outside the control. The rule, explicit and vectorised over draws
   control aimed at India alone gave it ``1 / w_f`` (about 67) times each partner's headroom,
   6.7-33 times its baseline volume from Japan and the rest of the world from the first month,
   and ``china-embargo-full`` was never short. The record of 2025 shows no such surge: 88% of
-  India's permanent-magnet imports still came from China in H1 FY26 (93% in FY25; Mint, 24 Nov
-  2025), Shin-Etsu's magnet plant was already at full capacity (CNA, 9 Jan 2026) and "efforts to
-  find alternative magnet supplies have floundered" (Reuters, 9 Jun 2025).
+  India's permanent-magnet imports still came from China in April-September 2025 (Mint, 24 Nov
+  2025: ``mint-2025-h1fy26``), Shin-Etsu's magnet plant ran at full capacity through China's
+  2025 controls (CNA, 9 Jan 2026: ``cna-2026-01-japan-magnets``) and the auto industry's
+  efforts to find other magnet supplies "have floundered" (Reuters, 9 Jun 2025:
+  ``reuters-2025-06-09-panic``).
 
 Rows with a ``low`` and ``high`` are drawn uniformly in that range per draw. A focal country
 that is not an importer region competes as the EU (a member state) or as the rest of the world.
@@ -278,5 +280,8 @@ def _factor_note(mine: FloatArray, factor: FloatArray) -> str:
     return (
         f"; while short it gets {mid:.2f} [{low:.2f}..{high:.2f}] times each partner's headroom "
         "(median [5th..95th] over draws; 1 when every importer is as short, never more: a "
-        "partner raises supply to its customers in proportion)"
+        "partner raises supply to all its customers in proportion and hands no buyer the "
+        "others' share; in 2025 India's magnets still came 88% from China, Shin-Etsu's "
+        "plant was already full and buyers' search for other magnets floundered: "
+        "mint-2025-h1fy26, cna-2026-01-japan-magnets, reuters-2025-06-09-panic)"
     )
