@@ -60,9 +60,16 @@ def test_every_option_compiles_as_afresh(
     prepared = prepare(base, None, dataset)
     variant = with_overrides(base, levers=levers)
     fresh = compile_scenario(variant, None, dataset)
-    if not shares_prepared(prepared, variant):
-        pytest.skip(f"{name} names a partner the base network lacks: compiled afresh")
     _same(compile_variant(prepared, variant), fresh)
+    # An option naming a partner the base network lacks is finished from a state prepared
+    # with that partner, compiled once and kept for every variant that names it.
+    partners = prepared.new_partners(variant)
+    assert shares_prepared(prepared, variant) == (not partners), name
+    if partners:
+        kept = prepared.for_partners(partners)
+        assert kept is prepared.for_partners(partners)
+        assert shares_prepared(kept, variant)
+        assert not shares_prepared(kept, base)
 
 
 def test_the_prepared_state_is_not_changed_by_its_variants(dataset: Dataset) -> None:

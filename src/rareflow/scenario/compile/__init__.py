@@ -158,44 +158,83 @@ class Prepared:
         finishes a copy).
     draws
         The global draw indices it was compiled for (None: all).
+    partners
+        Partners kept apart from ROW beyond those the scenario names: the state prepared for
+        variants whose added levers name them (:meth:`for_partners`).
     """
 
     work: Work
     draws: np.ndarray | None
+    partners: frozenset[str] = frozenset()
+    _by_partners: dict[frozenset[str], Prepared] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def scenario(self) -> Scenario:
         """The scenario it was prepared from."""
         return self.work.scenario
 
+    def new_partners(self, scenario: Scenario) -> frozenset[str]:
+        """Partners that ``scenario``'s added levers name and the scenario's own network lacks."""
+        own = set(self.work.ctx.net.partners) - self.partners
+        added = scenario.levers[len(self.scenario.levers) :]
+        return frozenset(p for lever in added for p in lever.partners()) - own
+
+    def for_partners(self, partners: frozenset[str]) -> Prepared:
+        """Return the scenario prepared with ``partners`` kept apart (compiled once, then kept).
+
+        A lever that names a partner outside the network changes its shape and pooling, so its
+        variants are finished from a state prepared with that partner (as compiling the
+        variant afresh would name it), shared by every variant that names the same partners.
+        """
+        if partners == self.partners:
+            return self
+        if partners not in self._by_partners:
+            self._by_partners[partners] = prepare(
+                self.scenario, self.draws, self.work.ctx.dataset, partners
+            )
+        return self._by_partners[partners]
+
 
 def prepare(
-    scenario: Scenario, draws: np.ndarray | None = None, dataset: Dataset | None = None
+    scenario: Scenario,
+    draws: np.ndarray | None = None,
+    dataset: Dataset | None = None,
+    partners: frozenset[str] = frozenset(),
 ) -> Prepared:
-    """Compile a scenario's phases before the levers, once, for :func:`compile_variant`."""
+    """Compile a scenario's phases before the levers, once, for :func:`compile_variant`.
+
+    ``partners`` are kept apart from ROW as levers added later will name them
+    (:meth:`Prepared.for_partners`).
+    """
     ds = dataset if dataset is not None else load_dataset()
-    work = baseline(scenario, ds, scenario_sampler(scenario, draws, ds))
+    work = baseline(scenario, ds, scenario_sampler(scenario, draws, ds), partners)
     for _name, phase in PHASES[:LEVERS_PHASE]:
         phase(work)
-    return Prepared(work, draws)
+    return Prepared(work, draws, partners)
+
+
+def _levers_added(prepared: Prepared, scenario: Scenario) -> bool:
+    """Whether ``scenario`` is the prepared one with levers appended, drawn lever-blind."""
+    base = prepared.scenario
+    return (
+        scenario.sampling != "sobol"
+        and scenario.levers[: len(base.levers)] == base.levers
+        and scenario.model_copy(update={"levers": base.levers}) == base
+    )
 
 
 def shares_prepared(prepared: Prepared, scenario: Scenario) -> bool:
-    """Whether ``scenario`` can be finished from ``prepared``.
+    """Whether ``scenario`` can be finished from ``prepared`` as it is.
 
     It must be the prepared scenario with levers appended (every other field equal), drawn by
-    a design whose streams do not depend on the levers (not Sobol'), and its levers may name
-    only partners the prepared network already has (a new partner changes the network's shape
-    and pooling).
+    a design whose streams do not depend on the levers (not Sobol'), and its added levers must
+    name exactly the partners the state was prepared with beyond the scenario's own network (a
+    new partner changes the network's shape and pooling; :meth:`Prepared.for_partners`).
     """
-    base = prepared.scenario
-    n = len(base.levers)
-    partners = set(prepared.work.ctx.net.partners)
-    return (
-        scenario.sampling != "sobol"
-        and scenario.levers[:n] == base.levers
-        and scenario.model_copy(update={"levers": base.levers}) == base
-        and all(p in partners for lever in scenario.levers[n:] for p in lever.partners())
+    return _levers_added(prepared, scenario) and (
+        prepared.new_partners(scenario) == prepared.partners
     )
 
 
@@ -203,12 +242,14 @@ def compile_variant(prepared: Prepared, scenario: Scenario) -> Compiled:
     """Compile ``scenario``, the prepared one with levers appended, from the prepared state.
 
     Gives what :func:`compile_scenario` gives for the same draws: the phases before the levers
-    do not read the levers (but for the partners they name, checked by
-    :func:`shares_prepared`), and every random stream is keyed by its path, so a copy of the
+    do not read the levers (but for the partners they name, which select the state prepared
+    with those partners), and every random stream is keyed by its path, so a copy of the
     prepared state with the sampler's lever streams named for ``scenario`` draws the same
     numbers. Where the state cannot be shared, the scenario is compiled afresh.
     """
     ds = prepared.work.ctx.dataset
+    if not prepared.partners and _levers_added(prepared, scenario):
+        prepared = prepared.for_partners(prepared.new_partners(scenario))
     if not shares_prepared(prepared, scenario):
         return compile_scenario(scenario, prepared.draws, ds)
     shared = {id(ds): ds, id(prepared.work.ctx.chain): prepared.work.ctx.chain}

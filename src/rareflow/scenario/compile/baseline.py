@@ -8,6 +8,8 @@ README). The later phases (:mod:`rareflow.scenario.compile`) write shocks and le
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from rareflow import units
@@ -285,12 +287,18 @@ def base_prices(ds: Dataset) -> tuple[FloatArray, tuple[str, ...]]:
     return out, tuple(notes)
 
 
-def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
+def baseline(
+    scenario: Scenario,
+    dataset: Dataset,
+    sampler: Sampler,
+    partners: Collection[str] = (),
+) -> Work:
     """Build the baseline network of a scenario for the sampler's draws.
 
     The chain's requirement, recipes, plant capacities, import shares, element contents, prices
     and the scenario's parameters (industry and upstream cover, restocking, price response),
-    with every schedule that shocks and levers write into at its neutral value.
+    with every schedule that shocks and levers write into at its neutral value. ``partners``
+    are kept apart from ROW as if a lever named them (levers to be added later will).
     """
     ds = dataset
     chain = build_chain(scenario.country, ds)
@@ -319,6 +327,7 @@ def baseline(scenario: Scenario, dataset: Dataset, sampler: Sampler) -> Work:
     notes.extend(price_notes)
     named = {p for shock in scenario.shocks for p in shock.partners()}
     named.update(p for lever in scenario.levers for p in lever.partners())
+    named.update(partners)
     shares, small = _pooled(shares, named, scenario.parameters.partner_min_share)
     if small:
         notes.append(
