@@ -17,8 +17,10 @@ from rareflow.analysis.optimize import (
     Problem,
     Programme,
     build_problem,
+    evaluate,
     lp,
     modelled_levers,
+    probed,
     solve,
     with_mix,
 )
@@ -50,6 +52,17 @@ def test_a_lever_without_an_effect_model_falls_back_to_the_simulation(dataset: D
     np.testing.assert_allclose(problem.effect.sel(lever="buffer").to_numpy(), avoided)
     assert float(problem.effect.sum()) > 0.0
     assert float(problem.unit_cost.sel(lever="buffer")) > 0.0
+    # The probe run is the option alone at its upper level: judging it alone again would give
+    # the same figures, so the optimiser reuses them.
+    fresh = evaluate(mixed, dataset, {}, 0.9, sc.seed)
+    known = probed(problem, "buffer", 0.9, sc.seed)
+    assert known is not None
+    np.testing.assert_array_equal(known.losses, fresh.losses)
+    assert (known.risk, known.expected, known.cost_inr_crore) == (
+        fresh.risk,
+        fresh.expected,
+        fresh.cost_inr_crore,
+    )
 
 
 def test_lumpy_options_are_integer_choices() -> None:

@@ -58,6 +58,7 @@ from rareflow.analysis.optimize.decision import (
     evaluate,
     horizon_months,
     optimise,
+    probed,
     with_mix,
 )
 from rareflow.analysis.optimize.effects import (
@@ -116,6 +117,7 @@ __all__ = [
     "optimise",
     "package_options",
     "parse_risk",
+    "probed",
     "run_cost",
     "sector_weights",
     "solve",

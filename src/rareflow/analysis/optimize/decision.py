@@ -103,6 +103,20 @@ def evaluate(
     )
 
 
+def probed(problem: Problem, name: str, alpha: float | None, seed: int) -> Evaluation | None:
+    """Return the evaluation of option ``name`` alone at its upper level from its probe run.
+
+    :func:`build_problem` ran exactly that scenario on the LP's draws (``seed``), so judging
+    the option alone there needs no new run; None if the problem kept no probe figures.
+    """
+    if problem.alone_losses is None or problem.alone_cost is None:
+        return None
+    sel = {dims.LEVER: name}
+    losses = np.asarray(problem.alone_losses.sel(sel).to_numpy(), dtype=np.float64)
+    cost = float(problem.alone_cost.sel(sel))
+    return Evaluation(cvar(losses, alpha), float(losses.mean()), cost, seed, losses)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A mix the engine judged in sample before one was returned.
@@ -372,14 +386,17 @@ def optimise(
     tick(len(options) + 1)
     fresh = sc.seed + 1 if validation_seed is None else validation_seed
     lp_mix = evaluate(with_mix(sc, options, solution.levels), dataset, w, alpha, sc.seed, in_prep)
-    chosen, candidates = choose(
-        problem,
-        options,
-        solution.levels,
-        lp_mix,
-        budget,
-        lambda levels: evaluate(with_mix(sc, options, levels), dataset, w, alpha, sc.seed, in_prep),
-    )
+    upper = {o.name: o.upper for o in options}
+
+    def judge(levels: Mapping[str, float]) -> Evaluation:
+        if len(levels) == 1:
+            ((name, level),) = levels.items()
+            known = probed(problem, name, alpha, sc.seed) if level == upper[name] else None
+            if known is not None:  # the probe run: the same scenario on the same draws
+                return known
+        return evaluate(with_mix(sc, options, levels), dataset, w, alpha, sc.seed, in_prep)
+
+    chosen, candidates = choose(problem, options, solution.levels, lp_mix, budget, judge)
     in_sample = chosen.evaluation
     mix = with_mix(sc, options, chosen.levels)
     tick(len(options) + 2)

@@ -158,6 +158,8 @@ def build_problem(
     rate = np.zeros(len(options))
     ready = np.zeros(len(options), dtype=np.int64)
     engine_loss: dict[str, float] = {}
+    alone_losses = np.zeros((len(options), d_n))
+    alone_cost = np.zeros(len(options))
     left_out: list[str] = []
     kept: list[int] = []
     base_cost = run_cost(base).mean()
@@ -176,8 +178,10 @@ def build_problem(
             continue
         kept.append(i)
         net, res = run_variant(probe_sc, dataset, compiled=compiled)
-        engine_loss[option.name] = float(weighted_loss(res, weights).mean())
-        unit_cost[i] = float((run_cost(res).mean() - base_cost) / max(option.upper, 1e-12))
+        alone_losses[i] = weighted_loss(res, weights)
+        engine_loss[option.name] = float(alone_losses[i].mean())
+        alone_cost[i] = float(run_cost(res).mean())
+        unit_cost[i] = float((alone_cost[i] - base_cost) / max(option.upper, 1e-12))
         probe = EffectProbe(base_net, base, net, res, scenario.start, option.upper)
         model = None if option.lumpy else probe_sc.levers[-1].effect_model(probe)
         if model is not None and model.level_field == option.level_field:
@@ -192,6 +196,7 @@ def build_problem(
         raise InputError("no option can act within the horizon: " + "; ".join(left_out))
     options = [options[i] for i in kept]
     effect, unit_cost, rate, ready = effect[kept], unit_cost[kept], rate[kept], ready[kept]
+    alone_losses, alone_cost = alone_losses[kept], alone_cost[kept]
     lever_coord = {dims.LEVER: [o.name for o in options]}
     mechanical = Problem(
         baseline=xr.DataArray(
@@ -208,5 +213,9 @@ def build_problem(
         efficiency=xr.DataArray(np.ones(len(options)), coords=lever_coord),
         lumpy=xr.DataArray([o.lumpy for o in options], coords=lever_coord),
         left_out=tuple(left_out),
+        alone_losses=xr.DataArray(
+            alone_losses, coords={**lever_coord, dims.DRAW: coords_dt[dims.DRAW]}
+        ),
+        alone_cost=xr.DataArray(alone_cost, coords=lever_coord),
     )
     return calibrate(mechanical, engine_loss)

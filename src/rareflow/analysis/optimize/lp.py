@@ -72,6 +72,10 @@ class Problem:
     left_out
         Options offered but not in the problem, each with why (a lumpy option whose levers the
         scenario refuses over its horizon).
+    alone_losses, alone_cost
+        ``(lever, draw)`` the engine's weighted loss with each option alone at its upper level,
+        and ``(lever,)`` its mean cost, ₹ crore: the probe runs', kept so that the same run is
+        not simulated again to judge that option alone (None: not kept).
     """
 
     baseline: xr.DataArray
@@ -84,6 +88,8 @@ class Problem:
     efficiency: xr.DataArray
     lumpy: xr.DataArray | None = None
     left_out: tuple[str, ...] = ()
+    alone_losses: xr.DataArray | None = None
+    alone_cost: xr.DataArray | None = None
 
     @property
     def levers(self) -> list[str]:
@@ -91,7 +97,7 @@ class Problem:
         return [str(v) for v in self.upper[dims.LEVER].to_numpy()]
 
     def shortfall(self) -> xr.DataArray:
-        """The baseline without shortfalls below the coefficient tolerance (:data:`TINY`).
+        """Return the baseline without shortfalls below the coefficient tolerance (:data:`TINY`).
 
         Those are rounding residue of the engine's balances (grams in a month); as bounds they
         made HiGHS repair its solution at length, and no lever is judged on them.
