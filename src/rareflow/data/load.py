@@ -18,13 +18,14 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -125,11 +126,17 @@ class Dataset:
         return self.tables[name]
 
     def chosen(self, name: str) -> pd.DataFrame:
-        """Return a value table's chosen rows (an entity table as it is)."""
-        df = self.table(name)
-        if "choice" not in df.columns:
-            return df
-        return df[df["choice"] == Choice.CHOSEN.value]
+        """Return a value table's chosen rows (an entity table as it is).
+
+        Selected once per table (compiles ask thousands of times); each call hands out a
+        copy-on-write copy, as :class:`FrozenTables` does.
+        """
+        found = memo(self).get(("chosen", name))
+        if found is None:
+            df = self.table(name)
+            found = df if "choice" not in df.columns else df[df["choice"] == Choice.CHOSEN.value]
+            memo(self)[("chosen", name)] = found
+        return cast("pd.DataFrame", found).copy(deep=False)
 
     def public(self, name: str) -> pd.DataFrame:
         """Return a table without the hidden bookkeeping columns, for display and export."""
@@ -143,6 +150,25 @@ class Dataset:
         if hit.empty:
             raise KeyError(source_id)
         return dict(hit.iloc[0])
+
+
+_MEMO: dict[int, tuple[weakref.ref[Dataset], dict[Hashable, object]]] = {}
+"""What was read from each live dataset, by its id (its tables never change once loaded)."""
+
+
+def memo(dataset: Dataset) -> dict[Hashable, object]:
+    """Return the store of what has been read from a dataset, kept while the dataset lives.
+
+    A dataset is immutable once loaded, so what is derived from its tables alone can be read
+    once and reused (the optimiser compiles a scenario tens of times). Keys name what is kept;
+    values are shared, so a caller must copy a mutable value before handing it out.
+    """
+    key = id(dataset)
+    known = _MEMO.get(key)
+    if known is None or known[0]() is not dataset:
+        known = (weakref.ref(dataset, lambda _ref: _MEMO.pop(key, None)), {})
+        _MEMO[key] = known
+    return known[1]
 
 
 def embedded_dir() -> Path:

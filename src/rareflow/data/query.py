@@ -42,12 +42,12 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 
 from rareflow import units
-from rareflow.data.load import EMBEDDED, LAYER, Dataset, records
+from rareflow.data.load import EMBEDDED, LAYER, Dataset, memo, records
 from rareflow.data.schema import TABLES_BY_NAME
 from rareflow.errors import DataError, InputError, Problem
 
@@ -234,9 +234,18 @@ def matching(dataset: Dataset, table: str, **where: object) -> pd.DataFrame:
 
 
 def latest_row(dataset: Dataset, table: str, **where: object) -> dict[str, object] | None:
-    """Return the latest chosen row of a table matching ``where`` (hidden columns kept), or None."""
-    rows = latest_rows(matching(dataset, table, **where))
-    return records(rows)[0] if not rows.empty else None
+    """Return the latest chosen row of a table matching ``where`` (hidden columns kept), or None.
+
+    Looked up once per dataset and question (:func:`rareflow.data.load.memo`); each call hands
+    out its own copy of the row.
+    """
+    key = ("latest_row", table, *sorted(where.items()))
+    store = memo(dataset)
+    if key not in store:
+        rows = latest_rows(matching(dataset, table, **where))
+        store[key] = records(rows)[0] if not rows.empty else None
+    row = cast("dict[str, object] | None", store[key])
+    return None if row is None else dict(row)
 
 
 def fact_of(row: Mapping[str, object], table: str) -> Fact:

@@ -29,13 +29,13 @@ that is not an importer region competes as the EU (a member state) or as the res
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from rareflow.data import query
-from rareflow.data.load import Dataset
+from rareflow.data.load import Dataset, memo
 from rareflow.errors import InputError, ScenarioError
 from rareflow.model.network import COMMODITY_IDS, FloatArray
 from rareflow.scenario.compile.uncertain import uncertain_rows
@@ -68,23 +68,16 @@ class Importer:
         return tuple(m for m, f in zip(METRICS, facts, strict=True) if f is None)
 
 
-_READ: dict[int, tuple[weakref.ref[Dataset], tuple[Importer, ...]]] = {}
-"""Importers read from each live dataset (its tables never change once loaded), by its id."""
-
-
 def importers(ds: Dataset) -> tuple[Importer, ...]:
     """Return the importer regions of importers.csv with their three figures (latest chosen).
 
     A figure without a chosen row is None (a backtest's dataset as of a date may lack some).
     Read once per dataset: every compile of a scenario (the optimiser's many) asks again.
     """
-    known = _READ.get(id(ds))
-    if known is not None and known[0]() is ds:
-        return known[1]
-    out = _read_importers(ds)
-    key = id(ds)
-    _READ[key] = (weakref.ref(ds, lambda _ref: _READ.pop(key, None)), out)
-    return out
+    store = memo(ds)
+    if "importers" not in store:
+        store["importers"] = _read_importers(ds)
+    return cast("tuple[Importer, ...]", store["importers"])
 
 
 def _read_importers(ds: Dataset) -> tuple[Importer, ...]:
