@@ -9,12 +9,13 @@ README). The later phases (:mod:`rareflow.scenario.compile`) write shocks and le
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import cast
 
 import numpy as np
 
 from rareflow import units
 from rareflow.data import query
-from rareflow.data.load import Dataset
+from rareflow.data.load import Dataset, memo
 from rareflow.errors import InputError
 from rareflow.ids import Element, Sector
 from rareflow.model.chain import Chain, build_chain
@@ -301,7 +302,12 @@ def baseline(
     are kept apart from ROW as if a lever named them (levers to be added later will).
     """
     ds = dataset
-    chain = build_chain(scenario.country, ds)
+    # The chain depends on the dataset and country alone and compiles only read it (variants of
+    # one prepared state share it): built once per dataset.
+    store = memo(ds)
+    if ("chain", scenario.country) not in store:
+        store["chain", scenario.country] = build_chain(scenario.country, ds)
+    chain = cast("Chain", store["chain", scenario.country])
     draw_idx = sampler.draws
     d_n = len(draw_idx)
     step = scenario.step_months
