@@ -43,5 +43,5 @@ def test_queries_name_what_is_wrong(dataset: Dataset) -> None:
         lever_costs(dataset, "dam")
     with pytest.raises(InputError, match="unknown lever cost parameter 'bribes'"):
         lever_cost(dataset, "finance", "bribes")
-    with pytest.raises(KeyError, match="lever 'stockpile', parameter 'life' is not declared"):
-        lever_cost(dataset, "stockpile", "life")
+    with pytest.raises(KeyError, match="lever 'stockpile', parameter 'capex' is not declared"):
+        lever_cost(dataset, "stockpile", "capex")

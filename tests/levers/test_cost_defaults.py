@@ -16,6 +16,7 @@ import xarray as xr
 import yaml
 from scipy.optimize import brentq
 
+from rareflow import units
 from rareflow.analysis.costs import cost_table, discount_factors, present_value
 from rareflow.data.load import Dataset
 from rareflow.engine.run import run
@@ -135,6 +136,14 @@ def test_cost_units_convert_and_mismatches_are_refused() -> None:
     assert convert_cost(one, "usd_per_kg", "usd_per_t", 85.0)[0] == pytest.approx(1000.0)
     with pytest.raises(InputError, match="cannot stand for a field in usd_per_kg"):
         convert_cost(one, "inr_crore", "usd_per_kg", 85.0)
+    # A capital cost per t a year of capacity is neither a price nor convertible across bases.
+    reo, magnet = "usd_per_t_reo_per_year", "usd_per_t_magnet_per_year"
+    assert convert_cost(one, reo, reo, 85.0)[0] == 1.0
+    for source, target in ((reo, magnet), (reo, "usd_per_t"), ("usd_per_t", magnet)):
+        with pytest.raises(InputError, match=f"cannot stand for a field in {target}"):
+            convert_cost(one, source, target, 85.0)
+    with pytest.raises(ValueError, match="different kind or mass basis"):
+        units.convert(1.0, reo, magnet)
 
 
 def test_cost_consumes_what_apply_drew(dataset: Dataset) -> None:

@@ -1,8 +1,9 @@
-"""Costs and timing of the policy levers, read from ``lever_costs.csv``.
+"""Costs of the policy levers, read from ``lever_costs.csv``.
 
 Each lever type has rows for what it costs (capital cost of a reference project and the capacity
-it buys, operating or unit cost, a programme's outlay, a premium over the market, a holding cost)
-and for its timing (lead time, life). Every row is cited or a labelled assumption with a range,
+it buys, operating or unit cost, a programme's outlay, a premium over the market, a holding cost).
+A lever's timing is its own fields' (dates, build and lag months, with defaults from
+lead_times.csv and adaptation.csv). Every row is cited or a labelled assumption with a range,
 so that no lever is free by default. This module answers the queries; the levers read it
 (:mod:`rareflow.scenario.levers`).
 """

@@ -991,7 +991,7 @@ def adaptation(dataset: Dataset, country: str) -> dict[str, Mechanism]:
     """Return the adaptation mechanisms of a country (adaptation.csv), by mechanism.
 
     Each (mechanism, sector, parameter)'s latest chosen row: lag, capacity, max_share,
-    cost_premium, performance_penalty, subsidy_forgone (see the schema).
+    ndpr_share (see the schema).
     """
     rows = latest_rows(
         matching(dataset, "adaptation", country=country), ("mechanism", "sector", "parameter")

@@ -243,18 +243,10 @@ ADAPTATION_READS: Mapping[str, tuple[str, ...]] = {
     "emergency_licences": ("lag",),
 }
 """The ``adaptation`` parameters each mechanism's lever reads (any sector's row, or ``all``)."""
-ADAPTATION_PARAMETERS = (
-    "lag",
-    "capacity",
-    "max_share",
-    "cost_premium",
-    "performance_penalty",
-    "subsidy_forgone",
-    "ndpr_share",
-)
-"""``adaptation`` parameters: time to effect, how much it can supply or how many it reaches, the
-largest share of a sector's need it can serve, its cost as a fraction of the part's price, the
-performance lost, a subsidy lost per unit, and the NdPr oxide share of diverted materials."""
+ADAPTATION_PARAMETERS = ("lag", "capacity", "max_share", "ndpr_share")
+"""``adaptation`` parameters: time to effect, how much it can supply, the largest share of a
+sector's need it can serve, and the NdPr oxide share of diverted materials. Costs are
+``lever_costs`` premiums."""
 IMPORTER_METRICS = ("share_of_china_magnet_exports", "cover", "first_licence_delay")
 """``importers`` metrics: the demand weight an importer competes with (its share of China's magnet
 exports), its industry's magnet stocks, and days from a control's start to its first licences."""
@@ -305,16 +297,15 @@ LEVER_COST_PARAMETERS = (
     "premium",
     "holding_cost",
     "lead_time",
-    "life",
     "separation_capex",
     "royalty",
 )
 """Parameters of ``lever_costs``: the rate lever costs are discounted at (lever ``all``);
 capital cost of a reference project and the capacity it buys; capital cost of separation per t
-REO/yr of feed; a licence royalty (share of the value of what the licensed process makes);
+a year of capacity; a licence royalty (share of the value of what the licensed process makes);
 operating cost per kg of output; a cost per kg handled (ore, scrap); a public programme's outlay;
 a premium over the market price; a yearly holding cost (share of the value held); years from
-decision to output; years of operation."""
+decision to output."""
 LEVER_COST_READS: Mapping[str, tuple[str, ...]] = {
     "all": ("discount_rate",),
     "bioleaching": ("capex", "reference_capacity", "unit_cost"),
@@ -885,10 +876,9 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "lever_costs",
-        "Costs and timing of each policy lever: capital cost of a reference project and what it "
-        "buys, operating and unit costs, programme outlays, premiums, holding costs, lead time "
-        "and life. Each row is cited or a labelled assumption with a range, so no lever is free "
-        "by default.",
+        "Costs of each policy lever: capital cost of a reference project and what it buys, "
+        "operating and unit costs, programme outlays, premiums, holding costs. Each row is cited "
+        "or a labelled assumption with a range, so no lever is free by default.",
         key=("lever", "parameter"),
         columns=(
             Column(
@@ -900,7 +890,7 @@ TABLES: tuple[Table, ...] = (
                 "parameter",
                 allowed=LEVER_COST_PARAMETERS,
                 description="discount_rate (lever 'all'), capex, reference_capacity, opex, "
-                "unit_cost, programme_cost, premium, holding_cost, lead_time, life, "
+                "unit_cost, programme_cost, premium, holding_cost, lead_time, "
                 "separation_capex or royalty",
             ),
         ),
@@ -974,7 +964,7 @@ TABLES: tuple[Table, ...] = (
             Column("sector", allowed=(*_enum(Sector), "all"), description="sector, or 'all'"),
             Column("parameter", allowed=ADAPTATION_PARAMETERS),
         ),
-        unit_kinds=(Kind.DURATION, Kind.MASS, Kind.COUNT, Kind.FRACTION, Kind.PRICE),
+        unit_kinds=(Kind.DURATION, Kind.MASS, Kind.FRACTION),
         reads=Reads(("mechanism", "parameter"), ADAPTATION_READS, "the adaptation levers"),
     ),
     Table(

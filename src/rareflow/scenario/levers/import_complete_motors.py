@@ -16,7 +16,7 @@ component stock) and the national pool orders that much less bare magnet. Its co
 customs duty on the assemblies, as a share of the value of the magnets inside them: 15% duty on
 an assembly whose magnets are about 30% of its cost is 50% of the magnets' value
 (lever_costs.csv). Subsidies forgone under localisation rules (PM E-DRIVE's Rs 5,000 per e-2W,
-adaptation.csv) are transfers, not counted.
+bs-2025-09-16-localisation) are transfers, not counted.
 """
 
 from __future__ import annotations

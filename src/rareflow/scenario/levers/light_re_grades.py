@@ -13,7 +13,7 @@ technical limit: from ``start`` + ``lag_months`` (ramping over ``ramp_months``) 
 Dy and Tb reaches. Its cost is a premium on the value of the magnet moved: redesign and
 requalification, and the larger magnets a light grade may need (lever_costs.csv, ASSUMPTION
 with a range). The larger magnet is costed, not added to the need (a few per cent at most,
-adaptation.csv performance_penalty).
+bs-2025-08-10-e2w-output; none by a 2W executive's account, bs-2025-light-re).
 """
 
 from __future__ import annotations
