@@ -1,11 +1,13 @@
 """Every row of a table keyed by what reads it is read by the model; a user's row nothing reads is
 refused (no silent no-ops).
 
-``lever_costs.csv`` (lever, parameter) and ``adaptation.csv`` (mechanism, parameter) declare the
-keys the model reads (:class:`rareflow.data.schema.Reads`); their accessors record each key asked
-for and refuse an undeclared one. Building every preset's levers with their cost fields left
-empty (so each default row is read), and the variants presets do not use, must ask for exactly the
-declared keys; every embedded row must have a declared key.
+``lever_costs.csv`` (lever, parameter), ``adaptation.csv`` (mechanism, parameter),
+``policies.csv`` (policy, parameter) and ``control_parameters.csv`` (control, parameter) declare
+the keys the model reads (:class:`rareflow.data.schema.Reads`); their accessors record each key
+asked for and refuse an undeclared one. Building every preset's levers with their cost fields
+left empty (so each default row is read), and the variants presets do not use, and running the
+2025 backtest must ask for exactly the declared keys; every embedded row of the first two must
+have a declared key (the other two are mostly context: only their declared rows must exist).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from rareflow.analysis.backtest import episode_2025
 from rareflow.data.lever_costs import lever_cost
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.data.query import adaptation
+from rareflow.data.query import adaptation, control_row, policy
 from rareflow.data.schema import TABLES, TABLES_BY_NAME, Reads
 from rareflow.engine.run import run
 from rareflow.errors import DataError
@@ -88,6 +91,7 @@ def test_the_keys_read_are_exactly_the_declared_ones(dataset: Dataset) -> None:
         _reads(table.name).requested.clear()
     for data in _cases():
         run(Scenario.model_validate(data), dataset=dataset, keep_partners=False)
+    episode_2025.backtest(dataset, draws=2)
     for table in KEYED:
         reads = _reads(table.name)
         never = _declared(reads) - reads.requested
@@ -95,7 +99,7 @@ def test_the_keys_read_are_exactly_the_declared_ones(dataset: Dataset) -> None:
 
 
 def test_every_embedded_row_has_a_key_the_model_reads(dataset: Dataset) -> None:
-    for table in KEYED:
+    for table in (t for t in KEYED if not _reads(t.name).context):
         reads = _reads(table.name)
         a, b = reads.columns
         rows = dataset.table(table.name)
@@ -107,12 +111,30 @@ def test_every_embedded_row_has_a_key_the_model_reads(dataset: Dataset) -> None:
         )
 
 
+def test_every_key_read_of_a_context_table_has_an_embedded_row(dataset: Dataset) -> None:
+    context = [t for t in KEYED if _reads(t.name).context]
+    assert {t.name for t in context} == {"policies", "control_parameters"}
+    for table in context:
+        reads = _reads(table.name)
+        rows = dataset.chosen(table.name)
+        for column, value in reads.where.items():
+            rows = rows[rows[column] == value]
+        a, b = reads.columns
+        pairs = {(str(x), str(y)) for x, y in zip(rows[a], rows[b], strict=True)}
+        assert _declared(reads) <= pairs, f"{table.filename}: {_declared(reads) - pairs}"
+        assert len(pairs) > len(_declared(reads)), f"{table.filename} has no context rows"
+
+
 def test_an_undeclared_key_cannot_be_read(dataset: Dataset) -> None:
     with pytest.raises(KeyError, match="for lever 'consortium' it reads parameter capex, premium"):
         lever_cost(dataset, "consortium", "programme_cost")
     licences = adaptation(dataset, "IND")["emergency_licences"]
     with pytest.raises(KeyError, match="mechanism 'emergency_licences', parameter 'capacity'"):
         licences.get("capacity", "all")
+    with pytest.raises(KeyError, match="policy 'repm-scheme-2025', parameter 'capital_subsidy'"):
+        policy(dataset, "repm-scheme-2025", "capital_subsidy")
+    with pytest.raises(KeyError, match="only rows with destination IND are read"):
+        control_row(dataset, "cn-2025-04", "USA", "first_licence_delay")
 
 
 def _user_table(tmp_path: Path, name: str, *rows: str) -> Path:
@@ -175,3 +197,50 @@ def test_a_user_row_the_model_reads_changes_a_result(tmp_path: Path) -> None:
     base = run(scenario, dataset=load_dataset(), keep_partners=False).results
     mine = run(scenario, dataset=load_dataset(folder), keep_partners=False).results
     assert float(mine["shortfall"].sum()) != float(base["shortfall"].sum())
+
+
+def test_a_user_policy_row_nothing_reads_is_refused(tmp_path: Path) -> None:
+    folder = _user_table(
+        tmp_path,
+        "policies",
+        "ncmm,IND,outlay_psu,20000,,,inr_crore,2025,pib-ncmm-2025,chosen,read",
+        "repm-scheme-2025,IND,capital_subsidy,1500,,,inr_crore,2025,pib-repm-2025,chosen,not read",
+    )
+    message = _refusal(folder)
+    assert (
+        "policies.csv, row 3, column 'parameter': the model reads no policy 'repm-scheme-2025' "
+        "parameter 'capital_subsidy' row, so this row would change no result (the exploration "
+        "pipeline's outlay costs read policies.csv: it reads only policy ncmm parameter "
+        "outlay_government, outlay_psu; the table's other rows are context, shown by `rareflow "
+        "data show` and cited in the docs, not model inputs"
+    ) in message
+    assert "row 2" not in message
+
+
+def test_a_user_control_row_for_another_destination_is_refused(tmp_path: Path) -> None:
+    folder = _user_table(
+        tmp_path,
+        "control_parameters",
+        "cn-2025-04,USA,first_licence_delay,150,,,days,2025,et-2025-applications,chosen,other",
+        "cn-2025-04,IND,applications_pending,70,,,count,2025,et-2025-applications,chosen,more",
+    )
+    message = _refusal(folder)
+    assert (
+        "control_parameters.csv, row 2, column 'destination': the model reads no control_id "
+        "'cn-2025-04' parameter 'first_licence_delay' destination 'USA' row"
+    ) in message
+    assert "for control_id 'cn-2025-04' it reads parameter first_licence_delay with " in message
+    assert "control_parameters.csv, row 3, column 'parameter'" in message
+
+
+def test_a_user_control_row_the_backtest_reads_changes_its_comparison(tmp_path: Path) -> None:
+    folder = _user_table(
+        tmp_path,
+        "control_parameters",
+        "cn-2025-04,IND,first_licence_delay,120,,,days,2025,et-2025-applications,chosen,sooner",
+    )
+    scenario = load_scenario(episode_2025.PRESET)
+    base = episode_2025._licence_comparison(scenario, load_dataset())
+    mine = episode_2025._licence_comparison(scenario, load_dataset(folder))
+    assert base[0].observed == "209 (reported later)"
+    assert mine[0].observed == "120 (reported later)"

@@ -406,19 +406,24 @@ def _check_reads(table: Table, df: pd.DataFrame, problems: list[Problem]) -> Non
     if reads is None or df.empty:
         return
     a, b = reads.columns
+    context = f"; {reads.context}" if reads.context else ""
     for d in records(df):
         first, second = str(d[a]), str(d[b])
-        if not reads.allows(first, second):
-            problems.append(
-                Problem(
-                    f"the model reads no {a} '{first}' {b} '{second}' row, so this row would "
-                    f"change no result ({reads.reader} read {table.filename}: "
-                    f"{reads.expected(first)}); remove the row or use a key that is read",
-                    str(d[ORIGIN]),
-                    int(d[LINE]),
-                    b,
-                )
+        other = [c for c, v in reads.where.items() if str(d[c]) != v]
+        if reads.allows(first, second) and not other:
+            continue
+        column = other[0] if reads.allows(first, second) else b
+        what = f" {column} '{d[column]}'" if column != b else ""
+        problems.append(
+            Problem(
+                f"the model reads no {a} '{first}' {b} '{second}'{what} row, so this row "
+                f"would change no result ({reads.reader} read {table.filename}: "
+                f"{reads.expected(first)}{context}); remove the row or use a key that is read",
+                str(d[ORIGIN]),
+                int(d[LINE]),
+                column,
             )
+        )
 
 
 def _check_references(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:

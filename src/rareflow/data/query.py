@@ -268,6 +268,66 @@ def latest(dataset: Dataset, table: str, **where: object) -> Fact | None:
     return None if row is None else fact_of(row, table)
 
 
+def policy(dataset: Dataset, policy: str, parameter: str) -> Fact:
+    """Return a policy's figure (``policies.csv``), its latest chosen row.
+
+    The key asked for is recorded (:class:`rareflow.data.schema.Reads`): the schema declares the
+    (policy, parameter) keys the model reads, and a user's row with another is refused at load.
+
+    Raises
+    ------
+    KeyError
+        If the key is not one the schema declares as read (a programming error).
+    rareflow.errors.InputError
+        If the dataset has no chosen row for it.
+    """
+    _record("policies", policy, parameter)
+    found = latest(dataset, "policies", policy=policy, parameter=parameter)
+    if found is None:
+        raise InputError(f"policies.csv has no chosen row with policy={policy}, {parameter=}")
+    return found
+
+
+def control_row(
+    dataset: Dataset, control_id: str, destination: str, parameter: str
+) -> dict[str, object] | None:
+    """Return how an export control was applied to a destination (``control_parameters.csv``).
+
+    The latest chosen row (hidden columns kept), or None. The key asked for is recorded, as for
+    :func:`policy`.
+
+    Raises
+    ------
+    KeyError
+        If the key is not one the schema declares as read (a programming error).
+    """
+    _record("control_parameters", control_id, parameter, destination=destination)
+    return latest_row(
+        dataset,
+        "control_parameters",
+        control_id=control_id,
+        destination=destination,
+        parameter=parameter,
+    )
+
+
+def _record(table: str, first: str, second: str, **where: str) -> None:
+    """Record a key asked for of a table that declares its reads (:class:`~.schema.Reads`).
+
+    Raises
+    ------
+    KeyError
+        If the key, or a ``where`` value, is not one the schema declares as read.
+    """
+    reads = TABLES_BY_NAME[table].reads
+    if reads is None:
+        return
+    for column, value in where.items():
+        if reads.where.get(column, value) != value:
+            raise KeyError(f"{table}: only rows with {column} {reads.where[column]} are read")
+    reads.read(first, second)
+
+
 def inr_per_usd(dataset: Dataset, year: int) -> float | None:
     """Return ₹ per US$ of a year (exchange_rates.csv; the latest year's if that year has none).
 
@@ -981,9 +1041,7 @@ class Mechanism:
         KeyError
             If the key is not one the schema declares as read (a programming error).
         """
-        reads = TABLES_BY_NAME["adaptation"].reads
-        if reads is not None:
-            reads.read(self.mechanism, parameter)
+        _record("adaptation", self.mechanism, parameter)
         return self.figures.get((sector, parameter), self.figures.get(("all", parameter)))
 
 

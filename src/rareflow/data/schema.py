@@ -72,6 +72,10 @@ class ShareGroup:
     tolerance: float = 0.005
 
 
+SPELLED_OUT = 3
+"""Up to this many first-column values, a message lists every key read, not only the values."""
+
+
 @dataclass(frozen=True, eq=False)
 class Reads:
     """The keys of a table's rows that the model reads.
@@ -92,11 +96,20 @@ class Reads:
         The second column's values read, by the first column's value.
     reader
         What reads the rows, for messages.
+    where
+        Other columns a row must have this value in to be read (the destination of a control's
+        rows); empty: none.
+    context
+        For a table most of whose rows are context (shown by ``rareflow data``, reports and the
+        docs, but not model inputs), what those rows are, for messages; empty: every embedded
+        row must have a key read.
     """
 
     columns: tuple[str, str]
     keys: Mapping[str, tuple[str, ...]]
     reader: str
+    where: Mapping[str, str] = field(default_factory=dict)
+    context: str = ""
     requested: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
     def allows(self, first: str, second: str) -> bool:
@@ -106,9 +119,13 @@ class Reads:
     def expected(self, first: str) -> str:
         """Return the keys read, in words: those of ``first`` if it has any, else every first."""
         a, b = self.columns
+        only = "".join(f" with {c} {v}" for c, v in self.where.items())
         if first in self.keys:
-            return f"for {a} '{first}' it reads {b} {', '.join(self.keys[first])}"
-        return f"it reads rows of {a} {', '.join(self.keys)}"
+            return f"for {a} '{first}' it reads {b} {', '.join(self.keys[first])}{only}"
+        if len(self.keys) <= SPELLED_OUT:
+            each = "; ".join(f"{a} {k} {b} {', '.join(v)}" for k, v in self.keys.items())
+            return f"it reads only {each}{only}"
+        return f"it reads rows of {a} {', '.join(self.keys)}{only}"
 
     def read(self, first: str, second: str) -> None:
         """Record that the model asks for a key.
@@ -332,6 +349,20 @@ LEVER_COST_READS: Mapping[str, tuple[str, ...]] = {
 """The ``lever_costs`` parameters read, by lever: the rows the levers' cost fields default to
 (their ``cost_defaults``, a capacity plant's read as a magnet plant's ``finance`` rows and the
 other way round) and the discount rate."""
+POLICY_READS: Mapping[str, tuple[str, ...]] = {
+    "ncmm": ("outlay_government", "outlay_psu"),
+}
+"""The ``policies`` parameters read, by policy: the National Critical Mineral Mission's outlays,
+the exploration pipeline's cost (:func:`rareflow.data.query.policy`). The other rows are context:
+the levers' field defaults cite them (the magnet scheme's figures, the DoD floor), ``rareflow data
+show`` and the docs show them."""
+CONTROL_PARAMETER_READS: Mapping[str, tuple[str, ...]] = {
+    "cn-2025-04": ("first_licence_delay",),
+}
+"""The ``control_parameters`` parameters read, by control (destination IND): the days to India's
+first licences, set beside the model's delay by ``rareflow backtest 2025``
+(:func:`rareflow.data.query.control_row`). The other rows are context: the presets' licence
+delays and approval counts cite them."""
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -800,6 +831,15 @@ TABLES: tuple[Table, ...] = (
             Column("parameter"),
         ),
         unit_kinds=(Kind.DURATION, Kind.COUNT, Kind.FRACTION, Kind.INDEX),
+        reads=Reads(
+            ("control_id", "parameter"),
+            CONTROL_PARAMETER_READS,
+            "the 2025 backtest's licence comparisons",
+            where={"destination": "IND"},
+            context="the table's other rows are context, shown by `rareflow data show` and cited "
+            "in the docs, not model inputs: to change a licence delay a preset cites, set the "
+            "control's licence in a scenario",
+        ),
     ),
     Table(
         "policies",
@@ -815,6 +855,14 @@ TABLES: tuple[Table, ...] = (
             Kind.DURATION,
             Kind.FRACTION,
             Kind.AREA,
+        ),
+        reads=Reads(
+            ("policy", "parameter"),
+            POLICY_READS,
+            "the exploration pipeline's outlay costs",
+            context="the table's other rows are context, shown by `rareflow data show` and cited "
+            "in the docs, not model inputs: to change a figure a lever's defaults cite, set "
+            "the lever's field in a scenario",
         ),
     ),
     Table(

@@ -91,21 +91,19 @@ def _licence_comparison(scenario: Scenario, full: Dataset) -> list[Comparison]:
     out = []
     control = next(s for s in scenario.shocks if isinstance(s, ExportControl))
     delay = control.licence[0].delay_days
-    params = full.chosen("control_parameters")
-    later = params[(params["control_id"] == "cn-2025-04") & (params["destination"] == "IND")]
-    first = later[later["parameter"].str.contains("first", case=False)]
-    if not first.empty:
-        row = first.iloc[0]
+    row = query.control_row(full, "cn-2025-04", "IND", "first_licence_delay")
+    if row is not None:
+        days = query.fact_of(row, "control_parameters").to("days").value
         lo, mid, hi = as_distribution(delay).ppf(QUANTILES)
         out.append(
             Comparison(
                 "licences for India",
                 "days from the controls to a decision",
                 "days",
-                f"{float(row['value']):.0f} (reported later)",
+                f"{days:.0f} (reported later)",
                 f"{mid:.0f}",
                 f"{lo:.0f}..{hi:.0f}",
-                mid - float(row["value"]),
+                mid - days,
                 None,
                 (str(row["source_id"]),),
                 "the model's licence delay as assumed before April 2025 (not fitted); "

@@ -37,7 +37,6 @@ from rareflow.scenario.levers.build import (
     ramp,
     spread_before,
     step_index,
-    table_value,
 )
 from rareflow.scenario.sampling import Sampler
 
@@ -205,9 +204,11 @@ class ExplorationPipeline(LeverBase):
 
     def _outlay(self, ctx: CostContext, path: str) -> FloatArray:
         """(D, T) government and PSU outlay (policies.csv) times the rare-earth share."""
+        from rareflow.data.query import policy  # noqa: PLC0415 - pandas, when costed
+
         net = ctx.network
         total = sum(
-            table_value(ctx.dataset, "policies", policy="ncmm", parameter=name)
+            policy(ctx.dataset, "ncmm", name).to("inr_crore").value
             for name in ("outlay_government", "outlay_psu")
         )
         share = ctx.record(path).outputs["share"]
