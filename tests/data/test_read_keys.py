@@ -2,12 +2,13 @@
 refused (no silent no-ops).
 
 ``lever_costs.csv`` (lever, parameter), ``adaptation.csv`` (mechanism, parameter),
-``policies.csv`` (policy, parameter) and ``control_parameters.csv`` (control, parameter) declare
-the keys the model reads (:class:`rareflow.data.schema.Reads`); their accessors record each key
-asked for and refuse an undeclared one. Building every preset's levers with their cost fields
-left empty (so each default row is read), and the variants presets do not use, and running the
-2025 backtest must ask for exactly the declared keys; every embedded row of the first two must
-have a declared key (the other two are mostly context: only their declared rows must exist).
+``recycling.csv`` (parameter, sector), ``policies.csv`` (policy, parameter) and
+``control_parameters.csv`` (control, parameter) declare the keys the model reads
+(:class:`rareflow.data.schema.Reads`); their accessors record each key asked for and refuse an
+undeclared one. Building every preset's levers with their cost fields left empty (so each default
+row is read), and the variants presets do not use, and running the 2025 backtest must ask for
+exactly the declared keys; every embedded row of the first three must have a declared key (the
+other two are mostly context: only their declared rows must exist).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from rareflow.analysis.backtest import episode_2025
 from rareflow.data.lever_costs import lever_cost
 from rareflow.data.load import Dataset, load_dataset
-from rareflow.data.query import adaptation, control_row, policy
+from rareflow.data.query import adaptation, control_row, policy, recycling_row
 from rareflow.data.schema import TABLES, TABLES_BY_NAME, Reads
 from rareflow.engine.run import run
 from rareflow.errors import DataError
@@ -32,9 +33,16 @@ KEYED = [t for t in TABLES if t.reads is not None]
 
 OTHER_FORMS = {
     "technology_tie": ("royalty_usd_per_kg",),
-    "recycling": ("capex_usd_per_t_per_year",),
+    "recycling": (
+        "capex_usd_per_t_per_year",
+        "collection_rate",
+        "preprocessing_yield",
+        "recovery",
+        "lead_months",
+    ),
 }
-"""Fields that replace a dataset default when given (a fixed royalty, a plant's own capex)."""
+"""Fields that replace a dataset default when given (a fixed royalty, a plant's own capex, the
+recycling chain's rates and lead time)."""
 
 KNOWN_UNREAD: dict[str, set[tuple[str, str]]] = {
     "lever_costs": {
@@ -44,6 +52,7 @@ KNOWN_UNREAD: dict[str, set[tuple[str, str]]] = {
         ("magnet_scheme", "reference_capacity"),
     },
     "adaptation": set(),
+    "recycling": set(),
 }
 """Embedded rows nothing reads yet (found 2026-12-06): the magnet scheme's costs are its policy's
 outlays (its fields, policies.csv), so its rows for the programme, the beneficiaries' private
@@ -135,6 +144,8 @@ def test_an_undeclared_key_cannot_be_read(dataset: Dataset) -> None:
         policy(dataset, "repm-scheme-2025", "capital_subsidy")
     with pytest.raises(KeyError, match="only rows with destination IND are read"):
         control_row(dataset, "cn-2025-04", "USA", "first_licence_delay")
+    with pytest.raises(KeyError, match="for parameter 'recovery' it reads sector all"):
+        recycling_row(dataset, "IND", "magnet_to_magnet", "wind", "recovery")
 
 
 def _user_table(tmp_path: Path, name: str, *rows: str) -> Path:
@@ -244,3 +255,19 @@ def test_a_user_control_row_the_backtest_reads_changes_its_comparison(tmp_path: 
     mine = episode_2025._licence_comparison(scenario, load_dataset(folder))
     assert base[0].observed == "209 (reported later)"
     assert mine[0].observed == "120 (reported later)"
+
+
+def test_a_user_recycling_row_nothing_reads_is_refused(tmp_path: Path) -> None:
+    folder = _user_table(
+        tmp_path,
+        "recycling",
+        "IND,any,ev_car,collection_rate_formal,0.05,,,fraction,2022,rareflow-assumption,chosen,r",
+        "IND,magnet_to_magnet,ev_car,recovery,0.9,,,fraction,2025,rareflow-assumption,chosen,n",
+    )
+    message = _refusal(folder)
+    assert (
+        "recycling.csv, row 3, column 'sector': the model reads no parameter 'recovery' sector "
+        "'ev_car' row, so this row would change no result (the recycling lever's defaults read "
+        "recycling.csv: for parameter 'recovery' it reads sector all)"
+    ) in message
+    assert "row 2" not in message

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from rareflow.analysis.recycling import recycling_indicators
 from rareflow.data.load import Dataset
+from rareflow.data.query import recycling_row
 from rareflow.engine.run import run
 from rareflow.errors import ScenarioError
 from rareflow.ids import Sector
 from rareflow.model.network import COMMODITY_IDS
 from rareflow.scenario.compile import compile_scenario
-from rareflow.scenario.levers.recycling import recycling_row
 from rareflow.scenario.load import load_scenario, parse_scenario
 from rareflow.scenario.sampling import Sampler
 from rareflow.scenario.schema import Scenario
@@ -174,7 +174,7 @@ def test_the_most_specific_recycling_row_applies(dataset: Dataset) -> None:
     formal = recycling_row(dataset, "IND", "magnet_to_magnet", "wind", "collection_rate_formal")
     assert formal is not None
     assert (formal["country"], formal["route"], formal["sector"]) == ("IND", "any", "wind")
-    recovery = recycling_row(dataset, "IND", "hydromet_to_oxide", "wind", "recovery")
+    recovery = recycling_row(dataset, "IND", "hydromet_to_oxide", "all", "recovery")
     assert recovery is not None
     assert (recovery["country"], recovery["route"], recovery["sector"]) == (
         "WLD",

@@ -311,6 +311,38 @@ def control_row(
     )
 
 
+def recycling_row(
+    dataset: Dataset, country: str, route: str, sector: str, parameter: str
+) -> dict[str, object] | None:
+    """Return the chosen ``recycling.csv`` row that applies, the most specific first, or None.
+
+    A row for the country beats one for ``WLD``, a sector's row beats ``all``, a route's row
+    beats ``any``. The (parameter, sector) keys asked for, the sector's and ``all``, are
+    recorded, as for :func:`policy`.
+
+    Raises
+    ------
+    KeyError
+        If the key is not one the schema declares as read (a programming error).
+    """
+    for each in dict.fromkeys((sector, "all")):
+        _record("recycling", parameter, each)
+    table = dataset.chosen("recycling")
+    rows = table[
+        (table["parameter"] == parameter)
+        & table["country"].isin([country, WORLD])
+        & table["route"].isin([route, "any"])
+        & table["sector"].isin([sector, "all"])
+    ]
+    if rows.empty:
+        return None
+    ranked = sorted(
+        records(rows),
+        key=lambda r: (r["country"] != country, r["sector"] != sector, r["route"] != route),
+    )
+    return ranked[0]
+
+
 def _record(table: str, first: str, second: str, **where: str) -> None:
     """Record a key asked for of a table that declares its reads (:class:`~.schema.Reads`).
 

@@ -279,6 +279,16 @@ RECYCLING_PARAMETERS = (
     "reference_capacity",
 )
 """Parameters of ``recycling``, read by :mod:`rareflow.scenario.levers.recycling`."""
+RECYCLING_READS: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("collection_rate_formal", "share_informal", "preprocessing_yield"),
+        (*(s.value for s in Sector), "all"),
+    ),
+    **dict.fromkeys(("recovery", "lead_time", "reference_capex", "reference_capacity"), ("all",)),
+}
+"""The ``recycling`` sectors read, by parameter: collection and pre-processing by sector (every
+sector with end-of-life magnets, falling back to ``all``), a route's recovery, lead time and
+reference plant for ``all`` sectors only (:func:`rareflow.data.query.recycling_row`)."""
 
 LEVERS = (
     "bioleaching",
@@ -899,6 +909,7 @@ TABLES: tuple[Table, ...] = (
             Column("parameter", allowed=RECYCLING_PARAMETERS),
         ),
         unit_kinds=(Kind.FRACTION, Kind.DURATION, Kind.MONEY, Kind.MASS_RATE),
+        reads=Reads(("parameter", "sector"), RECYCLING_READS, "the recycling lever's defaults"),
     ),
     Table(
         "secondary_resources",

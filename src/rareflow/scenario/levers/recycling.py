@@ -42,7 +42,7 @@ the lead time before output. End-of-life recycling of rare earths is below 1% to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,38 +58,7 @@ from rareflow.scenario.distributions import Number, Triangular
 from rareflow.scenario.levers.base import CostContext, CostDefault, CostLine, LeverBase
 from rareflow.scenario.levers.build import ramp, spread_before, step_index
 
-if TYPE_CHECKING:
-    from rareflow.data.load import Dataset
-
 Route = Literal["magnet_to_magnet", "hydromet_to_oxide"]
-WORLD = "WLD"
-"""Country code of technology rows that apply everywhere (recycling.csv)."""
-
-
-def recycling_row(
-    dataset: Dataset, country: str, route: str, sector: str, parameter: str
-) -> dict[str, object] | None:
-    """Return the chosen ``recycling.csv`` row that applies, the most specific first.
-
-    A row for the country beats one for ``WLD``, a sector's row beats ``all``, a route's row
-    beats ``any``.
-    """
-    table = dataset.chosen("recycling")
-    rows = table[
-        (table["parameter"] == parameter)
-        & table["country"].isin([country, WORLD])
-        & table["route"].isin([route, "any"])
-        & table["sector"].isin([sector, "all"])
-    ]
-    if rows.empty:
-        return None
-    from rareflow.data.load import records  # noqa: PLC0415 - pandas, when a lever compiles
-
-    ranked = sorted(
-        records(rows),
-        key=lambda r: (r["country"] != country, r["sector"] != sector, r["route"] != route),
-    )
-    return ranked[0]
 
 
 def _as_number(row: dict[str, object]) -> Number:
@@ -203,6 +172,8 @@ class Recycling(LeverBase):
         return self
 
     def _default(self, ctx: CompileContext, parameter: str, sector: str) -> Number:
+        from rareflow.data.query import recycling_row  # noqa: PLC0415 - pandas, at compile
+
         row = recycling_row(ctx.dataset, ctx.chain.country, self.route, sector, parameter)
         if row is None:
             raise InputError(
@@ -255,6 +226,8 @@ class Recycling(LeverBase):
         if self.lead_months is not None:
             lead = self.draw(ctx.sampler, path, "lead_months")
         else:
+            from rareflow.data.query import recycling_row  # noqa: PLC0415 - pandas, at compile
+
             row = recycling_row(ctx.dataset, ctx.chain.country, self.route, "all", "lead_time")
             if row is None:
                 raise InputError(
@@ -329,6 +302,8 @@ class Recycling(LeverBase):
         """(D or 1,) capital cost per t/yr: the lever's, or the route's reference plant."""
         if self.capex_usd_per_t_per_year is not None:
             return self.draw(ctx.sampler, path, "capex_usd_per_t_per_year")
+        from rareflow.data.query import recycling_row  # noqa: PLC0415 - pandas, at compile
+
         country = ctx.chain.country
         capex = recycling_row(ctx.dataset, country, self.route, "all", "reference_capex")
         size = recycling_row(ctx.dataset, country, self.route, "all", "reference_capacity")
