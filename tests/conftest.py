@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from rareflow.cli import output
 from rareflow.data.load import Dataset, embedded_dir, load_dataset
 from rareflow.data.schema import TABLES_BY_NAME
+from rareflow.errors import DataError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -133,6 +134,13 @@ def write_table(directory: Path, name: str, rows: list[dict[str, str]]) -> Path:
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in columns})
     return path
+
+
+def load_refusal(directory: Path) -> str:
+    """The message with which loading a user data directory is refused (it must be refused)."""
+    with pytest.raises(DataError) as info:
+        load_dataset(directory)
+    return info.value.user_message()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

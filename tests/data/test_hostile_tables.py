@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import load_refusal
 
 from rareflow.data.load import load_dataset
 from rareflow.data.trade import read_trade, write_user_trade
@@ -25,12 +26,6 @@ def _rates(tmp_path: Path, *rows: str) -> Path:
     return folder
 
 
-def _problems(folder: Path) -> str:
-    with pytest.raises(DataError) as info:
-        load_dataset(folder)
-    return info.value.user_message()
-
-
 def test_a_stray_quote_does_not_swallow_the_next_row(tmp_path: Path) -> None:
     folder = _rates(
         tmp_path,
@@ -38,19 +33,19 @@ def test_a_stray_quote_does_not_swallow_the_next_row(tmp_path: Path) -> None:
         "inr_per_usd,90,,,inr_per_usd,2025,rbi-fred-fx,chosen,my override",
         'inr_per_usd,91,,,inr_per_usd,2026,rbi-fred-fx,chosen,closing quote"',
     )
-    message = _problems(folder)
+    message = load_refusal(folder)
     assert "exchange_rates.csv, row 2: a quoted cell runs from line 2 to line 4" in message
 
 
 def test_an_unclosed_quote_at_the_end_is_refused(tmp_path: Path) -> None:
     folder = _rates(tmp_path, 'inr_per_usd,80,,,inr_per_usd,2024,rbi-fred-fx,chosen,"my note')
-    assert "not valid CSV" in _problems(folder)
+    assert "not valid CSV" in load_refusal(folder)
 
 
 @pytest.mark.parametrize("cell", ['"1,8"', '"85,5"', '"1,80,000"'])
 def test_a_decimal_comma_is_not_read_as_thousands(tmp_path: Path, cell: str) -> None:
     folder = _rates(tmp_path, f"inr_per_usd,{cell},,,inr_per_usd,2024,rbi-fred-fx,chosen,")
-    assert "a comma is read only as a thousands separator" in _problems(folder)
+    assert "a comma is read only as a thousands separator" in load_refusal(folder)
 
 
 def test_thousands_separators_are_still_read(tmp_path: Path) -> None:
@@ -62,7 +57,7 @@ def test_thousands_separators_are_still_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", ["1e308", "1e13", "-1e300", "nan", "inf"])
 def test_an_absurd_value_is_refused(tmp_path: Path, value: str) -> None:
     folder = _rates(tmp_path, f"inr_per_usd,{value},,,inr_per_usd,2024,rbi-fred-fx,chosen,")
-    message = _problems(folder)
+    message = load_refusal(folder)
     assert "column 'value'" in message
     assert "within +-1e+12" in message
 

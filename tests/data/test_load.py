@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import read_rows, write_table
+from tests.conftest import load_refusal, read_rows, write_table
 
 import rareflow.data.load
 from rareflow.data.load import Dataset, load_dataset
 from rareflow.data.schema import TABLES
-from rareflow.errors import DataError
 
 
 def test_embedded_dataset_loads(dataset: Dataset) -> None:
@@ -71,17 +70,11 @@ def test_usgs_editions_are_both_kept(dataset: Dataset) -> None:
     assert set(ind["edition"]) == {"mcs2025", "mcs2026"}
 
 
-def _problems(tmp_path: Path) -> str:
-    with pytest.raises(DataError) as info:
-        load_dataset(tmp_path)
-    return info.value.user_message()
-
-
 def test_negative_capacity_is_named(tmp_path: Path) -> None:
     rows = read_rows("facilities")
     rows[0]["value"] = "-5"
     write_table(tmp_path, "facilities", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "facilities.csv, row 2, column 'value': negative quantity -5" in msg
 
 
@@ -89,7 +82,7 @@ def test_unknown_country_is_named(tmp_path: Path) -> None:
     rows = read_rows("mine_production")
     rows[0]["country"] = "XYZ"
     write_table(tmp_path, "mine_production", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "mine_production.csv, row 2, column 'country': unknown id: 'XYZ'" in msg
 
 
@@ -103,7 +96,7 @@ def test_shares_summing_to_1_3_are_named(tmp_path: Path) -> None:
     first = {**extra, "deposit_type": types[0], "value": "0.8", "low": "", "high": ""}
     second = {**extra, "deposit_type": types[1], "value": "0.5", "low": "", "high": ""}
     write_table(tmp_path, "country_deposit_mix", [first, second])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "country_deposit_mix.csv" in msg
     assert f"shares for country={country} sum to 1.3; expected 1" in msg
 
@@ -112,7 +105,7 @@ def test_missing_source_is_named(tmp_path: Path) -> None:
     rows = read_rows("prices")
     rows[0]["source_id"] = ""
     write_table(tmp_path, "prices", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "prices.csv, row 2, column 'source_id': no source" in msg
 
 
@@ -120,7 +113,7 @@ def test_unknown_source_is_named(tmp_path: Path) -> None:
     rows = read_rows("prices")
     rows[0]["source_id"] = "my-memory"
     write_table(tmp_path, "prices", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "prices.csv, row 2, column 'source_id': no source: 'my-memory'" in msg
 
 
@@ -128,7 +121,7 @@ def test_unit_mismatch_is_named(tmp_path: Path) -> None:
     rows = read_rows("mine_production")
     rows[0]["unit"] = "t_metal"
     write_table(tmp_path, "mine_production", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "mine_production.csv, row 2, column 'unit': unit mismatch: 't_metal'" in msg
 
 
@@ -136,10 +129,10 @@ def test_bad_number_and_unknown_column_are_named(tmp_path: Path) -> None:
     rows = read_rows("prices")
     rows[0]["value"] = "twelve"
     write_table(tmp_path, "prices", rows[:1])
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "prices.csv, row 2, column 'value': 'twelve' is not a finite number" in msg
     (tmp_path / "prices.csv").write_text("material,value,colour\n", encoding="utf-8")
-    msg = _problems(tmp_path)
+    msg = load_refusal(tmp_path)
     assert "column 'colour': unknown column" in msg
     assert "column 'unit': column is missing" in msg
 
@@ -166,7 +159,7 @@ def test_user_row_replaces_embedded_and_keeps_it_as_alternative(tmp_path: Path) 
 def test_two_chosen_rows_for_one_key_are_refused(tmp_path: Path) -> None:
     rows = [r for r in read_rows("prices") if r["choice"] == "chosen"]
     write_table(tmp_path, "prices", [rows[0], {**rows[0], "value": "1"}])
-    assert "a second chosen row" in _problems(tmp_path)
+    assert "a second chosen row" in load_refusal(tmp_path)
 
 
 def test_oversized_file_is_refused_without_parsing(
@@ -174,4 +167,4 @@ def test_oversized_file_is_refused_without_parsing(
 ) -> None:
     write_table(tmp_path, "prices", read_rows("prices")[:1])
     monkeypatch.setattr(rareflow.data.load, "MAX_FILE_BYTES", 10)
-    assert "at most 10 are accepted" in _problems(tmp_path)
+    assert "at most 10 are accepted" in load_refusal(tmp_path)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import load_refusal
 
 from rareflow.analysis.backtest import episode_2025
 from rareflow.data.lever_costs import lever_cost
@@ -24,7 +25,6 @@ from rareflow.data.load import Dataset, load_dataset
 from rareflow.data.query import adaptation, control_row, policy, recycling_row
 from rareflow.data.schema import TABLES, TABLES_BY_NAME, Reads
 from rareflow.engine.run import run
-from rareflow.errors import DataError
 from rareflow.scenario.levers.base import REGISTRY
 from rareflow.scenario.load import load_scenario, preset_names
 from rareflow.scenario.schema import Scenario
@@ -158,12 +158,6 @@ def _user_table(tmp_path: Path, name: str, *rows: str) -> Path:
     return folder
 
 
-def _refusal(folder: Path) -> str:
-    with pytest.raises(DataError) as info:
-        load_dataset(folder)
-    return info.value.user_message()
-
-
 def test_a_user_lever_cost_row_nothing_reads_is_refused(tmp_path: Path) -> None:
     folder = _user_table(
         tmp_path,
@@ -172,7 +166,7 @@ def test_a_user_lever_cost_row_nothing_reads_is_refused(tmp_path: Path) -> None:
         "consortium,programme_cost,18000,,,inr_crore,2025,pib-ncmm-2025,chosen,not read",
         "stockpile,capex,1,,,usd_million,2025,rareflow-assumption,chosen,not read",
     )
-    message = _refusal(folder)
+    message = load_refusal(folder)
     assert (
         "lever_costs.csv, row 3, column 'parameter': the model reads no lever 'consortium' "
         "parameter 'programme_cost' row, so this row would change no result (the levers' cost "
@@ -189,7 +183,7 @@ def test_a_user_adaptation_row_nothing_reads_is_refused(tmp_path: Path) -> None:
         "adaptation",
         "IND,emergency_licences,all,capacity,4,,,count,2025,et-2025-applications,chosen,firms",
     )
-    message = _refusal(folder)
+    message = load_refusal(folder)
     assert "adaptation.csv, row 2, column 'parameter'" in message
     assert "for mechanism 'emergency_licences' it reads parameter lag" in message
 
@@ -217,7 +211,7 @@ def test_a_user_policy_row_nothing_reads_is_refused(tmp_path: Path) -> None:
         "ncmm,IND,outlay_psu,20000,,,inr_crore,2025,pib-ncmm-2025,chosen,read",
         "repm-scheme-2025,IND,capital_subsidy,1500,,,inr_crore,2025,pib-repm-2025,chosen,not read",
     )
-    message = _refusal(folder)
+    message = load_refusal(folder)
     assert (
         "policies.csv, row 3, column 'parameter': the model reads no policy 'repm-scheme-2025' "
         "parameter 'capital_subsidy' row, so this row would change no result (the exploration "
@@ -235,7 +229,7 @@ def test_a_user_control_row_for_another_destination_is_refused(tmp_path: Path) -
         "cn-2025-04,USA,first_licence_delay,150,,,days,2025,et-2025-applications,chosen,other",
         "cn-2025-04,IND,applications_pending,70,,,count,2025,et-2025-applications,chosen,more",
     )
-    message = _refusal(folder)
+    message = load_refusal(folder)
     assert (
         "control_parameters.csv, row 2, column 'destination': the model reads no control_id "
         "'cn-2025-04' parameter 'first_licence_delay' destination 'USA' row"
@@ -264,7 +258,7 @@ def test_a_user_recycling_row_nothing_reads_is_refused(tmp_path: Path) -> None:
         "IND,any,ev_car,collection_rate_formal,0.05,,,fraction,2022,rareflow-assumption,chosen,r",
         "IND,magnet_to_magnet,ev_car,recovery,0.9,,,fraction,2025,rareflow-assumption,chosen,n",
     )
-    message = _refusal(folder)
+    message = load_refusal(folder)
     assert (
         "recycling.csv, row 3, column 'sector': the model reads no parameter 'recovery' sector "
         "'ev_car' row, so this row would change no result (the recycling lever's defaults read "
