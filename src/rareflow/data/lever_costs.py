@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from rareflow.data.load import Dataset, records
-from rareflow.data.schema import LEVER_COST_PARAMETERS, LEVERS, TABLES_BY_NAME
+from rareflow.data.schema import LEVER_COST_PARAMETERS, LEVERS, record_read
 from rareflow.errors import InputError
 
 COST_PARAMETERS = ("capex", "opex", "unit_cost", "programme_cost", "premium", "holding_cost")
@@ -116,7 +116,7 @@ def lever_cost(dataset: Dataset, lever: str, parameter: str) -> LeverCost:
             f"unknown lever cost parameter '{parameter}': expected one of "
             f"{', '.join(LEVER_COST_PARAMETERS)}"
         )
-    _record(lever, parameter)
+    record_read("lever_costs", lever, parameter)
     rows = lever_costs(dataset, lever)
     if parameter not in rows:
         have = ", ".join(sorted(rows)) or "none"
@@ -138,12 +138,6 @@ def discount_rate(dataset: Dataset) -> LeverCost:
         If the dataset has no chosen row (set ``costs.discount_rate`` in the scenario).
     """
     return lever_cost(dataset, ALL_LEVERS, "discount_rate")
-
-
-def _record(lever: str, parameter: str) -> None:
-    reads = TABLES_BY_NAME["lever_costs"].reads
-    if reads is not None:
-        reads.read(lever, parameter)
 
 
 def _missing(value: object) -> bool:

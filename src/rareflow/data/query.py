@@ -48,7 +48,7 @@ import pandas as pd
 
 from rareflow import units
 from rareflow.data.load import EMBEDDED, LAYER, Dataset, memo, records
-from rareflow.data.schema import TABLES_BY_NAME
+from rareflow.data.schema import record_read
 from rareflow.errors import DataError, InputError, Problem
 
 ACTIVITY_METRIC_PREFERENCE: tuple[str, ...] = ("production", "sales", "installed")
@@ -281,7 +281,7 @@ def policy(dataset: Dataset, policy: str, parameter: str) -> Fact:
     rareflow.errors.InputError
         If the dataset has no chosen row for it.
     """
-    _record("policies", policy, parameter)
+    record_read("policies", policy, parameter)
     found = latest(dataset, "policies", policy=policy, parameter=parameter)
     if found is None:
         raise InputError(f"policies.csv has no chosen row with policy={policy}, {parameter=}")
@@ -301,7 +301,7 @@ def control_row(
     KeyError
         If the key is not one the schema declares as read (a programming error).
     """
-    _record("control_parameters", control_id, parameter, destination=destination)
+    record_read("control_parameters", control_id, parameter, destination=destination)
     return latest_row(
         dataset,
         "control_parameters",
@@ -326,7 +326,7 @@ def recycling_row(
         If the key is not one the schema declares as read (a programming error).
     """
     for each in dict.fromkeys((sector, "all")):
-        _record("recycling", parameter, each)
+        record_read("recycling", parameter, each)
     table = dataset.chosen("recycling")
     rows = table[
         (table["parameter"] == parameter)
@@ -341,23 +341,6 @@ def recycling_row(
         key=lambda r: (r["country"] != country, r["sector"] != sector, r["route"] != route),
     )
     return ranked[0]
-
-
-def _record(table: str, first: str, second: str, **where: str) -> None:
-    """Record a key asked for of a table that declares its reads (:class:`~.schema.Reads`).
-
-    Raises
-    ------
-    KeyError
-        If the key, or a ``where`` value, is not one the schema declares as read.
-    """
-    reads = TABLES_BY_NAME[table].reads
-    if reads is None:
-        return
-    for column, value in where.items():
-        if reads.where.get(column, value) != value:
-            raise KeyError(f"{table}: only rows with {column} {reads.where[column]} are read")
-    reads.read(first, second)
 
 
 def inr_per_usd(dataset: Dataset, year: int) -> float | None:
@@ -1073,7 +1056,7 @@ class Mechanism:
         KeyError
             If the key is not one the schema declares as read (a programming error).
         """
-        _record("adaptation", self.mechanism, parameter)
+        record_read("adaptation", self.mechanism, parameter)
         return self.figures.get((sector, parameter), self.figures.get(("all", parameter)))
 
 

@@ -1037,3 +1037,20 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 ENTITY_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if not t.is_values)
+
+
+def record_read(table: str, first: str, second: str, **where: str) -> None:
+    """Record a key asked for of a table that declares its reads (:class:`Reads`).
+
+    Raises
+    ------
+    KeyError
+        If the key, or a ``where`` value, is not one the schema declares as read.
+    """
+    reads = TABLES_BY_NAME[table].reads
+    if reads is None:
+        return
+    for column, value in where.items():
+        if reads.where.get(column, value) != value:
+            raise KeyError(f"{table}: only rows with {column} {reads.where[column]} are read")
+    reads.read(first, second)

@@ -670,10 +670,7 @@ class _Block:
         """7. Magnets to segments; the stockpile releases or buys; domestic surplus is exported."""
         stock, pile, mag, segs = self.stock, self.pile, self.mag, self.segs
         self.supply = supply = stock[:, mag].copy()
-        # The segments' use, summed grade by grade, can exceed the stock it comes from by a
-        # rounding crumb when they use all of it (a control that cuts every partner): no more
-        # than the stock leaves it, so it never ends below zero.
-        used = np.minimum(segs.allocate(t, supply), supply)
+        used = segs.allocate(t, supply)
         stock[:, mag] -= used
         # A private buffer is held by the magnet users for their own production: what the price
         # rationed away is served from the stock no segment holds, up to each segment's need,

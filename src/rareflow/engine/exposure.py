@@ -342,7 +342,10 @@ class Segments:
         self.used_pool = used = np.minimum(self.pool_dem, held)
         held -= used
         self.released = self.buffered = self.no_release
-        return self.by_magnet(used.sum(axis=0)).T
+        # Summed grade by grade, the use can exceed the stock by a rounding crumb when the
+        # segments use all of it (a control that cuts every partner): no more than the stock
+        # leaves it, so it never ends below zero.
+        return np.minimum(self.by_magnet(used.sum(axis=0)).T, stock_mag)
 
     def _serve(self, short: FloatArray, room: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Give up to ``room`` (D, M) to the pool segments' ``short``, priority tiers first.
