@@ -78,6 +78,11 @@ class Evaluation:
     seed: int
     losses: FloatArray
 
+    @classmethod
+    def of(cls, losses: FloatArray, cost: float, alpha: float | None, seed: int) -> Evaluation:
+        """Return the figures of a run's losses per draw and mean cost at a risk level."""
+        return cls(cvar(losses, alpha), float(losses.mean()), cost, seed, losses)
+
 
 def evaluate(
     scenario: Scenario,
@@ -97,10 +102,7 @@ def evaluate(
         res = run(sc, dataset=dataset, keep_partners=False).results
     else:
         res = run_variant(sc, dataset, prepared)[1]
-    losses = weighted_loss(res, weights)
-    return Evaluation(
-        cvar(losses, alpha), float(losses.mean()), float(run_cost(res).mean()), seed, losses
-    )
+    return Evaluation.of(weighted_loss(res, weights), float(run_cost(res).mean()), alpha, seed)
 
 
 def probed(problem: Problem, name: str, alpha: float | None, seed: int) -> Evaluation | None:
@@ -113,8 +115,7 @@ def probed(problem: Problem, name: str, alpha: float | None, seed: int) -> Evalu
         return None
     sel = {dims.LEVER: name}
     losses = np.asarray(problem.alone_losses.sel(sel).to_numpy(), dtype=np.float64)
-    cost = float(problem.alone_cost.sel(sel))
-    return Evaluation(cvar(losses, alpha), float(losses.mean()), cost, seed, losses)
+    return Evaluation.of(losses, float(problem.alone_cost.sel(sel)), alpha, seed)
 
 
 @dataclass(frozen=True)
